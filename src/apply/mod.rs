@@ -1,0 +1,1 @@
+//! Carries out a `Plan` exactly: retries, back-off, idempotency. Makes no decisions.

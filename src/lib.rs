@@ -1,0 +1,13 @@
+//! `bedrock-entitlements`: a declarative reconciler for Amazon Bedrock model entitlements
+//! distributed with AWS License Manager grants. See `docs/ARCHITECTURE.md` for the map.
+
+pub mod apply;
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod emulator;
+pub mod live;
+pub mod model;
+pub mod org;
+pub mod plan;
+pub mod render;

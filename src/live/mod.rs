@@ -1,0 +1,1 @@
+//! Reads the world through `aws` into a `Live` snapshot.

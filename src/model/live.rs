@@ -1,0 +1,18 @@
+//! A snapshot of the world as read from AWS: what the planner diffs the desired state against.
+
+use super::grant::Grant;
+use super::license::License;
+use super::organization::Organization;
+
+/// Everything `plan` needs to know about the live account, read in one go by `crate::live`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub organization: Organization,
+    /// The account making the calls (management account or delegated administrator).
+    /// It holds the subscriptions and never needs a grant.
+    pub caller: super::AccountId,
+    /// Received model licenses, sorted by ARN.
+    pub licenses: Vec<License>,
+    /// Every grant distributed from the licenses that matter, in any status, sorted by ARN.
+    pub grants: Vec<Grant>,
+}

@@ -1,0 +1,21 @@
+//! The nouns every other module shares: typed ids and ARNs, principals, grants, licenses and the
+//! organization's structure. No I/O, no AWS SDK types.
+
+mod diag;
+mod grant;
+mod ids;
+mod license;
+mod live;
+mod organization;
+mod principal;
+
+pub use diag::{Diagnostic, Severity, Span, Spanned};
+pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation};
+pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, RootId};
+pub use license::License;
+pub use live::Live;
+pub use organization::{AccountState, FeatureSet, OrgAccount, OrgUnit, Organization, ParentId};
+pub use principal::Principal;
+
+/// The account AWS Marketplace issues model licenses from.
+pub const MARKETPLACE_ACCOUNT: &str = "294406891311";

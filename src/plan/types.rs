@@ -1,0 +1,160 @@
+//! The plan: an ordered list of actions that leaves the executor no choices, plus what the
+//! planner saw but cannot or must not act on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::ModelKey;
+use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, Principal};
+
+/// What to do with one (license, principal) grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActionKind {
+    /// CreateGrant, then (for `status: active`) activate it once its workflow settles.
+    Create,
+    /// CreateGrantVersion Status=ACTIVE.
+    Activate,
+    /// CreateGrantVersion Status=DISABLED.
+    Deactivate,
+    /// CreateGrantVersion with a new name and/or allowed operations.
+    Update,
+    /// DeleteGrant.
+    Delete,
+    /// DeleteGrant on a failed grant, then create a new one.
+    Recreate,
+    /// AcceptGrant and activate, in the recipient account through `settings.recipient_role`.
+    Accept,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Create => "create",
+            ActionKind::Activate => "activate",
+            ActionKind::Deactivate => "deactivate",
+            ActionKind::Update => "update",
+            ActionKind::Delete => "delete",
+            ActionKind::Recreate => "recreate",
+            ActionKind::Accept => "accept",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        Some(match s {
+            "create" => ActionKind::Create,
+            "activate" => ActionKind::Activate,
+            "deactivate" => ActionKind::Deactivate,
+            "update" => ActionKind::Update,
+            "delete" => ActionKind::Delete,
+            "recreate" => ActionKind::Recreate,
+            "accept" => ActionKind::Accept,
+            _ => return None,
+        })
+    }
+
+    /// Actions are executed phase by phase: everything that adds access before anything that
+    /// removes it, so retargeting never leaves an account without access in between.
+    pub fn phase(self) -> Phase {
+        match self {
+            ActionKind::Create | ActionKind::Recreate => Phase::Grant,
+            ActionKind::Activate | ActionKind::Accept | ActionKind::Update => Phase::Enable,
+            ActionKind::Deactivate | ActionKind::Delete => Phase::Revoke,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Grant,
+    Enable,
+    Revoke,
+}
+
+/// The status a grant should end in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetStatus {
+    Active,
+    Disabled,
+}
+
+/// One step of the plan, fully specified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// `None` for a managed grant the file no longer names.
+    pub model: Option<ModelKey>,
+    pub license_arn: LicenseArn,
+    pub principal: Principal,
+    /// The grant acted on; `None` for `create`.
+    pub grant_arn: Option<GrantArn>,
+    /// The grant's version when planned (for stale-state detection); `None` for `create`.
+    pub planned_version: Option<String>,
+    /// Name the grant has (or gets, for create/update).
+    pub grant_name: String,
+    /// Allowed operations the grant gets (create/recreate/update); empty otherwise.
+    pub operations: BTreeSet<String>,
+    /// Status the grant must end in.
+    pub target_status: TargetStatus,
+    /// One sentence for people: why this action is needed.
+    pub reason: String,
+}
+
+/// Why a live grant is shown in the plan although no action touches it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteKind {
+    /// A grant without the managed prefix; never touched.
+    Foreign,
+    /// A foreign grant already covers a desired (license, principal): no duplicate is created.
+    ForeignConflict,
+    /// PENDING_WORKFLOW / PENDING_DELETE: AWS is still working on it.
+    InProgress,
+    /// PENDING_ACCEPT and no `recipient_role`: the recipient account must accept.
+    AwaitingAcceptance,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Note {
+    pub kind: NoteKind,
+    pub model: Option<ModelKey>,
+    pub license_arn: LicenseArn,
+    pub principal: Principal,
+    pub grant_arn: GrantArn,
+    pub grant_name: String,
+    pub status: GrantStatus,
+    pub message: String,
+}
+
+/// Who can use one model before and after the plan (sorted, management account left out).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessChange {
+    pub before: Vec<AccountId>,
+    pub after: Vec<AccountId>,
+}
+
+/// The planner's output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// In execution order: by phase, then model, then principal.
+    pub actions: Vec<Action>,
+    pub notes: Vec<Note>,
+    /// Effective access per model named in the file or touched by an action.
+    pub access: BTreeMap<ModelKey, AccessChange>,
+    /// Identifies the live grants the plan was computed from; see `fingerprint`.
+    pub live_fingerprint: String,
+    /// Digest of the desired state the plan was computed from.
+    pub config_digest: String,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Number of actions of each kind, for summaries.
+    pub fn summary(&self) -> BTreeMap<ActionKind, usize> {
+        let mut counts = BTreeMap::new();
+        for a in &self.actions {
+            *counts.entry(a.kind).or_insert(0) += 1;
+        }
+        counts
+    }
+}

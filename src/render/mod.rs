@@ -1,0 +1,1 @@
+//! Text, Markdown and JSON views of plans, drift and reports. Owns every output type.

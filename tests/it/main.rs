@@ -1,0 +1,1 @@
+//! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
