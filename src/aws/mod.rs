@@ -1,1 +1,156 @@
-//! SDK adapters behind small traits; pagination; one error enum. The only module that names `aws_sdk_*`.
+//! SDK adapters behind small traits; pagination; one error type. The only module that names
+//! `aws_sdk_*`. Every adapter call retries throttling and transient failures (see `retry`);
+//! list calls follow every page.
+
+mod clients;
+mod error;
+mod license_manager;
+mod organizations;
+pub mod retry;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+
+pub use clients::{Clients, ConnectOptions, connect};
+pub use error::{AwsError, ErrorKind, classify};
+pub use license_manager::SdkLicenseManager;
+pub use organizations::SdkOrganizations;
+pub use retry::RetryPolicy;
+
+use crate::model::{
+    AccountId, AccountState, FeatureSet, Grant, GrantArn, GrantStatus, License, LicenseArn, OrgId,
+    OuId, ParentId, Principal, RootId,
+};
+
+/// Sees every retried error: for metrics and for adaptive concurrency in `apply`.
+pub trait RetryObserver: Send + Sync {
+    fn on_retry(&self, error: &AwsError);
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+
+impl RetryObserver for NoObserver {
+    fn on_retry(&self, _: &AwsError) {}
+}
+
+pub type Observer = Arc<dyn RetryObserver>;
+
+/// The answer of CreateGrant, CreateGrantVersion, DeleteGrant, AcceptGrant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRef {
+    pub arn: GrantArn,
+    pub status: GrantStatus,
+    pub version: String,
+}
+
+/// A CreateGrant request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant {
+    pub client_token: String,
+    pub name: String,
+    pub license_arn: LicenseArn,
+    pub principal: Principal,
+    pub home_region: String,
+    pub operations: BTreeSet<String>,
+}
+
+/// A CreateGrantVersion request: only the members that are `Some` change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GrantChange {
+    pub client_token: String,
+    pub source_version: Option<String>,
+    pub name: Option<String>,
+    pub operations: Option<BTreeSet<String>>,
+    pub status: Option<GrantStatus>,
+    pub status_reason: Option<String>,
+    /// `Options.ActivationOverrideBehavior` API value, when activating.
+    pub activation_override: Option<String>,
+}
+
+/// What `GetServiceSettings` says about the organization integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSettings {
+    pub organization_integration: bool,
+}
+
+/// The License Manager calls the tool makes.
+pub trait LicenseManagerApi: Send + Sync {
+    fn list_received_licenses(&self) -> impl Future<Output = Result<Vec<License>, AwsError>> + Send;
+    /// Every grant distributed from one license, in any status (all pages).
+    fn list_distributed_grants(
+        &self,
+        license: &LicenseArn,
+    ) -> impl Future<Output = Result<Vec<Grant>, AwsError>> + Send;
+    fn get_grant(&self, grant: &GrantArn) -> impl Future<Output = Result<Grant, AwsError>> + Send;
+    fn create_grant(&self, req: &NewGrant)
+    -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    fn create_grant_version(
+        &self,
+        grant: &GrantArn,
+        change: &GrantChange,
+    ) -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    fn delete_grant(
+        &self,
+        grant: &GrantArn,
+        version: &str,
+    ) -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    fn accept_grant(&self, grant: &GrantArn)
+    -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    /// Grants the calling account received (all pages), optionally for one license.
+    fn list_received_grants(
+        &self,
+        license: Option<&LicenseArn>,
+    ) -> impl Future<Output = Result<Vec<Grant>, AwsError>> + Send;
+    fn get_service_settings(
+        &self,
+    ) -> impl Future<Output = Result<ServiceSettings, AwsError>> + Send;
+}
+
+/// `DescribeOrganization`, reduced to what the tool uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgInfo {
+    pub id: OrgId,
+    pub management_account: AccountId,
+    pub feature_set: FeatureSet,
+}
+
+/// One account of `ListAccountsForParent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEntry {
+    pub id: AccountId,
+    pub name: String,
+    pub state: AccountState,
+}
+
+/// The Organizations calls the tool makes.
+pub trait OrganizationsApi: Send + Sync {
+    fn describe_organization(&self) -> impl Future<Output = Result<OrgInfo, AwsError>> + Send;
+    fn list_roots(&self) -> impl Future<Output = Result<Vec<RootId>, AwsError>> + Send;
+    /// Direct child OUs of a root or OU (all pages), as (id, name).
+    fn list_ous_for_parent(
+        &self,
+        parent: &ParentId,
+    ) -> impl Future<Output = Result<Vec<(OuId, String)>, AwsError>> + Send;
+    /// Accounts directly under a root or OU (all pages).
+    fn list_accounts_for_parent(
+        &self,
+        parent: &ParentId,
+    ) -> impl Future<Output = Result<Vec<AccountEntry>, AwsError>> + Send;
+    /// Service principals with trusted access (all pages).
+    fn list_aws_service_access(&self)
+    -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    /// Delegated administrators for one service principal (all pages).
+    fn list_delegated_administrators(
+        &self,
+        service_principal: &str,
+    ) -> impl Future<Output = Result<Vec<AccountId>, AwsError>> + Send;
+}
+
+pub(crate) fn parent_id_str(parent: &ParentId) -> &str {
+    match parent {
+        ParentId::Root(r) => r.as_str(),
+        ParentId::Ou(o) => o.as_str(),
+    }
+}

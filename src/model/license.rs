@@ -18,6 +18,8 @@ pub struct License {
     pub received_operations: Vec<String>,
     /// `Validity.End` as the API gives it, if any.
     pub validity_end: Option<String>,
+    /// `Beneficiary`: the account that received the license (`arn:aws:iam::ID:root`).
+    pub beneficiary: Option<String>,
 }
 
 impl License {
