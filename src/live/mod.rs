@@ -1,1 +1,195 @@
-//! Reads the world through `aws` into a `Live` snapshot.
+//! Reads the world through `aws` into a `Live` snapshot, in as few calls as the APIs allow and
+//! concurrently where calls are independent.
+//!
+//! Calls: DescribeOrganization, ListRoots, then one walk of the OU tree in which every parent
+//! (root or OU) gets ListOrganizationalUnitsForParent and ListAccountsForParent (one page each
+//! for up to 20 children), run concurrently as parents are discovered. The alternative,
+//! ListAccounts plus ListParents per account, costs one call per account and pages ListAccounts
+//! sequentially; the walk costs about two calls per parent and its critical path is the tree
+//! depth. Beside it, ListReceivedLicenses, then ListDistributedGrants per license (filter
+//! LicenseArn, 100 per page), all licenses at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::aws::{AccountEntry, AwsError, LicenseManagerApi, OrganizationsApi};
+use crate::model::{
+    AccountId, Grant, License, LicenseArn, Live, OrgAccount, OrgUnit, Organization, OuId, ParentId,
+};
+
+/// How many read calls may be in flight at once.
+pub const READ_CONCURRENCY: usize = 16;
+
+/// Which licenses to read grants of.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LicenseScope {
+    /// Every received license.
+    #[default]
+    All,
+    /// Only these (for `--target`).
+    Only(BTreeSet<LicenseArn>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("the organization has no root (ListRoots returned none)")]
+    NoRoot,
+    #[error("a read task failed: {0}")]
+    Task(String),
+}
+
+/// Reads the organization and the received licenses (no grants).
+pub async fn read_organization_and_licenses<L, O>(
+    lm: &L,
+    orgs: &Arc<O>,
+) -> Result<(Organization, Vec<License>), LiveError>
+where
+    L: LicenseManagerApi,
+    O: OrganizationsApi + 'static,
+{
+    let (org, licenses) = tokio::join!(read_organization(orgs), lm.list_received_licenses());
+    Ok((org?, licenses?))
+}
+
+/// Reads everything `plan` needs.
+pub async fn read<L, O>(lm: &Arc<L>, orgs: &Arc<O>, scope: &LicenseScope) -> Result<Live, LiveError>
+where
+    L: LicenseManagerApi + 'static,
+    O: OrganizationsApi + 'static,
+{
+    let (organization, licenses) = read_organization_and_licenses(lm.as_ref(), orgs).await?;
+    let wanted: Vec<LicenseArn> = licenses
+        .iter()
+        .map(|l| l.arn.clone())
+        .filter(|arn| match scope {
+            LicenseScope::All => true,
+            LicenseScope::Only(set) => set.contains(arn),
+        })
+        .collect();
+    let grants = read_grants(lm, &wanted).await?;
+    let caller = caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
+    Ok(Live {
+        organization,
+        caller,
+        licenses,
+        grants,
+    })
+}
+
+/// The account the tool acts as: the beneficiary of the received licenses (the management
+/// account or the delegated administrator). `None` when no license names one.
+pub fn caller_account(licenses: &[License]) -> Option<AccountId> {
+    licenses
+        .iter()
+        .filter_map(|l| l.beneficiary.as_deref())
+        .filter_map(|b| b.strip_prefix("arn:aws:iam::")?.strip_suffix(":root")?.parse().ok())
+        .next()
+}
+
+/// Every grant distributed from `licenses`, sorted by ARN.
+pub async fn read_grants<L>(lm: &Arc<L>, licenses: &[LicenseArn]) -> Result<Vec<Grant>, LiveError>
+where
+    L: LicenseManagerApi + 'static,
+{
+    let limit = Arc::new(Semaphore::new(READ_CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for license in licenses {
+        let lm = Arc::clone(lm);
+        let license = license.clone();
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            lm.list_distributed_grants(&license).await
+        });
+    }
+    let mut grants = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        grants.extend(done.map_err(|e| LiveError::Task(e.to_string()))??);
+    }
+    grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    grants.dedup_by(|a, b| a.arn == b.arn);
+    Ok(grants)
+}
+
+enum Listing {
+    Ous(ParentId, Vec<(OuId, String)>),
+    Accounts(ParentId, Vec<AccountEntry>),
+}
+
+/// DescribeOrganization, ListRoots and a concurrent walk of the OU tree.
+pub async fn read_organization<O>(orgs: &Arc<O>) -> Result<Organization, LiveError>
+where
+    O: OrganizationsApi + 'static,
+{
+    let (info, roots) = tokio::join!(orgs.describe_organization(), orgs.list_roots());
+    let info = info?;
+    let root = roots?.into_iter().next().ok_or(LiveError::NoRoot)?;
+
+    let limit = Arc::new(Semaphore::new(READ_CONCURRENCY));
+    let mut tasks: JoinSet<Result<Listing, AwsError>> = JoinSet::new();
+    let spawn_parent = |tasks: &mut JoinSet<Result<Listing, AwsError>>, parent: ParentId| {
+        for want_ous in [true, false] {
+            let orgs = Arc::clone(orgs);
+            let parent = parent.clone();
+            let limit = Arc::clone(&limit);
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                if want_ous {
+                    Ok(Listing::Ous(parent.clone(), orgs.list_ous_for_parent(&parent).await?))
+                } else {
+                    Ok(Listing::Accounts(
+                        parent.clone(),
+                        orgs.list_accounts_for_parent(&parent).await?,
+                    ))
+                }
+            });
+        }
+    };
+    spawn_parent(&mut tasks, ParentId::Root(root.clone()));
+
+    let mut ous = BTreeMap::new();
+    let mut accounts = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        match done.map_err(|e| LiveError::Task(e.to_string()))?? {
+            Listing::Ous(parent, children) => {
+                for (id, name) in children {
+                    spawn_parent(&mut tasks, ParentId::Ou(id.clone()));
+                    ous.insert(
+                        id.clone(),
+                        OrgUnit {
+                            id,
+                            name,
+                            parent: parent.clone(),
+                        },
+                    );
+                }
+            }
+            Listing::Accounts(parent, children) => {
+                for a in children {
+                    accounts.insert(
+                        a.id.clone(),
+                        OrgAccount {
+                            id: a.id,
+                            name: a.name,
+                            state: a.state,
+                            parent: parent.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    Ok(Organization {
+        id: info.id,
+        management_account: info.management_account,
+        feature_set: info.feature_set,
+        root,
+        ous,
+        accounts,
+    })
+}
