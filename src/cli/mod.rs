@@ -1,1 +1,48 @@
-//! Command-line parsing and the commands.
+//! Command-line parsing and the commands. Reads files and the environment, sets up tracing,
+//! writes every byte of stdout, and makes the single exit-code decision (in `main`).
+
+mod apply_args;
+mod args;
+mod context;
+mod error;
+
+pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};
+pub use context::{Context, color_enabled};
+pub use error::CliError;
+
+/// The process exit status of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: success, in sync, valid.
+    Success,
+    /// 2: `plan --detailed-exitcode` / `drift` found something `apply` would change.
+    Changes,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Changes => 2,
+        }
+    }
+}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
+    let ctx = Context::new(cli.global);
+    match cli.command {
+        Command::Validate => Err(CliError::NotYet("validate")),
+        Command::Schema => Err(CliError::NotYet("schema")),
+        Command::Plan(_) => Err(CliError::NotYet("plan")),
+        Command::Apply(_) => Err(CliError::NotYet("apply")),
+        Command::Drift(_) => Err(CliError::NotYet("drift")),
+        Command::Licenses(_) => Err(CliError::NotYet("licenses")),
+        Command::Import(_) => Err(CliError::NotYet("import")),
+        Command::Access(_) => Err(CliError::NotYet("access")),
+        Command::Emulator(_) => {
+            let _ = &ctx;
+            Err(CliError::NotYet("emulator"))
+        }
+    }
+}

@@ -96,6 +96,10 @@ pub struct Action {
     pub target_status: TargetStatus,
     /// One sentence for people: why this action is needed.
     pub reason: String,
+    /// The idempotency token for the mutating call(s) of this action: derived from the action
+    /// and the live state of its (license, principal) pair when planned, so a retry or a
+    /// concurrent apply of the same plan makes the same call and never a second grant.
+    pub client_token: String,
 }
 
 /// Why a live grant is shown in the plan although no action touches it.
