@@ -138,10 +138,12 @@ fn overview_row(section: &Section<'_>) -> String {
 }
 
 fn write_section(doc: &mut Doc, section: &Section<'_>, cap: usize) {
+    // The `---`/`+++` file header is left out: GitHub would colour it as a removal and an
+    // addition, and the sentence above the fence already says what is compared.
     let diff_lines: Vec<&str> = section
         .access
         .as_ref()
-        .map(|a| a.unified.lines().collect())
+        .map(|a| a.unified.lines().skip(2).collect())
         .unwrap_or_default();
 
     let mut heading = format!("### {}\n\n", section_title(section));
@@ -509,6 +511,109 @@ mod tests {
             lines[lines.len() - 4..].join("\n")
         );
         insta::assert_snapshot!(digest);
+    }
+
+    mod prop {
+        use super::*;
+        use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, Principal};
+        use crate::plan::{Action, Note, NoteKind, TargetStatus};
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            // Markup, multi-byte characters and long runs.
+            prop_oneof![
+                "[a-z|<>`*_ -]{0,40}",
+                "[é漢🙂|`]{0,200}",
+                (0usize..5_000).prop_map(|n| "x|".repeat(n)),
+            ]
+        }
+
+        fn action(i: usize, name: String, reason: String) -> Action {
+            let account: AccountId = format!("{:012}", 100_000_000_000 + i).parse().unwrap();
+            let kinds = super::super::ALL_KINDS;
+            let kind = kinds[i % kinds.len()];
+            let license: LicenseArn =
+                format!("arn:aws:license-manager::294406891311:license:l-{}", i % 3)
+                    .parse()
+                    .unwrap();
+            Action {
+                kind,
+                model: (!i.is_multiple_of(4)).then(|| fixtures::key(&format!("m-{}", i % 7))),
+                license_arn: license,
+                principal: Principal::Account(account),
+                grant_arn: None,
+                planned_version: None,
+                grant_name: name,
+                operations: Default::default(),
+                target_status: TargetStatus::Active,
+                reason,
+            }
+        }
+
+        fn note(i: usize, name: String, message: String) -> Note {
+            Note {
+                kind: NoteKind::AwaitingAcceptance,
+                model: None,
+                license_arn: "arn:aws:license-manager::294406891311:license:l-0"
+                    .parse()
+                    .unwrap(),
+                principal: Principal::Account(
+                    format!("{:012}", 200_000_000_000 + i).parse().unwrap(),
+                ),
+                grant_arn: format!("arn:aws:license-manager::999900001111:grant:g-{i}")
+                    .parse::<GrantArn>()
+                    .unwrap(),
+                grant_name: name,
+                status: GrantStatus::PendingAccept,
+                message,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn any_plan_fits_in_a_comment(
+                actions in proptest::collection::vec((text(), text()), 0..400),
+                notes in proptest::collection::vec((text(), text()), 0..60),
+                access in proptest::collection::vec((0usize..7, 0usize..3_000, 0usize..3_000), 0..7),
+            ) {
+                let mut p = fixtures::empty();
+                p.actions = actions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, r))| action(i, n, r))
+                    .collect();
+                p.notes = notes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, m))| note(i, n, m))
+                    .collect();
+                for (m, before, after) in access {
+                    let ids = |n: usize, base: usize| -> Vec<AccountId> {
+                        (0..n).map(|i| format!("{:012}", base + i).parse().unwrap()).collect()
+                    };
+                    p.access.insert(
+                        fixtures::key(&format!("m-{m}")),
+                        crate::plan::AccessChange {
+                            before: ids(before, 300_000_000_000),
+                            after: ids(after, 300_000_001_000),
+                        },
+                    );
+                }
+                let md = plan(&p);
+                check_well_formed(&md);
+                // Rows shown plus rows the warning admits to leaving out are all the actions.
+                let shown = action_rows(&md);
+                prop_assert!(shown <= p.actions.len());
+                let left_out = p.actions.len() - shown;
+                let admitted = format!(
+                    "{} of {} actions",
+                    thousands(left_out),
+                    thousands(p.actions.len())
+                );
+                prop_assert_eq!(left_out > 0, md.contains(&admitted));
+            }
+        }
     }
 
     #[test]
