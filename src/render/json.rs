@@ -1,0 +1,613 @@
+//! The plan document of the contract: what `plan --out` saves, `plan --format json` prints and
+//! `apply PLAN` reads back.
+//!
+//! The wire types here are the only serde types of a plan: internal types never derive
+//! `Serialize`, so the document changes only when this file does. Identifiers travel as
+//! strings and are checked by [`parse`], which names the offending field
+//! (`actions[3].principal: ...`).
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "live_fingerprint": "…", "config_digest": "…",
+//!   "summary": { "create": 1, "activate": 0, "deactivate": 0, "update": 0, "delete": 0, "recreate": 0, "accept": 0 },
+//!   "actions": [ { "action": "create", "model": "claude", "license_arn": "…", "principal": "arn:aws:iam::111122223333:root",
+//!                  "grant_name": "…", "operations": ["…"], "target_status": "active", "reason": "…" } ],
+//!   "notes": [ … ],
+//!   "access": { "claude": { "before": [], "after": ["111122223333"] } }
+//! }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::common::ALL_KINDS;
+use crate::config::ModelKey;
+use crate::model::{AccountId, GrantArn, GrantStatus, IdError};
+use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+
+/// The only `format_version` this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The whole plan document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    pub format_version: u32,
+    /// Identifies the live grants the plan was computed from; `apply` refuses the plan when
+    /// a fresh read gives another value.
+    pub live_fingerprint: String,
+    /// Digest of the desired state the plan was computed from.
+    pub config_digest: String,
+    pub summary: SummaryDocument,
+    pub actions: Vec<ActionDocument>,
+    pub notes: Vec<NoteDocument>,
+    /// Accounts that can use each model before and after the plan.
+    pub access: BTreeMap<String, AccessDocument>,
+}
+
+/// Number of actions of each kind; every kind is present, zero included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SummaryDocument {
+    pub create: usize,
+    pub activate: usize,
+    pub deactivate: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub recreate: usize,
+    pub accept: usize,
+}
+
+impl SummaryDocument {
+    fn count_mut(&mut self, kind: ActionKind) -> &mut usize {
+        match kind {
+            ActionKind::Create => &mut self.create,
+            ActionKind::Activate => &mut self.activate,
+            ActionKind::Deactivate => &mut self.deactivate,
+            ActionKind::Update => &mut self.update,
+            ActionKind::Delete => &mut self.delete,
+            ActionKind::Recreate => &mut self.recreate,
+            ActionKind::Accept => &mut self.accept,
+        }
+    }
+
+    pub fn count(&self, kind: ActionKind) -> usize {
+        match kind {
+            ActionKind::Create => self.create,
+            ActionKind::Activate => self.activate,
+            ActionKind::Deactivate => self.deactivate,
+            ActionKind::Update => self.update,
+            ActionKind::Delete => self.delete,
+            ActionKind::Recreate => self.recreate,
+            ActionKind::Accept => self.accept,
+        }
+    }
+
+    fn of(actions: &[Action]) -> SummaryDocument {
+        let mut summary = SummaryDocument::default();
+        for a in actions {
+            *summary.count_mut(a.kind) += 1;
+        }
+        summary
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionDocument {
+    /// `create`, `activate`, `deactivate`, `update`, `delete`, `recreate` or `accept`.
+    pub action: String,
+    /// The model key; `null` for a managed grant the file no longer names.
+    pub model: Option<String>,
+    pub license_arn: String,
+    /// The principal ARN (account root, OU or organization).
+    pub principal: String,
+    /// The grant acted on; absent for `create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_arn: Option<String>,
+    /// The grant's version when planned; absent for `create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_version: Option<String>,
+    pub grant_name: String,
+    /// Allowed operations the grant gets (create, recreate, update); empty otherwise.
+    pub operations: Vec<String>,
+    /// `active` or `disabled`.
+    pub target_status: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteDocument {
+    /// `foreign`, `foreign_conflict`, `in_progress` or `awaiting_acceptance`.
+    pub kind: String,
+    pub model: Option<String>,
+    pub license_arn: String,
+    pub principal: String,
+    pub grant_arn: String,
+    pub grant_name: String,
+    /// The grant's License Manager status, e.g. `PENDING_ACCEPT`.
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessDocument {
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+}
+
+/// Why a plan file cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("the plan file is not valid JSON: {0}")]
+    Syntax(serde_json::Error),
+    #[error("the plan file is not a JSON object: it is not a plan saved by `plan --out`")]
+    NotAnObject,
+    #[error("the plan file has no format_version: it is not a plan saved by `plan --out`")]
+    MissingFormatVersion,
+    #[error(
+        "the plan file has format_version {found}, but this version of bedrock-entitlements reads only format_version {FORMAT_VERSION}"
+    )]
+    UnsupportedFormatVersion { found: String },
+    #[error("the plan file does not have the shape of a plan: {0}")]
+    Shape(serde_json::Error),
+    #[error("the plan file is invalid at {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error(
+        "the plan file's summary counts {stated} {action} actions but its actions list has {actual}: it was edited by hand"
+    )]
+    SummaryMismatch {
+        action: &'static str,
+        stated: usize,
+        actual: usize,
+    },
+}
+
+fn invalid(path: impl Into<String>, message: impl Into<String>) -> PlanFileError {
+    PlanFileError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn note_kind_name(kind: &NoteKind) -> &'static str {
+    match kind {
+        NoteKind::Foreign => "foreign",
+        NoteKind::ForeignConflict => "foreign_conflict",
+        NoteKind::InProgress => "in_progress",
+        NoteKind::AwaitingAcceptance => "awaiting_acceptance",
+    }
+}
+
+const NOTE_KINDS: [NoteKind; 4] = [
+    NoteKind::Foreign,
+    NoteKind::ForeignConflict,
+    NoteKind::InProgress,
+    NoteKind::AwaitingAcceptance,
+];
+
+fn target_status_name(s: TargetStatus) -> &'static str {
+    match s {
+        TargetStatus::Active => "active",
+        TargetStatus::Disabled => "disabled",
+    }
+}
+
+impl PlanDocument {
+    /// The document for a plan.
+    pub fn from_plan(plan: &Plan) -> PlanDocument {
+        PlanDocument {
+            format_version: FORMAT_VERSION,
+            live_fingerprint: plan.live_fingerprint.clone(),
+            config_digest: plan.config_digest.clone(),
+            summary: SummaryDocument::of(&plan.actions),
+            actions: plan.actions.iter().map(action_document).collect(),
+            notes: plan.notes.iter().map(note_document).collect(),
+            access: plan
+                .access
+                .iter()
+                .map(|(model, change)| {
+                    let ids = |v: &[AccountId]| v.iter().map(|a| a.to_string()).collect();
+                    (
+                        model.to_string(),
+                        AccessDocument {
+                            before: ids(&change.before),
+                            after: ids(&change.after),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Checks every field and builds the plan; errors name the field (`actions[2].principal`).
+    pub fn into_plan(self) -> Result<Plan, PlanFileError> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(PlanFileError::UnsupportedFormatVersion {
+                found: self.format_version.to_string(),
+            });
+        }
+        let actions = self
+            .actions
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| action_from(&format!("actions[{i}]"), a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let actual = SummaryDocument::of(&actions);
+        for kind in ALL_KINDS {
+            let (stated, actual) = (self.summary.count(kind), actual.count(kind));
+            if stated != actual {
+                return Err(PlanFileError::SummaryMismatch {
+                    action: kind.as_str(),
+                    stated,
+                    actual,
+                });
+            }
+        }
+        let notes = self
+            .notes
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| note_from(&format!("notes[{i}]"), n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut access = BTreeMap::new();
+        for (model, change) in self.access {
+            let path = format!("access.{model}");
+            let key = model_key(&path, &model)?;
+            let ids = |side: &str, v: Vec<String>| -> Result<Vec<AccountId>, PlanFileError> {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| typed(&format!("{path}.{side}[{i}]"), &s))
+                    .collect()
+            };
+            let change = AccessChange {
+                before: ids("before", change.before)?,
+                after: ids("after", change.after)?,
+            };
+            access.insert(key, change);
+        }
+        Ok(Plan {
+            actions,
+            notes,
+            access,
+            live_fingerprint: self.live_fingerprint,
+            config_digest: self.config_digest,
+        })
+    }
+}
+
+fn action_document(a: &Action) -> ActionDocument {
+    ActionDocument {
+        action: a.kind.as_str().to_owned(),
+        model: a.model.as_ref().map(|m| m.to_string()),
+        license_arn: a.license_arn.to_string(),
+        principal: a.principal.arn(),
+        grant_arn: a.grant_arn.as_ref().map(|g| g.to_string()),
+        planned_version: a.planned_version.clone(),
+        grant_name: a.grant_name.clone(),
+        operations: a.operations.iter().cloned().collect(),
+        target_status: target_status_name(a.target_status).to_owned(),
+        reason: a.reason.clone(),
+    }
+}
+
+fn note_document(n: &Note) -> NoteDocument {
+    NoteDocument {
+        kind: note_kind_name(&n.kind).to_owned(),
+        model: n.model.as_ref().map(|m| m.to_string()),
+        license_arn: n.license_arn.to_string(),
+        principal: n.principal.arn(),
+        grant_arn: n.grant_arn.to_string(),
+        grant_name: n.grant_name.clone(),
+        status: n.status.as_str().to_owned(),
+        message: n.message.clone(),
+    }
+}
+
+fn typed<T: std::str::FromStr<Err = IdError>>(path: &str, s: &str) -> Result<T, PlanFileError> {
+    s.parse().map_err(|e: IdError| invalid(path, e.to_string()))
+}
+
+fn model_key(path: &str, s: &str) -> Result<ModelKey, PlanFileError> {
+    ModelKey::parse(s).ok_or_else(|| {
+        invalid(
+            path,
+            format!("{s:?} is not a valid model key: expected lowercase letters, digits and '-'"),
+        )
+    })
+}
+
+fn optional_model(path: &str, s: Option<String>) -> Result<Option<ModelKey>, PlanFileError> {
+    s.map(|s| model_key(path, &s)).transpose()
+}
+
+fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
+    let kind = ActionKind::parse(&a.action).ok_or_else(|| {
+        let names: Vec<&str> = ALL_KINDS.iter().map(|k| k.as_str()).collect();
+        invalid(
+            format!("{path}.action"),
+            format!(
+                "unknown action {:?}: expected one of {}",
+                a.action,
+                names.join(", ")
+            ),
+        )
+    })?;
+    let grant_arn: Option<GrantArn> = a
+        .grant_arn
+        .as_deref()
+        .map(|s| typed(&format!("{path}.grant_arn"), s))
+        .transpose()?;
+    match (kind, &grant_arn) {
+        (ActionKind::Create, Some(_)) => {
+            return Err(invalid(
+                format!("{path}.grant_arn"),
+                "a create action names no existing grant",
+            ));
+        }
+        (ActionKind::Create, None) | (_, Some(_)) => {}
+        (_, None) => {
+            return Err(invalid(
+                format!("{path}.grant_arn"),
+                format!(
+                    "a {} action needs the ARN of the grant it acts on",
+                    kind.as_str()
+                ),
+            ));
+        }
+    }
+    if kind == ActionKind::Create && a.planned_version.is_some() {
+        return Err(invalid(
+            format!("{path}.planned_version"),
+            "a create action has no grant version",
+        ));
+    }
+    let target_status = match a.target_status.as_str() {
+        "active" => TargetStatus::Active,
+        "disabled" => TargetStatus::Disabled,
+        other => {
+            return Err(invalid(
+                format!("{path}.target_status"),
+                format!("unknown status {other:?}: expected active or disabled"),
+            ));
+        }
+    };
+    Ok(Action {
+        kind,
+        model: optional_model(&format!("{path}.model"), a.model)?,
+        license_arn: typed(&format!("{path}.license_arn"), &a.license_arn)?,
+        principal: typed(&format!("{path}.principal"), &a.principal)?,
+        grant_arn,
+        planned_version: a.planned_version,
+        grant_name: a.grant_name,
+        operations: a.operations.into_iter().collect::<BTreeSet<_>>(),
+        target_status,
+        reason: a.reason,
+    })
+}
+
+fn note_from(path: &str, n: NoteDocument) -> Result<Note, PlanFileError> {
+    let kind = NOTE_KINDS
+        .iter()
+        .find(|k| note_kind_name(k) == n.kind)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = NOTE_KINDS.iter().map(note_kind_name).collect();
+            invalid(
+                format!("{path}.kind"),
+                format!(
+                    "unknown note kind {:?}: expected one of {}",
+                    n.kind,
+                    names.join(", ")
+                ),
+            )
+        })?;
+    Ok(Note {
+        kind,
+        model: optional_model(&format!("{path}.model"), n.model)?,
+        license_arn: typed(&format!("{path}.license_arn"), &n.license_arn)?,
+        principal: typed(&format!("{path}.principal"), &n.principal)?,
+        grant_arn: typed(&format!("{path}.grant_arn"), &n.grant_arn)?,
+        grant_name: n.grant_name,
+        status: GrantStatus::parse(&n.status),
+        message: n.message,
+    })
+}
+
+/// The plan as a pretty-printed JSON document, ending in a newline.
+pub fn to_string(plan: &Plan) -> String {
+    let doc = PlanDocument::from_plan(plan);
+    // Serializing plain structs of strings, numbers, lists and string-keyed maps cannot fail.
+    let mut text = serde_json::to_string_pretty(&doc).expect("a plan document always serializes");
+    text.push('\n');
+    text
+}
+
+/// Reads a plan document back (for `apply PLAN`). Rejects an unknown `format_version` before
+/// looking at anything else, then any malformed ARN, id, action or note kind.
+pub fn parse(text: &str) -> Result<Plan, PlanFileError> {
+    #[derive(Deserialize)]
+    struct VersionProbe {
+        format_version: Option<serde_json::Value>,
+    }
+    let probe: VersionProbe = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            PlanFileError::NotAnObject
+        } else {
+            PlanFileError::Syntax(e)
+        }
+    })?;
+    match probe.format_version {
+        None | Some(serde_json::Value::Null) => return Err(PlanFileError::MissingFormatVersion),
+        Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+        Some(v) => {
+            return Err(PlanFileError::UnsupportedFormatVersion {
+                found: v.to_string(),
+            });
+        }
+    }
+    let doc: PlanDocument = serde_json::from_str(text).map_err(PlanFileError::Shape)?;
+    doc.into_plan()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+
+    #[test]
+    fn empty_plan_document() {
+        let text = to_string(&fixtures::empty());
+        insta::assert_snapshot!(text);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for kind in ALL_KINDS {
+            assert_eq!(value["summary"][kind.as_str()], 0, "{}", kind.as_str());
+        }
+    }
+
+    #[test]
+    fn mixed_plan_document() {
+        let text = to_string(&fixtures::mixed());
+        assert!(text.ends_with("}\n"));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn create_has_no_grant_arn_and_the_rest_do() {
+        let value: serde_json::Value =
+            serde_json::from_str(&to_string(&fixtures::mixed())).unwrap();
+        for a in value["actions"].as_array().unwrap() {
+            let is_create = a["action"] == "create";
+            assert_eq!(a.get("grant_arn").is_none(), is_create, "{a}");
+            assert!(
+                a.get("model").is_some(),
+                "model is always present, null or not"
+            );
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        for p in [fixtures::empty(), fixtures::mixed(), fixtures::huge()] {
+            let text = to_string(&p);
+            let back = parse(&text).unwrap();
+            assert_eq!(back, p);
+            assert_eq!(to_string(&back), text);
+        }
+    }
+
+    #[test]
+    fn huge_plan_summary() {
+        let value: serde_json::Value = serde_json::from_str(&to_string(&fixtures::huge())).unwrap();
+        assert_eq!(value["actions"].as_array().unwrap().len(), 5_000);
+        insta::assert_snapshot!(serde_json::to_string_pretty(&value["summary"]).unwrap());
+    }
+
+    /// Edits a valid document, parses it and returns the error message.
+    fn check(edit: impl FnOnce(&mut serde_json::Value), want: &str) {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&to_string(&fixtures::mixed())).unwrap();
+        edit(&mut value);
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        match parse(&text) {
+            Ok(_) => panic!("parsed although it should fail with: {want}"),
+            Err(e) => assert_eq!(e.to_string(), want),
+        }
+    }
+
+    #[test]
+    fn rejects_bad_documents() {
+        use serde_json::json;
+        check(
+            |v| v["format_version"] = json!(2),
+            "the plan file has format_version 2, but this version of bedrock-entitlements reads only format_version 1",
+        );
+        check(
+            |v| v["format_version"] = json!("1"),
+            "the plan file has format_version \"1\", but this version of bedrock-entitlements reads only format_version 1",
+        );
+        check(
+            |v| {
+                v.as_object_mut().unwrap().remove("format_version");
+            },
+            "the plan file has no format_version: it is not a plan saved by `plan --out`",
+        );
+        check(
+            |v| v["actions"][2]["action"] = json!("destroy"),
+            "the plan file is invalid at actions[2].action: unknown action \"destroy\": expected one of create, activate, deactivate, update, delete, recreate, accept",
+        );
+        check(
+            |v| v["actions"][1]["principal"] = json!("arn:aws:iam::1234:root"),
+            "the plan file is invalid at actions[1].principal: \"arn:aws:iam::1234:root\" is not a valid grant principal: expected arn:aws:iam::<account>:root, arn:aws:organizations::<account>:organization/o-… or arn:aws:organizations::<account>:ou/o-…/ou-…",
+        );
+        check(
+            |v| v["actions"][0]["license_arn"] = json!("arn:aws:s3:::bucket"),
+            "the plan file is invalid at actions[0].license_arn: \"arn:aws:s3:::bucket\" is not a valid license ARN: expected arn:aws:license-manager::<12-digit account>:license:l-<id>",
+        );
+        check(
+            |v| v["actions"][0]["grant_arn"] = v["actions"][2]["grant_arn"].clone(),
+            "the plan file is invalid at actions[0].grant_arn: a create action names no existing grant",
+        );
+        check(
+            |v| {
+                v["actions"][7].as_object_mut().unwrap().remove("grant_arn");
+            },
+            "the plan file is invalid at actions[7].grant_arn: a delete action needs the ARN of the grant it acts on",
+        );
+        check(
+            |v| v["actions"][3]["grant_arn"] = json!("g-123"),
+            "the plan file is invalid at actions[3].grant_arn: \"g-123\" is not a valid grant ARN: expected arn:aws:license-manager::<12-digit account>:grant:g-<id>",
+        );
+        check(
+            |v| v["actions"][4]["target_status"] = json!("ACTIVE"),
+            "the plan file is invalid at actions[4].target_status: unknown status \"ACTIVE\": expected active or disabled",
+        );
+        check(
+            |v| v["actions"][4]["model"] = json!("Llama 3"),
+            "the plan file is invalid at actions[4].model: \"Llama 3\" is not a valid model key: expected lowercase letters, digits and '-'",
+        );
+        check(
+            |v| v["summary"]["delete"] = json!(0),
+            "the plan file's summary counts 0 delete actions but its actions list has 1: it was edited by hand",
+        );
+        check(
+            |v| v["notes"][1]["kind"] = json!("conflict"),
+            "the plan file is invalid at notes[1].kind: unknown note kind \"conflict\": expected one of foreign, foreign_conflict, in_progress, awaiting_acceptance",
+        );
+        check(
+            |v| v["access"]["llama-3"]["after"][1] = json!("12345"),
+            "the plan file is invalid at access.llama-3.after[1]: \"12345\" is not a valid account id: expected exactly 12 digits",
+        );
+        check(
+            |v| {
+                v["actions"][5].as_object_mut().unwrap().remove("reason");
+            },
+            "the plan file does not have the shape of a plan: missing field `reason` at line 135 column 5",
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_plan() {
+        let cases = [
+            (
+                "{",
+                "the plan file is not valid JSON: EOF while parsing an object at line 1 column 1",
+            ),
+            (
+                "[]",
+                "the plan file is not a JSON object: it is not a plan saved by `plan --out`",
+            ),
+            (
+                "\"plan\"",
+                "the plan file is not a JSON object: it is not a plan saved by `plan --out`",
+            ),
+            (
+                "{}",
+                "the plan file has no format_version: it is not a plan saved by `plan --out`",
+            ),
+        ];
+        for (input, want) in cases {
+            let err = parse(input).expect_err(input);
+            assert_eq!(err.to_string(), want, "{input}");
+        }
+    }
+}
