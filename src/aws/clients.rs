@@ -41,7 +41,10 @@ impl std::fmt::Debug for ConnectOptions {
             .field("role_arn", &self.role_arn)
             .field("home_region", &self.home_region)
             .field("endpoint_url", &self.endpoint_url)
-            .field("static_credentials", &self.static_credentials.as_ref().map(|_| "<redacted>"))
+            .field(
+                "static_credentials",
+                &self.static_credentials.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +62,11 @@ pub struct Clients {
 impl Clients {
     /// A License Manager client acting as `role_name` in `account`, for accepting grants in
     /// member accounts (`settings.recipient_role`).
-    pub async fn license_manager_as(&self, account: &AccountId, role_name: &str) -> SdkLicenseManager {
+    pub async fn license_manager_as(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+    ) -> SdkLicenseManager {
         let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
         let provider = AssumeRoleProvider::builder(role_arn)
             .session_name(SESSION_NAME)
@@ -69,7 +76,9 @@ impl Clients {
         let sdk = self
             .sdk
             .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
             .build();
         SdkLicenseManager::new(
             aws_sdk_licensemanager::Client::new(&sdk),
@@ -116,7 +125,9 @@ pub async fn connect(opts: ConnectOptions) -> Clients {
             .await;
         sdk = sdk
             .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
             .build();
     }
     let retry = opts.retry.unwrap_or_default();

@@ -102,9 +102,12 @@ impl AwsError {
                 let kind = classify(&code, &message, status);
                 AwsError::new(operation, kind, code, message)
             }
-            SdkError::TimeoutError(_) => {
-                AwsError::new(operation, ErrorKind::Transient, "Timeout", "the request timed out")
-            }
+            SdkError::TimeoutError(_) => AwsError::new(
+                operation,
+                ErrorKind::Transient,
+                "Timeout",
+                "the request timed out",
+            ),
             SdkError::DispatchFailure(d) => {
                 // Credentials problems surface here too; they are not transient.
                 let kind = if d.is_io() || d.is_timeout() {
@@ -154,11 +157,19 @@ pub fn classify(code: &str, message: &str, http_status: u16) -> ErrorKind {
         | "SlowDown"
         | "PriorRequestNotComplete" => ErrorKind::Throttled,
         "ConcurrentModificationException" => ErrorKind::Throttled,
-        "ServerInternalException" | "ServiceException" | "InternalFailure" | "RequestTimeout"
-        | "RequestTimeoutException" | "ServiceUnavailable" => ErrorKind::Transient,
-        "AccessDeniedException" | "AuthorizationException" | "AccessDenied"
-        | "AWSOrganizationsNotInUseException" | "UnrecognizedClientException"
-        | "InvalidClientTokenId" | "ExpiredTokenException" => ErrorKind::AccessDenied,
+        "ServerInternalException"
+        | "ServiceException"
+        | "InternalFailure"
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "ServiceUnavailable" => ErrorKind::Transient,
+        "AccessDeniedException"
+        | "AuthorizationException"
+        | "AccessDenied"
+        | "AWSOrganizationsNotInUseException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredTokenException" => ErrorKind::AccessDenied,
         "ResourceLimitExceededException" | "LicenseUsageException" => ErrorKind::Quota,
         "ResourceNotFoundException"
         | "AccountNotFoundException"
@@ -191,7 +202,11 @@ mod tests {
     use super::*;
 
     fn check(code: &str, message: &str, status: u16, expect: ErrorKind) {
-        assert_eq!(classify(code, message, status), expect, "{code} / {message} / {status}");
+        assert_eq!(
+            classify(code, message, status),
+            expect,
+            "{code} / {message} / {status}"
+        );
     }
 
     #[test]
@@ -206,7 +221,12 @@ mod tests {
             400,
             ErrorKind::VersionConflict,
         );
-        check("ValidationException", "Principals must have exactly one", 400, ErrorKind::Validation);
+        check(
+            "ValidationException",
+            "Principals must have exactly one",
+            400,
+            ErrorKind::Validation,
+        );
         check("AccessDeniedException", "", 400, ErrorKind::AccessDenied);
         check("ResourceLimitExceededException", "", 400, ErrorKind::Quota);
         check("ResourceNotFoundException", "", 400, ErrorKind::NotFound);

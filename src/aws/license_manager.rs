@@ -7,7 +7,10 @@ use aws_sdk_licensemanager::types::{
 };
 
 use super::retry::with_retry;
-use super::{AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy, ServiceSettings};
+use super::{
+    AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy,
+    ServiceSettings,
+};
 use crate::model::{Grant, GrantArn, GrantStatus, License, LicenseArn};
 
 const PAGE_SIZE: i32 = 100;
@@ -168,7 +171,10 @@ fn license_from_sdk(
             .and_then(|i| i.name())
             .unwrap_or_default()
             .to_owned(),
-        status: l.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: l
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
         home_region: l.home_region().unwrap_or_default().to_owned(),
         received_operations: l
             .received_metadata()

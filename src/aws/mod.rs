@@ -77,15 +77,18 @@ pub struct ServiceSettings {
 
 /// The License Manager calls the tool makes.
 pub trait LicenseManagerApi: Send + Sync {
-    fn list_received_licenses(&self) -> impl Future<Output = Result<Vec<License>, AwsError>> + Send;
+    fn list_received_licenses(&self)
+    -> impl Future<Output = Result<Vec<License>, AwsError>> + Send;
     /// Every grant distributed from one license, in any status (all pages).
     fn list_distributed_grants(
         &self,
         license: &LicenseArn,
     ) -> impl Future<Output = Result<Vec<Grant>, AwsError>> + Send;
     fn get_grant(&self, grant: &GrantArn) -> impl Future<Output = Result<Grant, AwsError>> + Send;
-    fn create_grant(&self, req: &NewGrant)
-    -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    fn create_grant(
+        &self,
+        req: &NewGrant,
+    ) -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
     fn create_grant_version(
         &self,
         grant: &GrantArn,
@@ -96,8 +99,10 @@ pub trait LicenseManagerApi: Send + Sync {
         grant: &GrantArn,
         version: &str,
     ) -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
-    fn accept_grant(&self, grant: &GrantArn)
-    -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
+    fn accept_grant(
+        &self,
+        grant: &GrantArn,
+    ) -> impl Future<Output = Result<GrantRef, AwsError>> + Send;
     /// Grants the calling account received (all pages), optionally for one license.
     fn list_received_grants(
         &self,

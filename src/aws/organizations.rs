@@ -5,7 +5,9 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 
 use super::retry::with_retry;
-use super::{AccountEntry, AwsError, Observer, OrgInfo, OrganizationsApi, RetryPolicy, parent_id_str};
+use super::{
+    AccountEntry, AwsError, Observer, OrgInfo, OrganizationsApi, RetryPolicy, parent_id_str,
+};
 use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, RootId};
 
 const PAGE_SIZE: i32 = 20;
@@ -107,7 +109,10 @@ impl OrganizationsApi for SdkOrganizations {
         Ok(roots)
     }
 
-    async fn list_ous_for_parent(&self, parent: &ParentId) -> Result<Vec<(OuId, String)>, AwsError> {
+    async fn list_ous_for_parent(
+        &self,
+        parent: &ParentId,
+    ) -> Result<Vec<(OuId, String)>, AwsError> {
         const OP: &str = "ListOrganizationalUnitsForParent";
         let parent_id = parent_id_str(parent);
         let mut ous = Vec::new();
@@ -143,7 +148,10 @@ impl OrganizationsApi for SdkOrganizations {
         Ok(ous)
     }
 
-    async fn list_accounts_for_parent(&self, parent: &ParentId) -> Result<Vec<AccountEntry>, AwsError> {
+    async fn list_accounts_for_parent(
+        &self,
+        parent: &ParentId,
+    ) -> Result<Vec<AccountEntry>, AwsError> {
         const OP: &str = "ListAccountsForParent";
         let parent_id = parent_id_str(parent);
         let mut accounts = Vec::new();
@@ -222,7 +230,10 @@ impl OrganizationsApi for SdkOrganizations {
         Ok(principals)
     }
 
-    async fn list_delegated_administrators(&self, service_principal: &str) -> Result<Vec<AccountId>, AwsError> {
+    async fn list_delegated_administrators(
+        &self,
+        service_principal: &str,
+    ) -> Result<Vec<AccountId>, AwsError> {
         const OP: &str = "ListDelegatedAdministrators";
         let mut admins = Vec::new();
         let mut token = None;

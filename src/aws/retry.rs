@@ -114,7 +114,11 @@ mod tests {
     #[test]
     fn never_retries_validation_or_access_errors() {
         let p = RetryPolicy::default();
-        for k in [ErrorKind::Validation, ErrorKind::AccessDenied, ErrorKind::VersionConflict] {
+        for k in [
+            ErrorKind::Validation,
+            ErrorKind::AccessDenied,
+            ErrorKind::VersionConflict,
+        ] {
             assert_eq!(decide(&p, k, 1), Decision::GiveUp);
         }
     }
@@ -131,7 +135,12 @@ mod tests {
                 let n = calls;
                 async move {
                     if n < 4 {
-                        Err(AwsError::new("GetGrant", ErrorKind::Throttled, "RateLimitExceededException", ""))
+                        Err(AwsError::new(
+                            "GetGrant",
+                            ErrorKind::Throttled,
+                            "RateLimitExceededException",
+                            "",
+                        ))
                     } else {
                         Ok(n)
                     }
@@ -152,7 +161,14 @@ mod tests {
             &p,
             || {
                 calls += 1;
-                async { Err(AwsError::new("CreateGrant", ErrorKind::Validation, "ValidationException", "bad")) }
+                async {
+                    Err(AwsError::new(
+                        "CreateGrant",
+                        ErrorKind::Validation,
+                        "ValidationException",
+                        "bad",
+                    ))
+                }
             },
             |_| {},
         )

@@ -22,7 +22,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The desired-state file
-    #[arg(short = 'c', long = "config", value_name = "FILE", default_value = "entitlements.yaml", global = true)]
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "FILE",
+        default_value = "entitlements.yaml",
+        global = true
+    )]
     pub config: PathBuf,
     /// AWS profile to use (on top of the standard AWS chain)
     #[arg(long, value_name = "NAME", global = true)]

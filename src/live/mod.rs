@@ -72,7 +72,8 @@ where
         })
         .collect();
     let grants = read_grants(lm, &wanted).await?;
-    let caller = caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
+    let caller =
+        caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
     Ok(Live {
         organization,
         caller,
@@ -87,7 +88,12 @@ pub fn caller_account(licenses: &[License]) -> Option<AccountId> {
     licenses
         .iter()
         .filter_map(|l| l.beneficiary.as_deref())
-        .filter_map(|b| b.strip_prefix("arn:aws:iam::")?.strip_suffix(":root")?.parse().ok())
+        .filter_map(|b| {
+            b.strip_prefix("arn:aws:iam::")?
+                .strip_suffix(":root")?
+                .parse()
+                .ok()
+        })
         .next()
 }
 
@@ -140,7 +146,10 @@ where
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 if want_ous {
-                    Ok(Listing::Ous(parent.clone(), orgs.list_ous_for_parent(&parent).await?))
+                    Ok(Listing::Ous(
+                        parent.clone(),
+                        orgs.list_ous_for_parent(&parent).await?,
+                    ))
                 } else {
                     Ok(Listing::Accounts(
                         parent.clone(),

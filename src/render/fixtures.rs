@@ -73,6 +73,7 @@ fn action(a: A) -> Action {
         ActionKind::Create | ActionKind::Recreate | ActionKind::Update => ops(),
         _ => BTreeSet::new(),
     };
+    let client_token = format!("token-{}-{}", a.kind.as_str(), a.principal.short_id());
     Action {
         kind: a.kind,
         model,
@@ -84,6 +85,7 @@ fn action(a: A) -> Action {
         operations,
         target_status: a.status,
         reason: a.reason.to_owned(),
+        client_token,
     }
 }
 
@@ -321,6 +323,7 @@ pub fn huge() -> Plan {
                     TargetStatus::Active
                 },
                 reason: "the file grants this account and no grant exists".to_owned(),
+                client_token: format!("token-{m}{i:06}"),
             });
         }
         access.insert(key(&model), AccessChange { before, after });

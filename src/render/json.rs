@@ -113,6 +113,8 @@ pub struct ActionDocument {
     /// `active` or `disabled`.
     pub target_status: String,
     pub reason: String,
+    /// The idempotency token `apply` sends with this action's mutating calls.
+    pub client_token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +289,7 @@ fn action_document(a: &Action) -> ActionDocument {
         operations: a.operations.iter().cloned().collect(),
         target_status: target_status_name(a.target_status).to_owned(),
         reason: a.reason.clone(),
+        client_token: a.client_token.clone(),
     }
 }
 
@@ -382,6 +385,7 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
         operations: a.operations.into_iter().collect::<BTreeSet<_>>(),
         target_status,
         reason: a.reason,
+        client_token: a.client_token,
     })
 }
 
@@ -581,7 +585,7 @@ mod tests {
             |v| {
                 v["actions"][5].as_object_mut().unwrap().remove("reason");
             },
-            "the plan file does not have the shape of a plan: missing field `reason` at line 135 column 5",
+            "the plan file does not have the shape of a plan: missing field `reason` at line 141 column 5",
         );
     }
 

@@ -567,6 +567,7 @@ mod tests {
                 operations: Default::default(),
                 target_status: TargetStatus::Active,
                 reason,
+                client_token: format!("token-{i}"),
             }
         }
 
