@@ -70,7 +70,7 @@ impl Desired {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The deterministic name of a managed grant: `{prefix}-{model}-{principal short id}`,
 /// for example `bedrock-entitlements-claude-sonnet-111122223333`.

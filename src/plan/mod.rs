@@ -9,6 +9,9 @@ mod planner;
 mod simulate;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use digest::{config_digest, fingerprint};
 pub use planner::{plan, scope};
 pub use simulate::simulate;
