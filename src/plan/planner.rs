@@ -277,16 +277,12 @@ impl Pair<'_> {
                     .cmp(&(rank(b, target, &name, operations), &b.arn))
             })
             .copied();
+        // The reason names no kept grant: it must read the same whether the kept grant is the
+        // one planned against or, after a partial apply, the one that replaced it.
+        let duplicate = "another managed grant on this pair is kept, so this duplicate goes";
         for grant in &managed {
             if best.map(|b| &b.arn) != Some(&grant.arn) {
-                let reason = match best {
-                    Some(kept) => format!(
-                        "grant {} already serves this pair, so this duplicate goes",
-                        kept.arn
-                    ),
-                    None => String::new(), // only PENDING_DELETE grants, which retire() just reports
-                };
-                self.retire(grant, &reason, out);
+                self.retire(grant, duplicate, out);
             }
         }
 

@@ -1,7 +1,7 @@
 //! What AWS ends up with once a plan is carried out, as a pure function: the test oracle for
 //! convergence, and the source of the plan's "after" effective access.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
@@ -16,18 +16,28 @@ use crate::model::{Grant, GrantArn, GrantStatus, Live, Principal};
 pub fn simulate(live: &Live, plan: &Plan) -> Live {
     let mut next = live.clone();
     let mut taken: BTreeSet<GrantArn> = next.grants.iter().map(|g| g.arn.clone()).collect();
+    // Where each grant sits in `next.grants`; created grants are appended and never acted on
+    // again by the same plan, so the positions stay valid.
+    let position: BTreeMap<GrantArn, usize> = next
+        .grants
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.arn.clone(), i))
+        .collect();
+    let find =
+        |action: &Action| -> Option<usize> { position.get(action.grant_arn.as_ref()?).copied() };
     for action in &plan.actions {
         match action.kind {
             ActionKind::Create => create(&mut next, action, &mut taken),
             ActionKind::Recreate => {
-                if let Some(grant) = find(&mut next, action) {
+                if let Some(grant) = find(action).map(|i| &mut next.grants[i]) {
                     grant.status = GrantStatus::Deleted;
                     bump(grant);
                 }
                 create(&mut next, action, &mut taken);
             }
             ActionKind::Delete => {
-                if let Some(grant) = find(&mut next, action) {
+                if let Some(grant) = find(action).map(|i| &mut next.grants[i]) {
                     grant.status = GrantStatus::Deleted;
                     bump(grant);
                 }
@@ -36,7 +46,7 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
             | ActionKind::Deactivate
             | ActionKind::Update
             | ActionKind::Accept => {
-                if let Some(grant) = find(&mut next, action) {
+                if let Some(grant) = find(action).map(|i| &mut next.grants[i]) {
                     grant.name = action.grant_name.clone();
                     grant.operations = action.operations.clone();
                     // An update is planned only when the status is already right.
@@ -50,11 +60,6 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
     }
     next.grants.sort_by(|a, b| a.arn.cmp(&b.arn));
     next
-}
-
-fn find<'a>(live: &'a mut Live, action: &Action) -> Option<&'a mut Grant> {
-    let arn = action.grant_arn.as_ref()?;
-    live.grants.iter_mut().find(|g| &g.arn == arn)
 }
 
 fn bump(grant: &mut Grant) {

@@ -303,7 +303,7 @@ fn failed_grants_are_recreated() {
         "managed FAILED_WORKFLOW 222222222222
          managed DISABLED 222222222222",
         "activate m 222222222222 g-2: grant is DISABLED and model m wants it active
-         delete m 222222222222 g-1: grant arn:aws:license-manager::111111111111:grant:g-2 already serves this pair, so this duplicate goes",
+         delete m 222222222222 g-1: another managed grant on this pair is kept, so this duplicate goes",
     );
 }
 
@@ -348,7 +348,7 @@ fn duplicates_keep_the_best_grant() {
         "active 222222222222",
         "managed ACTIVE 222222222222
          managed ACTIVE 222222222222",
-        "delete m 222222222222 g-2: grant arn:aws:license-manager::111111111111:grant:g-1 already serves this pair, so this duplicate goes",
+        "delete m 222222222222 g-2: another managed grant on this pair is kept, so this duplicate goes",
     );
     // Status first, then name, then ARN.
     check(
@@ -357,14 +357,14 @@ fn duplicates_keep_the_best_grant() {
          renamed ACTIVE 222222222222
          managed PENDING_WORKFLOW 222222222222",
         r#"update m 222222222222 g-2: the grant's name "bedrock-entitlements-old-name" becomes "bedrock-entitlements-m-222222222222"
-           delete m 222222222222 g-1: grant arn:aws:license-manager::111111111111:grant:g-2 already serves this pair, so this duplicate goes
-           note InProgress 222222222222 g-3: grant is PENDING_WORKFLOW and will be deleted once AWS settles it (grant arn:aws:license-manager::111111111111:grant:g-2 already serves this pair, so this duplicate goes)"#,
+           delete m 222222222222 g-1: another managed grant on this pair is kept, so this duplicate goes
+           note InProgress 222222222222 g-3: grant is PENDING_WORKFLOW and will be deleted once AWS settles it (another managed grant on this pair is kept, so this duplicate goes)"#,
     );
     check(
         "disabled 222222222222",
         "managed ACTIVE 222222222222
          managed DISABLED 222222222222",
-        "delete m 222222222222 g-1: grant arn:aws:license-manager::111111111111:grant:g-2 already serves this pair, so this duplicate goes",
+        "delete m 222222222222 g-1: another managed grant on this pair is kept, so this duplicate goes",
     );
 }
 
