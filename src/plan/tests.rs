@@ -557,3 +557,36 @@ fn simulate_settles_each_action() {
     assert_eq!(arns.len(), again.grants.len());
     assert!(plan(&d, &again).is_empty());
 }
+
+#[test]
+fn an_action_cut_short_resumes_where_it_stopped() {
+    let d = desired("active 222222222222 333333333333");
+    let l = live("managed FAILED_WORKFLOW 333333333333");
+    let p = plan(&d, &l);
+    assert_eq!(render(&p).lines().count(), 2, "{}", render(&p));
+
+    // Apply created the grant for 222222222222 but died before activating it, and deleted the
+    // failed grant of 333333333333 but died before creating its replacement.
+    let mut crashed = simulate(&l, &p);
+    crashed
+        .grants
+        .retain(|g| g.principal != principal("333333333333") || g.status == GrantStatus::Deleted);
+    for g in &mut crashed.grants {
+        if g.principal == principal("222222222222") {
+            g.status = GrantStatus::Disabled;
+        }
+    }
+    let resumed = plan(&d, &crashed);
+    let kinds: Vec<(ActionKind, &str)> = resumed
+        .actions
+        .iter()
+        .map(|a| (a.kind, a.principal.short_id()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (ActionKind::Create, "333333333333"),
+            (ActionKind::Activate, "222222222222")
+        ]
+    );
+}
