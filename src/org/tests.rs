@@ -38,6 +38,7 @@ fn license(id: &str, sku: &str, name: &str, status: &str, can_grant: bool) -> Li
         home_region: "us-east-1".to_owned(),
         received_operations: ops,
         validity_end: None,
+        beneficiary: Some("arn:aws:iam::111122223333:root".to_owned()),
     }
 }
 

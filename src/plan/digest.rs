@@ -73,3 +73,31 @@ pub fn config_digest(desired: &Desired) -> String {
         "targeted_only": desired.targeted_only,
     }))
 }
+
+/// The idempotency token of an action's mutating calls: a digest of the action and of every
+/// live grant (any status, DELETED included) on its (license, principal) pair when planned.
+/// Two applies of the same plan, or a retry after a lost response, send the same token and so
+/// get the same grant; once the pair's state moves (a grant was created, deleted, ...) the next
+/// plan's token differs, so a later re-create is never answered with an old, deleted grant.
+/// `be-` + 64 hex characters, within the API's 2,048-character limit.
+pub fn client_token(action: &crate::plan::Action, live: &Live) -> String {
+    let mut history: Vec<_> = live
+        .grants
+        .iter()
+        .filter(|g| g.license_arn == action.license_arn && g.principal == action.principal)
+        .map(|g| serde_json::json!([g.arn.as_str(), g.version, g.status.as_str()]))
+        .collect();
+    history.sort_by_key(|v| v.to_string());
+    let value = serde_json::json!({
+        "action": action.kind.as_str(),
+        "license": action.license_arn.as_str(),
+        "principal": action.principal.to_string(),
+        "grant": action.grant_arn.as_ref().map(|g| g.as_str()),
+        "version": action.planned_version,
+        "name": action.grant_name,
+        "operations": action.operations,
+        "target": format!("{:?}", action.target_status),
+        "history": history,
+    });
+    format!("be-{}", sha256_json(&value))
+}

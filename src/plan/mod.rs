@@ -12,7 +12,7 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-pub use digest::{config_digest, fingerprint};
+pub use digest::{client_token, config_digest, fingerprint};
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{AccessChange, Action, ActionKind, Note, NoteKind, Phase, Plan, TargetStatus};

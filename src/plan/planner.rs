@@ -86,6 +86,9 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         mut notes,
     } = out;
     actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
+    for action in &mut actions {
+        action.client_token = super::digest::client_token(action, live);
+    }
     notes.sort_by(|a, b| note_key(a).cmp(&note_key(b)));
 
     let mut plan = Plan {
@@ -497,6 +500,7 @@ impl Pair<'_> {
             operations: BTreeSet::new(),
             target_status: TargetStatus::Disabled,
             reason,
+            client_token: String::new(),
         }
     }
 
@@ -520,6 +524,7 @@ impl Pair<'_> {
             operations: self.desired.operations.clone(),
             target_status,
             reason,
+            client_token: String::new(),
         }
     }
 

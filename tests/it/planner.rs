@@ -138,6 +138,7 @@ fn licenses() -> Vec<License> {
             home_region: "us-east-1".to_owned(),
             received_operations: vec!["CreateGrant".to_owned(), "CheckoutLicense".to_owned()],
             validity_end: None,
+            beneficiary: None,
         })
         .collect()
 }
@@ -361,9 +362,14 @@ proptest! {
     #[test]
     fn applying_any_prefix_then_replanning_leaves_exactly_the_rest(s in scenario()) {
         let full = plan::plan(&s.desired, &s.live);
+        // Client tokens digest the pair's live history, which the prefix may have moved; the
+        // actions themselves must be exactly the rest.
+        let without_tokens = |actions: &[plan::Action]| -> Vec<plan::Action> {
+            actions.iter().cloned().map(|mut a| { a.client_token.clear(); a }).collect()
+        };
         for n in 0..=full.actions.len() {
             let resumed = plan::plan(&s.desired, &plan::simulate(&s.live, &prefix(&full, n)));
-            prop_assert_eq!(&resumed.actions, &full.actions[n..].to_vec(), "after {} actions", n);
+            prop_assert_eq!(without_tokens(&resumed.actions), without_tokens(&full.actions[n..]), "after {} actions", n);
         }
     }
 
