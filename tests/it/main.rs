@@ -1,1 +1,4 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
+
+mod emulator;
+mod support;
