@@ -10,4 +10,5 @@ pub mod live;
 pub mod model;
 pub mod org;
 pub mod plan;
+pub mod preflight;
 pub mod render;
