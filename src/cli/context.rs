@@ -6,7 +6,9 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use super::{CliError, GlobalArgs};
-use crate::aws::{self, Clients, ConnectOptions, SdkLicenseManager, SdkOrganizations};
+use crate::aws::{
+    self, Clients, ConnectOptions, LicenseManagerApi, SdkLicenseManager, SdkOrganizations,
+};
 use crate::config::{self, Config, ModelKey};
 use crate::live;
 use crate::model::{Diagnostic, Live, Severity};
@@ -154,20 +156,37 @@ impl Context {
         config: &Config,
         targets: Option<BTreeSet<ModelKey>>,
     ) -> Result<Planned, CliError> {
-        let (organization, licenses) =
-            live::read_organization_and_licenses(session.lm.as_ref(), &session.orgs).await?;
+        // Without --target every received license's grants are read (a managed grant on a
+        // license the file no longer names must be seen to be deleted), and they are read
+        // while the organization tree is walked. With --target only the targeted licenses'
+        // grants are read, once resolution has named them.
+        let read_all_grants = targets.is_none();
+        let (organization, licenses_and_grants) =
+            tokio::join!(live::read_organization(&session.orgs), async {
+                let licenses = session.lm.list_received_licenses().await?;
+                let grants = if read_all_grants {
+                    let all: Vec<_> = licenses.iter().map(|l| l.arn.clone()).collect();
+                    Some(live::read_grants(&session.lm, &all).await?)
+                } else {
+                    None
+                };
+                Ok::<_, CliError>((licenses, grants))
+            });
+        let organization = organization?;
+        let (licenses, grants) = licenses_and_grants?;
         let caller = live::caller_account(&licenses)
             .unwrap_or_else(|| organization.management_account.clone());
         let mut live = Live {
             organization,
             caller,
             licenses,
-            grants: Vec::new(),
+            grants: grants.unwrap_or_default(),
         };
         let desired = self.resolve(config, &live, targets)?;
-        let scope = plan::scope(&desired, &live);
-        let wanted: Vec<_> = scope.iter().cloned().collect();
-        live.grants = live::read_grants(&session.lm, &wanted).await?;
+        if !read_all_grants {
+            let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
+            live.grants = live::read_grants(&session.lm, &wanted).await?;
+        }
         let plan = plan::plan(&desired, &live);
         Ok(Planned {
             live,
