@@ -32,6 +32,18 @@ pub struct Session {
     _sandbox: Option<crate::emulator::EmulatorHandle>,
 }
 
+impl Session {
+    /// A session over clients built elsewhere (benchmarks, tests).
+    pub fn from_clients(clients: Clients) -> Session {
+        Session {
+            lm: Arc::new(clients.license_manager.clone()),
+            orgs: Arc::new(clients.organizations.clone()),
+            clients,
+            _sandbox: None,
+        }
+    }
+}
+
 impl Context {
     pub fn new(global: GlobalArgs) -> Self {
         Context { global }
@@ -161,6 +173,7 @@ impl Context {
         // while the organization tree is walked. With --target only the targeted licenses'
         // grants are read, once resolution has named them.
         let read_all_grants = targets.is_none();
+        let started = std::time::Instant::now();
         let (organization, licenses_and_grants) =
             tokio::join!(live::read_organization(&session.orgs), async {
                 let licenses = session.lm.list_received_licenses().await?;
@@ -182,12 +195,15 @@ impl Context {
             licenses,
             grants: grants.unwrap_or_default(),
         };
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, grants = live.grants.len(), "read live state");
         let desired = self.resolve(config, &live, targets)?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "resolved the desired state");
         if !read_all_grants {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
             live.grants = live::read_grants(&session.lm, &wanted).await?;
         }
         let plan = plan::plan(&desired, &live);
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, actions = plan.actions.len(), "planned");
         Ok(Planned {
             live,
             desired,
