@@ -1,4 +1,5 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
 
 mod emulator;
+mod emulator_lm;
 mod support;
