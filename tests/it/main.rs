@@ -2,4 +2,6 @@
 
 mod emulator;
 mod emulator_lm;
+mod emulator_orgs;
+mod emulator_shapes;
 mod support;
