@@ -1,6 +1,7 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
 
 mod emulator;
+mod emulator_faults;
 mod emulator_lm;
 mod emulator_orgs;
 mod emulator_shapes;
