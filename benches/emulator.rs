@@ -15,7 +15,8 @@ use bedrock_entitlements::emulator::{AccountSeed, EmulatorOptions, GrantSeed, Se
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const LICENSE: &str = "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
+const LICENSE: &str =
+    "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
 
 struct Args {
     requests: u64,
@@ -103,12 +104,17 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = std::str::from_utf8(&buf[..head_end]).unwrap_or("");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let len: usize = head
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
     while buf.len() < head_end + len {
@@ -156,7 +162,9 @@ async fn raw_load(addr: String, bodies: Vec<String>, a: &Args) -> Outcome {
             while n < per_conn && Instant::now() < deadline {
                 let req = &reqs[(c + n as usize) % reqs.len()];
                 stream.write_all(req).await.expect("write");
-                let (status, len) = read_response(&mut stream, &mut buf).await.expect("response");
+                let (status, len) = read_response(&mut stream, &mut buf)
+                    .await
+                    .expect("response");
                 assert_eq!(status, 200, "the emulator answered an error");
                 n += 1;
                 bytes += len as u64;
@@ -180,7 +188,13 @@ async fn raw_load(addr: String, bodies: Vec<String>, a: &Args) -> Outcome {
 async fn sdk_load(endpoint: String, tokens: Vec<Option<String>>, a: &Args) -> Outcome {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDBENCH", "secret", None, None, "static"))
+        .credentials_provider(Credentials::new(
+            "AKIDBENCH",
+            "secret",
+            None,
+            None,
+            "static",
+        ))
         .endpoint_url(&endpoint)
         .load()
         .await;

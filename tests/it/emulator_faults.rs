@@ -22,6 +22,7 @@ async fn outcomes(fault_seed: u64) -> Vec<String> {
             throttle: 0.2,
             server_error: 0.2,
             lost_response: 0.1,
+            empty_page: 0.0,
         },
         fault_seed,
         ..EmulatorOptions::default()
@@ -151,6 +152,38 @@ async fn throttles_and_server_errors_meet_the_sdk_retry_rules() {
     assert_eq!(errors["ListAccounts"]["TooManyRequestsException"], 3);
     // Nothing else failed.
     c.lm.list_received_licenses().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn organizations_pages_can_be_empty_with_a_next_token() {
+    let opts = EmulatorOptions {
+        faults: FaultRates {
+            empty_page: 0.5,
+            ..FaultRates::default()
+        },
+        fault_seed: 3,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(sandbox_seed(), opts).await;
+    let c = clients(&emu).await.orgs;
+    let pages: Vec<_> = c
+        .list_accounts()
+        .max_results(4)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.accounts().is_empty() && p.next_token().is_some())
+    );
+    let ids: Vec<_> = pages
+        .iter()
+        .flat_map(|p| p.accounts().iter().filter_map(|a| a.id()))
+        .collect();
+    assert_eq!(ids.len(), 14, "every account exactly once: {ids:?}");
 }
 
 #[tokio::test]
