@@ -136,12 +136,16 @@ struct Outcome {
 
 impl Outcome {
     fn report(&self, what: &str) {
-        let rps = self.requests as f64 / self.elapsed.as_secs_f64();
+        let secs = self.elapsed.as_secs_f64();
+        let rps = self.requests as f64 / secs;
+        let volume = if self.bytes > 0 {
+            format!(" ({:.0} MB/s of JSON)", self.bytes as f64 / secs / 1e6)
+        } else {
+            String::new()
+        };
         println!(
-            "{what}: {} requests in {:.2} s = {rps:.0} requests/s ({:.1} MB/s of JSON)",
-            self.requests,
-            self.elapsed.as_secs_f64(),
-            self.bytes as f64 / self.elapsed.as_secs_f64() / 1e6
+            "{what}: {} requests in {secs:.2} s = {rps:.0} requests/s{volume}",
+            self.requests
         );
     }
 }
