@@ -197,6 +197,15 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
             }
         }
     };
+    // Never log credentials or headers: the operation, the outcome and the request id only.
+    tracing::debug!(
+        target: "bedrock_entitlements::emulator",
+        op = %op,
+        outcome = match &result { Ok(_) => "ok", Err(e) => e.code },
+        lost = fault == Fault::LostResponse,
+        request_id = %request_id,
+        "emulator call"
+    );
     if fault == Fault::LostResponse {
         state.record_lost(&op);
         return Err(LostResponse);

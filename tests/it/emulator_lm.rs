@@ -1030,3 +1030,331 @@ async fn grants_exist_only_in_the_home_region() {
         1
     );
 }
+
+/// Every operation's request validation, straight on the wire: (target, body, code, message piece).
+#[tokio::test]
+async fn every_operation_validates_its_input() {
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    let grant = emu.state().grants()[0].arn.clone();
+    let long = "x".repeat(401);
+    let lm = |op: &str| format!("AWSLicenseManager.{op}");
+    let org = |op: &str| format!("AWSOrganizationsV20161128.{op}");
+    let cases: Vec<(String, String, &str, &str)> = vec![
+        (
+            lm("CreateGrantVersion"),
+            "{}".into(),
+            "ValidationException",
+            "'clientToken'",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            r#"{"ClientToken":"t"}"#.into(),
+            "ValidationException",
+            "'grantArn'",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            format!(r#"{{"ClientToken":"t","GrantArn":"{grant}","Status":"ON"}}"#),
+            "ValidationException",
+            "'status'",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            format!(r#"{{"ClientToken":"t","GrantArn":"{grant}","GrantName":""}}"#),
+            "ValidationException",
+            "'grantName'",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            format!(r#"{{"ClientToken":"t","GrantArn":"{grant}","StatusReason":"{long}"}}"#),
+            "ValidationException",
+            "'statusReason'",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            format!(
+                r#"{{"ClientToken":"t","GrantArn":"{grant}","Options":{{"ActivationOverrideBehavior":"ALL"}}}}"#
+            ),
+            "ValidationException",
+            "activationOverrideBehavior",
+        ),
+        (
+            lm("CreateGrantVersion"),
+            format!(r#"{{"ClientToken":"t","GrantArn":"{grant}","AllowedOperations":[]}}"#),
+            "ValidationException",
+            "between 1 and 8",
+        ),
+        (
+            lm("DeleteGrant"),
+            "{}".into(),
+            "ValidationException",
+            "'grantArn'",
+        ),
+        (
+            lm("DeleteGrant"),
+            format!(r#"{{"GrantArn":"{grant}"}}"#),
+            "ValidationException",
+            "'version'",
+        ),
+        (
+            lm("AcceptGrant"),
+            "{}".into(),
+            "ValidationException",
+            "'grantArn'",
+        ),
+        (
+            lm("RejectGrant"),
+            "{}".into(),
+            "ValidationException",
+            "'grantArn'",
+        ),
+        (
+            lm("GetGrant"),
+            format!(r#"{{"GrantArn":"{grant}","Version":"99"}}"#),
+            "ValidationException",
+            "no version 99",
+        ),
+        (
+            lm("GetLicense"),
+            "{}".into(),
+            "ValidationException",
+            "'licenseArn'",
+        ),
+        (
+            lm("GetLicense"),
+            format!(r#"{{"LicenseArn":"{CLAUDE_LICENSE}","Version":"2"}}"#),
+            "ValidationException",
+            "no version 2",
+        ),
+        (
+            lm("ListReceivedGrantsForOrganization"),
+            "{}".into(),
+            "ValidationException",
+            "'licenseArn'",
+        ),
+        (
+            lm("ListReceivedGrants"),
+            r#"{"Filters":[{"Name":"GranteePrincipalARN","Values":["x"]}]}"#.into(),
+            "ValidationException",
+            "not supported",
+        ),
+        (
+            lm("ListReceivedGrants"),
+            r#"{"MaxResults":"ten"}"#.into(),
+            "SerializationException",
+            "MaxResults",
+        ),
+        (
+            lm("ListLicenses"),
+            r#"{"Filters":[{"Name":"IssuerName","Values":["x"]}]}"#.into(),
+            "ValidationException",
+            "not supported",
+        ),
+        (
+            lm("ListReceivedLicenses"),
+            r#"{"Filters":[{"Name":"Status","Values":[]}]}"#.into(),
+            "ValidationException",
+            "must have a value",
+        ),
+        (
+            lm("ListDistributedGrants"),
+            r#"{"GrantArns":["bad"]}"#.into(),
+            "ValidationException",
+            "'grantArns'",
+        ),
+        (
+            lm("TagResource"),
+            "{}".into(),
+            "ValidationException",
+            "'resourceArn'",
+        ),
+        (
+            lm("UntagResource"),
+            format!(r#"{{"ResourceArn":"{grant}"}}"#),
+            "ValidationException",
+            "'tagKeys'",
+        ),
+        (
+            lm("ListTagsForResource"),
+            "{}".into(),
+            "ValidationException",
+            "'resourceArn'",
+        ),
+        (
+            lm("CreateGrant"),
+            "[]".into(),
+            "SerializationException",
+            "JSON object",
+        ),
+        (
+            org("DescribeAccount"),
+            "{}".into(),
+            "InvalidInputException",
+            "AccountId",
+        ),
+        (
+            org("DescribeOrganizationalUnit"),
+            "{}".into(),
+            "InvalidInputException",
+            "OrganizationalUnitId",
+        ),
+        (
+            org("DescribeOrganizationalUnit"),
+            r#"{"OrganizationalUnitId":"ou-x"}"#.into(),
+            "InvalidInputException",
+            "OrganizationalUnitId",
+        ),
+        (
+            org("ListParents"),
+            "{}".into(),
+            "InvalidInputException",
+            "ChildId",
+        ),
+        (
+            org("ListParents"),
+            r#"{"ChildId":"r-ab12"}"#.into(),
+            "InvalidInputException",
+            "ChildId",
+        ),
+        (
+            org("ListChildren"),
+            r#"{"ParentId":"r-ab12","ChildType":"POLICY"}"#.into(),
+            "InvalidInputException",
+            "ChildType",
+        ),
+        (
+            org("ListOrganizationalUnitsForParent"),
+            "{}".into(),
+            "InvalidInputException",
+            "ParentId",
+        ),
+        (
+            org("ListRoots"),
+            r#"{"MaxResults":0}"#.into(),
+            "InvalidInputException",
+            "greater than or equal to 1",
+        ),
+        (
+            org("CreateAccount"),
+            "{}".into(),
+            "UnknownOperationException",
+            "CreateAccount",
+        ),
+        (
+            "AWSNothing.Foo".into(),
+            "{}".into(),
+            "UnknownOperationException",
+            "AWSNothing.Foo",
+        ),
+    ];
+    for (target, body, code, piece) in cases {
+        let (status, request_id, answer) = raw_json_call(&emu, &target, &body).await;
+        assert_eq!(status, 400, "{target} {body}: {answer}");
+        assert!(request_id.is_some(), "{target}: no request id");
+        assert_eq!(answer["__type"], code, "{target} {body}: {answer}");
+        let message = answer["message"]
+            .as_str()
+            .or(answer["Message"].as_str())
+            .unwrap_or("");
+        assert!(
+            message.contains(piece),
+            "{target} {body}: {message:?} lacks {piece:?}"
+        );
+    }
+    assert_eq!(emu.state().grants()[0].version, 3, "nothing changed");
+}
+
+#[tokio::test]
+async fn issued_licenses_and_received_grant_filters() {
+    let mut seed = sandbox_seed();
+    // A license the management account issued itself (not a Marketplace one).
+    let own = "arn:aws:license-manager::111122223333:license:l-00000000000000000000000000000abc";
+    let mut issued = seed.licenses[0].clone();
+    issued.arn = own.to_owned();
+    issued.issuer = "Example Corp".to_owned();
+    issued.product_sku = "prod-internal01".to_owned();
+    issued.beneficiary = Some(ML_PROD.to_owned());
+    issued.grant_arn = None;
+    seed.licenses.push(issued);
+    let emu = start_emulator(seed, EmulatorOptions::default()).await;
+    let c = clients(&emu).await.lm;
+    let mine = c.list_licenses().send().await.unwrap();
+    assert_eq!(mine.licenses().len(), 1);
+    assert_eq!(mine.licenses()[0].license_arn(), Some(own));
+    assert_eq!(
+        mine.licenses()[0].beneficiary(),
+        Some(account_principal(ML_PROD).as_str())
+    );
+    let filtered = c
+        .list_licenses()
+        .filters(filter("ProductSKU", "prod-other"))
+        .send()
+        .await
+        .unwrap();
+    assert!(filtered.licenses().is_empty());
+    let got = c.get_license().license_arn(own).send().await.unwrap();
+    assert_eq!(
+        got.license().unwrap().issuer().and_then(|i| i.name()),
+        Some("Example Corp")
+    );
+    // A license neither issued nor received is not found.
+    let member = clients_as(&emu, DATA_PROD).await.lm;
+    assert_eq!(
+        error_of(member.get_license().license_arn(own).send().await).0,
+        "ResourceNotFoundException"
+    );
+
+    // Received grants, filtered as the recipient sees them.
+    let arn = create(&c, CLAUDE_LICENSE, &account_principal(DATA_PROD)).await;
+    settle(&c, &arn).await;
+    for (name, value, n) in [
+        ("GranterAccountId", MANAGEMENT, 1),
+        ("GranterAccountId", ML_PROD, 0),
+        ("ProductSKU", "prod-cl4ud3s0nn3t1", 1),
+        ("LicenseIssuerName", "AWS/Marketplace", 1),
+        ("LicenseArn", COHERE_LICENSE, 0),
+        ("GrantStatus", "DISABLED", 1),
+    ] {
+        let r = member
+            .list_received_grants()
+            .filters(filter(name, value))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.grants().len(), n, "{name}={value}");
+    }
+    let r = member
+        .list_received_grants()
+        .grant_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.grants().len(), 1);
+    // A member cannot see or change grants that are not its own.
+    let other = clients_as(&emu, ML_DEV).await.lm;
+    assert_eq!(
+        error_of(other.get_grant().grant_arn(&arn).send().await).0,
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        error_of(
+            other
+                .delete_grant()
+                .grant_arn(&arn)
+                .version("2")
+                .send()
+                .await
+        )
+        .0,
+        "ResourceNotFoundException"
+    );
+    let (code, _) = error_of(
+        member
+            .delete_grant()
+            .grant_arn(&arn)
+            .version("2")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "AccessDeniedException", "the grantee cannot delete");
+}
