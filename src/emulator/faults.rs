@@ -18,6 +18,8 @@ pub(crate) enum Fault {
     Throttle,
     ServerError,
     LostResponse,
+    /// An Organizations list answers an empty page whose NextToken continues where it was.
+    EmptyPage,
 }
 
 /// SplitMix64's finaliser: a good 64-bit mix.
@@ -37,7 +39,11 @@ pub(crate) fn fnv1a(s: &str) -> u64 {
 
 /// The fault for call number `index` (0-based) of `op`.
 pub(crate) fn decide(seed: u64, op: &str, index: u64, rates: FaultRates) -> Fault {
-    if rates.throttle <= 0.0 && rates.server_error <= 0.0 && rates.lost_response <= 0.0 {
+    if rates.throttle <= 0.0
+        && rates.server_error <= 0.0
+        && rates.lost_response <= 0.0
+        && rates.empty_page <= 0.0
+    {
         return Fault::None;
     }
     let h = mix64(mix64(seed ^ fnv1a(op)) ^ index);
@@ -54,6 +60,10 @@ pub(crate) fn decide(seed: u64, op: &str, index: u64, rates: FaultRates) -> Faul
     edge += rates.lost_response;
     if u < edge {
         return Fault::LostResponse;
+    }
+    edge += rates.empty_page;
+    if u < edge {
+        return Fault::EmptyPage;
     }
     Fault::None
 }
@@ -106,6 +116,7 @@ mod tests {
             throttle: 0.2,
             server_error: 0.2,
             lost_response: 0.2,
+            empty_page: 0.0,
         };
         let run = |seed| {
             (0..200)

@@ -38,8 +38,12 @@ pub use admin::{AdminError, GrantView, StateDump};
 pub use options::{EmulatorOptions, FaultRates, RateLimit};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
 pub use seed::{
-    AccountSeed, FeatureSetSeed, GrantSeed, LicenseSeed, OrganizationSeed, OuSeed, Seed,
+    AccountSeed, FeatureSetSeed, GrantSeed, LicenseSeed, OrganizationSeed, OuSeed, SANDBOX_YAML,
+    Seed,
 };
+
+/// Where `bedrock-entitlements emulator` listens by default (LocalStack's customary port).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
 
 /// Why the emulator could not start or run.
 #[derive(Debug, thiserror::Error)]

@@ -84,13 +84,15 @@ pub struct RateLimit {
 
 /// Probabilities (0.0–1.0) of each random fault. Throttles and server errors happen before the
 /// call is handled (nothing changes); a lost response happens after (the change is made, the
-/// connection is closed without a reply).
+/// connection is closed without a reply); an empty page makes an Organizations list call answer
+/// no items with a NextToken that continues where it was (AWS documents that this happens).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultRates {
     pub throttle: f64,
     pub server_error: f64,
     pub lost_response: f64,
+    pub empty_page: f64,
 }
 
 mod millis {

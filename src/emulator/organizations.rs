@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::identity::Caller;
 use super::options::EmulatorOptions;
 use super::state::{AccountRec, LM_SERVICE_PRINCIPAL, OuRec, World};
-use super::wire::{ApiError, Input, Service, page};
+use super::wire::{ApiError, Input, Service, encode_token, page};
 
 pub(crate) const OPERATIONS: &[&str] = &[
     "DescribeAccount",
@@ -36,6 +36,7 @@ pub(crate) fn handle(
     opts: &EmulatorOptions,
     op: &str,
     body: &Value,
+    empty_page: bool,
 ) -> Result<String, ApiError> {
     let input = Input::new(Service::Organizations, body)?;
     if !OPERATIONS.contains(&op) {
@@ -57,10 +58,12 @@ pub(crate) fn handle(
         ));
     }
     let limit = || {
-        input.max_results(
-            MAX_RESULTS,
-            opts.org_default_page_size.clamp(1, MAX_RESULTS),
-        )
+        input
+            .max_results(
+                MAX_RESULTS,
+                opts.org_default_page_size.clamp(1, MAX_RESULTS),
+            )
+            .map(|l| (l, empty_page))
     };
     let v = match op {
         "DescribeOrganization" => describe_organization(world),
@@ -259,15 +262,23 @@ fn id_of(v: &Value) -> String {
     v["Id"].as_str().unwrap_or("").to_owned()
 }
 
+/// One page of `items`, or (the `empty_page` fault) no items and a token to the same place.
 fn paged(
     key: &str,
     op: &str,
     items: Vec<Value>,
     sort_key: impl Fn(&Value) -> String,
     after: Option<String>,
-    limit: u32,
+    (limit, empty_page): (u32, bool),
 ) -> Value {
-    let (items, token) = page(op, items, sort_key, after.as_deref(), limit);
+    let (items, token) = if empty_page {
+        (
+            Vec::new(),
+            Some(encode_token(op, after.as_deref().unwrap_or(""))),
+        )
+    } else {
+        page(op, items, sort_key, after.as_deref(), limit)
+    };
     let mut v = json!({ key: items });
     if let Some(t) = token {
         v["NextToken"] = Value::String(t);

@@ -173,6 +173,18 @@ impl Seed {
     }
 }
 
+/// `examples/sandbox.yaml`, built in: the seed of `bedrock-entitlements emulator` without `--seed`.
+pub const SANDBOX_YAML: &str = include_str!("../../examples/sandbox.yaml");
+
+impl Seed {
+    /// The sandbox seed (`examples/sandbox.yaml`): organization `o-exampleorg1`, management
+    /// account 111122223333, nested OUs, fourteen accounts, four Bedrock model licenses and one
+    /// foreign grant.
+    pub fn sandbox() -> Seed {
+        Seed::from_yaml(SANDBOX_YAML).expect("examples/sandbox.yaml is a valid seed (tested)")
+    }
+}
+
 fn default_region() -> String {
     "us-east-1".to_owned()
 }
@@ -233,4 +245,76 @@ fn opt_account_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     #[derive(Deserialize)]
     struct Wrap(#[serde(deserialize_with = "account_id")] String);
     Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str =
+        "organization:\n  id: o-exampleorg1\n  management_account: 111122223333\n  root: r-ab12\n";
+
+    /// Parses `ORG` + `rest` and checks the outcome: `Ok(())` or an error containing each piece.
+    fn check(rest: &str, expect: Result<(), &[&str]>) {
+        let text = format!("{ORG}{rest}");
+        match (Seed::from_yaml(&text), expect) {
+            (Ok(_), Ok(())) => {}
+            (Err(e), Err(pieces)) => {
+                let msg = e.to_string();
+                for p in pieces {
+                    assert!(msg.contains(p), "{msg:?} lacks {p:?}");
+                }
+            }
+            (got, want) => panic!("for {rest:?}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn sandbox_is_valid() {
+        let s = Seed::sandbox();
+        assert_eq!(s.organization.id, "o-exampleorg1");
+        assert_eq!(s.organization.accounts.len(), 14);
+        assert_eq!(s.licenses.len(), 4);
+        assert!(
+            s.grants
+                .iter()
+                .all(|g| !g.name.starts_with("bedrock-entitlements"))
+        );
+    }
+
+    #[test]
+    fn seeds_are_checked() {
+        check(
+            "  accounts:\n    - { id: 111122223333, name: mgmt }\n",
+            Ok(()),
+        );
+        check(
+            "  accounts:\n    - { id: \"111122223333\", name: mgmt, parent: ou-ab12-missing1 }\n",
+            Err(&["unknown parent ou-ab12-missing1"]),
+        );
+        check(
+            "  accounts: []\n",
+            Err(&["management account 111122223333 is not among the accounts"]),
+        );
+        check(
+            "  feature_set: CONSOLIDATED_BILLING\n  accounts:\n    - { id: 111122223333, name: m }\n",
+            Err(&["trusted_access needs feature_set ALL"]),
+        );
+        check(
+            "  organizational_units:\n    - { id: ou-ab12-aaaaaaaa, name: A, parent: ou-ab12-bbbbbbbb }\n    - { id: ou-ab12-bbbbbbbb, name: B, parent: ou-ab12-aaaaaaaa }\n  accounts:\n    - { id: 111122223333, name: m }\n",
+            Err(&["cycle"]),
+        );
+        check(
+            "  accounts:\n    - { id: 111122223333, name: m, state: GONE }\n    - { id: \"12\", name: short }\n    - { id: 12, name: padded }\n",
+            Err(&["unknown state GONE", "account id \"12\" is not 12 digits"]),
+        );
+        check(
+            "  accounts:\n    - { id: 111122223333, name: m }\ngrants:\n  - { name: g, license_arn: \"arn:aws:license-manager::294406891311:license:l-1\", principal: \"arn:aws:iam::111122223333:root\" }\n",
+            Err(&["unknown license"]),
+        );
+        check(
+            "  accounts: []\n  colour: blue\n",
+            Err(&["unknown field `colour`"]),
+        );
+    }
 }

@@ -176,7 +176,7 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
             state.record_error(&op, e.code);
             return Ok(error_reply(service, &e, &request_id));
         }
-        Fault::None | Fault::LostResponse => {}
+        Fault::None | Fault::LostResponse | Fault::EmptyPage => {}
     }
 
     let result = {
@@ -184,19 +184,28 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         let caller = resolve(&world, access_key);
         match authorize(&opts, service, &op, &caller) {
             Err(e) => Err(e),
-            Ok(()) => dispatch(
-                &mut world,
-                &opts,
-                service,
-                &op,
-                &caller,
-                region,
-                &bytes,
-                form.as_ref(),
-                &request_id,
-            ),
+            Ok(()) => {
+                let call = Call {
+                    service,
+                    op: &op,
+                    caller: &caller,
+                    region,
+                    empty_page: fault == Fault::EmptyPage,
+                    request_id: &request_id,
+                };
+                dispatch(&mut world, &opts, &call, &bytes, form.as_ref())
+            }
         }
     };
+    // Never log credentials or headers: the operation, the outcome and the request id only.
+    tracing::debug!(
+        target: "bedrock_entitlements::emulator",
+        op = %op,
+        outcome = match &result { Ok(_) => "ok", Err(e) => e.code },
+        lost = fault == Fault::LostResponse,
+        request_id = %request_id,
+        "emulator call"
+    );
     if fault == Fault::LostResponse {
         state.record_lost(&op);
         return Err(LostResponse);
@@ -237,18 +246,31 @@ fn authorize(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One API call, as the operations see it.
+struct Call<'a> {
+    service: Service,
+    op: &'a str,
+    caller: &'a Caller,
+    region: Option<&'a str>,
+    empty_page: bool,
+    request_id: &'a str,
+}
+
 fn dispatch(
     world: &mut World,
     opts: &super::EmulatorOptions,
-    service: Service,
-    op: &str,
-    caller: &Caller,
-    region: Option<&str>,
+    call: &Call<'_>,
     bytes: &Bytes,
     form: Option<&BTreeMap<String, String>>,
-    request_id: &str,
 ) -> Result<String, ApiError> {
+    let Call {
+        service,
+        op,
+        caller,
+        region,
+        empty_page,
+        request_id,
+    } = *call;
     match service {
         Service::Sts => {
             let empty = BTreeMap::new();
@@ -270,7 +292,7 @@ fn dispatch(
                 };
                 license_manager::handle(world, &ctx, op, &body)
             } else {
-                organizations::handle(world, caller, opts, op, &body)
+                organizations::handle(world, caller, opts, op, &body, empty_page)
             }
         }
     }

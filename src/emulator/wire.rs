@@ -367,9 +367,12 @@ pub(crate) fn page<T>(
     (out, token)
 }
 
-/// Tokens are opaque to clients: the operation and the last key, hex-encoded with a check digit.
+/// Tokens are opaque to clients: the operation, the last key and a serial number (so no two
+/// responses carry the same token, as SDK paginators expect), hex-encoded with a check digit.
 pub(crate) fn encode_token(op: &str, key: &str) -> String {
-    let text = format!("{op}\n{key}");
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let text = format!("{op}\n{key}\n{n}");
     let sum = text
         .bytes()
         .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
@@ -389,8 +392,10 @@ fn decode_token(op: &str, token: &str) -> Option<String> {
     if format!("{expected:02x}") != sum {
         return None;
     }
-    let (token_op, key) = text.split_once('\n')?;
-    (token_op == op).then(|| key.to_owned())
+    let mut parts = text.split('\n');
+    let (token_op, key, serial) = (parts.next()?, parts.next()?, parts.next()?);
+    (token_op == op && serial.parse::<u64>().is_ok() && parts.next().is_none())
+        .then(|| key.to_owned())
 }
 
 #[cfg(test)]

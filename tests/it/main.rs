@@ -2,5 +2,9 @@
 
 mod config;
 mod emulator;
+mod emulator_faults;
+mod emulator_lm;
+mod emulator_orgs;
+mod emulator_shapes;
 mod planner;
 mod support;

@@ -157,3 +157,144 @@ pub fn token() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     format!("test-token-{}", N.fetch_add(1, Ordering::Relaxed))
 }
+
+/// A raw HTTP/1.1 exchange with the emulator (no SDK): for wire-level checks and the admin
+/// endpoint. Returns the status, the headers (lowercased names) and the body.
+pub async fn raw_http(
+    emu: &EmulatorHandle,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        emu.addr(),
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8(buf).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+/// A signed-looking AWS JSON 1.1 call (`target` = `AWSLicenseManager.GetGrant`, ...) acting as
+/// the default caller; returns the status, the `x-amzn-RequestId` and the parsed JSON body.
+pub async fn raw_json_call(
+    emu: &EmulatorHandle,
+    target: &str,
+    body: &str,
+) -> (u16, Option<String>, serde_json::Value) {
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/license-manager/aws4_request, SignedHeaders=host, Signature=0";
+    let (status, headers, body) = raw_http(
+        emu,
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", target),
+            ("Authorization", auth),
+        ],
+        body,
+    )
+    .await;
+    let request_id = headers
+        .iter()
+        .find(|(k, _)| k == "x-amzn-requestid")
+        .map(|(_, v)| v.clone());
+    let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+    (status, request_id, json)
+}
+
+/// POSTs JSON to an admin route (`/_emulator/...`); returns the status and the JSON answer.
+pub async fn admin_post(
+    emu: &EmulatorHandle,
+    route: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let (status, _, text) = raw_http(
+        emu,
+        "POST",
+        &format!("/_emulator/{route}"),
+        &[("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+pub async fn admin_get(emu: &EmulatorHandle, route: &str) -> (u16, serde_json::Value) {
+    let (status, _, text) = raw_http(emu, "GET", &format!("/_emulator/{route}"), &[], "").await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The error code and message of an SDK error (for modeled and unmodeled errors alike).
+pub fn error_of<T: std::fmt::Debug, E, R>(
+    result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+) -> (String, String)
+where
+    E: aws_sdk_licensemanager::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => match e.as_service_error() {
+            Some(se) => (
+                se.code().unwrap_or("<no code>").to_owned(),
+                se.message().unwrap_or("").to_owned(),
+            ),
+            None => (format!("<not a service error: {e:?}>"), String::new()),
+        },
+    }
+}
+
+/// Builds a seed programmatically: the sandbox organization plus `extra` accounts in the root
+/// (ids 900000000000, 900000000001, ...).
+pub fn seed_with_accounts(extra: usize) -> Seed {
+    let mut seed = sandbox_seed();
+    for i in 0..extra {
+        seed.organization
+            .accounts
+            .push(bedrock_entitlements::emulator::AccountSeed {
+                id: format!("{:012}", 900_000_000_000u64 + i as u64),
+                name: format!("bulk-{i}"),
+                email: None,
+                state: "ACTIVE".to_owned(),
+                parent: None,
+                joined_method: "CREATED".to_owned(),
+                joined_timestamp: 1_704_067_200,
+            });
+    }
+    seed
+}
+
+pub fn bulk_account(i: usize) -> String {
+    format!("{:012}", 900_000_000_000u64 + i as u64)
+}
