@@ -645,8 +645,13 @@ impl Walker {
             Some((_, v)) => self.accounts(v, &path("except_accounts"), name),
         };
         if let Some(grant_to) = &grant_to {
+            let granted: BTreeMap<&AccountRef, u32> = grant_to
+                .accounts
+                .iter()
+                .map(|a| (&a.value, a.span.line))
+                .collect();
             for ex in &except_accounts {
-                if let Some(acc) = grant_to.accounts.iter().find(|a| a.value == ex.value) {
+                if let Some(line) = granted.get(&ex.value) {
                     self.error_hint(
                         ex.span,
                         format!(
@@ -654,8 +659,7 @@ impl Walker {
                             show_account(&ex.value)
                         ),
                         format!(
-                            "it is listed in `accounts` at line {}; `except_accounts` only narrows organization and OU targets",
-                            acc.span.line
+                            "it is listed in `accounts` at line {line}; `except_accounts` only narrows organization and OU targets"
                         ),
                     );
                 }
@@ -802,6 +806,7 @@ impl Walker {
             return Vec::new();
         };
         let mut out: Vec<Spanned<OuRef>> = Vec::new();
+        let mut seen: BTreeMap<OuRef, u32> = BTreeMap::new();
         for item in items {
             let Some(text) = self.string(item, path) else {
                 continue;
@@ -809,8 +814,8 @@ impl Walker {
             let Some(ou) = self.ou_ref(text, item.span) else {
                 continue;
             };
-            if let Some(first) = out.iter().find(|o| o.value == ou) {
-                let line = first.span.line;
+            if let Some(line) = seen.get(&ou) {
+                let line = *line;
                 self.error_hint(
                     item.span,
                     format!("OU `{text}` is listed twice in model `{model}`"),
@@ -818,6 +823,7 @@ impl Walker {
                 );
                 continue;
             }
+            seen.insert(ou.clone(), item.span.line);
             out.push(Spanned::new(ou, item.span));
         }
         out
@@ -881,12 +887,13 @@ impl Walker {
             return Vec::new();
         };
         let mut out: Vec<Spanned<AccountRef>> = Vec::new();
+        let mut seen: BTreeMap<AccountRef, u32> = BTreeMap::new();
         for item in items {
             let Some(account) = self.account_ref(item, path) else {
                 continue;
             };
-            if let Some(first) = out.iter().find(|a| a.value == account) {
-                let line = first.span.line;
+            if let Some(line) = seen.get(&account) {
+                let line = *line;
                 let field = path.rsplit('.').next().unwrap_or(path);
                 self.error_hint(
                     item.span,
@@ -898,6 +905,7 @@ impl Walker {
                 );
                 continue;
             }
+            seen.insert(account.clone(), item.span.line);
             out.push(Spanned::new(account, item.span));
         }
         out
