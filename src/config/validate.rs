@@ -156,10 +156,16 @@ impl Walker {
             .push(Diagnostic::error(span, message).with_hint(hint));
     }
 
+    /// "`path` must be ...": `path` is a key path like `settings.max_deletes`, or an item of
+    /// a list when written `path[]`, which reads "an entry of `path`".
     fn type_error(&mut self, node: &Node, path: &str, expected: &str) {
+        let subject = match path.strip_suffix("[]") {
+            Some(list) => format!("an entry of `{list}`"),
+            None => format!("`{path}`"),
+        };
         self.error(
             node.span,
-            format!("`{path}` must be {expected}, found {}", found(node)),
+            format!("{subject} must be {expected}, found {}", found(node)),
         );
     }
 
@@ -192,6 +198,16 @@ impl Walker {
             let Some(text) = self.key_text(k) else {
                 continue;
             };
+            if text == "<<" {
+                // A merge key could bring in any key: say nothing about missing ones.
+                suggested.extend(allowed.iter().copied());
+                self.error_hint(
+                    k.span,
+                    "YAML merge keys (`<<`) are not supported",
+                    "write the keys out, or repeat a list with an alias (`*name`)",
+                );
+                continue;
+            }
             match allowed.iter().find(|a| **a == text) {
                 Some(name) => {
                     if let Some((first, _)) = out.get(name) {
@@ -467,7 +483,7 @@ impl Walker {
         let mut out = BTreeSet::new();
         let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
         for item in items {
-            let Some(name) = self.string(item, path) else {
+            let Some(name) = self.string(item, &format!("{path}[]")) else {
                 continue;
             };
             if let Some(line) = seen.get(name) {
@@ -808,7 +824,7 @@ impl Walker {
         let mut out: Vec<Spanned<OuRef>> = Vec::new();
         let mut seen: BTreeMap<OuRef, u32> = BTreeMap::new();
         for item in items {
-            let Some(text) = self.string(item, path) else {
+            let Some(text) = self.string(item, &format!("{path}[]")) else {
                 continue;
             };
             let Some(ou) = self.ou_ref(text, item.span) else {
@@ -889,7 +905,7 @@ impl Walker {
         let mut out: Vec<Spanned<AccountRef>> = Vec::new();
         let mut seen: BTreeMap<AccountRef, u32> = BTreeMap::new();
         for item in items {
-            let Some(account) = self.account_ref(item, path) else {
+            let Some(account) = self.account_ref(item, &format!("{path}[]")) else {
                 continue;
             };
             if let Some(line) = seen.get(&account) {

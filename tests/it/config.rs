@@ -103,6 +103,7 @@ corpus! {
     empty_prefix,
     except_also_granted,
     five_problems,
+    merge_key,
     misplaced_key,
     missing_models,
     missing_version,
@@ -749,7 +750,11 @@ fn write_doc(doc: &Doc, indent: usize, flow: bool, out: &mut String) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    // 512 cases by default; PROPTEST_CASES=100000 for a long hunt.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
