@@ -541,6 +541,20 @@ fn the_configuration_reference_names_every_schema_property() {
     );
 }
 
+/// The reference's complete example is a valid file (the docs do not rot).
+#[test]
+fn the_configuration_reference_example_is_valid() {
+    let doc = std::fs::read_to_string(root().join("docs/configuration.md")).expect("docs");
+    let example = doc
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .find(|block| block.contains("version: 1"))
+        .expect("a complete example in docs/configuration.md");
+    let c = ok(example);
+    assert_eq!(c.models.len(), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // to_yaml
 
