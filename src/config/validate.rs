@@ -156,10 +156,16 @@ impl Walker {
             .push(Diagnostic::error(span, message).with_hint(hint));
     }
 
+    /// "`path` must be ...": `path` is a key path like `settings.max_deletes`, or an item of
+    /// a list when written `path[]`, which reads "an entry of `path`".
     fn type_error(&mut self, node: &Node, path: &str, expected: &str) {
+        let subject = match path.strip_suffix("[]") {
+            Some(list) => format!("an entry of `{list}`"),
+            None => format!("`{path}`"),
+        };
         self.error(
             node.span,
-            format!("`{path}` must be {expected}, found {}", found(node)),
+            format!("{subject} must be {expected}, found {}", found(node)),
         );
     }
 
@@ -192,6 +198,16 @@ impl Walker {
             let Some(text) = self.key_text(k) else {
                 continue;
             };
+            if text == "<<" {
+                // A merge key could bring in any key: say nothing about missing ones.
+                suggested.extend(allowed.iter().copied());
+                self.error_hint(
+                    k.span,
+                    "YAML merge keys (`<<`) are not supported",
+                    "write the keys out, or repeat a list with an alias (`*name`)",
+                );
+                continue;
+            }
             match allowed.iter().find(|a| **a == text) {
                 Some(name) => {
                     if let Some((first, _)) = out.get(name) {
@@ -467,7 +483,7 @@ impl Walker {
         let mut out = BTreeSet::new();
         let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
         for item in items {
-            let Some(name) = self.string(item, path) else {
+            let Some(name) = self.string(item, &format!("{path}[]")) else {
                 continue;
             };
             if let Some(line) = seen.get(name) {
@@ -645,8 +661,13 @@ impl Walker {
             Some((_, v)) => self.accounts(v, &path("except_accounts"), name),
         };
         if let Some(grant_to) = &grant_to {
+            let granted: BTreeMap<&AccountRef, u32> = grant_to
+                .accounts
+                .iter()
+                .map(|a| (&a.value, a.span.line))
+                .collect();
             for ex in &except_accounts {
-                if let Some(acc) = grant_to.accounts.iter().find(|a| a.value == ex.value) {
+                if let Some(line) = granted.get(&ex.value) {
                     self.error_hint(
                         ex.span,
                         format!(
@@ -654,8 +675,7 @@ impl Walker {
                             show_account(&ex.value)
                         ),
                         format!(
-                            "it is listed in `accounts` at line {}; `except_accounts` only narrows organization and OU targets",
-                            acc.span.line
+                            "it is listed in `accounts` at line {line}; `except_accounts` only narrows organization and OU targets"
                         ),
                     );
                 }
@@ -802,15 +822,16 @@ impl Walker {
             return Vec::new();
         };
         let mut out: Vec<Spanned<OuRef>> = Vec::new();
+        let mut seen: BTreeMap<OuRef, u32> = BTreeMap::new();
         for item in items {
-            let Some(text) = self.string(item, path) else {
+            let Some(text) = self.string(item, &format!("{path}[]")) else {
                 continue;
             };
             let Some(ou) = self.ou_ref(text, item.span) else {
                 continue;
             };
-            if let Some(first) = out.iter().find(|o| o.value == ou) {
-                let line = first.span.line;
+            if let Some(line) = seen.get(&ou) {
+                let line = *line;
                 self.error_hint(
                     item.span,
                     format!("OU `{text}` is listed twice in model `{model}`"),
@@ -818,6 +839,7 @@ impl Walker {
                 );
                 continue;
             }
+            seen.insert(ou.clone(), item.span.line);
             out.push(Spanned::new(ou, item.span));
         }
         out
@@ -881,12 +903,13 @@ impl Walker {
             return Vec::new();
         };
         let mut out: Vec<Spanned<AccountRef>> = Vec::new();
+        let mut seen: BTreeMap<AccountRef, u32> = BTreeMap::new();
         for item in items {
-            let Some(account) = self.account_ref(item, path) else {
+            let Some(account) = self.account_ref(item, &format!("{path}[]")) else {
                 continue;
             };
-            if let Some(first) = out.iter().find(|a| a.value == account) {
-                let line = first.span.line;
+            if let Some(line) = seen.get(&account) {
+                let line = *line;
                 let field = path.rsplit('.').next().unwrap_or(path);
                 self.error_hint(
                     item.span,
@@ -898,6 +921,7 @@ impl Walker {
                 );
                 continue;
             }
+            seen.insert(account.clone(), item.span.line);
             out.push(Spanned::new(account, item.span));
         }
         out

@@ -103,6 +103,7 @@ corpus! {
     empty_prefix,
     except_also_granted,
     five_problems,
+    merge_key,
     misplaced_key,
     missing_models,
     missing_version,
@@ -540,6 +541,20 @@ fn the_configuration_reference_names_every_schema_property() {
     );
 }
 
+/// The reference's complete example is a valid file (the docs do not rot).
+#[test]
+fn the_configuration_reference_example_is_valid() {
+    let doc = std::fs::read_to_string(root().join("docs/configuration.md")).expect("docs");
+    let example = doc
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .find(|block| block.contains("version: 1"))
+        .expect("a complete example in docs/configuration.md");
+    let c = ok(example);
+    assert_eq!(c.models.len(), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // to_yaml
 
@@ -749,7 +764,11 @@ fn write_doc(doc: &Doc, indent: usize, flow: bool, out: &mut String) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    // 512 cases by default; PROPTEST_CASES=100000 for a long hunt.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
