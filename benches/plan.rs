@@ -45,22 +45,40 @@ fn world() -> (String, String, usize, usize) {
     for (i, (id, parent)) in ous.iter().enumerate() {
         writeln!(seed, "    - {{ id: {id}, name: ou{i}, parent: {parent} }}").unwrap();
     }
-    writeln!(seed, "  accounts:\n    - {{ id: \"{MGMT}\", name: management, parent: r-root }}").unwrap();
+    writeln!(
+        seed,
+        "  accounts:\n    - {{ id: \"{MGMT}\", name: management, parent: r-root }}"
+    )
+    .unwrap();
     let mut accounts = 0;
     for (id, _) in &ous {
         for _ in 0..ACCOUNTS_PER_OU {
-            writeln!(seed, "    - {{ id: \"{}\", name: a{accounts}, parent: {id} }}", account_id(accounts)).unwrap();
+            writeln!(
+                seed,
+                "    - {{ id: \"{}\", name: a{accounts}, parent: {id} }}",
+                account_id(accounts)
+            )
+            .unwrap();
             accounts += 1;
         }
     }
     writeln!(seed, "licenses:").unwrap();
     for m in 0..MODELS {
-        writeln!(seed, "  - arn: {}\n    product_name: Model {m}\n    product_sku: prod-bench{m:04}", license_arn(m)).unwrap();
+        writeln!(
+            seed,
+            "  - arn: {}\n    product_name: Model {m}\n    product_sku: prod-bench{m:04}",
+            license_arn(m)
+        )
+        .unwrap();
     }
     writeln!(seed, "grants:").unwrap();
     let mut config = String::from("version: 1\nmodels:\n");
     for m in 0..MODELS {
-        writeln!(config, "  model-{m}:\n    product_sku: prod-bench{m:04}\n    grant_to:\n      accounts:").unwrap();
+        writeln!(
+            config,
+            "  model-{m}:\n    product_sku: prod-bench{m:04}\n    grant_to:\n      accounts:"
+        )
+        .unwrap();
         for g in 0..GRANTS_PER_MODEL {
             // Each model grants a different half of the organization.
             let a = account_id((g * 2 + m % 2 + m * 7) % accounts);
@@ -102,7 +120,9 @@ async fn main() {
         latency: LATENCY,
         ..EmulatorOptions::default()
     };
-    let emu = emulator::start(seed, opts, "127.0.0.1:0".parse().unwrap()).await.expect("emulator");
+    let emu = emulator::start(seed, opts, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("emulator");
     let clients = aws::connect(ConnectOptions {
         home_region: "us-east-1".to_owned(),
         endpoint_url: Some(emu.endpoint_url()),
@@ -153,8 +173,14 @@ async fn main() {
     // the other (the tree walk, 4 levels deep, runs beside it).
     let critical = LATENCY * (1 + GRANTS_PER_MODEL.div_ceil(100)) as u32;
 
-    println!("organization: {accounts} accounts in {ous} OUs; {MODELS} models; {} live grants", MODELS * GRANTS_PER_MODEL);
-    println!("calls made: {made}  (minimum the APIs allow: {minimum}; ratio {:.3})", made as f64 / minimum as f64);
+    println!(
+        "organization: {accounts} accounts in {ous} OUs; {MODELS} models; {} live grants",
+        MODELS * GRANTS_PER_MODEL
+    );
+    println!(
+        "calls made: {made}  (minimum the APIs allow: {minimum}; ratio {:.3})",
+        made as f64 / minimum as f64
+    );
     for (op, n) in &counts {
         println!("  {op}: {n}");
     }
@@ -165,7 +191,10 @@ async fn main() {
         LATENCY.as_millis(),
         median.as_secs_f64() / critical.as_secs_f64()
     );
-    println!("peak memory (whole process, emulator included): {:.0} MB", peak_rss_mb());
+    println!(
+        "peak memory (whole process, emulator included): {:.0} MB",
+        peak_rss_mb()
+    );
     emu.shutdown().await;
 }
 

@@ -143,9 +143,15 @@ pub struct AccessArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
-    /// Seed file (organization, licenses, grants); an empty organization when absent
+    /// Seed file (organization, licenses, grants); the built-in sandbox (examples/sandbox.yaml) when absent
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+    /// Refuse every call this IAM policy (JSON) does not allow, with AccessDeniedException
+    #[arg(long = "iam-policy", value_name = "FILE")]
+    pub iam_policy: Option<PathBuf>,
+    /// Reads of a grant before an AWS workflow (PENDING_WORKFLOW) settles
+    #[arg(long = "workflow-reads", value_name = "N", default_value_t = 1)]
+    pub workflow_reads: u32,
     /// Address to listen on
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
     pub listen: std::net::SocketAddr,

@@ -195,15 +195,26 @@ impl Context {
             licenses,
             grants: grants.unwrap_or_default(),
         };
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, grants = live.grants.len(), "read live state");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            grants = live.grants.len(),
+            "read live state"
+        );
         let desired = self.resolve(config, &live, targets)?;
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "resolved the desired state");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "resolved the desired state"
+        );
         if !read_all_grants {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
             live.grants = live::read_grants(&session.lm, &wanted).await?;
         }
         let plan = plan::plan(&desired, &live);
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, actions = plan.actions.len(), "planned");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            actions = plan.actions.len(),
+            "planned"
+        );
         Ok(Planned {
             live,
             desired,

@@ -7,9 +7,9 @@ mod commands;
 mod context;
 mod error;
 
+pub use args::PlanArgs;
 pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};
 pub use context::{Context, Planned, Session, color_enabled};
-pub use args::PlanArgs;
 pub use error::CliError;
 
 /// The process exit status of a command.

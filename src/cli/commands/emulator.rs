@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::args::EmulatorArgs;
 use crate::cli::{CliError, Outcome};
-use crate::emulator::{EmulatorOptions, FaultRates, RateLimit, Seed};
+use crate::emulator::{EmulatorOptions, FaultRates, PolicyDocument, RateLimit, Seed};
 
 pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
     let seed = match &args.seed {
@@ -17,7 +17,20 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
             Seed::from_yaml(&text)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
         }
-        None => Seed::from_yaml("{}").map_err(|e| CliError::Usage(e.to_string()))?,
+        None => Seed::sandbox(),
+    };
+    let iam_policy = match &args.iam_policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Some(
+                PolicyDocument::from_json(&text)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+            )
+        }
+        None => None,
     };
     for (name, p) in [
         ("--throttle-rate", args.throttle_rate),
@@ -48,7 +61,10 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
             throttle: args.throttle_rate,
             server_error: args.error_rate,
             lost_response: args.lost_response_rate,
+            ..FaultRates::default()
         },
+        iam_policy,
+        workflow_reads: args.workflow_reads,
         fault_seed: args.fault_seed,
         ..EmulatorOptions::default()
     };
