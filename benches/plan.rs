@@ -195,6 +195,21 @@ async fn main() {
         "peak memory (whole process, emulator included): {:.0} MB",
         peak_rss_mb()
     );
+
+    // The CPU floor: the same plan with no latency at all is bound by the CPU the tool and the
+    // emulator (serving 20,000 grants as JSON) share on this machine.
+    emu.state().update_options(|o| o.latency = Duration::ZERO);
+    let mut floor = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        ctx.plan(&session, &config, None).await.expect("plan");
+        floor.push(start.elapsed());
+    }
+    floor.sort();
+    println!(
+        "same plan with 0 ms latency (CPU floor, tool and emulator on the same 2 cores): median {:.0} ms",
+        floor[1].as_secs_f64() * 1000.0
+    );
     emu.shutdown().await;
 }
 

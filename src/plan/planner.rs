@@ -16,12 +16,14 @@ use crate::org::{Desired, DesiredModel, OrgIndex, grant_name};
 pub fn scope(desired: &Desired, live: &Live) -> BTreeSet<LicenseArn> {
     let mut licenses = desired.licenses();
     if !desired.targeted_only {
-        licenses.extend(
-            live.grants
-                .iter()
-                .filter(|g| !g.status.is_terminal() && is_managed(desired, g))
-                .map(|g| g.license_arn.clone()),
-        );
+        for g in &live.grants {
+            if !licenses.contains(&g.license_arn)
+                && !g.status.is_terminal()
+                && is_managed(desired, g)
+            {
+                licenses.insert(g.license_arn.clone());
+            }
+        }
     }
     licenses
 }
@@ -99,7 +101,11 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         config_digest: config_digest(desired),
         licenses,
     };
-    plan.access = access(desired, live, &simulate(live, &plan));
+    plan.access = if plan.actions.is_empty() {
+        access(desired, live, live)
+    } else {
+        access(desired, live, &simulate(live, &plan))
+    };
     plan
 }
 
@@ -150,28 +156,39 @@ fn note_key(n: &Note) -> NoteKey<'_> {
 /// (managed or not), without the grantor and accounts that can no longer use anything.
 fn access(desired: &Desired, before: &Live, after: &Live) -> BTreeMap<ModelKey, AccessChange> {
     let index = OrgIndex::new(&before.organization);
-    let reached = |live: &Live, license: &LicenseArn| -> Vec<AccountId> {
-        let mut accounts = BTreeSet::new();
-        for grant in &live.grants {
-            if &grant.license_arn == license && grant.status.is_effective() {
+    let (grants_before, grants_after) = (by_license(before), by_license(after));
+    let reached =
+        |live: &Live, grants: &BTreeMap<&LicenseArn, Vec<&Grant>>, license: &LicenseArn| {
+            let mut accounts = BTreeSet::new();
+            for grant in grants.get(license).into_iter().flatten() {
                 accounts.extend(index.covered(&grant.principal));
             }
-        }
-        accounts.remove(&live.caller);
-        accounts.retain(|a| index.is_grantable(a));
-        accounts.into_iter().collect()
-    };
+            accounts.remove(&live.caller);
+            accounts.retain(|a| index.is_grantable(a));
+            accounts.into_iter().collect::<Vec<AccountId>>()
+        };
     desired
         .models
         .values()
         .map(|m| {
             let change = AccessChange {
-                before: reached(before, &m.license),
-                after: reached(after, &m.license),
+                before: reached(before, &grants_before, &m.license),
+                after: reached(after, &grants_after, &m.license),
             };
             (m.key.clone(), change)
         })
         .collect()
+}
+
+/// The effective grants of each license.
+fn by_license(live: &Live) -> BTreeMap<&LicenseArn, Vec<&Grant>> {
+    let mut map: BTreeMap<&LicenseArn, Vec<&Grant>> = BTreeMap::new();
+    for grant in &live.grants {
+        if grant.status.is_effective() {
+            map.entry(&grant.license_arn).or_default().push(grant);
+        }
+    }
+    map
 }
 
 #[derive(Default)]
