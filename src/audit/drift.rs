@@ -439,7 +439,12 @@ impl Classifier<'_> {
                     );
                 }
                 let targets = targets(self.input.config, key, live);
+                // Only a model applied before (it has managed grants) can have been joined since.
+                let applied_before = live.grants.iter().any(|g| {
+                    g.license_arn == a.license_arn && !g.status.is_terminal() && self.is_managed(g)
+                });
                 if let Principal::Account(account) = &a.principal
+                    && applied_before
                     && !targets.accounts.contains(account)
                     && let Some(container) = targets.container(live, &a.principal)
                 {
