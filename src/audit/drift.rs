@@ -291,9 +291,18 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
         items.push(c.note(note));
     }
     if let Some(baseline) = input.baseline {
+        // An account a plan action or note already speaks for is not repeated.
         let explained: BTreeSet<(Option<ModelKey>, AccountId)> = items
             .iter()
-            .filter(|i| i.kind == DriftKind::Membership)
+            .filter(|i| {
+                !matches!(
+                    i.kind,
+                    DriftKind::Changed
+                        | DriftKind::Duplicate
+                        | DriftKind::ForeignOverlap
+                        | DriftKind::Foreign
+                )
+            })
             .flat_map(|i| i.accounts.iter().map(|a| (i.model.clone(), a.clone())))
             .collect();
         items.extend(
@@ -336,6 +345,15 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
     }
 }
 
+/// What a drift item is about.
+struct Subject<'s> {
+    model: Option<&'s ModelKey>,
+    license: &'s LicenseArn,
+    principal: &'s Principal,
+    grant: Option<&'s Grant>,
+    action: Option<ActionKind>,
+}
+
 struct Classifier<'a> {
     input: &'a DriftInput<'a>,
 }
@@ -369,26 +387,30 @@ impl Classifier<'_> {
         describe_principal(&self.live().organization, p)
     }
 
-    fn item(
-        &self,
-        kind: DriftKind,
-        model: Option<&ModelKey>,
-        license: &LicenseArn,
-        principal: &Principal,
-        grant: Option<&Grant>,
-        action: Option<ActionKind>,
-        message: String,
-    ) -> DriftItem {
+    fn item(&self, kind: DriftKind, s: Subject<'_>, message: String) -> DriftItem {
         DriftItem {
             kind,
-            model: model.cloned(),
-            license_arn: license.clone(),
-            principal: Some(principal.clone()),
-            grant: grant.map(GrantFacts::of),
-            accounts: self.accounts(principal),
-            action,
+            model: s.model.cloned(),
+            license_arn: s.license.clone(),
+            principal: Some(s.principal.clone()),
+            grant: s.grant.map(GrantFacts::of),
+            accounts: self.accounts(s.principal),
+            action: s.action,
             message,
         }
+    }
+
+    /// Another principal the model wants that reaches everything a grant to `p` reaches.
+    fn covering(&self, key: &ModelKey, p: &Principal) -> Option<Principal> {
+        let org = &self.live().organization;
+        self.input
+            .desired
+            .models
+            .get(key)?
+            .principals
+            .iter()
+            .find(|q| *q != p && principal_within(org, p, q))
+            .cloned()
     }
 
     fn is_managed(&self, g: &Grant) -> bool {
@@ -402,15 +424,14 @@ impl Classifier<'_> {
         let who = self.describe(&a.principal);
         let model = a.model.as_ref();
         let item = |kind, message| {
-            self.item(
-                kind,
+            let subject = Subject {
                 model,
-                &a.license_arn,
-                &a.principal,
+                license: &a.license_arn,
+                principal: &a.principal,
                 grant,
-                Some(a.kind),
-                message,
-            )
+                action: Some(a.kind),
+            };
+            self.item(kind, subject, message)
         };
         match a.kind {
             ActionKind::Create => {
@@ -531,15 +552,14 @@ impl Classifier<'_> {
         let org = &live.organization;
         let who = self.describe(&a.principal);
         let item = |kind, message| {
-            self.item(
-                kind,
-                a.model.as_ref(),
-                &a.license_arn,
-                &a.principal,
+            let subject = Subject {
+                model: a.model.as_ref(),
+                license: &a.license_arn,
+                principal: &a.principal,
                 grant,
-                Some(ActionKind::Delete),
-                message,
-            )
+                action: Some(ActionKind::Delete),
+            };
+            self.item(kind, subject, message)
         };
         let Some(key) = &a.model else {
             return item(
@@ -574,18 +594,30 @@ impl Classifier<'_> {
                     acct.state.as_str()
                 )),
                 Some(_) if targets.accounts.contains(account) => None,
-                Some(_) => match targets.container(live, &a.principal) {
-                    Some(container) => Some(format!(
-                        "{who} is now reached through the grant to {} (no excluded account left \
-                         next to it), which replaces its own grant",
+                Some(_) => match (
+                    self.covering(key, &a.principal),
+                    targets.container(live, &a.principal),
+                ) {
+                    (Some(cover), _) => Some(format!(
+                        "{who} is now in {}, reached through the grant to {}, which replaces its \
+                         own grant: it moved since the last apply",
+                        account_path(org, account).unwrap_or_default(),
+                        self.describe(&cover)
+                    )),
+                    (None, Some(container)) => Some(format!(
+                        "{who} is now in {}, which model {key} reaches through {} but not with a \
+                         grant of its own any more",
+                        account_path(org, account).unwrap_or_default(),
                         self.describe(&container)
                     )),
-                    None if targets.organization || !targets.ous.is_empty() => Some(format!(
-                        "{who} is now in {}, outside every OU model {key} targets: it left them \
+                    (None, None) if targets.organization || !targets.ous.is_empty() => {
+                        Some(format!(
+                            "{who} is now in {}, outside every OU model {key} targets: it left them \
                          since the last apply",
-                        account_path(org, account).unwrap_or_default()
-                    )),
-                    None => None,
+                            account_path(org, account).unwrap_or_default()
+                        ))
+                    }
+                    (None, None) => None,
                 },
             },
             Principal::Ou { ou, .. } if !org.ous.contains_key(ou) => {
@@ -644,15 +676,14 @@ impl Classifier<'_> {
         let grant = self.grant(Some(&n.grant_arn));
         let who = self.describe(&n.principal);
         let item = |kind, message| {
-            let mut i = self.item(
-                kind,
-                n.model.as_ref(),
-                &n.license_arn,
-                &n.principal,
+            let subject = Subject {
+                model: n.model.as_ref(),
+                license: &n.license_arn,
+                principal: &n.principal,
                 grant,
-                None,
-                message,
-            );
+                action: None,
+            };
+            let mut i = self.item(kind, subject, message);
             if i.grant.is_none() {
                 i.grant = Some(GrantFacts {
                     arn: n.grant_arn.clone(),

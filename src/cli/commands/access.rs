@@ -40,6 +40,11 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         None => None,
     };
     let mut matrix = audit::matrix(&live, desired.as_ref(), &settings.grant_name_prefix);
+    tracing::debug!(
+        accounts = matrix.rows.len(),
+        models = matrix.models.len(),
+        "access matrix built"
+    );
     if let Some(key) = &args.model {
         if !matrix.models.iter().any(|m| m.key.as_str() == key) {
             let keys: Vec<&str> = matrix.models.iter().map(|m| m.key.as_str()).collect();

@@ -36,6 +36,12 @@ pub async fn run(ctx: &Context, args: &DriftArgs) -> Result<Outcome, CliError> {
         baseline: baseline.as_ref(),
         now,
     });
+    tracing::debug!(
+        items = report.items.len(),
+        actions = report.actions,
+        baseline = args.baseline.is_some(),
+        "drift classified"
+    );
     let out = match args.report.format {
         Format::Text => render::drift::text(&report),
         Format::Markdown => render::drift::markdown(&report),

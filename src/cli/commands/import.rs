@@ -20,6 +20,12 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Outcome, CliError> 
         adopt: args.adopt,
     };
     let imported = audit::import(&live, &opts);
+    tracing::debug!(
+        models = imported.config.models.len(),
+        adoptions = imported.adoptions.len(),
+        warnings = imported.warnings.len(),
+        "live grants imported"
+    );
     for w in &imported.warnings {
         eprintln!("warning: {w}");
     }

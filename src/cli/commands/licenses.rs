@@ -17,6 +17,7 @@ pub async fn run(ctx: &Context, args: &ReportArgs) -> Result<Outcome, CliError> 
     };
     let session = ctx.connect(&region).await?;
     let licenses = session.lm.list_received_licenses().await?;
+    tracing::debug!(licenses = licenses.len(), "received licenses listed");
     let out = match args.format {
         Format::Text => render::licenses::text(&licenses),
         Format::Markdown => render::licenses::markdown(&licenses),
