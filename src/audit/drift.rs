@@ -600,7 +600,7 @@ impl Classifier<'_> {
                 ) {
                     (Some(cover), _) => Some(format!(
                         "{who} is now in {}, reached through the grant to {}, which replaces its \
-                         own grant: it moved since the last apply",
+                         own grant: it moved since the last apply (or an exclusion left the file)",
                         account_path(org, account).unwrap_or_default(),
                         self.describe(&cover)
                     )),
