@@ -334,3 +334,87 @@ pub fn parse_baseline(text: &str) -> Result<Baseline, BaselineError> {
     }
     Ok(baseline)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{DriftItem, GrantFacts};
+    use crate::config::ModelKey;
+    use crate::model::GrantStatus;
+    use crate::plan::ActionKind;
+
+    fn report(n: usize) -> DriftReport {
+        let items = (0..n)
+            .map(|i| DriftItem {
+                kind: if i % 2 == 0 {
+                    DriftKind::Missing
+                } else {
+                    DriftKind::Stuck
+                },
+                model: ModelKey::parse("claude"),
+                license_arn: "arn:aws:license-manager::294406891311:license:l-abc"
+                    .parse()
+                    .unwrap(),
+                principal: Some(format!("arn:aws:iam::{:012}:root", i).parse().unwrap()),
+                grant: (i % 2 == 1).then(|| GrantFacts {
+                    arn: format!("arn:aws:license-manager::111122223333:grant:g-{i:032x}")
+                        .parse()
+                        .unwrap(),
+                    name: "a <b> *name* | with `markup`".to_owned(),
+                    status: GrantStatus::PendingWorkflow,
+                    version: "2".to_owned(),
+                    status_reason: None,
+                }),
+                accounts: vec![format!("{:012}", i).parse().unwrap()],
+                action: (i % 2 == 0).then_some(ActionKind::Create),
+                message: "a message long enough to fill an issue quickly when repeated often"
+                    .to_owned(),
+            })
+            .collect();
+        DriftReport {
+            items,
+            actions: n.div_ceil(2),
+            access: Default::default(),
+            live_fingerprint: "f".to_owned(),
+            config_digest: "d".to_owned(),
+            generated_at: Some(1),
+            baseline: None,
+        }
+    }
+
+    #[test]
+    fn markdown_stays_under_the_issue_limit_and_says_what_it_left_out() {
+        let md = markdown(&report(5_000));
+        assert!(md.len() <= MAX_LEN, "{}", md.len());
+        assert!(md.starts_with(MARKER));
+        assert!(md.contains("| Missing grants | 2500 | yes |"));
+        assert!(md.contains("| Grants stuck in an AWS workflow | 2500 | no |"));
+        let shown = md.matches("\n- `claude`").count();
+        let left: usize = md
+            .split("> [!WARNING]\n> ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the warning counts what was left out");
+        assert_eq!(shown + left, 5_000);
+        assert!(!md.contains("<b>"), "grant names cannot inject markup");
+    }
+
+    #[test]
+    fn small_reports_are_whole_and_json_is_a_baseline() {
+        let r = report(4);
+        let md = markdown(&r);
+        assert!(!md.contains("left out"));
+        assert_eq!(md.matches("\n- `claude`").count(), 4);
+        let text = json(&r);
+        let baseline = parse_baseline(&text).unwrap();
+        assert_eq!(baseline.generated_at, Some(1));
+        assert_eq!(baseline.stuck.len(), 2);
+        assert_eq!(
+            summary_line(&r),
+            "Drift: 2 differences apply would fix; 2 differences reported only (apply cannot act on them)."
+        );
+        assert!(parse_baseline("{}").is_err());
+        assert!(parse_baseline(r#"{"access":{"m":{"after":["12"]}}}"#).is_err());
+    }
+}
