@@ -2,6 +2,7 @@
 //! distributed with AWS License Manager grants. See `docs/ARCHITECTURE.md` for the map.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;

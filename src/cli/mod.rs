@@ -38,10 +38,10 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Schema => commands::schema::run(),
         Command::Plan(args) => commands::plan::run(&ctx, &args).await,
         Command::Apply(_) => Err(CliError::NotYet("apply")),
-        Command::Drift(_) => Err(CliError::NotYet("drift")),
-        Command::Licenses(_) => Err(CliError::NotYet("licenses")),
-        Command::Import(_) => Err(CliError::NotYet("import")),
-        Command::Access(_) => Err(CliError::NotYet("access")),
+        Command::Drift(args) => commands::drift::run(&ctx, &args).await,
+        Command::Licenses(args) => commands::licenses::run(&ctx, &args).await,
+        Command::Import(args) => commands::import::run(&ctx, &args).await,
+        Command::Access(args) => commands::access::run(&ctx, &args).await,
         Command::Emulator(args) => commands::emulator::run(&args).await,
     }
 }

@@ -1,6 +1,10 @@
 //! One module per command.
 
+pub mod access;
+pub mod drift;
 pub mod emulator;
+pub mod import;
+pub mod licenses;
 pub mod plan;
 pub mod schema;
 pub mod validate;
