@@ -88,10 +88,20 @@ impl Context {
 
     /// Connects to AWS through the standard chain, or starts the sandbox emulator.
     pub async fn connect(&self, home_region: &str) -> Result<Session, CliError> {
+        self.connect_with(home_region, None).await
+    }
+
+    /// `connect`, with an observer that sees every retried error (apply's adaptive limits).
+    pub async fn connect_with(
+        &self,
+        home_region: &str,
+        observer: Option<aws::Observer>,
+    ) -> Result<Session, CliError> {
         let mut opts = ConnectOptions {
             profile: self.global.profile.clone(),
             role_arn: self.global.role_arn.clone(),
             home_region: home_region.to_owned(),
+            observer,
             ..ConnectOptions::default()
         };
         let mut sandbox = None;
