@@ -152,19 +152,25 @@ pub struct Planned {
 }
 
 impl Context {
-    /// Parses `--target` values into model keys.
-    pub fn targets(&self, targets: &[String]) -> Result<Option<BTreeSet<ModelKey>>, CliError> {
+    /// Parses `--target` values into model keys the file names.
+    pub fn targets(
+        &self,
+        config: &Config,
+        targets: &[String],
+    ) -> Result<Option<BTreeSet<ModelKey>>, CliError> {
         if targets.is_empty() {
             return Ok(None);
         }
+        let known: Vec<&str> = config.models.iter().map(|m| m.key.value.as_str()).collect();
         targets
             .iter()
-            .map(|t| {
-                ModelKey::parse(t).ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "--target {t:?} is not a model key (lowercase letters, digits and '-')"
-                    ))
-                })
+            .map(|t| match ModelKey::parse(t) {
+                Some(key) if known.contains(&key.as_str()) => Ok(key),
+                _ => Err(CliError::Usage(format!(
+                    "--target {t}: {} names no such model (it has: {})",
+                    self.config_display(),
+                    known.join(", ")
+                ))),
             })
             .collect::<Result<BTreeSet<_>, _>>()
             .map(Some)

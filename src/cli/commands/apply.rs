@@ -13,7 +13,7 @@ use crate::{preflight, render};
 
 pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let config = ctx.load_config()?;
-    let targets = ctx.targets(&args.targets)?;
+    let targets = ctx.targets(&config, &args.targets)?;
     let wait = args.wait.as_deref().map(parse_duration).transpose()?;
     if args.parallelism == 0 {
         return Err(CliError::Usage("--parallelism must be at least 1".to_owned()));

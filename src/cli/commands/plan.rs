@@ -6,7 +6,7 @@ use crate::render;
 
 pub async fn run(ctx: &Context, args: &PlanArgs) -> Result<Outcome, CliError> {
     let config = ctx.load_config()?;
-    let targets = ctx.targets(&args.targets)?;
+    let targets = ctx.targets(&config, &args.targets)?;
     let session = ctx.connect(&config.settings.home_region).await?;
     let planned = ctx.plan(&session, &config, targets).await?;
     let plan = &planned.plan;
