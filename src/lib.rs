@@ -2,6 +2,7 @@
 //! distributed with AWS License Manager grants. See `docs/ARCHITECTURE.md` for the map.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;
@@ -10,4 +11,5 @@ pub mod live;
 pub mod model;
 pub mod org;
 pub mod plan;
+pub mod preflight;
 pub mod render;

@@ -72,7 +72,7 @@ pub enum Command {
     /// Execute a saved plan, or plan and apply the desired-state file
     Apply(crate::cli::apply_args::ApplyArgs),
     /// Report drift between the desired-state file and live grants (exit 2 on drift)
-    Drift(ReportArgs),
+    Drift(DriftArgs),
     /// List the model licenses this account has received (what can be granted)
     Licenses(ReportArgs),
     /// Write a desired-state file that matches live grants
@@ -105,6 +105,16 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Compare effective access with this earlier run: a plan saved by `plan --out` (the one the
+    /// last apply executed) or the output of `drift --format json`
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// Write the file here instead of stdout
     #[arg(long, value_name = "FILE")]
@@ -118,6 +128,20 @@ pub struct ImportArgs {
     /// With --adopt: rename without asking
     #[arg(long = "auto-approve")]
     pub auto_approve: bool,
+    /// Grants whose name starts with this are managed (written as settings.grant_name_prefix)
+    #[arg(
+        long = "grant-name-prefix",
+        value_name = "PREFIX",
+        default_value = "bedrock-entitlements"
+    )]
+    pub grant_name_prefix: String,
+    /// The home region of the licenses and grants
+    #[arg(
+        long = "home-region",
+        value_name = "REGION",
+        default_value = "us-east-1"
+    )]
+    pub home_region: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -143,9 +167,15 @@ pub struct AccessArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
-    /// Seed file (organization, licenses, grants); an empty organization when absent
+    /// Seed file (organization, licenses, grants); the built-in sandbox (examples/sandbox.yaml) when absent
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+    /// Refuse every call this IAM policy (JSON) does not allow, with AccessDeniedException
+    #[arg(long = "iam-policy", value_name = "FILE")]
+    pub iam_policy: Option<PathBuf>,
+    /// Reads of a grant before an AWS workflow (PENDING_WORKFLOW) settles
+    #[arg(long = "workflow-reads", value_name = "N", default_value_t = 1)]
+    pub workflow_reads: u32,
     /// Address to listen on
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
     pub listen: std::net::SocketAddr,

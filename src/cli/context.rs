@@ -1,11 +1,47 @@
-//! What every command shares: global options, colour decision, AWS connection.
+//! What every command shares: global options, loading the desired-state file, connecting to
+//! AWS (or to the embedded sandbox emulator), and the plan pipeline.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
+use std::sync::Arc;
 
-use super::GlobalArgs;
+use super::{CliError, GlobalArgs};
+use crate::aws::{
+    self, Clients, ConnectOptions, LicenseManagerApi, SdkLicenseManager, SdkOrganizations,
+};
+use crate::config::{self, Config, ModelKey};
+use crate::live;
+use crate::model::{Diagnostic, Live, Severity};
+use crate::org::{self, Desired, ResolveOptions};
+use crate::plan::{self, Plan};
+
+/// The access key the sandbox signs with: the emulator maps any key it did not mint to the
+/// seed's default caller (the management account unless the seed says otherwise).
+const SANDBOX_ACCESS_KEY: &str = "AKIASANDBOX";
 
 pub struct Context {
     pub global: GlobalArgs,
+}
+
+/// A connection to AWS, or to the sandbox emulator running in this process.
+pub struct Session {
+    pub clients: Clients,
+    pub lm: Arc<SdkLicenseManager>,
+    pub orgs: Arc<SdkOrganizations>,
+    /// Kept alive for the life of the session.
+    _sandbox: Option<crate::emulator::EmulatorHandle>,
+}
+
+impl Session {
+    /// A session over clients built elsewhere (benchmarks, tests).
+    pub fn from_clients(clients: Clients) -> Session {
+        Session {
+            lm: Arc::new(clients.license_manager.clone()),
+            orgs: Arc::new(clients.organizations.clone()),
+            clients,
+            _sandbox: None,
+        }
+    }
 }
 
 impl Context {
@@ -21,6 +57,84 @@ impl Context {
     pub fn color(&self) -> bool {
         color_enabled(self.global.no_color)
     }
+
+    /// Prints diagnostics (errors and warnings) for the desired-state file on stderr.
+    pub fn report(&self, diagnostics: &[Diagnostic]) {
+        let file = self.config_display();
+        for d in diagnostics {
+            eprintln!("{}", d.display(&file));
+        }
+    }
+
+    /// Loads and validates the desired-state file; on failure every problem is printed.
+    pub fn load_config(&self) -> Result<Config, CliError> {
+        match config::load(&self.global.config) {
+            Ok((config, _source)) => Ok(config),
+            Err(config::LoadError::Invalid(diagnostics)) => {
+                self.report(&diagnostics);
+                let errors = diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                Err(CliError::Reported(format!(
+                    "{}: {errors} error{} found",
+                    self.config_display(),
+                    if errors == 1 { "" } else { "s" }
+                )))
+            }
+            Err(e) => Err(CliError::Usage(e.to_string())),
+        }
+    }
+
+    /// Connects to AWS through the standard chain, or starts the sandbox emulator.
+    pub async fn connect(&self, home_region: &str) -> Result<Session, CliError> {
+        self.connect_with(home_region, None).await
+    }
+
+    /// `connect`, with an observer that sees every retried error (apply's adaptive limits).
+    pub async fn connect_with(
+        &self,
+        home_region: &str,
+        observer: Option<aws::Observer>,
+    ) -> Result<Session, CliError> {
+        let mut opts = ConnectOptions {
+            profile: self.global.profile.clone(),
+            role_arn: self.global.role_arn.clone(),
+            home_region: home_region.to_owned(),
+            observer,
+            ..ConnectOptions::default()
+        };
+        let mut sandbox = None;
+        if let Some(seed_path) = &self.global.sandbox {
+            let text = std::fs::read_to_string(seed_path).map_err(|source| CliError::Io {
+                path: seed_path.display().to_string(),
+                source,
+            })?;
+            let seed = crate::emulator::Seed::from_yaml(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", seed_path.display())))?;
+            let handle = crate::emulator::start(
+                seed,
+                crate::emulator::EmulatorOptions::default(),
+                "127.0.0.1:0".parse().expect("literal address"),
+            )
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot start the sandbox emulator: {e}")))?;
+            opts.endpoint_url = Some(handle.endpoint_url());
+            opts.static_credentials =
+                Some((SANDBOX_ACCESS_KEY.to_owned(), "sandbox-secret".to_owned()));
+            opts.profile = None;
+            opts.role_arn = None;
+            tracing::info!(endpoint = %handle.endpoint_url(), "sandbox emulator started");
+            sandbox = Some(handle);
+        }
+        let clients = aws::connect(opts).await;
+        Ok(Session {
+            lm: Arc::new(clients.license_manager.clone()),
+            orgs: Arc::new(clients.organizations.clone()),
+            clients,
+            _sandbox: sandbox,
+        })
+    }
 }
 
 /// Colour only on a terminal, never with `--no-color` or `NO_COLOR` set (any value).
@@ -28,4 +142,126 @@ pub fn color_enabled(no_color_flag: bool) -> bool {
     !no_color_flag
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal()
+}
+
+/// Everything one planning run computed.
+pub struct Planned {
+    pub live: Live,
+    pub desired: Desired,
+    pub plan: Plan,
+}
+
+impl Context {
+    /// Parses `--target` values into model keys the file names.
+    pub fn targets(
+        &self,
+        config: &Config,
+        targets: &[String],
+    ) -> Result<Option<BTreeSet<ModelKey>>, CliError> {
+        if targets.is_empty() {
+            return Ok(None);
+        }
+        let known: Vec<&str> = config.models.iter().map(|m| m.key.value.as_str()).collect();
+        targets
+            .iter()
+            .map(|t| match ModelKey::parse(t) {
+                Some(key) if known.contains(&key.as_str()) => Ok(key),
+                _ => Err(CliError::Usage(format!(
+                    "--target {t}: {} names no such model (it has: {})",
+                    self.config_display(),
+                    known.join(", ")
+                ))),
+            })
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map(Some)
+    }
+
+    /// Reads live state, resolves the file against it and plans. Warnings go to stderr; errors
+    /// (positioned where the file allows) are printed and returned as `Reported`.
+    pub async fn plan(
+        &self,
+        session: &Session,
+        config: &Config,
+        targets: Option<BTreeSet<ModelKey>>,
+    ) -> Result<Planned, CliError> {
+        // Without --target every received license's grants are read (a managed grant on a
+        // license the file no longer names must be seen to be deleted), and they are read
+        // while the organization tree is walked. With --target only the targeted licenses'
+        // grants are read, once resolution has named them.
+        let read_all_grants = targets.is_none();
+        let started = std::time::Instant::now();
+        let (organization, licenses_and_grants) =
+            tokio::join!(live::read_organization(&session.orgs), async {
+                let licenses = session.lm.list_received_licenses().await?;
+                let grants = if read_all_grants {
+                    let all: Vec<_> = licenses.iter().map(|l| l.arn.clone()).collect();
+                    Some(live::read_grants(&session.lm, &all).await?)
+                } else {
+                    None
+                };
+                Ok::<_, CliError>((licenses, grants))
+            });
+        let organization = organization?;
+        let (licenses, grants) = licenses_and_grants?;
+        let caller = live::caller_account(&licenses)
+            .unwrap_or_else(|| organization.management_account.clone());
+        let mut live = Live {
+            organization,
+            caller,
+            licenses,
+            grants: grants.unwrap_or_default(),
+        };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            grants = live.grants.len(),
+            "read live state"
+        );
+        let desired = self.resolve(config, &live, targets)?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "resolved the desired state"
+        );
+        if !read_all_grants {
+            let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
+            live.grants = live::read_grants(&session.lm, &wanted).await?;
+        }
+        let plan = plan::plan(&desired, &live);
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            actions = plan.actions.len(),
+            "planned"
+        );
+        Ok(Planned {
+            live,
+            desired,
+            plan,
+        })
+    }
+
+    /// `org::resolve`, with its diagnostics printed.
+    pub fn resolve(
+        &self,
+        config: &Config,
+        live: &Live,
+        targets: Option<BTreeSet<ModelKey>>,
+    ) -> Result<Desired, CliError> {
+        match org::resolve(config, live, &ResolveOptions { targets }) {
+            Ok(desired) => {
+                self.report(&desired.warnings);
+                Ok(desired)
+            }
+            Err(diagnostics) => {
+                self.report(&diagnostics);
+                let errors = diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                Err(CliError::Reported(format!(
+                    "{}: {errors} error{} resolving the file against the organization and its licenses",
+                    self.config_display(),
+                    if errors == 1 { "" } else { "s" }
+                )))
+            }
+        }
+    }
 }

@@ -3,11 +3,13 @@
 
 mod apply_args;
 mod args;
+mod commands;
 mod context;
 mod error;
 
+pub use args::PlanArgs;
 pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};
-pub use context::{Context, color_enabled};
+pub use context::{Context, Planned, Session, color_enabled};
 pub use error::CliError;
 
 /// The process exit status of a command.
@@ -32,17 +34,14 @@ impl Outcome {
 pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
     let ctx = Context::new(cli.global);
     match cli.command {
-        Command::Validate => Err(CliError::NotYet("validate")),
-        Command::Schema => Err(CliError::NotYet("schema")),
-        Command::Plan(_) => Err(CliError::NotYet("plan")),
+        Command::Validate => commands::validate::run(&ctx),
+        Command::Schema => commands::schema::run(),
+        Command::Plan(args) => commands::plan::run(&ctx, &args).await,
         Command::Apply(_) => Err(CliError::NotYet("apply")),
-        Command::Drift(_) => Err(CliError::NotYet("drift")),
-        Command::Licenses(_) => Err(CliError::NotYet("licenses")),
-        Command::Import(_) => Err(CliError::NotYet("import")),
-        Command::Access(_) => Err(CliError::NotYet("access")),
-        Command::Emulator(_) => {
-            let _ = &ctx;
-            Err(CliError::NotYet("emulator"))
-        }
+        Command::Drift(args) => commands::drift::run(&ctx, &args).await,
+        Command::Licenses(args) => commands::licenses::run(&ctx, &args).await,
+        Command::Import(args) => commands::import::run(&ctx, &args).await,
+        Command::Access(args) => commands::access::run(&ctx, &args).await,
+        Command::Emulator(args) => commands::emulator::run(&args).await,
     }
 }

@@ -1,9 +1,82 @@
 //! The desired-state file: YAML parsing, validation and positioned diagnostics.
-//! The only module that names a YAML crate.
+//! The only module that names a YAML crate (in `yaml.rs`, behind [`parse`]).
+//!
+//! - [`parse`] reads the text and checks everything that needs no AWS, collecting every problem.
+//! - [`load`] does the same for a file on disk.
+//! - [`schema`] is the JSON Schema of the file; [`to_yaml`] writes a config back (for `import`).
 
+mod emit;
+mod schema;
 mod types;
+mod validate;
+mod yaml;
 
+use std::path::{Path, PathBuf};
+
+use crate::model::{Diagnostic, Span};
+
+pub use emit::{MODELINE, to_yaml};
+pub use schema::{property_names, schema};
 pub use types::{
     AccountRef, ActivationOverride, Config, DesiredStatus, GrantTo, LicenseSelector, ModelKey,
     ModelSpec, OuRef, Settings,
 };
+pub use validate::SUPPORTED_VERSION;
+
+/// Reads and checks a desired-state file. On failure, every problem found, sorted by position.
+/// Never panics, whatever the input.
+pub fn parse(source: &str) -> Result<Config, Vec<Diagnostic>> {
+    match yaml::read(source) {
+        Ok(doc) => validate::build(doc),
+        Err(diag) => Err(vec![diag]),
+    }
+}
+
+/// [`parse`] for raw bytes: text that is not UTF-8 is one diagnostic at the first bad byte.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Config, Vec<Diagnostic>> {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => parse(source),
+        Err(e) => Err(vec![not_utf8(bytes, e.valid_up_to())]),
+    }
+}
+
+fn not_utf8(bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let valid = String::from_utf8_lossy(&bytes[..valid_up_to]);
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Diagnostic::error(
+        Span {
+            offset: valid_up_to,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        },
+        "the file is not valid UTF-8",
+    )
+    .with_hint("save the file as UTF-8")
+}
+
+/// Why [`load`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid desired-state file; render each diagnostic with
+    /// [`Diagnostic::display`].
+    #[error("the desired-state file has {} problem(s)", .0.len())]
+    Invalid(Vec<Diagnostic>),
+}
+
+/// Reads `path` and parses it. Returns the config and the source text (for later diagnostics).
+pub fn load(path: &Path) -> Result<(Config, String), LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let config = parse_bytes(&bytes).map_err(LoadError::Invalid)?;
+    // parse_bytes succeeded, so the bytes are UTF-8.
+    let source = String::from_utf8(bytes).unwrap_or_default();
+    Ok((config, source))
+}

@@ -101,6 +101,35 @@ pub enum LicenseSelector {
     LicenseArn(LicenseArn),
 }
 
+impl LicenseSelector {
+    /// The key it is written under: `product_sku`, `product_name` or `license_arn`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            LicenseSelector::ProductSku(_) => "product_sku",
+            LicenseSelector::ProductName(_) => "product_name",
+            LicenseSelector::LicenseArn(_) => "license_arn",
+        }
+    }
+
+    /// The value as written.
+    pub fn value(&self) -> &str {
+        match self {
+            LicenseSelector::ProductSku(s) | LicenseSelector::ProductName(s) => s,
+            LicenseSelector::LicenseArn(a) => a.as_str(),
+        }
+    }
+}
+
+/// `product_sku prod-…`, `product_name "…"`, `license_arn arn:…`.
+impl fmt::Display for LicenseSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LicenseSelector::ProductName(name) => write!(f, "product_name {name:?}"),
+            other => write!(f, "{} {}", other.key(), other.value()),
+        }
+    }
+}
+
 /// An OU named in the file: by id (`ou-…`) or by path from the root (`Root/Workloads/ML`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OuRef {
@@ -113,6 +142,26 @@ pub enum OuRef {
 pub enum AccountRef {
     Id(AccountId),
     Name(String),
+}
+
+/// The id or the path, as written.
+impl fmt::Display for OuRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OuRef::Id(id) => write!(f, "{id}"),
+            OuRef::Path(path) => f.write_str(path),
+        }
+    }
+}
+
+/// The id or the name, as written.
+impl fmt::Display for AccountRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountRef::Id(id) => write!(f, "{id}"),
+            AccountRef::Name(name) => f.write_str(name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -137,4 +186,54 @@ pub struct ModelSpec {
     pub grant_to: GrantTo,
     pub except_accounts: Vec<Spanned<AccountRef>>,
     pub status: DesiredStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_keys() {
+        for ok in ["claude-sonnet", "a", "ai21-jamba", "0x", "trailing-"] {
+            assert_eq!(
+                ModelKey::parse(ok).map(|k| k.to_string()),
+                Some(ok.to_owned())
+            );
+        }
+        let long = "a".repeat(65);
+        for bad in ["", "-a", "Claude", "a_b", "a b", "é", long.as_str()] {
+            assert_eq!(ModelKey::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn selectors_and_targets_display_as_written() {
+        let sku = LicenseSelector::ProductSku("prod-x".into());
+        assert_eq!(sku.to_string(), "product_sku prod-x");
+        let name = LicenseSelector::ProductName("Jamba 1.5 (Bedrock)".into());
+        assert_eq!(name.to_string(), "product_name \"Jamba 1.5 (Bedrock)\"");
+        assert_eq!(name.key(), "product_name");
+        let arn = LicenseSelector::LicenseArn(
+            "arn:aws:license-manager::294406891311:license:l-ab"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            arn.value(),
+            "arn:aws:license-manager::294406891311:license:l-ab"
+        );
+        assert_eq!(
+            OuRef::Id("ou-ab12-mlplatfm".parse().unwrap()).to_string(),
+            "ou-ab12-mlplatfm"
+        );
+        assert_eq!(
+            OuRef::Path("Root/Workloads".into()).to_string(),
+            "Root/Workloads"
+        );
+        assert_eq!(
+            AccountRef::Id("012345678901".parse().unwrap()).to_string(),
+            "012345678901"
+        );
+        assert_eq!(AccountRef::Name("ml-dev".into()).to_string(), "ml-dev");
+    }
 }

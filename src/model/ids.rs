@@ -251,3 +251,171 @@ impl GrantArn {
         id
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every valid text parses and displays as itself; every invalid text is refused with an
+    /// error that names the kind of id.
+    fn check<T>(kind: &str, valid: &[&str], invalid: &[&str])
+    where
+        T: FromStr<Err = IdError> + fmt::Display + fmt::Debug,
+    {
+        for v in valid {
+            match v.parse::<T>() {
+                Ok(id) => assert_eq!(id.to_string(), *v, "{kind} {v} displays as itself"),
+                Err(e) => panic!("{kind} {v:?} should be valid: {e}"),
+            }
+        }
+        for v in invalid {
+            match v.parse::<T>() {
+                Ok(id) => panic!("{kind} {v:?} should be invalid, parsed as {id:?}"),
+                Err(e) => {
+                    assert_eq!(e.kind, kind);
+                    assert_eq!(e.value, *v);
+                    assert!(e.to_string().contains(kind), "{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn account_ids() {
+        check::<AccountId>(
+            "account id",
+            &["111122223333", "012345678901", "000000000000"],
+            &[
+                "",
+                "11112222333",
+                "1111222233334",
+                "1111-2222-3333",
+                " 111122223333",
+                "11112222333a",
+                "１１１１２２２２３３３３",
+            ],
+        );
+    }
+
+    #[test]
+    fn ou_ids() {
+        check::<OuId>(
+            "OU id",
+            &[
+                "ou-ab12-mlplatfm",
+                "ou-ab12-workload1",
+                "ou-abcd-12345678",
+                "ou-0123456789abcdef0123456789abcdef-0123456789abcdef0123456789abcdef",
+            ],
+            &[
+                "",
+                "ou-",
+                "ou-ab12",
+                "ou-abc-12345678",
+                "ou-ab12-1234567",
+                "ou-AB12-mlplatfm",
+                "ou-ab12-mlplatfM",
+                "ou-ab12-mlpl-atfm",
+                "ou-ab12-ml_platfm",
+                "OU-ab12-mlplatfm",
+                "r-ab12",
+                "ou-0123456789abcdef0123456789abcdefx-12345678",
+            ],
+        );
+    }
+
+    #[test]
+    fn org_ids() {
+        check::<OrgId>(
+            "organization id",
+            &["o-abcde12345", "o-0123456789abcdef0123456789abcdef"],
+            &[
+                "",
+                "o-",
+                "o-abc",
+                "o-abcde1234",
+                "o-ABCDE12345",
+                "o-abcde-12345",
+                "abcde12345",
+                "o-0123456789abcdef0123456789abcdef0",
+            ],
+        );
+    }
+
+    #[test]
+    fn root_ids() {
+        check::<RootId>(
+            "root id",
+            &["r-ab12", "r-0123456789abcdef0123456789abcdef"],
+            &["", "r-", "r-ab1", "r-AB12", "root", "r-ab12-x"],
+        );
+    }
+
+    #[test]
+    fn license_arns() {
+        check::<LicenseArn>(
+            "license ARN",
+            &[
+                "arn:aws:license-manager::294406891311:license:l-0123456789abcdef0123456789abcdef",
+                "arn:aws:license-manager:us-east-1:111122223333:license:l-abc",
+                "arn:aws-us-gov:license-manager::111122223333:license:l-ABC123",
+            ],
+            &[
+                "",
+                "l-0123456789abcdef",
+                "arn:aws:license-manager::294406891311:license:",
+                "arn:aws:license-manager::294406891311:license:l-",
+                "arn:aws:license-manager::294406891311:license:x-abc",
+                "arn:aws:license-manager::294406891311:grant:g-abc",
+                "arn:aws:license-manager::29440689131:license:l-abc",
+                "arn:aws:license-manager:US-EAST-1:294406891311:license:l-abc",
+                "arn:aws:iam::294406891311:license:l-abc",
+                "arn:azure:license-manager::294406891311:license:l-abc",
+                "arn:aws:license-manager::294406891311:license:l-ab/c",
+            ],
+        );
+        let arn: LicenseArn =
+            "arn:aws:license-manager::294406891311:license:l-0123456789abcdef0123456789abcdef"
+                .parse()
+                .unwrap();
+        assert_eq!(arn.issuer_account().as_str(), "294406891311");
+    }
+
+    #[test]
+    fn grant_arns() {
+        check::<GrantArn>(
+            "grant ARN",
+            &[
+                "arn:aws:license-manager::111122223333:grant:g-0123456789abcdef0123456789abcdef",
+                "arn:aws:license-manager:us-east-1:111122223333:grant:g-1",
+            ],
+            &[
+                "",
+                "g-0123",
+                "arn:aws:license-manager::111122223333:grant:g-",
+                "arn:aws:license-manager::111122223333:license:l-abc",
+                "arn:aws:license-manager::1111222233:grant:g-abc",
+                "arn:aws:license-manager::111122223333:grant:g-a:b",
+            ],
+        );
+        let arn: GrantArn = "arn:aws:license-manager::111122223333:grant:g-89ab"
+            .parse()
+            .unwrap();
+        assert_eq!(arn.grantor_account().as_str(), "111122223333");
+        assert_eq!(arn.grant_id(), "g-89ab");
+    }
+
+    #[test]
+    fn ids_round_trip_through_serde_and_refuse_bad_text() {
+        let id: AccountId = serde_json::from_str("\"012345678901\"").unwrap();
+        assert_eq!(id.as_str(), "012345678901");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"012345678901\"");
+        let err = serde_json::from_str::<AccountId>("\"12345\"").unwrap_err();
+        assert!(err.to_string().contains("account id"), "{err}");
+        assert!(serde_json::from_str::<OuId>("\"ou-x\"").is_err());
+        assert_eq!(
+            OrgId::try_from("o-abcde12345".to_owned()).map(String::from),
+            Ok("o-abcde12345".to_owned())
+        );
+    }
+}

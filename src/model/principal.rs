@@ -117,3 +117,90 @@ impl<'de> serde::Deserialize<'de> for Principal {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "arn:aws:organizations::111122223333:organization/o-abcde12345";
+    const OU: &str = "arn:aws:organizations::111122223333:ou/o-abcde12345/ou-ab12-mlplatfm";
+    const ACCOUNT: &str = "arn:aws:iam::222233334444:root";
+
+    #[test]
+    fn the_three_forms_parse_and_display_as_themselves() {
+        for (arn, kind, short) in [
+            (ORG, "organization", "o-abcde12345"),
+            (OU, "ou", "ou-ab12-mlplatfm"),
+            (ACCOUNT, "account", "222233334444"),
+        ] {
+            let p: Principal = arn.parse().unwrap_or_else(|e| panic!("{arn}: {e}"));
+            assert_eq!(p.to_string(), arn);
+            assert_eq!(p.arn(), arn);
+            assert_eq!(p.kind(), kind);
+            assert_eq!(p.short_id(), short);
+        }
+        let p: Principal = OU.parse().unwrap();
+        assert_eq!(
+            p,
+            Principal::Ou {
+                management: "111122223333".parse().unwrap(),
+                org: "o-abcde12345".parse().unwrap(),
+                ou: "ou-ab12-mlplatfm".parse().unwrap(),
+            }
+        );
+        assert_eq!(
+            Principal::account("012345678901".parse().unwrap()).to_string(),
+            "arn:aws:iam::012345678901:root"
+        );
+    }
+
+    #[test]
+    fn malformed_principals_are_refused() {
+        for bad in [
+            "",
+            "222233334444",
+            "arn:aws:iam::222233334444",
+            "arn:aws:iam::222233334444:user/alice",
+            "arn:aws:iam::22223333444:root",
+            "arn:aws:iam:us-east-1:222233334444:root",
+            "arn:aws:organizations::111122223333:organization/",
+            "arn:aws:organizations::111122223333:organization/o-abc",
+            "arn:aws:organizations::111122223333:organization/o-abcde12345/x",
+            "arn:aws:organizations::111122223333:ou/o-abcde12345",
+            "arn:aws:organizations::111122223333:ou/o-abcde12345/ou-x",
+            "arn:aws:organizations::111122223333:ou/o-abcde12345/ou-ab12-mlplatfm/extra",
+            "arn:aws:organizations::111122223333:ou/o-abcde12345/r-ab12",
+            "arn:aws:organizations::111122223333:root/o-abcde12345/r-ab12",
+            "arn:aws:organizations::1111222233:organization/o-abcde12345",
+            "arn:aws:organizations:us-east-1:111122223333:organization/o-abcde12345",
+        ] {
+            match bad.parse::<Principal>() {
+                Ok(p) => panic!("{bad:?} should be refused, parsed as {p:?}"),
+                Err(e) => {
+                    assert_eq!(e.kind, "grant principal");
+                    assert_eq!(e.value, bad);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn principals_order_organization_then_ous_then_accounts() {
+        let mut ps: Vec<Principal> = [ACCOUNT, OU, ORG]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        ps.sort();
+        let kinds: Vec<&str> = ps.iter().map(Principal::kind).collect();
+        assert_eq!(kinds, ["organization", "ou", "account"]);
+    }
+
+    #[test]
+    fn principals_serialize_as_their_arn() {
+        let p: Principal = ACCOUNT.parse().unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{ACCOUNT}\""));
+        let back: Principal = serde_json::from_str(&format!("\"{OU}\"")).unwrap();
+        assert_eq!(back.to_string(), OU);
+        assert!(serde_json::from_str::<Principal>("\"arn:aws:iam::1:root\"").is_err());
+    }
+}

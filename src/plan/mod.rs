@@ -1,5 +1,20 @@
 //! The pure planner: `plan(&Desired, &Live) -> Plan`, and `simulate(&Live, &Plan) -> Live`.
+//!
+//! Pure: no I/O, clock, env or randomness; the same input gives the same plan, in the same
+//! order. What each live grant status means and which action it leads to is written down in
+//! `docs/status-and-actions.md`; the rules live in `planner.rs`.
 
+mod digest;
+mod planner;
+mod simulate;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
+pub use digest::{client_token, config_digest, fingerprint};
+pub use planner::{plan, scope};
+pub use simulate::simulate;
 pub use types::{AccessChange, Action, ActionKind, Note, NoteKind, Phase, Plan, TargetStatus};
+
+pub use crate::org::grant_name;

@@ -21,7 +21,8 @@ pub enum ActionKind {
     Delete,
     /// DeleteGrant on a failed grant, then create a new one.
     Recreate,
-    /// AcceptGrant and activate, in the recipient account through `settings.recipient_role`.
+    /// AcceptGrant and activate, in the recipient account through `settings.recipient_role`
+    /// (planned only for account principals; with `target_status: Disabled`, AcceptGrant only).
     Accept,
 }
 
@@ -88,11 +89,14 @@ pub struct Action {
     pub grant_arn: Option<GrantArn>,
     /// The grant's version when planned (for stale-state detection); `None` for `create`.
     pub planned_version: Option<String>,
-    /// Name the grant has (or gets, for create/update).
+    /// Name the grant has after the action: the managed name `{prefix}-{model}-{principal id}`
+    /// for every kind but `delete`, which shows the grant's current name. Every
+    /// CreateGrantVersion the action implies (activate, deactivate, update, accept's activation)
+    /// sets this name, `operations` and `target_status` together, so one call fixes all three.
     pub grant_name: String,
-    /// Allowed operations the grant gets (create/recreate/update); empty otherwise.
+    /// Allowed operations the grant has after the action; empty for `delete`.
     pub operations: BTreeSet<String>,
-    /// Status the grant must end in.
+    /// Status the grant must end in (`Disabled` for `delete`, which ends it altogether).
     pub target_status: TargetStatus,
     /// One sentence for people: why this action is needed.
     pub reason: String,
@@ -144,8 +148,11 @@ pub struct Plan {
     pub access: BTreeMap<ModelKey, AccessChange>,
     /// Identifies the live grants the plan was computed from; see `fingerprint`.
     pub live_fingerprint: String,
-    /// Digest of the desired state the plan was computed from.
+    /// Digest of the desired state the plan was computed from; see `config_digest`.
     pub config_digest: String,
+    /// The licenses whose grants the plan looked at (and `live_fingerprint` covers): pass them
+    /// to `plan::fingerprint` to check a saved plan against fresh live state.
+    pub licenses: BTreeSet<LicenseArn>,
 }
 
 impl Plan {

@@ -269,6 +269,10 @@ pub fn mixed() -> Plan {
         ),
     ]);
     Plan {
+        licenses: actions
+            .iter()
+            .map(|a: &Action| a.license_arn.clone())
+            .collect(),
         actions,
         notes,
         access,
@@ -342,6 +346,10 @@ pub fn huge() -> Plan {
         })
         .collect();
     Plan {
+        licenses: actions
+            .iter()
+            .map(|a: &Action| a.license_arn.clone())
+            .collect(),
         actions,
         notes,
         access,

@@ -39,6 +39,8 @@ pub struct PlanDocument {
     pub live_fingerprint: String,
     /// Digest of the desired state the plan was computed from.
     pub config_digest: String,
+    /// The licenses whose grants `live_fingerprint` covers.
+    pub licenses: Vec<String>,
     pub summary: SummaryDocument,
     pub actions: Vec<ActionDocument>,
     pub notes: Vec<NoteDocument>,
@@ -201,6 +203,7 @@ impl PlanDocument {
             format_version: FORMAT_VERSION,
             live_fingerprint: plan.live_fingerprint.clone(),
             config_digest: plan.config_digest.clone(),
+            licenses: plan.licenses.iter().map(|l| l.to_string()).collect(),
             summary: SummaryDocument::of(&plan.actions),
             actions: plan.actions.iter().map(action_document).collect(),
             notes: plan.notes.iter().map(note_document).collect(),
@@ -267,10 +270,17 @@ impl PlanDocument {
             };
             access.insert(key, change);
         }
+        let licenses = self
+            .licenses
+            .iter()
+            .enumerate()
+            .map(|(i, l)| typed(&format!("licenses[{i}]"), l))
+            .collect::<Result<_, _>>()?;
         Ok(Plan {
             actions,
             notes,
             access,
+            licenses,
             live_fingerprint: self.live_fingerprint,
             config_digest: self.config_digest,
         })

@@ -8,9 +8,12 @@
 //! - [`markdown`]: what CI posts as a pull-request comment (bounded in size).
 //! - [`json`]: the saved-plan / `--format json` document of the contract, and its parser.
 
-mod common;
+pub mod access;
+pub(crate) mod common;
+pub mod drift;
 #[cfg(test)]
 mod fixtures;
 pub mod json;
+pub mod licenses;
 pub mod markdown;
 pub mod text;

@@ -1,1 +1,13 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
+
+mod cli;
+mod cli_support;
+mod config;
+mod emulator;
+mod emulator_faults;
+mod emulator_lm;
+mod emulator_orgs;
+mod emulator_shapes;
+mod gitops;
+mod planner;
+mod support;

@@ -1,0 +1,402 @@
+//! The effective-access matrix: for every account of the organization and every model, whether
+//! the account can use the model now, through which grant (an organization grant, an OU grant via
+//! the OU's path, or an account grant) and in which status, and whether the file wants it so.
+//!
+//! Access is read from the grants the grantor distributed (`ListDistributedGrants`): an
+//! organization or OU grant counts with the status of the grant itself. The per-account
+//! sub-grants AWS keeps under it are not read, so an account that deactivated its own copy
+//! still shows as having access.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{account_path, model_keys, ou_path, principal_within};
+use crate::config::ModelKey;
+use crate::model::{
+    AccountId, AccountState, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal,
+};
+use crate::org::{Desired, covered_accounts};
+
+/// How a grant reaches an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Route {
+    Organization,
+    /// An OU grant: the OU and its path (`Root/Workloads/ML`); nested OUs are included.
+    Ou {
+        ou: crate::model::OuId,
+        path: String,
+    },
+    Account,
+}
+
+/// One grant that reaches an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub route: Route,
+    pub principal: Principal,
+    pub grant_arn: GrantArn,
+    pub grant_name: String,
+    pub status: GrantStatus,
+    /// The name carries the managed prefix.
+    pub managed: bool,
+}
+
+impl Reach {
+    pub fn is_effective(&self) -> bool {
+        self.status.is_effective()
+    }
+}
+
+/// Whether an account can use a model, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CellState {
+    /// The account is the grantor: it holds the subscription and needs no grant.
+    Grantor,
+    /// An ACTIVE (or WORKFLOW_COMPLETED) grant reaches the account.
+    Granted,
+    /// Grants reach the account but none is in effect (DISABLED, PENDING_…).
+    Inactive,
+    /// The account is suspended or closing and cannot use any model.
+    Unusable,
+    /// No grant reaches the account.
+    None,
+}
+
+impl CellState {
+    /// `yes` / `no`: can the account use the model now.
+    pub fn has_access(self) -> bool {
+        matches!(self, CellState::Grantor | CellState::Granted)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellState::Grantor => "grantor",
+            CellState::Granted => "granted",
+            CellState::Inactive => "inactive",
+            CellState::Unusable => "unusable",
+            CellState::None => "none",
+        }
+    }
+}
+
+/// What the file says about one (account, model) cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// No model of the file uses this license (or no file was given).
+    NotInFile,
+    /// The file gives the account access, through this desired principal.
+    Yes(Principal),
+    /// The model's `except_accounts` leaves the account out.
+    Excluded,
+    /// The model wants its grants disabled.
+    Disabled,
+    /// The model's targets do not reach the account.
+    NotTargeted,
+}
+
+/// One (account, model) cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub state: CellState,
+    /// Every non-terminal grant that reaches the account: grants in effect first, then by route
+    /// (organization, OUs from the outermost, account), then by ARN.
+    pub via: Vec<Reach>,
+    pub wanted: Wanted,
+}
+
+impl Cell {
+    /// The grant that provides access (the first in effect), if any.
+    pub fn provider(&self) -> Option<&Reach> {
+        self.via.iter().find(|r| r.is_effective())
+    }
+}
+
+/// A column of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixModel {
+    /// The file's model key, or one derived from the product name (`in_file` false).
+    pub key: ModelKey,
+    pub license: LicenseArn,
+    pub product_name: String,
+    pub in_file: bool,
+}
+
+/// A row of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub account: AccountId,
+    pub name: String,
+    pub state: AccountState,
+    /// `Root` or the path of the account's OU.
+    pub path: String,
+    /// One per model, in the order of [`AccessMatrix::models`].
+    pub cells: Vec<Cell>,
+}
+
+/// Accounts × models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessMatrix {
+    pub organization: crate::model::OrgId,
+    pub grantor: AccountId,
+    /// Sorted by key.
+    pub models: Vec<MatrixModel>,
+    /// Sorted by account id.
+    pub rows: Vec<Row>,
+}
+
+impl AccessMatrix {
+    /// Only the model with this key (an unknown key leaves no model).
+    pub fn only_model(&mut self, key: &str) {
+        let keep: Vec<bool> = self.models.iter().map(|m| m.key.as_str() == key).collect();
+        self.models.retain(|m| m.key.as_str() == key);
+        for row in &mut self.rows {
+            let mut i = 0;
+            row.cells.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
+    }
+
+    /// Only this account's row.
+    pub fn only_account(&mut self, account: &AccountId) {
+        self.rows.retain(|r| &r.account == account);
+    }
+}
+
+/// The matrix of `live`, with what `desired` (when a file was given) wants. Columns: every
+/// model of the file, and every received license that has a grant not yet DELETED or
+/// REJECTED; rows: every account of the organization.
+pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMatrix {
+    let org = &live.organization;
+    let keys = model_keys(desired, live);
+    let desired_by_license: BTreeMap<&LicenseArn, &crate::org::DesiredModel> = desired
+        .map(|d| d.models.values().map(|m| (&m.license, m)).collect())
+        .unwrap_or_default();
+
+    let mut grants_by_license: BTreeMap<&LicenseArn, Vec<&Grant>> = BTreeMap::new();
+    for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
+        grants_by_license.entry(&g.license_arn).or_default().push(g);
+    }
+    let mut licenses: BTreeSet<&LicenseArn> = grants_by_license.keys().copied().collect();
+    licenses.extend(desired_by_license.keys().copied());
+
+    let mut models: Vec<MatrixModel> = licenses
+        .into_iter()
+        .map(|arn| MatrixModel {
+            key: keys
+                .get(arn)
+                .cloned()
+                .unwrap_or_else(|| ModelKey::parse("unknown-license").expect("a literal key")),
+            license: arn.clone(),
+            product_name: live
+                .licenses
+                .iter()
+                .find(|l| &l.arn == arn)
+                .map(|l| l.product_name.clone())
+                .unwrap_or_default(),
+            in_file: desired_by_license.contains_key(arn),
+        })
+        .collect();
+    models.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.license.cmp(&b.license)));
+
+    // Which accounts each grant reaches, computed once per grant.
+    let reached: BTreeMap<&GrantArn, BTreeSet<AccountId>> = live
+        .grants
+        .iter()
+        .filter(|g| !g.status.is_terminal())
+        .map(|g| (&g.arn, covered_accounts(org, &g.principal)))
+        .collect();
+
+    let rows = org
+        .accounts
+        .values()
+        .map(|account| {
+            let cells = models
+                .iter()
+                .map(|m| {
+                    let grants = grants_by_license
+                        .get(&m.license)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    let mut via: Vec<Reach> = grants
+                        .iter()
+                        .filter(|g| reached.get(&g.arn).is_some_and(|s| s.contains(&account.id)))
+                        .map(|g| reach(live, g, prefix))
+                        .collect();
+                    via.sort_by(|a, b| {
+                        (!a.is_effective(), &a.route, &a.grant_arn).cmp(&(
+                            !b.is_effective(),
+                            &b.route,
+                            &b.grant_arn,
+                        ))
+                    });
+                    let state = if account.id == live.caller {
+                        CellState::Grantor
+                    } else if !super::usable(&account.state) {
+                        CellState::Unusable
+                    } else if via.iter().any(Reach::is_effective) {
+                        CellState::Granted
+                    } else if via.is_empty() {
+                        CellState::None
+                    } else {
+                        CellState::Inactive
+                    };
+                    let wanted = match desired_by_license.get(&m.license) {
+                        None => Wanted::NotInFile,
+                        Some(d) => wanted(live, d, &account.id),
+                    };
+                    Cell { state, via, wanted }
+                })
+                .collect();
+            Row {
+                account: account.id.clone(),
+                name: account.name.clone(),
+                state: account.state.clone(),
+                path: account_path(org, &account.id).unwrap_or_default(),
+                cells,
+            }
+        })
+        .collect();
+
+    AccessMatrix {
+        organization: org.id.clone(),
+        grantor: live.caller.clone(),
+        models,
+        rows,
+    }
+}
+
+fn reach(live: &Live, g: &Grant, prefix: &str) -> Reach {
+    let route = match &g.principal {
+        Principal::Organization { .. } => Route::Organization,
+        Principal::Ou { ou, .. } => Route::Ou {
+            ou: ou.clone(),
+            path: ou_path(&live.organization, ou),
+        },
+        Principal::Account(_) => Route::Account,
+    };
+    Reach {
+        route,
+        principal: g.principal.clone(),
+        grant_arn: g.arn.clone(),
+        grant_name: g.name.clone(),
+        status: g.status.clone(),
+        managed: g.name.starts_with(prefix),
+    }
+}
+
+fn wanted(live: &Live, model: &crate::org::DesiredModel, account: &AccountId) -> Wanted {
+    if model.excluded.contains(account) {
+        return Wanted::Excluded;
+    }
+    let org = &live.organization;
+    let principal = Principal::Account(account.clone());
+    match model
+        .principals
+        .iter()
+        .find(|p| principal_within(org, &principal, p))
+    {
+        Some(_) if model.status == crate::config::DesiredStatus::Disabled => Wanted::Disabled,
+        Some(p) => Wanted::Yes(p.clone()),
+        None => Wanted::NotTargeted,
+    }
+}
+
+/// One sentence per reason: why the account of `row` can or cannot use model `i`.
+pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
+    let cell = &row.cells[i];
+    let model = &matrix.models[i];
+    let mut out = Vec::new();
+    let route = |r: &Reach| match &r.route {
+        Route::Organization => "the organization grant".to_owned(),
+        Route::Ou { path, ou } => format!("the grant to OU {path} ({ou})"),
+        Route::Account => "its account grant".to_owned(),
+    };
+    let grant = |r: &Reach| {
+        format!(
+            "{:?} ({}, {}{})",
+            r.grant_name,
+            r.grant_arn,
+            r.status,
+            if r.managed { "" } else { ", not managed" }
+        )
+    };
+    match cell.state {
+        CellState::Grantor => out.push(format!(
+            "yes: account {} is the grantor, which holds the subscription and needs no grant",
+            row.account
+        )),
+        CellState::Unusable => out.push(format!(
+            "no: the account is {} and cannot use any model",
+            row.state.as_str()
+        )),
+        CellState::Granted => {
+            let r = cell.provider().expect("a granted cell has a grant in effect");
+            out.push(format!("yes: through {} {}", route(r), grant(r)));
+        }
+        CellState::Inactive => {
+            for r in &cell.via {
+                let why = match &r.status {
+                    GrantStatus::Disabled => "is DISABLED (accepted but not activated)",
+                    GrantStatus::PendingAccept => "waits for the account to accept it",
+                    GrantStatus::PendingWorkflow => "is still in an AWS workflow",
+                    GrantStatus::PendingDelete => "is being deleted",
+                    GrantStatus::FailedWorkflow => "failed (AWS could not distribute it)",
+                    _ => "is not in effect",
+                };
+                out.push(format!("no: {} {} {why}", route(r), grant(r)));
+            }
+        }
+        CellState::None => out.push(match &cell.wanted {
+            Wanted::NotInFile => {
+                "no: no grant covers it, and no model in the file uses this license".to_owned()
+            }
+            Wanted::Excluded => format!(
+                "no: model {} leaves it out with except_accounts, and no grant covers it",
+                model.key
+            ),
+            Wanted::Yes(p) => format!(
+                "no: no grant covers it yet, though model {} grants it through {}: run apply",
+                model.key,
+                super::describe_principal_short(p)
+            ),
+            Wanted::Disabled => format!(
+                "no: no grant covers it (model {} is disabled in the file)",
+                model.key
+            ),
+            Wanted::NotTargeted => format!(
+                "no: no grant covers it: model {} targets neither the account, nor an OU that contains it, nor the organization",
+                model.key
+            ),
+        }),
+    }
+    // What else reaches the account, beyond the grant named above.
+    if cell.state == CellState::Granted {
+        for r in cell.via.iter().skip(1) {
+            out.push(format!("also: {} {}", route(r), grant(r)));
+        }
+    }
+    // Where the file disagrees with what is live.
+    let has = cell.state == CellState::Granted;
+    match (&cell.wanted, has) {
+        (Wanted::Excluded, true) => out.push(format!(
+            "drift: model {} excludes the account with except_accounts, yet a grant reaches it",
+            model.key
+        )),
+        (Wanted::NotTargeted, true) => out.push(format!(
+            "drift: model {} does not target the account, yet a grant reaches it",
+            model.key
+        )),
+        (Wanted::Disabled, true) => out.push(format!(
+            "drift: model {} is disabled in the file, yet a grant in effect reaches the account",
+            model.key
+        )),
+        (Wanted::Yes(p), false) if cell.state == CellState::Inactive => out.push(format!(
+            "drift: model {} grants it through {}, so apply activates what it can",
+            model.key,
+            super::describe_principal_short(p)
+        )),
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! `access`: who can use which model, through which grant, and why (not).
+
+use std::sync::Arc;
+
+use crate::audit;
+use crate::cli::args::{AccessArgs, AccessFormat};
+use crate::cli::{CliError, Context, Outcome};
+use crate::config::Settings;
+use crate::live;
+use crate::model::{AccountId, Live, Organization};
+use crate::render;
+use crate::render::access::AccessOptions;
+
+pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> {
+    // Without a file the matrix still shows live access; with one it also says what the file wants.
+    let config = if ctx.global.config.exists() {
+        Some(ctx.load_config()?)
+    } else {
+        tracing::info!(path = %ctx.config_display(), "no desired-state file: showing live access only");
+        None
+    };
+    let settings = config
+        .as_ref()
+        .map_or_else(Settings::default, |c| c.settings.clone());
+    let session = ctx.connect(&settings.home_region).await?;
+    let (organization, licenses) =
+        live::read_organization_and_licenses(session.lm.as_ref(), &session.orgs).await?;
+    let caller =
+        live::caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
+    let arns: Vec<_> = licenses.iter().map(|l| l.arn.clone()).collect();
+    let grants = live::read_grants(&Arc::clone(&session.lm), &arns).await?;
+    let live = Live {
+        organization,
+        caller,
+        licenses,
+        grants,
+    };
+    let desired = match &config {
+        Some(c) => Some(ctx.resolve(c, &live, None)?),
+        None => None,
+    };
+    let mut matrix = audit::matrix(&live, desired.as_ref(), &settings.grant_name_prefix);
+    tracing::debug!(
+        accounts = matrix.rows.len(),
+        models = matrix.models.len(),
+        "access matrix built"
+    );
+    if let Some(key) = &args.model {
+        if !matrix.models.iter().any(|m| m.key.as_str() == key) {
+            let keys: Vec<&str> = matrix.models.iter().map(|m| m.key.as_str()).collect();
+            return Err(CliError::Usage(format!(
+                "--model {key}: no model or granted license has this key (keys: {})",
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    keys.join(", ")
+                }
+            )));
+        }
+        matrix.only_model(key);
+    }
+    let explain = match &args.account {
+        Some(a) => {
+            let id = find_account(&live.organization, a)?;
+            matrix.only_account(&id);
+            true
+        }
+        None => false,
+    };
+    let opts = AccessOptions { explain };
+    let out = match args.format {
+        AccessFormat::Text => render::access::text(&matrix, opts),
+        AccessFormat::Markdown => render::access::markdown(&matrix, opts),
+        AccessFormat::Csv => render::access::csv(&matrix),
+        AccessFormat::Json => render::access::json(&matrix),
+    };
+    print!("{out}");
+    Ok(Outcome::Success)
+}
+
+/// `--account`: a 12-digit id of the organization, or an account name that names exactly one.
+fn find_account(org: &Organization, text: &str) -> Result<AccountId, CliError> {
+    if let Ok(id) = text.parse::<AccountId>() {
+        if org.accounts.contains_key(&id) {
+            return Ok(id);
+        }
+        return Err(CliError::Usage(format!(
+            "--account {id}: the account is not a member of organization {}",
+            org.id
+        )));
+    }
+    let found: Vec<&AccountId> = org
+        .accounts
+        .values()
+        .filter(|a| a.name == text)
+        .map(|a| &a.id)
+        .collect();
+    match found.as_slice() {
+        [id] => Ok((*id).clone()),
+        [] => {
+            let similar: Vec<String> = org
+                .accounts
+                .values()
+                .filter(|a| a.name.eq_ignore_ascii_case(text))
+                .map(|a| format!("{} ({})", a.name, a.id))
+                .collect();
+            let hint = if similar.is_empty() {
+                "give the 12-digit account id, or the name exactly as Organizations shows it"
+                    .to_owned()
+            } else {
+                format!(
+                    "names are case-sensitive: did you mean {}",
+                    similar.join(", ")
+                )
+            };
+            Err(CliError::Usage(format!(
+                "--account {text:?}: no account of organization {} has this name; {hint}",
+                org.id
+            )))
+        }
+        several => Err(CliError::Usage(format!(
+            "--account {text:?}: the name is ambiguous, {} accounts have it ({}); give the account id",
+            several.len(),
+            several
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,187 @@
+//! `apply`: execute a saved plan (refused when live state moved since it was made), or plan the
+//! desired-state file and apply that.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::apply::{self, AdaptiveLimits, ApplyOptions, BarProgress, LogProgress, NoRecipients, Progress, RoleRecipients};
+use crate::cli::apply_args::ApplyArgs;
+use crate::cli::{CliError, Context, Format, Outcome};
+use crate::plan::{self, ActionKind, Plan};
+use crate::{preflight, render};
+
+pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
+    let config = ctx.load_config()?;
+    let targets = ctx.targets(&config, &args.targets)?;
+    let wait = args.wait.as_deref().map(parse_duration).transpose()?;
+    if args.parallelism == 0 {
+        return Err(CliError::Usage("--parallelism must be at least 1".to_owned()));
+    }
+    let saved = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Some(
+                render::json::parse(&text)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+            )
+        }
+        None => None,
+    };
+
+    let limits = Arc::new(AdaptiveLimits::new(args.parallelism));
+    let session = ctx
+        .connect_with(&config.settings.home_region, Some(limits.clone()))
+        .await?;
+    let planned = ctx.plan(&session, &config, targets).await?;
+
+    let plan: Plan = match saved {
+        Some(saved) => {
+            let now = plan::fingerprint(&planned.live, &saved.licenses);
+            if now != saved.live_fingerprint {
+                return Err(CliError::Usage(
+                    "the saved plan is stale: live grants changed since it was made; nothing was changed; run plan again".to_owned(),
+                ));
+            }
+            if saved.config_digest != planned.plan.config_digest {
+                return Err(CliError::Usage(
+                    "the saved plan was made from another desired state (the file or the organization's structure changed); nothing was changed; run plan again".to_owned(),
+                ));
+            }
+            saved
+        }
+        None => planned.plan,
+    };
+
+    let max_deletes = args.max_deletes.unwrap_or(config.settings.max_deletes);
+    apply::check_max_deletes(&plan, max_deletes).map_err(CliError::Usage)?;
+
+    let color = ctx.color();
+    if plan.is_empty() {
+        print!("{}", render::text::plan(&plan, &render::text::TextOptions { color }));
+        return Ok(Outcome::Success);
+    }
+
+    let org_or_ou = plan.actions.iter().any(|a| {
+        matches!(a.kind, ActionKind::Create | ActionKind::Recreate)
+            && !matches!(a.principal, crate::model::Principal::Account(_))
+    });
+    let facts = preflight::gather(
+        session.lm.as_ref(),
+        session.orgs.as_ref(),
+        &planned.live,
+        &config.settings.home_region,
+        &plan.actions.iter().map(|a| a.license_arn.clone()).collect(),
+        org_or_ou,
+    )
+    .await;
+    let problems = preflight::evaluate(&facts);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        return Err(CliError::Reported(format!(
+            "{} preflight check{} failed; nothing was changed",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        )));
+    }
+
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Usage(
+                "apply needs --auto-approve when stdin is not a terminal; nothing was changed".to_owned(),
+            ));
+        }
+        print!("{}", render::text::plan(&plan, &render::text::TextOptions { color }));
+        print!("\nApply these {} actions? Only 'yes' is accepted: ", plan.actions.len());
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|source| CliError::Io {
+                path: "stdin".to_owned(),
+                source,
+            })?;
+        if answer.trim() != "yes" {
+            return Err(CliError::Reported("apply cancelled; nothing was changed".to_owned()));
+        }
+    }
+
+    let opts = ApplyOptions {
+        parallelism: args.parallelism,
+        wait,
+        activation_override: config
+            .settings
+            .activation_override
+            .map(|o| o.api_value().to_owned()),
+        home_region: config.settings.home_region.clone(),
+        poll: apply::PollPolicy::default(),
+        limits,
+    };
+    let progress: Box<dyn Progress> = if std::io::stderr().is_terminal() {
+        Box::new(BarProgress::new())
+    } else {
+        Box::new(LogProgress)
+    };
+    let report = match &config.settings.recipient_role {
+        Some(role) => {
+            let recipients = RoleRecipients::new(session.clients.clone(), role.clone());
+            apply::execute(session.lm.clone(), Some(&recipients), &plan, &opts, progress.as_ref()).await
+        }
+        None => {
+            apply::execute(session.lm.clone(), None::<&NoRecipients>, &plan, &opts, progress.as_ref()).await
+        }
+    };
+    match args.format {
+        Format::Json => print!("{}", render::apply::json(&report)),
+        Format::Text | Format::Markdown => print!("{}", render::apply::text(&report)),
+    }
+    if report.is_success() {
+        Ok(Outcome::Success)
+    } else {
+        let failed = report.counts().failed + report.counts().skipped;
+        Err(CliError::Reported(format!(
+            "{failed} action{} failed; run apply again once the cause is fixed",
+            if failed == 1 { "" } else { "s" }
+        )))
+    }
+}
+
+/// `90s`, `10m`, `1h`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, CliError> {
+    let bad = || CliError::Usage(format!("--wait {text:?} is not a duration (for example 90s, 10m, 1h)"));
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(bad()),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("45").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("10d").is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! `licenses`: the model licenses this account has received.
+
+use crate::aws::LicenseManagerApi;
+use crate::cli::args::ReportArgs;
+use crate::cli::{CliError, Context, Format, Outcome};
+use crate::config::Settings;
+use crate::render;
+
+pub async fn run(ctx: &Context, args: &ReportArgs) -> Result<Outcome, CliError> {
+    // The file is optional here (people list licenses to write it); it only names the region.
+    let region = match crate::config::load(&ctx.global.config) {
+        Ok((config, _)) => config.settings.home_region,
+        Err(e) => {
+            tracing::debug!(error = %e, "no usable desired-state file; using the default home region");
+            Settings::default().home_region
+        }
+    };
+    let session = ctx.connect(&region).await?;
+    let licenses = session.lm.list_received_licenses().await?;
+    tracing::debug!(licenses = licenses.len(), "received licenses listed");
+    let out = match args.format {
+        Format::Text => render::licenses::text(&licenses),
+        Format::Markdown => render::licenses::markdown(&licenses),
+        Format::Json => render::licenses::json(&licenses),
+    };
+    print!("{out}");
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,217 @@
+//! The JSON Schema (draft-07, the newest draft yaml-language-server understands) of the
+//! desired-state file. `entitlements.schema.json` at the repository root is this value, pretty
+//! printed; a test keeps the two equal.
+//!
+//! The schema describes the same rules as the walker in `validate.rs`, as far as JSON Schema can
+//! say them; rules it cannot say (the same account twice, an exception that is also granted) are
+//! only checked by `validate`.
+
+use serde_json::{Value, json};
+
+use crate::model::{DEFAULT_OPERATIONS, KNOWN_OPERATIONS};
+
+pub(super) const MODEL_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,63}$";
+const OU_ID_PATTERN: &str = "^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$";
+const OU_PATH_PATTERN: &str = "^Root(/[^/]+)*$";
+const ACCOUNT_ID_PATTERN: &str = "^[0-9]{12}$";
+const ACCOUNT_NAME_PATTERN: &str = "^[ -~]*[A-Za-z][ -~]*$";
+const LICENSE_ARN_PATTERN: &str =
+    "^arn:aws[a-z-]*:license-manager:[a-z0-9-]*:[0-9]{12}:license:l-[A-Za-z0-9]{1,64}$";
+const REGION_PATTERN: &str = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+const ROLE_NAME_PATTERN: &str = "^[A-Za-z0-9+=,.@_-]{1,64}$";
+
+fn account_ref() -> Value {
+    json!({
+        "description": "An AWS account: its 12-digit id (quoted, or a number without leading zeros) or its account name.",
+        "anyOf": [
+            {
+                "description": "A 12-digit account id, quoted.",
+                "type": "string",
+                "pattern": ACCOUNT_ID_PATTERN
+            },
+            {
+                "description": "A 12-digit account id written as a number (only when it has no leading zero).",
+                "type": "integer",
+                "minimum": 100_000_000_000_u64,
+                "maximum": 999_999_999_999_u64
+            },
+            {
+                "description": "An account name: 1 to 50 printable ASCII characters with at least one letter.",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 50,
+                "pattern": ACCOUNT_NAME_PATTERN
+            }
+        ]
+    })
+}
+
+fn account_list(description: &str) -> Value {
+    json!({
+        "description": description,
+        "type": "array",
+        "uniqueItems": true,
+        "items": { "$ref": "#/definitions/account" }
+    })
+}
+
+/// The JSON Schema of the desired-state file.
+pub fn schema() -> Value {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "bedrock-entitlements desired state",
+        "description": "Which AWS accounts may use which third-party Amazon Bedrock models, as AWS License Manager grants (entitlements.yaml, version 1).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["version", "models"],
+        "properties": {
+            "version": {
+                "description": "The version of the file format. Only 1 exists.",
+                "type": "integer",
+                "enum": [1]
+            },
+            "settings": {
+                "description": "Settings for the whole file. Every key is optional.",
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "properties": {
+                    "home_region": {
+                        "description": "The region License Manager is called in: where the Marketplace licenses and their grants live.",
+                        "type": "string",
+                        "pattern": REGION_PATTERN,
+                        "default": "us-east-1"
+                    },
+                    "grant_name_prefix": {
+                        "description": "Grants whose name starts with this prefix are managed by the tool; any other grant is never changed or deleted.",
+                        "type": "string",
+                        "minLength": 1,
+                        "pattern": "\\S",
+                        "default": "bedrock-entitlements"
+                    },
+                    "allowed_operations": {
+                        "description": "The License Manager operations every grant allows.",
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": true,
+                        "items": { "type": "string", "enum": KNOWN_OPERATIONS },
+                        "default": DEFAULT_OPERATIONS
+                    },
+                    "max_deletes": {
+                        "description": "apply refuses a plan that deletes more grants than this, unless --max-deletes allows it.",
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": u32::MAX,
+                        "default": 10
+                    },
+                    "recipient_role": {
+                        "description": "The NAME of a role to assume in member accounts to accept and activate the grants they receive (arn:aws:iam::ACCOUNT:role/NAME); null to leave that to the recipients.",
+                        "type": ["string", "null"],
+                        "pattern": ROLE_NAME_PATTERN,
+                        "default": null
+                    },
+                    "activation_override": {
+                        "description": "How activating a grant treats other active grants of the same product in the recipient account (License Manager ActivationOverrideBehavior); null to send none.",
+                        "type": ["string", "null"],
+                        "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
+                        "default": null
+                    }
+                }
+            },
+            "models": {
+                "description": "One entry per model: the model key (lowercase letters, digits and '-') and who may use the model.",
+                "type": "object",
+                "propertyNames": { "pattern": MODEL_KEY_PATTERN },
+                "additionalProperties": { "$ref": "#/definitions/model" }
+            }
+        },
+        "definitions": {
+            "model": {
+                "description": "One model: the license it is sold under and who receives a grant of it.",
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["grant_to"],
+                "oneOf": [
+                    { "required": ["product_sku"] },
+                    { "required": ["product_name"] },
+                    { "required": ["license_arn"] }
+                ],
+                "properties": {
+                    "product_sku": {
+                        "description": "The AWS Marketplace product id of the model's license (exactly one of product_sku, product_name, license_arn).",
+                        "type": "string",
+                        "pattern": "^\\S+$"
+                    },
+                    "product_name": {
+                        "description": "The product name of the model's license, as License Manager shows it (exactly one of product_sku, product_name, license_arn).",
+                        "type": "string",
+                        "minLength": 1
+                    },
+                    "license_arn": {
+                        "description": "The ARN of the model's license (exactly one of product_sku, product_name, license_arn).",
+                        "type": "string",
+                        "pattern": LICENSE_ARN_PATTERN
+                    },
+                    "grant_to": { "$ref": "#/definitions/grant_to" },
+                    "except_accounts": account_list(
+                        "Accounts to leave out of the organization and OU targets."
+                    ),
+                    "status": {
+                        "description": "active: the grants are active; disabled: the grants are kept but deactivated.",
+                        "type": "string",
+                        "enum": ["active", "disabled"],
+                        "default": "active"
+                    }
+                }
+            },
+            "grant_to": {
+                "description": "Who receives the model: at least one of the whole organization, OUs (with every account nested in them) or accounts.",
+                "type": "object",
+                "additionalProperties": false,
+                "anyOf": [
+                    { "required": ["organization"], "properties": { "organization": { "const": true } } },
+                    { "required": ["organizational_units"], "properties": { "organizational_units": { "minItems": 1 } } },
+                    { "required": ["accounts"], "properties": { "accounts": { "minItems": 1 } } }
+                ],
+                "properties": {
+                    "organization": {
+                        "description": "true grants the model to the whole organization.",
+                        "type": ["boolean", "null"],
+                        "default": false
+                    },
+                    "organizational_units": {
+                        "description": "OUs, by id (ou-...) or by path from the root (Root/Workloads/ML).",
+                        "type": "array",
+                        "uniqueItems": true,
+                        "items": {
+                            "anyOf": [
+                                { "description": "An OU id.", "type": "string", "pattern": OU_ID_PATTERN },
+                                { "description": "An OU path from the root.", "type": "string", "pattern": OU_PATH_PATTERN }
+                            ]
+                        }
+                    },
+                    "accounts": account_list("Accounts, by 12-digit id or by account name.")
+                }
+            },
+            "account": account_ref()
+        }
+    })
+}
+
+/// Every property name the schema declares, at any depth (for docs and consistency checks).
+pub fn property_names(schema: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![schema];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! The knobs of a running emulator: latency, rate limits, random faults, workflow pace, acceptance
+//! rules and IAM policies. Set at start, changed later through `EmulatorState::set_options` or the
+//! admin endpoint (which merges a JSON patch into these, so every field has a JSON name).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::policy::PolicyDocument;
+
+/// How the emulator behaves beyond the state it holds. `Default`: no latency, no faults, no rate
+/// limits, workflows settle after one read, account grants auto-accepted in all-features orgs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmulatorOptions {
+    /// Added to every API call before it is handled.
+    #[serde(with = "millis")]
+    pub latency: Duration,
+    /// Per-operation latency (operation name, e.g. `CreateGrant`), replacing `latency` for it.
+    #[serde(with = "millis_map")]
+    pub op_latency: BTreeMap<String, Duration>,
+    /// Token buckets per operation name; the key `*` applies to every operation without its own.
+    /// An empty bucket answers `RateLimitExceededException` / `TooManyRequestsException`.
+    pub rate_limits: BTreeMap<String, RateLimit>,
+    /// Probabilities of a random fault on any call.
+    pub faults: FaultRates,
+    /// Per-operation fault probabilities, replacing `faults` for that operation.
+    pub op_faults: BTreeMap<String, FaultRates>,
+    /// Seed of the fault decisions: the same seed and the same calls give the same faults.
+    pub fault_seed: u64,
+    /// How many reads (GetGrant, or a list returning the grant) see a grant in `PENDING_WORKFLOW`
+    /// before its workflow completes. 0 settles it before the first read.
+    pub workflow_reads: u32,
+    /// In an all-features organization, whether a grant to a single account is accepted
+    /// automatically (DISABLED) or waits for the recipient (PENDING_ACCEPT). AWS's pages disagree.
+    pub auto_accept_account_grants: bool,
+    /// `MaxResults` when a License Manager list call gives none.
+    pub lm_default_page_size: u32,
+    /// `MaxResults` when an Organizations list call gives none.
+    pub org_default_page_size: u32,
+    /// IAM policy of the callers that are not assumed-role sessions; `None` allows everything.
+    pub iam_policy: Option<PolicyDocument>,
+    /// IAM policy per role name, for sessions made by `AssumeRole`; a role without one may do anything.
+    pub role_policies: BTreeMap<String, PolicyDocument>,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            latency: Duration::ZERO,
+            op_latency: BTreeMap::new(),
+            rate_limits: BTreeMap::new(),
+            faults: FaultRates::default(),
+            op_faults: BTreeMap::new(),
+            fault_seed: 0,
+            workflow_reads: 1,
+            auto_accept_account_grants: true,
+            lm_default_page_size: 100,
+            org_default_page_size: 20,
+            iam_policy: None,
+            role_policies: BTreeMap::new(),
+        }
+    }
+}
+
+impl EmulatorOptions {
+    pub(crate) fn latency_for(&self, op: &str) -> Duration {
+        self.op_latency.get(op).copied().unwrap_or(self.latency)
+    }
+
+    pub(crate) fn faults_for(&self, op: &str) -> FaultRates {
+        self.op_faults.get(op).copied().unwrap_or(self.faults)
+    }
+}
+
+/// A token bucket: `rate` tokens per second, holding at most `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub rate: f64,
+    pub burst: u32,
+}
+
+/// Probabilities (0.0–1.0) of each random fault. Throttles and server errors happen before the
+/// call is handled (nothing changes); a lost response happens after (the change is made, the
+/// connection is closed without a reply); an empty page makes an Organizations list call answer
+/// no items with a NextToken that continues where it was (AWS documents that this happens).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultRates {
+    pub throttle: f64,
+    pub server_error: f64,
+    pub lost_response: f64,
+    pub empty_page: f64,
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+mod millis_map {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<String, Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.as_millis() as u64))
+            .collect::<BTreeMap<_, _>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Duration>, D::Error> {
+        let m = BTreeMap::<String, u64>::deserialize(d)?;
+        Ok(m.into_iter()
+            .map(|(k, v)| (k, Duration::from_millis(v)))
+            .collect())
+    }
+}

@@ -1,0 +1,364 @@
+//! Organizations operations (`X-Amz-Target: AWSOrganizationsV20161128.<Op>`): the read-only
+//! calls that describe the organization's tree. Timestamps are JSON numbers (epoch seconds).
+//!
+//! Who may call: DescribeOrganization any account of the organization; everything else the
+//! management account or a delegated administrator (AccessDeniedException otherwise). An account
+//! outside the organization gets AWSOrganizationsNotInUseException.
+
+use serde_json::{Value, json};
+
+use super::identity::Caller;
+use super::options::EmulatorOptions;
+use super::state::{AccountRec, LM_SERVICE_PRINCIPAL, OuRec, World};
+use super::wire::{ApiError, Input, Service, encode_token, page};
+
+pub(crate) const OPERATIONS: &[&str] = &[
+    "DescribeAccount",
+    "DescribeOrganization",
+    "DescribeOrganizationalUnit",
+    "ListAWSServiceAccessForOrganization",
+    "ListAccounts",
+    "ListAccountsForParent",
+    "ListChildren",
+    "ListDelegatedAdministrators",
+    "ListOrganizationalUnitsForParent",
+    "ListParents",
+    "ListRoots",
+];
+
+const MAX_RESULTS: u32 = 20;
+/// When trusted access and delegation were set up (the seed does not say; a fixed instant).
+const ENABLED_AT: i64 = 1_704_067_200;
+
+pub(crate) fn handle(
+    world: &mut World,
+    caller: &Caller,
+    opts: &EmulatorOptions,
+    op: &str,
+    body: &Value,
+    empty_page: bool,
+) -> Result<String, ApiError> {
+    let input = Input::new(Service::Organizations, body)?;
+    if !OPERATIONS.contains(&op) {
+        return Err(ApiError::client(
+            "UnknownOperationException",
+            format!("Unknown operation AWSOrganizationsV20161128.{op}"),
+        ));
+    }
+    if !world.org.accounts.contains_key(&caller.account) {
+        return Err(ApiError::client(
+            "AWSOrganizationsNotInUseException",
+            "Your account is not a member of an organization.",
+        ));
+    }
+    if op != "DescribeOrganization" && !world.org.is_admin(&caller.account) {
+        return Err(ApiError::access_denied(
+            Service::Organizations,
+            "You don't have permissions to access this resource.",
+        ));
+    }
+    let limit = || {
+        input
+            .max_results(
+                MAX_RESULTS,
+                opts.org_default_page_size.clamp(1, MAX_RESULTS),
+            )
+            .map(|l| (l, empty_page))
+    };
+    let v = match op {
+        "DescribeOrganization" => describe_organization(world),
+        "ListRoots" => {
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let roots = vec![json!({
+                "Id": world.org.root_id,
+                "Arn": world.org.root_arn(),
+                "Name": "Root",
+                "PolicyTypes": [],
+            })];
+            paged(
+                "Roots",
+                op,
+                roots,
+                |r| r["Id"].as_str().unwrap_or("").to_owned(),
+                after,
+                limit,
+            )
+        }
+        "ListOrganizationalUnitsForParent" => {
+            let parent = parent_id(world, &input, "ParentId")?;
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let ous: Vec<Value> = world
+                .org
+                .ous
+                .values()
+                .filter(|o| o.parent == parent)
+                .map(|o| ou_json(world, o))
+                .collect();
+            paged("OrganizationalUnits", op, ous, id_of, after, limit)
+        }
+        "ListAccountsForParent" => {
+            let parent = parent_id(world, &input, "ParentId")?;
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let accounts: Vec<Value> = world
+                .org
+                .accounts
+                .values()
+                .filter(|a| a.parent == parent)
+                .map(|a| account_json(world, a))
+                .collect();
+            paged("Accounts", op, accounts, id_of, after, limit)
+        }
+        "ListAccounts" => {
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let accounts: Vec<Value> = world
+                .org
+                .accounts
+                .values()
+                .map(|a| account_json(world, a))
+                .collect();
+            paged("Accounts", op, accounts, id_of, after, limit)
+        }
+        "ListChildren" => {
+            let parent = parent_id(world, &input, "ParentId")?;
+            let child_type = input.str("ChildType")?;
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let children: Vec<Value> = match child_type {
+                "ACCOUNT" => world
+                    .org
+                    .accounts
+                    .values()
+                    .filter(|a| a.parent == parent)
+                    .map(|a| json!({"Id": a.id, "Type": "ACCOUNT"}))
+                    .collect(),
+                "ORGANIZATIONAL_UNIT" => world
+                    .org
+                    .ous
+                    .values()
+                    .filter(|o| o.parent == parent)
+                    .map(|o| json!({"Id": o.id, "Type": "ORGANIZATIONAL_UNIT"}))
+                    .collect(),
+                other => {
+                    return Err(ApiError::org_input(
+                        "INVALID_ENUM",
+                        format!(
+                            "You specified an invalid value for ChildType: {other}. Valid values are ACCOUNT and ORGANIZATIONAL_UNIT."
+                        ),
+                    ));
+                }
+            };
+            paged("Children", op, children, id_of, after, limit)
+        }
+        "ListParents" => {
+            let child = input.str("ChildId")?;
+            if !is_account_id(child) && !is_ou_id(child) {
+                return Err(invalid_pattern("ChildId", child));
+            }
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let parent = world
+                .org
+                .accounts
+                .get(child)
+                .map(|a| a.parent.clone())
+                .or_else(|| world.org.ous.get(child).map(|o| o.parent.clone()))
+                .ok_or_else(|| {
+                    ApiError::client(
+                        "ChildNotFoundException",
+                        "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
+                    )
+                })?;
+            let kind = if parent == world.org.root_id {
+                "ROOT"
+            } else {
+                "ORGANIZATIONAL_UNIT"
+            };
+            paged(
+                "Parents",
+                op,
+                vec![json!({"Id": parent, "Type": kind})],
+                id_of,
+                after,
+                limit,
+            )
+        }
+        "DescribeOrganizationalUnit" => {
+            let id = input.str("OrganizationalUnitId")?;
+            if !is_ou_id(id) {
+                return Err(invalid_pattern("OrganizationalUnitId", id));
+            }
+            let ou = world.org.ous.get(id).ok_or_else(|| {
+                ApiError::client(
+                    "OrganizationalUnitNotFoundException",
+                    "We can't find an organizational unit (OU) with the OrganizationalUnitId that you specified.",
+                )
+            })?;
+            json!({"OrganizationalUnit": ou_json(world, ou)})
+        }
+        "DescribeAccount" => {
+            let id = input.str("AccountId")?;
+            if !is_account_id(id) {
+                return Err(invalid_pattern("AccountId", id));
+            }
+            let a = world.org.accounts.get(id).ok_or_else(|| {
+                ApiError::client(
+                    "AccountNotFoundException",
+                    "You specified an account that doesn't exist.",
+                )
+            })?;
+            json!({"Account": account_json(world, a)})
+        }
+        "ListAWSServiceAccessForOrganization" => {
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let services: Vec<Value> = world
+                .org
+                .services()
+                .into_iter()
+                .map(|s| json!({"ServicePrincipal": s, "DateEnabled": ENABLED_AT}))
+                .collect();
+            paged(
+                "EnabledServicePrincipals",
+                op,
+                services,
+                |v| v["ServicePrincipal"].as_str().unwrap_or("").to_owned(),
+                after,
+                limit,
+            )
+        }
+        "ListDelegatedAdministrators" => {
+            let service = input.opt_str("ServicePrincipal")?;
+            let limit = limit()?;
+            let after = input.next_token(op)?;
+            let admins: Vec<Value> = match (&world.org.delegated_admin, service) {
+                (Some(da), None | Some(LM_SERVICE_PRINCIPAL)) => world
+                    .org
+                    .accounts
+                    .get(da)
+                    .map(|a| {
+                        let mut v = account_json(world, a);
+                        if let Value::Object(m) = &mut v {
+                            m.remove("Paths");
+                            m.insert("DelegationEnabledDate".into(), json!(ENABLED_AT));
+                        }
+                        v
+                    })
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            paged("DelegatedAdministrators", op, admins, id_of, after, limit)
+        }
+        _ => unreachable!("checked against OPERATIONS"),
+    };
+    Ok(v.to_string())
+}
+
+fn id_of(v: &Value) -> String {
+    v["Id"].as_str().unwrap_or("").to_owned()
+}
+
+/// One page of `items`, or (the `empty_page` fault) no items and a token to the same place.
+fn paged(
+    key: &str,
+    op: &str,
+    items: Vec<Value>,
+    sort_key: impl Fn(&Value) -> String,
+    after: Option<String>,
+    (limit, empty_page): (u32, bool),
+) -> Value {
+    let (items, token) = if empty_page {
+        (
+            Vec::new(),
+            Some(encode_token(op, after.as_deref().unwrap_or(""))),
+        )
+    } else {
+        page(op, items, sort_key, after.as_deref(), limit)
+    };
+    let mut v = json!({ key: items });
+    if let Some(t) = token {
+        v["NextToken"] = Value::String(t);
+    }
+    v
+}
+
+fn describe_organization(world: &World) -> Value {
+    let org = &world.org;
+    let mgmt_email = org
+        .accounts
+        .get(&org.management)
+        .map(|a| a.email.clone())
+        .unwrap_or_default();
+    json!({"Organization": {
+        "Id": org.id,
+        "Arn": org.arn,
+        "FeatureSet": org.feature_set.as_str(),
+        "MasterAccountArn": org.account_arn(&org.management),
+        "MasterAccountId": org.management,
+        "MasterAccountEmail": mgmt_email,
+        "AvailablePolicyTypes": [],
+    }})
+}
+
+fn ou_json(world: &World, ou: &OuRec) -> Value {
+    json!({
+        "Id": ou.id,
+        "Arn": world.org.ou_arn(&ou.id),
+        "Name": ou.name,
+        "Path": world.org.path_to(&ou.id),
+    })
+}
+
+fn account_json(world: &World, a: &AccountRec) -> Value {
+    json!({
+        "Id": a.id,
+        "Arn": world.org.account_arn(&a.id),
+        "Email": a.email,
+        "Name": a.name,
+        "Status": a.status(),
+        "State": a.state,
+        "Paths": [format!("{}{}/", world.org.path_to(&a.parent), a.id)],
+        "JoinedMethod": a.joined_method,
+        "JoinedTimestamp": a.joined_timestamp,
+    })
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_ou_id(s: &str) -> bool {
+    s.parse::<crate::model::OuId>().is_ok()
+}
+
+fn is_root_id(s: &str) -> bool {
+    s.parse::<crate::model::RootId>().is_ok()
+}
+
+fn invalid_pattern(member: &str, value: &str) -> ApiError {
+    ApiError::org_input(
+        "INVALID_PATTERN",
+        format!(
+            "You specified an invalid value for {member}: {value}. The value does not match the required pattern."
+        ),
+    )
+}
+
+/// A `ParentId` member: well formed, and the root or an existing OU.
+fn parent_id(world: &World, input: &Input<'_>, member: &str) -> Result<String, ApiError> {
+    let id = input.str(member)?;
+    if !is_root_id(id) && !is_ou_id(id) {
+        return Err(invalid_pattern(member, id));
+    }
+    if !world.org.is_parent(id) {
+        return Err(ApiError::client(
+            "ParentNotFoundException",
+            "We can't find a root or OU with the ParentId that you specified.",
+        ));
+    }
+    Ok(id.to_owned())
+}

@@ -1,0 +1,360 @@
+//! The HTTP side: one hyper server on one address serving both JSON services, STS and the admin
+//! endpoint. Each API request goes: count → latency → rate limit → random fault → caller → IAM
+//! policy → operation; a lost response applies the operation and then closes the connection.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::faults::{Fault, decide};
+use super::identity::{Caller, parse_authorization, resolve};
+use super::state::World;
+use super::wire::{
+    ApiError, JSON_CONTENT_TYPE, LM_TARGET_PREFIX, ORG_TARGET_PREFIX, Service, serialization,
+};
+use super::{EmulatorState, admin, license_manager, organizations, sts};
+
+/// Returned by the service to make hyper drop the connection without answering.
+#[derive(Debug)]
+pub(crate) struct LostResponse;
+
+impl std::fmt::Display for LostResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response deliberately lost by the emulator's fault injection")
+    }
+}
+
+impl std::error::Error for LostResponse {}
+
+type Reply = Response<Full<Bytes>>;
+
+/// Accepts connections until `shutdown` flips (or its sender is dropped).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: EmulatorState,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        let (stream, _) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "emulator: accept failed");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let state = state.clone();
+                async move { handle(state, req).await }
+            });
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = shutdown.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+}
+
+async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, LostResponse> {
+    let (parts, body) = req.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Err(LostResponse);
+    };
+    let bytes = collected.to_bytes();
+    let path = parts.uri.path();
+    if path.starts_with(admin::PREFIX) {
+        return Ok(admin::handle_http(&state, &parts.method, path, &bytes));
+    }
+    let shared = &state.shared;
+    let request_id = request_id(shared.requests.fetch_add(1, Ordering::Relaxed));
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+
+    // Which service and operation.
+    let (service, op, form) = if let Some(target) = header("x-amz-target") {
+        if let Some(op) = target.strip_prefix(LM_TARGET_PREFIX) {
+            (Service::LicenseManager, op.to_owned(), None)
+        } else if let Some(op) = target.strip_prefix(ORG_TARGET_PREFIX) {
+            (Service::Organizations, op.to_owned(), None)
+        } else {
+            let e = ApiError::client(
+                "UnknownOperationException",
+                format!("Unknown operation {target}"),
+            );
+            return Ok(json_error(Service::LicenseManager, &e, &request_id));
+        }
+    } else if parts.method == Method::POST
+        && header("content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        let form = sts::parse_form(&bytes);
+        let op = form.get("Action").cloned().unwrap_or_default();
+        (Service::Sts, op, Some(form))
+    } else {
+        let e = ApiError::client(
+            "UnknownOperationException",
+            "The request names no operation: send X-Amz-Target (JSON services) or a form-encoded Action (STS)",
+        );
+        return Ok(json_error(Service::LicenseManager, &e, &request_id));
+    };
+    let known = match service {
+        Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
+        Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
+        Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
+    };
+    if !known {
+        let e = match service {
+            Service::Sts => ApiError::client(
+                "InvalidAction",
+                format!("Could not find operation {op} for version 2011-06-15"),
+            ),
+            Service::LicenseManager => ApiError::client(
+                "UnknownOperationException",
+                format!("Unknown operation {LM_TARGET_PREFIX}{op}"),
+            ),
+            Service::Organizations => ApiError::client(
+                "UnknownOperationException",
+                format!("Unknown operation {ORG_TARGET_PREFIX}{op}"),
+            ),
+        };
+        state.record_error(&op, e.code);
+        return Ok(error_reply(service, &e, &request_id));
+    }
+
+    let auth = header("authorization").and_then(parse_authorization);
+    let Some((access_key, region)) = auth else {
+        let e = ApiError::new(
+            if service == Service::Sts { 403 } else { 400 },
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        );
+        state.record_error(&op, e.code);
+        return Ok(error_reply(service, &e, &request_id));
+    };
+
+    let opts = state.options_arc();
+    let index = state.count_call(&op);
+    let latency = opts.latency_for(&op);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if !state.take_token(&op, &opts) {
+        let e = ApiError::throttled(service);
+        state.record_error(&op, e.code);
+        return Ok(error_reply(service, &e, &request_id));
+    }
+    let fault = decide(opts.fault_seed, &op, index, opts.faults_for(&op));
+    match fault {
+        Fault::Throttle | Fault::ServerError => {
+            let e = if fault == Fault::Throttle {
+                ApiError::throttled(service)
+            } else {
+                ApiError::server(service)
+            };
+            state.record_error(&op, e.code);
+            return Ok(error_reply(service, &e, &request_id));
+        }
+        Fault::None | Fault::LostResponse | Fault::EmptyPage => {}
+    }
+
+    let result = {
+        let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        let caller = resolve(&world, access_key);
+        match authorize(&opts, service, &op, &caller) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let call = Call {
+                    service,
+                    op: &op,
+                    caller: &caller,
+                    region,
+                    empty_page: fault == Fault::EmptyPage,
+                    request_id: &request_id,
+                };
+                dispatch(&mut world, &opts, &call, &bytes, form.as_ref())
+            }
+        }
+    };
+    // Never log credentials or headers: the operation, the outcome and the request id only.
+    tracing::debug!(
+        target: "bedrock_entitlements::emulator",
+        op = %op,
+        outcome = match &result { Ok(_) => "ok", Err(e) => e.code },
+        lost = fault == Fault::LostResponse,
+        request_id = %request_id,
+        "emulator call"
+    );
+    if fault == Fault::LostResponse {
+        state.record_lost(&op);
+        return Err(LostResponse);
+    }
+    Ok(match result {
+        Ok(body) => ok_reply(service, body, &request_id),
+        Err(e) => {
+            state.record_error(&op, e.code);
+            error_reply(service, &e, &request_id)
+        }
+    })
+}
+
+fn authorize(
+    opts: &super::EmulatorOptions,
+    service: Service,
+    op: &str,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let policy = match &caller.role {
+        Some(role) => opts.role_policies.get(role),
+        None => opts.iam_policy.as_ref(),
+    };
+    let Some(policy) = policy else {
+        return Ok(());
+    };
+    let action = format!("{}:{op}", service.iam_prefix());
+    if policy.allows(&action) {
+        Ok(())
+    } else {
+        Err(ApiError::access_denied(
+            service,
+            format!(
+                "User: {} is not authorized to perform: {action} because no identity-based policy allows the {action} action",
+                caller.arn()
+            ),
+        ))
+    }
+}
+
+/// One API call, as the operations see it.
+struct Call<'a> {
+    service: Service,
+    op: &'a str,
+    caller: &'a Caller,
+    region: Option<&'a str>,
+    empty_page: bool,
+    request_id: &'a str,
+}
+
+fn dispatch(
+    world: &mut World,
+    opts: &super::EmulatorOptions,
+    call: &Call<'_>,
+    bytes: &Bytes,
+    form: Option<&BTreeMap<String, String>>,
+) -> Result<String, ApiError> {
+    let Call {
+        service,
+        op,
+        caller,
+        region,
+        empty_page,
+        request_id,
+    } = *call;
+    match service {
+        Service::Sts => {
+            let empty = BTreeMap::new();
+            sts::handle(world, caller, op, form.unwrap_or(&empty), request_id)
+        }
+        Service::LicenseManager | Service::Organizations => {
+            let body: serde_json::Value = if bytes.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_slice(bytes).map_err(|e| {
+                    serialization(&format!("the request body is not valid JSON: {e}"))
+                })?
+            };
+            if service == Service::LicenseManager {
+                let ctx = license_manager::Ctx {
+                    caller,
+                    region,
+                    opts,
+                };
+                license_manager::handle(world, &ctx, op, &body)
+            } else {
+                organizations::handle(world, caller, opts, op, &body, empty_page)
+            }
+        }
+    }
+}
+
+fn request_id(n: u64) -> String {
+    let h = super::faults::mix64(n);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (h >> 32) as u32,
+        (h >> 16) as u16,
+        (h >> 4) as u16 & 0xfff,
+        (n >> 48) as u16 & 0xfff,
+        n & 0xffff_ffff_ffff
+    )
+}
+
+fn base(status: u16, content_type: &'static str, request_id: &str, body: String) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    r
+}
+
+fn ok_reply(service: Service, body: String, request_id: &str) -> Reply {
+    match service {
+        Service::Sts => base(200, "text/xml", request_id, body),
+        _ => base(200, JSON_CONTENT_TYPE, request_id, body),
+    }
+}
+
+fn json_error(service: Service, e: &ApiError, request_id: &str) -> Reply {
+    let mut r = base(
+        e.status,
+        JSON_CONTENT_TYPE,
+        request_id,
+        e.json_body(service),
+    );
+    r.headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static(e.code));
+    r
+}
+
+fn error_reply(service: Service, e: &ApiError, request_id: &str) -> Reply {
+    match service {
+        Service::Sts => base(
+            e.status,
+            "text/xml",
+            request_id,
+            sts::error_xml(e, request_id),
+        ),
+        _ => json_error(service, e, request_id),
+    }
+}
+
+/// Binds `addr`; the caller serves the listener.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), std::io::Error> {
+    let l = TcpListener::bind(addr).await?;
+    let local = l.local_addr()?;
+    Ok((l, local))
+}

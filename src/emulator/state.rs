@@ -1,0 +1,967 @@
+//! The emulated world: the organization, received licenses, grants (with their status machine and
+//! workflows), idempotency tokens, tags and STS sessions. Built from a [`Seed`]; every operation
+//! runs against it under one lock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::EmulatorError;
+use super::faults::{fnv1a, mix64};
+use super::seed::{FeatureSetSeed, Seed};
+use crate::model::{AccountId, LicenseArn, OrgId, OuId, Principal, RootId};
+
+pub(crate) const LM_SERVICE_PRINCIPAL: &str = "license-manager.amazonaws.com";
+/// Grants per license (License Manager quota).
+pub(crate) const GRANTS_PER_LICENSE: usize = 2_000;
+
+/// `GrantStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Status {
+    PendingWorkflow,
+    PendingAccept,
+    Rejected,
+    Active,
+    FailedWorkflow,
+    Deleted,
+    PendingDelete,
+    Disabled,
+    WorkflowCompleted,
+}
+
+impl Status {
+    pub(crate) const ALL: [Status; 9] = [
+        Status::PendingWorkflow,
+        Status::PendingAccept,
+        Status::Rejected,
+        Status::Active,
+        Status::FailedWorkflow,
+        Status::Deleted,
+        Status::PendingDelete,
+        Status::Disabled,
+        Status::WorkflowCompleted,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::PendingWorkflow => "PENDING_WORKFLOW",
+            Status::PendingAccept => "PENDING_ACCEPT",
+            Status::Rejected => "REJECTED",
+            Status::Active => "ACTIVE",
+            Status::FailedWorkflow => "FAILED_WORKFLOW",
+            Status::Deleted => "DELETED",
+            Status::PendingDelete => "PENDING_DELETE",
+            Status::Disabled => "DISABLED",
+            Status::WorkflowCompleted => "WORKFLOW_COMPLETED",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// DELETED, REJECTED and FAILED_WORKFLOW grants never change again and do not count as live.
+    pub(crate) fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Status::Deleted | Status::Rejected | Status::FailedWorkflow
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeatureSet {
+    All,
+    ConsolidatedBilling,
+}
+
+impl FeatureSet {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FeatureSet::All => "ALL",
+            FeatureSet::ConsolidatedBilling => "CONSOLIDATED_BILLING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OuRec {
+    pub id: String,
+    pub name: String,
+    pub parent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccountRec {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub state: String,
+    pub parent: String,
+    pub joined_method: String,
+    pub joined_timestamp: i64,
+}
+
+impl AccountRec {
+    /// The retiring `Status` member, derived from `State`.
+    pub(crate) fn status(&self) -> &'static str {
+        match self.state.as_str() {
+            "SUSPENDED" | "CLOSED" => "SUSPENDED",
+            "PENDING_CLOSURE" => "PENDING_CLOSURE",
+            _ => "ACTIVE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Org {
+    pub id: String,
+    pub arn: String,
+    pub feature_set: FeatureSet,
+    pub management: String,
+    pub root_id: String,
+    pub trusted_access: bool,
+    pub service_linked_role: bool,
+    pub other_services: BTreeSet<String>,
+    pub delegated_admin: Option<String>,
+    pub ous: BTreeMap<String, OuRec>,
+    pub accounts: BTreeMap<String, AccountRec>,
+}
+
+impl Org {
+    pub(crate) fn root_arn(&self) -> String {
+        format!(
+            "arn:aws:organizations::{}:root/{}/{}",
+            self.management, self.id, self.root_id
+        )
+    }
+
+    pub(crate) fn ou_arn(&self, ou: &str) -> String {
+        format!(
+            "arn:aws:organizations::{}:ou/{}/{ou}",
+            self.management, self.id
+        )
+    }
+
+    pub(crate) fn account_arn(&self, account: &str) -> String {
+        format!(
+            "arn:aws:organizations::{}:account/{}/{account}",
+            self.management, self.id
+        )
+    }
+
+    pub(crate) fn is_parent(&self, id: &str) -> bool {
+        id == self.root_id || self.ous.contains_key(id)
+    }
+
+    /// `o-…/r-…/ou-…/…/` down to and including `parent`.
+    pub(crate) fn path_to(&self, parent: &str) -> String {
+        let mut chain = Vec::new();
+        let mut cur = parent;
+        while let Some(ou) = self.ous.get(cur) {
+            chain.push(ou.id.as_str());
+            cur = &ou.parent;
+        }
+        let mut path = format!("{}/{}/", self.id, self.root_id);
+        for id in chain.iter().rev() {
+            path.push_str(id);
+            path.push('/');
+        }
+        path
+    }
+
+    /// Whether `account` sits in `ou` or in an OU nested under it.
+    pub(crate) fn account_under(&self, account: &str, ou: &str) -> bool {
+        let Some(acc) = self.accounts.get(account) else {
+            return false;
+        };
+        let mut cur = acc.parent.as_str();
+        loop {
+            if cur == ou {
+                return true;
+            }
+            match self.ous.get(cur) {
+                Some(o) => cur = &o.parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// The management account or the License Manager delegated administrator.
+    pub(crate) fn is_admin(&self, account: &str) -> bool {
+        account == self.management || self.delegated_admin.as_deref() == Some(account)
+    }
+
+    pub(crate) fn services(&self) -> BTreeSet<String> {
+        let mut s = self.other_services.clone();
+        if self.trusted_access {
+            s.insert(LM_SERVICE_PRINCIPAL.to_owned());
+        }
+        s
+    }
+}
+
+/// A grant's principal, checked against the organization when the grant was made.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Grantee {
+    Account(String),
+    Organization,
+    Ou(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LicenseRec {
+    pub arn: String,
+    pub issuer_account: String,
+    pub name: String,
+    pub product_name: String,
+    pub sku: String,
+    pub issuer: String,
+    pub fingerprint: String,
+    pub beneficiary: String,
+    pub status: String,
+    pub received_status: String,
+    pub allowed_operations: Vec<String>,
+    pub grant_arn: Option<String>,
+    pub validity_begin: String,
+    pub validity_end: Option<String>,
+    pub create_time: i64,
+}
+
+impl LicenseRec {
+    /// The `License` / `GrantedLicense` JSON; `received` adds `ReceivedMetadata` and sets
+    /// `Beneficiary` and the `grantArn` metadata for that recipient.
+    pub(crate) fn to_json(&self, region: &str, received: Option<&Received>) -> Value {
+        let (beneficiary, grant_arn) = match received {
+            Some(r) => (r.account.as_str(), r.via_grant.as_deref()),
+            None => (self.beneficiary.as_str(), self.grant_arn.as_deref()),
+        };
+        let mut v = json!({
+            "LicenseArn": self.arn,
+            "LicenseName": self.name,
+            "ProductName": self.product_name,
+            "ProductSKU": self.sku,
+            "Issuer": {"Name": self.issuer, "KeyFingerprint": self.fingerprint},
+            "HomeRegion": region,
+            "Status": self.status,
+            "Validity": {"Begin": self.validity_begin},
+            "Beneficiary": format!("arn:aws:iam::{beneficiary}:root"),
+            "Entitlements": [{"Name": "Access", "Unit": "None", "AllowCheckIn": false, "Overage": false}],
+            "ConsumptionConfiguration": {"RenewType": "None"},
+            "LicenseMetadata": [],
+            "CreateTime": self.create_time.to_string(),
+            "Version": "1",
+        });
+        if let Some(end) = &self.validity_end {
+            v["Validity"]["End"] = Value::String(end.clone());
+        }
+        if let Some(g) = grant_arn {
+            v["LicenseMetadata"] = json!([{"Name": "grantArn", "Value": g}]);
+        }
+        if let Some(r) = received {
+            v["ReceivedMetadata"] = json!({
+                "ReceivedStatus": r.status,
+                "AllowedOperations": r.operations,
+            });
+        }
+        v
+    }
+}
+
+/// A license as one account received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Received {
+    pub license: usize,
+    pub account: String,
+    pub status: String,
+    pub operations: Vec<String>,
+    pub via_grant: Option<String>,
+}
+
+/// A workflow in progress: after `reads_left` more reads the grant becomes `then`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Workflow {
+    pub reads_left: u32,
+    pub then: Status,
+    /// The settled status before the workflow (None for the first distribution).
+    pub from: Option<Status>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GrantRec {
+    pub seq: u64,
+    pub arn: String,
+    pub grantor: String,
+    pub name: String,
+    pub parent_arn: String,
+    pub license_arn: String,
+    pub grantee: Grantee,
+    pub principal_arn: String,
+    pub home_region: String,
+    pub status: Status,
+    pub status_reason: Option<String>,
+    pub version: u64,
+    pub operations: Vec<String>,
+    pub activation_override: Option<String>,
+    pub workflow: Option<Workflow>,
+    /// The rendered `Grant` JSON of every version, oldest first (index = version - 1 for the
+    /// versions this emulator made; seeded grants start at their seeded version).
+    history: Vec<(u64, Arc<str>)>,
+}
+
+impl GrantRec {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        seq: u64,
+        arn: String,
+        grantor: String,
+        name: String,
+        parent_arn: String,
+        license_arn: String,
+        grantee: Grantee,
+        principal_arn: String,
+        home_region: String,
+        status: Status,
+        version: u64,
+        operations: Vec<String>,
+    ) -> GrantRec {
+        let mut g = GrantRec {
+            seq,
+            arn,
+            grantor,
+            name,
+            parent_arn,
+            license_arn,
+            grantee,
+            principal_arn,
+            home_region,
+            status,
+            status_reason: None,
+            version,
+            operations,
+            activation_override: None,
+            workflow: None,
+            history: Vec::new(),
+        };
+        g.history.push((version, g.render()));
+        g
+    }
+
+    fn render(&self) -> Arc<str> {
+        let mut v = json!({
+            "GrantArn": self.arn,
+            "GrantName": self.name,
+            "ParentArn": self.parent_arn,
+            "LicenseArn": self.license_arn,
+            "GranteePrincipalArn": self.principal_arn,
+            "HomeRegion": self.home_region,
+            "GrantStatus": self.status.as_str(),
+            "Version": self.version.to_string(),
+            "GrantedOperations": self.operations,
+        });
+        if let Some(r) = &self.status_reason {
+            v["StatusReason"] = Value::String(r.clone());
+        }
+        if let Some(o) = &self.activation_override {
+            v["Options"] = json!({"ActivationOverrideBehavior": o});
+        }
+        Arc::from(v.to_string())
+    }
+
+    /// Records a change: a new version, rendered once.
+    pub(crate) fn bump(&mut self) {
+        self.version += 1;
+        let r = self.render();
+        self.history.push((self.version, r));
+    }
+
+    /// The current `Grant` JSON.
+    pub(crate) fn json(&self) -> &Arc<str> {
+        &self.history.last().expect("a grant always has a version").1
+    }
+
+    pub(crate) fn json_at(&self, version: u64) -> Option<&Arc<str>> {
+        self.history
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, j)| j)
+    }
+
+    pub(crate) fn is_account_grant(&self) -> bool {
+        matches!(self.grantee, Grantee::Account(_))
+    }
+
+    /// The status the per-account sub-grants of an org/OU grant show, or None before the grant
+    /// was first distributed.
+    pub(crate) fn sub_status(&self) -> Option<Status> {
+        let settled = match &self.workflow {
+            Some(w) => w.from?,
+            None => self.status,
+        };
+        Some(match settled {
+            Status::WorkflowCompleted => Status::Active,
+            other => other,
+        })
+    }
+}
+
+/// One per-account sub-grant of an org/OU grant (not stored: derived from the parent and the
+/// organization, so accounts that join an OU later receive it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubGrant {
+    pub parent: usize,
+    pub account: String,
+    pub arn: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub account: String,
+    pub role: String,
+    pub session_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TokenKey {
+    pub account: String,
+    pub op: &'static str,
+    pub token: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenEntry {
+    pub request: Value,
+    pub response: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct World {
+    pub region: String,
+    pub default_caller: String,
+    pub org: Org,
+    /// Sorted by ARN.
+    pub licenses: Vec<LicenseRec>,
+    /// In creation order (ascending `seq`).
+    pub grants: Vec<GrantRec>,
+    pub grant_index: HashMap<String, usize>,
+    pub tokens: HashMap<TokenKey, TokenEntry>,
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub sessions: HashMap<String, Session>,
+    pub next_seq: u64,
+    pub next_session: u64,
+    salt: u64,
+}
+
+impl World {
+    pub(crate) fn from_seed(seed: &Seed) -> Result<World, EmulatorError> {
+        let mut problems: Vec<String> = Vec::new();
+        let o = &seed.organization;
+        if OrgId::from_str(&o.id).is_err() {
+            problems.push(format!(
+                "organization id {:?} is not o- followed by 10-32 lowercase letters or digits",
+                o.id
+            ));
+        }
+        if RootId::from_str(&o.root).is_err() {
+            problems.push(format!(
+                "root id {:?} is not r- followed by 4-32 lowercase letters or digits",
+                o.root
+            ));
+        }
+        let feature_set = match o.feature_set {
+            FeatureSetSeed::All => FeatureSet::All,
+            FeatureSetSeed::ConsolidatedBilling => FeatureSet::ConsolidatedBilling,
+        };
+        if feature_set == FeatureSet::ConsolidatedBilling && o.trusted_access {
+            problems.push(
+                "trusted_access needs feature_set ALL (a consolidated-billing organization cannot enable trusted access)"
+                    .to_owned(),
+            );
+        }
+        if feature_set == FeatureSet::ConsolidatedBilling && o.delegated_administrator.is_some() {
+            problems.push("delegated_administrator needs feature_set ALL".to_owned());
+        }
+        let mut ous = BTreeMap::new();
+        for ou in &o.organizational_units {
+            if OuId::from_str(&ou.id).is_err() {
+                problems.push(format!(
+                    "OU id {:?} is not well formed (ou-<4-32>-<8-32>)",
+                    ou.id
+                ));
+            }
+            let rec = OuRec {
+                id: ou.id.clone(),
+                name: ou.name.clone(),
+                parent: ou.parent.clone(),
+            };
+            if ous.insert(ou.id.clone(), rec).is_some() {
+                problems.push(format!("OU {} is listed twice", ou.id));
+            }
+        }
+        for ou in ous.values() {
+            if ou.parent != o.root && !ous.contains_key(&ou.parent) {
+                problems.push(format!("OU {} has unknown parent {}", ou.id, ou.parent));
+            }
+            // Nesting: walk up; a cycle or more than 5 levels is an error.
+            let mut depth = 1;
+            let mut cur = ou.parent.as_str();
+            while let Some(p) = ous.get(cur) {
+                depth += 1;
+                cur = &p.parent;
+                if depth > 5 {
+                    problems.push(format!(
+                        "OU {} is nested more than 5 levels deep (or its parents form a cycle)",
+                        ou.id
+                    ));
+                    break;
+                }
+            }
+        }
+        let mut accounts = BTreeMap::new();
+        for a in &o.accounts {
+            if AccountId::from_str(&a.id).is_err() {
+                problems.push(format!("account id {:?} is not 12 digits", a.id));
+            }
+            let parent = a.parent.clone().unwrap_or_else(|| o.root.clone());
+            if parent != o.root && !ous.contains_key(&parent) {
+                problems.push(format!("account {} has unknown parent {parent}", a.id));
+            }
+            if !matches!(
+                a.state.as_str(),
+                "PENDING_ACTIVATION" | "ACTIVE" | "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED"
+            ) {
+                problems.push(format!("account {} has unknown state {}", a.id, a.state));
+            }
+            if !matches!(a.joined_method.as_str(), "INVITED" | "CREATED") {
+                problems.push(format!(
+                    "account {} has unknown joined_method {}",
+                    a.id, a.joined_method
+                ));
+            }
+            let rec = AccountRec {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                email: a
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| format!("{}@example.com", a.name)),
+                state: a.state.clone(),
+                parent,
+                joined_method: a.joined_method.clone(),
+                joined_timestamp: a.joined_timestamp,
+            };
+            if accounts.insert(a.id.clone(), rec).is_some() {
+                problems.push(format!("account {} is listed twice", a.id));
+            }
+        }
+        if !accounts.contains_key(&o.management_account) {
+            problems.push(format!(
+                "management account {} is not among the accounts",
+                o.management_account
+            ));
+        }
+        if let Some(da) = &o.delegated_administrator {
+            if !accounts.contains_key(da) {
+                problems.push(format!(
+                    "delegated administrator {da} is not among the accounts"
+                ));
+            }
+            if da == &o.management_account {
+                problems.push(
+                    "the management account cannot be its own delegated administrator".to_owned(),
+                );
+            }
+        }
+        let org = Org {
+            id: o.id.clone(),
+            arn: format!(
+                "arn:aws:organizations::{}:organization/{}",
+                o.management_account, o.id
+            ),
+            feature_set,
+            management: o.management_account.clone(),
+            root_id: o.root.clone(),
+            trusted_access: o.trusted_access,
+            service_linked_role: o.service_linked_role,
+            other_services: o
+                .enabled_services
+                .iter()
+                .filter(|s| s.as_str() != LM_SERVICE_PRINCIPAL)
+                .cloned()
+                .collect(),
+            delegated_admin: o.delegated_administrator.clone(),
+            ous,
+            accounts,
+        };
+        let default_beneficiary = org
+            .delegated_admin
+            .clone()
+            .unwrap_or_else(|| org.management.clone());
+        let mut licenses: Vec<LicenseRec> = Vec::new();
+        for l in &seed.licenses {
+            let issuer_account = match LicenseArn::from_str(&l.arn) {
+                Ok(arn) => arn.issuer_account().to_string(),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    continue;
+                }
+            };
+            for op in &l.allowed_operations {
+                if !crate::model::KNOWN_OPERATIONS.contains(&op.as_str()) {
+                    problems.push(format!("license {} allows unknown operation {op}", l.arn));
+                }
+            }
+            let beneficiary = l
+                .beneficiary
+                .clone()
+                .unwrap_or_else(|| default_beneficiary.clone());
+            licenses.push(LicenseRec {
+                arn: l.arn.clone(),
+                name: l.name.clone().unwrap_or_else(|| l.product_name.clone()),
+                product_name: l.product_name.clone(),
+                sku: l.product_sku.clone(),
+                fingerprint: l.fingerprint.clone().unwrap_or_else(|| {
+                    format!("aws:{issuer_account}:{}:issuer-fingerprint", l.issuer)
+                }),
+                issuer_account,
+                issuer: l.issuer.clone(),
+                beneficiary,
+                status: l.status.clone(),
+                received_status: l.received_status.clone(),
+                allowed_operations: l.allowed_operations.clone(),
+                grant_arn: l.grant_arn.clone(),
+                validity_begin: l.validity_begin.clone(),
+                validity_end: l.validity_end.clone(),
+                create_time: l.create_time,
+            });
+        }
+        licenses.sort_by(|a, b| a.arn.cmp(&b.arn));
+        for w in licenses.windows(2) {
+            if w[0].arn == w[1].arn {
+                problems.push(format!("license {} is listed twice", w[0].arn));
+            }
+        }
+        let default_caller = seed
+            .default_caller
+            .clone()
+            .unwrap_or_else(|| org.management.clone());
+        if AccountId::from_str(&default_caller).is_err() {
+            problems.push(format!(
+                "default_caller {default_caller:?} is not 12 digits"
+            ));
+        }
+        let mut world = World {
+            region: seed.region.clone(),
+            default_caller,
+            salt: fnv1a(&org.id),
+            org,
+            licenses,
+            grants: Vec::new(),
+            grant_index: HashMap::new(),
+            tokens: HashMap::new(),
+            tags: BTreeMap::new(),
+            sessions: HashMap::new(),
+            next_seq: 1,
+            next_session: 1,
+        };
+        for g in &seed.grants {
+            if let Err(p) = world.add_seed_grant(g) {
+                problems.push(p);
+            }
+        }
+        if problems.is_empty() {
+            Ok(world)
+        } else {
+            Err(EmulatorError::SeedInvalid(problems.join("; ")))
+        }
+    }
+
+    pub(crate) fn add_seed_grant(&mut self, g: &super::seed::GrantSeed) -> Result<(), String> {
+        let lic = self
+            .license(&g.license_arn)
+            .ok_or_else(|| format!("grant {} names unknown license {}", g.name, g.license_arn))?;
+        let license = &self.licenses[lic];
+        let grantor = g
+            .grantor
+            .clone()
+            .unwrap_or_else(|| license.beneficiary.clone());
+        let parent_arn = license
+            .grant_arn
+            .clone()
+            .unwrap_or_else(|| license.arn.clone());
+        let grantee = self
+            .grantee(&g.principal)
+            .map_err(|e| format!("grant {}: {e}", g.name))?;
+        let status = Status::parse(&g.status)
+            .ok_or_else(|| format!("grant {} has unknown status {}", g.name, g.status))?;
+        if g.version == 0 {
+            return Err(format!(
+                "grant {} has version 0; versions start at 1",
+                g.name
+            ));
+        }
+        let seq = self.take_seq();
+        let arn = match &g.arn {
+            Some(a) => {
+                crate::model::GrantArn::from_str(a).map_err(|e| e.to_string())?;
+                a.clone()
+            }
+            None => self.grant_arn(&grantor, seq),
+        };
+        if self.grant_index.contains_key(&arn) {
+            return Err(format!("grant {arn} is listed twice"));
+        }
+        let mut rec = GrantRec::new(
+            seq,
+            arn,
+            grantor,
+            g.name.clone(),
+            parent_arn,
+            g.license_arn.clone(),
+            grantee,
+            g.principal.clone(),
+            self.region.clone(),
+            status,
+            g.version,
+            g.operations.clone(),
+        );
+        if g.status_reason.is_some() {
+            rec.status_reason = g.status_reason.clone();
+            rec.history.clear();
+            rec.history.push((rec.version, rec.render()));
+        }
+        self.insert_grant(rec);
+        Ok(())
+    }
+
+    pub(crate) fn take_seq(&mut self) -> u64 {
+        let s = self.next_seq;
+        self.next_seq += 1;
+        s
+    }
+
+    /// A deterministic grant ARN for the `seq`-th grant.
+    pub(crate) fn grant_arn(&self, grantor: &str, seq: u64) -> String {
+        let a = mix64(self.salt ^ seq);
+        let b = mix64(a ^ 0x9e37_79b9_7f4a_7c15);
+        format!("arn:aws:license-manager::{grantor}:grant:g-{a:016x}{b:016x}")
+    }
+
+    pub(crate) fn insert_grant(&mut self, rec: GrantRec) {
+        self.grant_index.insert(rec.arn.clone(), self.grants.len());
+        self.grants.push(rec);
+    }
+
+    pub(crate) fn license(&self, arn: &str) -> Option<usize> {
+        self.licenses
+            .binary_search_by(|l| l.arn.as_str().cmp(arn))
+            .ok()
+    }
+
+    /// Parses a principal ARN and checks it names this organization, one of its OUs or accounts.
+    pub(crate) fn grantee(&self, arn: &str) -> Result<Grantee, String> {
+        let p = Principal::from_str(arn).map_err(|e| e.to_string())?;
+        match p {
+            Principal::Account(a) => {
+                if self.org.accounts.contains_key(a.as_str()) {
+                    Ok(Grantee::Account(a.to_string()))
+                } else {
+                    Err(format!(
+                        "principal {arn} is not an account of organization {}",
+                        self.org.id
+                    ))
+                }
+            }
+            Principal::Organization { .. } => {
+                if arn == self.org.arn {
+                    Ok(Grantee::Organization)
+                } else {
+                    Err(format!(
+                        "principal {arn} is not the organization's ARN {}",
+                        self.org.arn
+                    ))
+                }
+            }
+            Principal::Ou {
+                management,
+                org,
+                ou,
+            } => {
+                if management.as_str() == self.org.management
+                    && org.as_str() == self.org.id
+                    && self.org.ous.contains_key(ou.as_str())
+                {
+                    Ok(Grantee::Ou(ou.to_string()))
+                } else {
+                    Err(format!(
+                        "principal {arn} is not an organizational unit of organization {}",
+                        self.org.id
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The accounts an org/OU grant reaches today (never the grantor itself).
+    pub(crate) fn recipients(&self, g: &GrantRec) -> Vec<String> {
+        match &g.grantee {
+            Grantee::Account(a) => vec![a.clone()],
+            Grantee::Organization => self
+                .org
+                .accounts
+                .keys()
+                .filter(|a| **a != g.grantor)
+                .cloned()
+                .collect(),
+            Grantee::Ou(ou) => self
+                .org
+                .accounts
+                .keys()
+                .filter(|a| **a != g.grantor && self.org.account_under(a, ou))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub(crate) fn sub_grant_arn(&self, parent: &GrantRec, account: &str) -> String {
+        let a = mix64(fnv1a(&parent.arn) ^ fnv1a(account));
+        let b = mix64(a ^ self.salt);
+        format!(
+            "arn:aws:license-manager::{}:grant:g-{a:016x}{b:016x}",
+            parent.grantor
+        )
+    }
+
+    /// The sub-grants of the org/OU grant at `idx` (empty before its first distribution).
+    pub(crate) fn sub_grants(&self, idx: usize) -> Vec<SubGrant> {
+        let g = &self.grants[idx];
+        if g.is_account_grant() {
+            return Vec::new();
+        }
+        let Some(status) = g.sub_status() else {
+            return Vec::new();
+        };
+        self.recipients(g)
+            .into_iter()
+            .map(|account| SubGrant {
+                parent: idx,
+                arn: self.sub_grant_arn(g, &account),
+                account,
+                status,
+            })
+            .collect()
+    }
+
+    /// Finds a sub-grant by ARN (linear in the number of org/OU grants and accounts).
+    pub(crate) fn find_sub_grant(&self, arn: &str) -> Option<SubGrant> {
+        (0..self.grants.len())
+            .filter(|i| !self.grants[*i].is_account_grant())
+            .flat_map(|i| self.sub_grants(i))
+            .find(|s| s.arn == arn)
+    }
+
+    pub(crate) fn sub_grant_json(&self, s: &SubGrant) -> Value {
+        let g = &self.grants[s.parent];
+        json!({
+            "GrantArn": s.arn,
+            "GrantName": g.name,
+            "ParentArn": g.arn,
+            "LicenseArn": g.license_arn,
+            "GranteePrincipalArn": format!("arn:aws:iam::{}:root", s.account),
+            "HomeRegion": g.home_region,
+            "GrantStatus": s.status.as_str(),
+            "Version": g.version.to_string(),
+            "GrantedOperations": g.operations,
+        })
+    }
+
+    /// Completes the workflow of grant `idx` if it has no reads left.
+    pub(crate) fn settle_if_due(&mut self, idx: usize) {
+        let g = &mut self.grants[idx];
+        if let Some(w) = &g.workflow
+            && w.reads_left == 0
+        {
+            g.status = w.then;
+            g.workflow = None;
+            g.bump();
+        }
+    }
+
+    /// Counts one read of grant `idx` toward its workflow.
+    pub(crate) fn observed(&mut self, idx: usize) {
+        if let Some(w) = &mut self.grants[idx].workflow {
+            w.reads_left = w.reads_left.saturating_sub(1);
+        }
+    }
+
+    /// Every license `account` has received, with how: the licenses it was seeded with, and the
+    /// ones reaching it through a live grant (the best status wins when several do).
+    pub(crate) fn received_licenses(&self, account: &str) -> Vec<Received> {
+        let mut out: BTreeMap<usize, Received> = BTreeMap::new();
+        for (i, l) in self.licenses.iter().enumerate() {
+            if l.beneficiary == account {
+                out.insert(
+                    i,
+                    Received {
+                        license: i,
+                        account: account.to_owned(),
+                        status: l.received_status.clone(),
+                        operations: l.allowed_operations.clone(),
+                        via_grant: l.grant_arn.clone(),
+                    },
+                );
+            }
+        }
+        let rank = |s: &str| match s {
+            "ACTIVE" => 3,
+            "DISABLED" => 2,
+            "PENDING_ACCEPT" => 1,
+            _ => 0,
+        };
+        for (idx, g) in self.grants.iter().enumerate() {
+            let Some(lic) = self.license(&g.license_arn) else {
+                continue;
+            };
+            let (arn, status) = match &g.grantee {
+                Grantee::Account(a) if a == account => {
+                    if g.workflow.is_some() && g.workflow.as_ref().and_then(|w| w.from).is_none() {
+                        continue;
+                    }
+                    let st = match &g.workflow {
+                        Some(w) => w.from.unwrap_or(g.status),
+                        None => g.status,
+                    };
+                    (g.arn.clone(), st)
+                }
+                Grantee::Account(_) => continue,
+                _ => {
+                    if g.grantor == account || !self.recipients(g).iter().any(|a| a == account) {
+                        continue;
+                    }
+                    let Some(st) = g.sub_status() else { continue };
+                    (self.sub_grant_arn(&self.grants[idx], account), st)
+                }
+            };
+            if status.is_terminal() || status == Status::PendingDelete {
+                continue;
+            }
+            let r = Received {
+                license: lic,
+                account: account.to_owned(),
+                status: status.as_str().to_owned(),
+                operations: g.operations.clone(),
+                via_grant: Some(arn),
+            };
+            match out.get(&lic) {
+                Some(old) if rank(&old.status) >= rank(&r.status) => {}
+                _ => {
+                    out.insert(lic, r);
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+}

@@ -1,0 +1,669 @@
+//! Resolution of the desired-state file against the live organization and received licenses.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::tree::{Node, OrgIndex, ROOT_NAME, is_grantable};
+use super::{Desired, DesiredModel, ResolveOptions, grant_name};
+use crate::config::{AccountRef, Config, LicenseSelector, ModelKey, ModelSpec, OuRef};
+use crate::model::{
+    AccountId, Diagnostic, FeatureSet, License, LicenseArn, Live, OuId, Principal, Severity, Span,
+};
+
+/// License Manager's quota of grants per license.
+pub const MAX_GRANTS_PER_LICENSE: usize = 2_000;
+
+/// The longest grant name the tool will create. The API sets no limit; this keeps names
+/// readable in the console and in plans.
+pub const MAX_GRANT_NAME_LEN: usize = 255;
+
+/// The `Status` of a received license that can be distributed.
+pub const USABLE_LICENSE_STATUS: &str = "AVAILABLE";
+
+/// How many items a hint lists before saying "and N more".
+const HINT_ITEMS: usize = 8;
+
+/// Resolves every model of `config` (or those `opts.targets` names) against `live`.
+///
+/// On success the [`Desired`] carries the warnings. On failure the list holds every error and
+/// every warning, sorted by position. Errors that concern no place in the file (an unknown
+/// `--target`) carry the default span (line 0).
+pub fn resolve(
+    config: &Config,
+    live: &Live,
+    opts: &ResolveOptions,
+) -> Result<Desired, Vec<Diagnostic>> {
+    let index = OrgIndex::new(&live.organization);
+    let mut diags = Vec::new();
+
+    if let Some(targets) = &opts.targets {
+        for target in targets {
+            if config.model(target.as_str()).is_none() {
+                let keys: Vec<String> = config
+                    .models
+                    .iter()
+                    .map(|m| m.key.value.to_string())
+                    .collect();
+                diags.push(
+                    Diagnostic::error(
+                        Span::default(),
+                        format!("--target {target}: the file has no model {target}"),
+                    )
+                    .with_hint(format!("models in the file: {}", list(&keys))),
+                );
+            }
+        }
+    }
+    let selected = |key: &ModelKey| opts.targets.as_ref().is_none_or(|t| t.contains(key));
+
+    // Licenses are resolved for every model, so that two models sharing a license are caught
+    // even under --target; errors are reported only for the models being planned.
+    let mut licenses: BTreeMap<ModelKey, LicenseArn> = BTreeMap::new();
+    let mut owner: BTreeMap<LicenseArn, &ModelSpec> = BTreeMap::new();
+    for spec in &config.models {
+        let key = &spec.key.value;
+        let mut model_diags = Vec::new();
+        let Some(arn) = resolve_license(spec, &live.licenses, &mut model_diags) else {
+            if selected(key) {
+                diags.extend(model_diags);
+            }
+            continue;
+        };
+        if let Some(first) = owner.get(&arn) {
+            if selected(key) || selected(&first.key.value) {
+                diags.push(
+                    Diagnostic::error(
+                        spec.license.span,
+                        format!(
+                            "model {key}: license {arn} is already the license of model {}",
+                            first.key.value
+                        ),
+                    )
+                    .with_hint(
+                        "each model needs its own license: one grant per account and license",
+                    ),
+                );
+            }
+            continue;
+        }
+        owner.insert(arn.clone(), spec);
+        licenses.insert(key.clone(), arn);
+    }
+
+    let mut models = BTreeMap::new();
+    for spec in config.models.iter().filter(|m| selected(&m.key.value)) {
+        let resolver = ModelResolver {
+            index: &index,
+            live,
+            spec,
+            prefix: &config.settings.grant_name_prefix,
+        };
+        let (principals, excluded) = resolver.resolve(&mut diags);
+        let Some(license) = licenses.get(&spec.key.value) else {
+            continue;
+        };
+        models.insert(
+            spec.key.value.clone(),
+            DesiredModel {
+                key: spec.key.value.clone(),
+                license: license.clone(),
+                principals,
+                status: spec.status,
+                excluded,
+            },
+        );
+    }
+
+    diags.sort_by(|a, b| (a.span, a.severity, &a.message).cmp(&(b.span, b.severity, &b.message)));
+    diags.dedup();
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return Err(diags);
+    }
+    let settings = &config.settings;
+    Ok(Desired {
+        models,
+        grant_name_prefix: settings.grant_name_prefix.clone(),
+        operations: settings.allowed_operations.clone(),
+        recipient_role: settings.recipient_role.clone(),
+        home_region: settings.home_region.clone(),
+        activation_override: settings.activation_override,
+        targeted_only: opts.targets.is_some(),
+        warnings: diags,
+    })
+}
+
+fn count_errors(diags: &[Diagnostic]) -> usize {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
+}
+
+/// `a, b, c` or `a, b, c and 4 more`.
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "none".to_owned();
+    }
+    let shown = items
+        .iter()
+        .take(HINT_ITEMS)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > HINT_ITEMS {
+        format!("{shown} and {} more", items.len() - HINT_ITEMS)
+    } else {
+        shown
+    }
+}
+
+fn resolve_license(
+    spec: &ModelSpec,
+    licenses: &[License],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<LicenseArn> {
+    let key = &spec.key.value;
+    let span = spec.license.span;
+    let (what, matches): (String, Vec<&License>) = match &spec.license.value {
+        LicenseSelector::ProductSku(sku) => (
+            format!("product SKU {sku}"),
+            licenses.iter().filter(|l| &l.product_sku == sku).collect(),
+        ),
+        LicenseSelector::ProductName(name) => (
+            format!("product name {name:?}"),
+            licenses
+                .iter()
+                .filter(|l| &l.product_name == name)
+                .collect(),
+        ),
+        LicenseSelector::LicenseArn(arn) => (
+            format!("ARN {arn}"),
+            licenses.iter().filter(|l| &l.arn == arn).collect(),
+        ),
+    };
+    let usable: Vec<&License> = matches
+        .iter()
+        .copied()
+        .filter(|l| l.status == USABLE_LICENSE_STATUS)
+        .collect();
+    match usable.as_slice() {
+        [license] => {
+            if !license.allows_create_grant() {
+                diags.push(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "model {key}: license {} does not allow this account to create grants",
+                            license.arn
+                        ),
+                    )
+                    .with_hint(
+                        "only the account that subscribed to the model (the management account or \
+                         the delegated administrator) can distribute its license",
+                    ),
+                );
+                return None;
+            }
+            Some(license.arn.clone())
+        }
+        [] if !matches.is_empty() => {
+            let found: Vec<String> = matches
+                .iter()
+                .map(|l| format!("{} ({})", l.arn, l.status))
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "model {key}: the received license with {what} is not {USABLE_LICENSE_STATUS}: {}",
+                        list(&found)
+                    ),
+                )
+                .with_hint("renew or re-subscribe to the model, or point the model at another license"),
+            );
+            None
+        }
+        [] => {
+            let available: Vec<String> = licenses
+                .iter()
+                .filter(|l| l.status == USABLE_LICENSE_STATUS)
+                .map(|l| format!("{} ({})", l.product_sku, l.product_name))
+                .collect();
+            let hint = if available.is_empty() {
+                "this account has received no usable license: subscribe to the model first, \
+                 then check again after a few minutes"
+                    .to_owned()
+            } else {
+                format!("received licenses: {}", list(&available))
+            };
+            diags.push(
+                Diagnostic::error(span, format!("model {key}: no received license has {what}"))
+                    .with_hint(hint),
+            );
+            None
+        }
+        several => {
+            let found: Vec<String> = several.iter().map(|l| l.arn.to_string()).collect();
+            diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "model {key}: {} received licenses have {what}: {}",
+                        several.len(),
+                        list(&found)
+                    ),
+                )
+                .with_hint("name one of them with license_arn"),
+            );
+            None
+        }
+    }
+}
+
+/// Resolves one model's targets.
+struct ModelResolver<'a> {
+    index: &'a OrgIndex<'a>,
+    live: &'a Live,
+    spec: &'a ModelSpec,
+    prefix: &'a str,
+}
+
+impl ModelResolver<'_> {
+    fn key(&self) -> &ModelKey {
+        &self.spec.key.value
+    }
+
+    fn caller(&self) -> &AccountId {
+        &self.live.caller
+    }
+
+    /// "OU ou-… (Root/Workloads)" or "the organization".
+    fn describe(&self, node: &Node) -> String {
+        match node {
+            Node::Root => "the organization".to_owned(),
+            Node::Ou(ou) => format!("OU {ou} ({})", self.index.path(node)),
+        }
+    }
+
+    fn describe_account(&self, account: &AccountId) -> String {
+        match self.index.org.accounts.get(account) {
+            Some(a) if !a.name.is_empty() => format!("account {account} ({})", a.name),
+            _ => format!("account {account}"),
+        }
+    }
+
+    /// The principals and excluded accounts of the model; problems go to `diags`.
+    fn resolve(&self, diags: &mut Vec<Diagnostic>) -> (BTreeSet<Principal>, BTreeSet<AccountId>) {
+        let key = self.key();
+        let grant_to = &self.spec.grant_to;
+        let errors_before = count_errors(diags);
+
+        // Organization and OU targets, minus those inside another target.
+        let mut nodes: Vec<(Node, Span)> = Vec::new();
+        if let Some(span) = grant_to.organization {
+            nodes.push((Node::Root, span));
+        }
+        for ou in &grant_to.organizational_units {
+            if let Some(id) = self.resolve_ou(&ou.value, ou.span, diags) {
+                nodes.push((Node::Ou(id), ou.span));
+            }
+        }
+        let mut kept: Vec<Node> = Vec::new();
+        for (i, (node, span)) in nodes.iter().enumerate() {
+            let container = nodes.iter().enumerate().find(|(j, (other, _))| {
+                (other != node && self.index.is_within(node, other)) || (other == node && *j < i)
+            });
+            match container {
+                Some((_, (other, _))) if other == node => diags.push(Diagnostic::warning(
+                    *span,
+                    format!("model {key}: {} is listed twice", self.describe(node)),
+                )),
+                Some((_, (other, _))) => diags.push(Diagnostic::warning(
+                    *span,
+                    format!(
+                        "model {key}: {} is already covered by {}",
+                        self.describe(node),
+                        self.describe(other)
+                    ),
+                )),
+                None => kept.push(node.clone()),
+            }
+        }
+        let per_account = self.live.organization.feature_set == FeatureSet::ConsolidatedBilling;
+        if per_account && let Some((_, span)) = nodes.first() {
+            diags.push(
+                Diagnostic::warning(
+                    *span,
+                    format!(
+                        "model {key}: the organization has only consolidated billing, so its \
+                         organization and OU targets are granted account by account"
+                    ),
+                )
+                .with_hint("accounts that join later need a new plan; enable all features to grant whole OUs"),
+            );
+        }
+
+        // Exclusions.
+        let mut excluded = BTreeSet::new();
+        for except in &self.spec.except_accounts {
+            let Some(account) = self.resolve_account(&except.value, except.span, diags) else {
+                continue;
+            };
+            if &account == self.caller() {
+                diags.push(Diagnostic::warning(
+                    except.span,
+                    format!(
+                        "model {key}: {} is the grantor, which holds the subscription itself; \
+                         excluding it changes nothing",
+                        self.describe_account(&account)
+                    ),
+                ));
+                continue;
+            }
+            let node = self
+                .index
+                .org
+                .accounts
+                .get(&account)
+                .map(|_| self.account_node(&account));
+            let targeted = node.is_some_and(|n| kept.iter().any(|k| self.index.is_within(&n, k)));
+            if !targeted {
+                diags.push(Diagnostic::warning(
+                    except.span,
+                    format!(
+                        "model {key}: {} is in no targeted OU or organization, so there is nothing to exclude it from",
+                        self.describe_account(&account)
+                    ),
+                ));
+            }
+            if !excluded.insert(account.clone()) {
+                diags.push(Diagnostic::warning(
+                    except.span,
+                    format!(
+                        "model {key}: {} is excluded twice",
+                        self.describe_account(&account)
+                    ),
+                ));
+            }
+        }
+
+        let mut principals = BTreeSet::new();
+        for node in &kept {
+            self.index
+                .cover(node, &excluded, self.caller(), per_account, &mut principals);
+        }
+
+        // Explicit accounts, unless already covered.
+        let mut listed = BTreeSet::new();
+        for entry in &grant_to.accounts {
+            let Some(account) = self.resolve_account(&entry.value, entry.span, diags) else {
+                continue;
+            };
+            let Some(state) = self.index.org.accounts.get(&account).map(|a| &a.state) else {
+                continue;
+            };
+            if !is_grantable(state) {
+                diags.push(
+                    Diagnostic::error(
+                        entry.span,
+                        format!(
+                            "model {key}: {} is {} and cannot receive a grant",
+                            self.describe_account(&account),
+                            state.as_str()
+                        ),
+                    )
+                    .with_hint("remove it from the file"),
+                );
+                continue;
+            }
+            if &account == self.caller() {
+                diags.push(Diagnostic::warning(
+                    entry.span,
+                    format!(
+                        "model {key}: {} is the grantor, which holds the subscription and needs no grant",
+                        self.describe_account(&account)
+                    ),
+                ));
+                continue;
+            }
+            if excluded.contains(&account) {
+                diags.push(Diagnostic::error(
+                    entry.span,
+                    format!(
+                        "model {key}: {} is both granted and in except_accounts",
+                        self.describe_account(&account)
+                    ),
+                ));
+                continue;
+            }
+            if !listed.insert(account.clone()) {
+                diags.push(Diagnostic::warning(
+                    entry.span,
+                    format!(
+                        "model {key}: {} is listed twice",
+                        self.describe_account(&account)
+                    ),
+                ));
+                continue;
+            }
+            let node = self.account_node(&account);
+            if let Some(container) = kept.iter().find(|k| self.index.is_within(&node, k)) {
+                diags.push(Diagnostic::warning(
+                    entry.span,
+                    format!(
+                        "model {key}: {} is already covered by {}",
+                        self.describe_account(&account),
+                        self.describe(container)
+                    ),
+                ));
+                continue;
+            }
+            principals.insert(Principal::Account(account));
+        }
+
+        let clean = count_errors(diags) == errors_before;
+        self.check_limits(&principals, clean, diags);
+        (principals, excluded)
+    }
+
+    /// The node an account hangs under.
+    fn account_node(&self, account: &AccountId) -> Node {
+        match self.index.org.accounts.get(account).map(|a| &a.parent) {
+            Some(crate::model::ParentId::Ou(ou)) => Node::Ou(ou.clone()),
+            _ => Node::Root,
+        }
+    }
+
+    /// The grant quota and name length; `clean` when the model's targets resolved without error.
+    fn check_limits(
+        &self,
+        principals: &BTreeSet<Principal>,
+        clean: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let key = self.key();
+        let span = self.spec.key.span;
+        let has_targets = self.spec.grant_to.organization.is_some()
+            || !self.spec.grant_to.organizational_units.is_empty()
+            || !self.spec.grant_to.accounts.is_empty();
+        if principals.is_empty() && has_targets && clean {
+            diags.push(Diagnostic::warning(
+                span,
+                format!(
+                    "model {key} grants access to no account: its managed grants will be deleted"
+                ),
+            ));
+        }
+        if principals.len() > MAX_GRANTS_PER_LICENSE {
+            diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "model {key} needs {} grants, more than the {MAX_GRANTS_PER_LICENSE} License Manager allows per license",
+                        principals.len()
+                    ),
+                )
+                .with_hint("grant whole OUs instead of single accounts, or exclude fewer accounts"),
+            );
+        }
+        if let Some(longest) = principals
+            .iter()
+            .map(|p| grant_name(self.prefix, key, p))
+            .max_by_key(String::len)
+            && longest.len() > MAX_GRANT_NAME_LEN
+        {
+            diags.push(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "model {key}: grant name {longest} is {} characters long, more than {MAX_GRANT_NAME_LEN}",
+                        longest.len()
+                    ),
+                )
+                .with_hint("use a shorter model key or settings.grant_name_prefix"),
+            );
+        }
+    }
+
+    fn resolve_ou(&self, ou: &OuRef, span: Span, diags: &mut Vec<Diagnostic>) -> Option<OuId> {
+        let key = self.key();
+        let org = self.index.org;
+        let known = || -> Vec<String> {
+            let mut paths: Vec<String> = org
+                .ous
+                .keys()
+                .map(|id| format!("{} ({id})", self.index.path(&Node::Ou(id.clone()))))
+                .collect();
+            paths.sort();
+            paths
+        };
+        match ou {
+            OuRef::Id(id) if org.ous.contains_key(id) => Some(id.clone()),
+            OuRef::Id(id) => {
+                diags.push(
+                    Diagnostic::error(span, format!("model {key}: unknown OU {id}")).with_hint(
+                        format!("OUs of organization {}: {}", org.id, list(&known())),
+                    ),
+                );
+                None
+            }
+            OuRef::Path(path) => {
+                let found = self.index.find_path(path);
+                match found.as_slice() {
+                    [id] => Some(id.clone()),
+                    [] => {
+                        let hint = if path == ROOT_NAME {
+                            "the root is the whole organization: write `organization: true`"
+                                .to_owned()
+                        } else if !path.starts_with(&format!("{ROOT_NAME}/")) {
+                            format!("OU paths start at the root, like {ROOT_NAME}/Workloads/ML")
+                        } else {
+                            let similar: Vec<String> = known()
+                                .into_iter()
+                                .filter(|p| p.to_lowercase().starts_with(&path.to_lowercase()))
+                                .collect();
+                            if similar.is_empty() {
+                                format!("OUs: {}", list(&known()))
+                            } else {
+                                format!("did you mean {}", list(&similar))
+                            }
+                        };
+                        diags.push(
+                            Diagnostic::error(span, format!("model {key}: no OU has path {path}"))
+                                .with_hint(hint),
+                        );
+                        None
+                    }
+                    several => {
+                        let ids: Vec<String> = several.iter().map(ToString::to_string).collect();
+                        diags.push(
+                            Diagnostic::error(
+                                span,
+                                format!("model {key}: OU path {path} is ambiguous: {}", list(&ids)),
+                            )
+                            .with_hint("name the OU by its id"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// An account of the organization, by id or name.
+    fn resolve_account(
+        &self,
+        account: &AccountRef,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<AccountId> {
+        let key = self.key();
+        let org = self.index.org;
+        match account {
+            AccountRef::Id(id) if org.accounts.contains_key(id) => Some(id.clone()),
+            AccountRef::Id(id) => {
+                diags.push(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "model {key}: account {id} is not a member of organization {}",
+                            org.id
+                        ),
+                    )
+                    .with_hint(
+                        "grants reach only accounts of the organization; \
+                         `aws organizations list-accounts` lists them",
+                    ),
+                );
+                None
+            }
+            AccountRef::Name(name) => {
+                let found: Vec<&AccountId> = org
+                    .accounts
+                    .values()
+                    .filter(|a| &a.name == name)
+                    .map(|a| &a.id)
+                    .collect();
+                match found.as_slice() {
+                    [id] => Some((*id).clone()),
+                    [] => {
+                        let similar: Vec<String> = org
+                            .accounts
+                            .values()
+                            .filter(|a| a.name.eq_ignore_ascii_case(name))
+                            .map(|a| format!("{} ({})", a.name, a.id))
+                            .collect();
+                        let hint = if similar.is_empty() {
+                            "write the 12-digit account id, or an account name exactly as \
+                             Organizations shows it"
+                                .to_owned()
+                        } else {
+                            format!("names are case-sensitive: did you mean {}", list(&similar))
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                span,
+                                format!("model {key}: no account is named {name:?}"),
+                            )
+                            .with_hint(hint),
+                        );
+                        None
+                    }
+                    several => {
+                        let ids: Vec<String> = several.iter().map(ToString::to_string).collect();
+                        diags.push(
+                            Diagnostic::error(
+                                span,
+                                format!(
+                                    "model {key}: account name {name:?} is ambiguous: {}",
+                                    list(&ids)
+                                ),
+                            )
+                            .with_hint("name the account by its id"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The rules: from the desired principals and the live grants, one decision per
+//! (license, principal) pair. `docs/status-and-actions.md` is the table these rules implement.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::digest::{config_digest, fingerprint};
+use super::simulate::simulate;
+use super::types::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+use crate::config::{DesiredStatus, ModelKey};
+use crate::model::{AccountId, Grant, GrantStatus, LicenseArn, Live, Principal};
+use crate::org::{Desired, DesiredModel, OrgIndex, grant_name};
+
+/// The licenses whose grants a plan looks at: the licenses of the desired models, plus (unless
+/// `--target` narrowed the run) every license that still has a managed grant, so that grants of
+/// models removed from the file are deleted.
+pub fn scope(desired: &Desired, live: &Live) -> BTreeSet<LicenseArn> {
+    let mut licenses = desired.licenses();
+    if !desired.targeted_only {
+        for g in &live.grants {
+            if !licenses.contains(&g.license_arn)
+                && !g.status.is_terminal()
+                && is_managed(desired, g)
+            {
+                licenses.insert(g.license_arn.clone());
+            }
+        }
+    }
+    licenses
+}
+
+fn is_managed(desired: &Desired, grant: &Grant) -> bool {
+    grant.name.starts_with(&desired.grant_name_prefix)
+}
+
+fn target_status(status: DesiredStatus) -> TargetStatus {
+    match status {
+        DesiredStatus::Active => TargetStatus::Active,
+        DesiredStatus::Disabled => TargetStatus::Disabled,
+    }
+}
+
+/// "account 111122223333", "OU ou-ab12-cdef3456" or "the organization o-abcde12345".
+fn describe(principal: &Principal) -> String {
+    match principal {
+        Principal::Organization { org, .. } => format!("the organization {org}"),
+        Principal::Ou { ou, .. } => format!("OU {ou}"),
+        Principal::Account(account) => format!("account {account}"),
+    }
+}
+
+/// Computes the plan that takes `live` to `desired`. See the module docs and
+/// `docs/status-and-actions.md` for the rules.
+pub fn plan(desired: &Desired, live: &Live) -> Plan {
+    let licenses = scope(desired, live);
+    let by_license: BTreeMap<&LicenseArn, &DesiredModel> =
+        desired.models.values().map(|m| (&m.license, m)).collect();
+
+    // Every pair that is desired or has a live grant, with its non-terminal grants.
+    let mut pairs: BTreeMap<(&LicenseArn, &Principal), Vec<&Grant>> = BTreeMap::new();
+    for grant in &live.grants {
+        if licenses.contains(&grant.license_arn) && !grant.status.is_terminal() {
+            pairs
+                .entry((&grant.license_arn, &grant.principal))
+                .or_default()
+                .push(grant);
+        }
+    }
+    for model in desired.models.values() {
+        for principal in &model.principals {
+            pairs.entry((&model.license, principal)).or_default();
+        }
+    }
+
+    let mut out = Output::default();
+    for ((license, principal), mut grants) in pairs {
+        grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+        let pair = Pair {
+            desired,
+            license,
+            principal,
+            model: by_license.get(license).copied(),
+        };
+        pair.decide(&grants, &mut out);
+    }
+
+    let Output {
+        mut actions,
+        mut notes,
+    } = out;
+    actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
+    for action in &mut actions {
+        action.client_token = super::digest::client_token(action, live);
+    }
+    notes.sort_by(|a, b| note_key(a).cmp(&note_key(b)));
+
+    let mut plan = Plan {
+        actions,
+        notes,
+        access: BTreeMap::new(),
+        live_fingerprint: fingerprint(live, &licenses),
+        config_digest: config_digest(desired),
+        licenses,
+    };
+    plan.access = if plan.actions.is_empty() {
+        access(desired, live, live)
+    } else {
+        access(desired, live, &simulate(live, &plan))
+    };
+    plan
+}
+
+type ActionKey<'a> = (
+    super::types::Phase,
+    bool,
+    Option<&'a ModelKey>,
+    &'a LicenseArn,
+    &'a Principal,
+    ActionKind,
+    Option<&'a crate::model::GrantArn>,
+);
+
+/// Phase (creates and activations before deletes), then model (unnamed last), then principal.
+fn action_key(a: &Action) -> ActionKey<'_> {
+    (
+        a.kind.phase(),
+        a.model.is_none(),
+        a.model.as_ref(),
+        &a.license_arn,
+        &a.principal,
+        a.kind,
+        a.grant_arn.as_ref(),
+    )
+}
+
+type NoteKey<'a> = (
+    bool,
+    Option<&'a ModelKey>,
+    &'a LicenseArn,
+    &'a Principal,
+    &'a crate::model::GrantArn,
+    &'a NoteKind,
+);
+
+fn note_key(n: &Note) -> NoteKey<'_> {
+    (
+        n.model.is_none(),
+        n.model.as_ref(),
+        &n.license_arn,
+        &n.principal,
+        &n.grant_arn,
+        &n.kind,
+    )
+}
+
+/// Who can use each desired model: the accounts reached by its license's effective grants
+/// (managed or not), without the grantor and accounts that can no longer use anything.
+fn access(desired: &Desired, before: &Live, after: &Live) -> BTreeMap<ModelKey, AccessChange> {
+    let index = OrgIndex::new(&before.organization);
+    let (grants_before, grants_after) = (by_license(before), by_license(after));
+    let reached =
+        |live: &Live, grants: &BTreeMap<&LicenseArn, Vec<&Grant>>, license: &LicenseArn| {
+            let mut accounts = BTreeSet::new();
+            for grant in grants.get(license).into_iter().flatten() {
+                accounts.extend(index.covered(&grant.principal));
+            }
+            accounts.remove(&live.caller);
+            accounts.retain(|a| index.is_grantable(a));
+            accounts.into_iter().collect::<Vec<AccountId>>()
+        };
+    desired
+        .models
+        .values()
+        .map(|m| {
+            let change = AccessChange {
+                before: reached(before, &grants_before, &m.license),
+                after: reached(after, &grants_after, &m.license),
+            };
+            (m.key.clone(), change)
+        })
+        .collect()
+}
+
+/// The effective grants of each license.
+fn by_license(live: &Live) -> BTreeMap<&LicenseArn, Vec<&Grant>> {
+    let mut map: BTreeMap<&LicenseArn, Vec<&Grant>> = BTreeMap::new();
+    for grant in &live.grants {
+        if grant.status.is_effective() {
+            map.entry(&grant.license_arn).or_default().push(grant);
+        }
+    }
+    map
+}
+
+#[derive(Default)]
+struct Output {
+    actions: Vec<Action>,
+    notes: Vec<Note>,
+}
+
+/// One (license, principal) pair and what the file says about it.
+struct Pair<'a> {
+    desired: &'a Desired,
+    license: &'a LicenseArn,
+    principal: &'a Principal,
+    /// The model whose license this is, if any.
+    model: Option<&'a DesiredModel>,
+}
+
+/// How well a managed grant already serves a wanted pair; lower is better. Used to pick the one
+/// grant to keep when several managed grants sit on one pair.
+fn rank(
+    grant: &Grant,
+    target: TargetStatus,
+    name: &str,
+    operations: &BTreeSet<String>,
+) -> (u8, bool, bool) {
+    let status = match (&grant.status, target) {
+        (GrantStatus::Active | GrantStatus::WorkflowCompleted, TargetStatus::Active) => 0,
+        (GrantStatus::Disabled, TargetStatus::Disabled) => 0,
+        (GrantStatus::Active | GrantStatus::WorkflowCompleted | GrantStatus::Disabled, _) => 1,
+        (GrantStatus::PendingAccept, _) => 2,
+        (GrantStatus::PendingWorkflow, _) => 3,
+        (GrantStatus::FailedWorkflow, _) => 5,
+        _ => 4,
+    };
+    (status, grant.name != name, &grant.operations != operations)
+}
+
+impl Pair<'_> {
+    fn wanted(&self) -> Option<&DesiredModel> {
+        self.model.filter(|m| m.principals.contains(self.principal))
+    }
+
+    fn model_key(&self) -> Option<ModelKey> {
+        self.model.map(|m| m.key.clone())
+    }
+
+    fn decide(&self, grants: &[&Grant], out: &mut Output) {
+        let (managed, foreign): (Vec<&Grant>, Vec<&Grant>) =
+            grants.iter().partition(|g| is_managed(self.desired, g));
+        let wanted = self.wanted();
+
+        // Foreign grants are reported, never acted on. One that works (or may still work) on a
+        // wanted pair stands in for the managed grant: no duplicate is created next to it.
+        let mut blocking = None;
+        for grant in &foreign {
+            let blocks = wanted.is_some() && grant.status != GrantStatus::FailedWorkflow;
+            if blocks && blocking.is_none() {
+                blocking = Some(*grant);
+            }
+            let prefix = &self.desired.grant_name_prefix;
+            let (kind, message) = if blocks {
+                (
+                    NoteKind::ForeignConflict,
+                    format!(
+                        "grant {:?} already gives {} this license but its name lacks the prefix {prefix:?}, \
+                         so no managed grant is created next to it; delete it, or rename it to adopt it",
+                        grant.name,
+                        describe(self.principal)
+                    ),
+                )
+            } else {
+                (
+                    NoteKind::Foreign,
+                    format!(
+                        "grant {:?} is not managed (its name lacks the prefix {prefix:?}) and is left alone",
+                        grant.name
+                    ),
+                )
+            };
+            out.notes.push(self.note(grant, kind, message));
+        }
+
+        let Some(model) = wanted else {
+            let reason = match self.model {
+                Some(m) => format!(
+                    "model {} no longer grants {}",
+                    m.key,
+                    describe(self.principal)
+                ),
+                None => format!("no model in the file uses license {}", self.license),
+            };
+            for grant in managed {
+                self.retire(grant, &reason, out);
+            }
+            return;
+        };
+
+        let target = target_status(model.status);
+        let name = grant_name(&self.desired.grant_name_prefix, &model.key, self.principal);
+        let operations = &self.desired.operations;
+        let best = managed
+            .iter()
+            .filter(|g| g.status != GrantStatus::PendingDelete)
+            .min_by(|a, b| {
+                (rank(a, target, &name, operations), &a.arn)
+                    .cmp(&(rank(b, target, &name, operations), &b.arn))
+            })
+            .copied();
+        // The reason names no kept grant: it must read the same whether the kept grant is the
+        // one planned against or, after a partial apply, the one that replaced it.
+        let duplicate = "another managed grant on this pair is kept, so this duplicate goes";
+        for grant in &managed {
+            if best.map(|b| &b.arn) != Some(&grant.arn) {
+                self.retire(grant, duplicate, out);
+            }
+        }
+
+        match best {
+            None if blocking.is_none() => {
+                let what = match target {
+                    TargetStatus::Active => "access to",
+                    TargetStatus::Disabled => "a disabled grant of",
+                };
+                let reason = format!(
+                    "model {} gives {} {what} the model and no grant exists yet",
+                    model.key,
+                    describe(self.principal)
+                );
+                out.actions.push(self.action(
+                    ActionKind::Create,
+                    None,
+                    model,
+                    name,
+                    target,
+                    reason,
+                ));
+            }
+            None => {}
+            Some(grant) => self.decide_kept(grant, model, name, target, blocking, out),
+        }
+    }
+
+    /// What the one managed grant kept on a wanted pair needs.
+    fn decide_kept(
+        &self,
+        grant: &Grant,
+        model: &DesiredModel,
+        name: String,
+        target: TargetStatus,
+        blocking: Option<&Grant>,
+        out: &mut Output,
+    ) {
+        let fixes = self.fixes(grant, &name);
+        let also = if fixes.is_empty() {
+            String::new()
+        } else {
+            format!(", and its {}", fixes.join(" and its "))
+        };
+        let key = &model.key;
+        let status = &grant.status;
+        let act = |kind, reason: String, out: &mut Output| {
+            out.actions
+                .push(self.action(kind, Some(grant), model, name.clone(), target, reason));
+        };
+        match (status, target) {
+            (GrantStatus::Active | GrantStatus::WorkflowCompleted, TargetStatus::Disabled) => act(
+                ActionKind::Deactivate,
+                format!("grant is {status} and model {key} wants it disabled{also}"),
+                out,
+            ),
+            (GrantStatus::Disabled, TargetStatus::Active) => act(
+                ActionKind::Activate,
+                format!("grant is {status} and model {key} wants it active{also}"),
+                out,
+            ),
+            (GrantStatus::Active | GrantStatus::WorkflowCompleted | GrantStatus::Disabled, _) => {
+                if !fixes.is_empty() {
+                    act(
+                        ActionKind::Update,
+                        format!("the grant's {}", fixes.join(" and its ")),
+                        out,
+                    );
+                }
+            }
+            (GrantStatus::PendingAccept, _) => match (self.principal, &self.desired.recipient_role)
+            {
+                (Principal::Account(account), Some(role)) => {
+                    let then = match target {
+                        TargetStatus::Active => "accepts and activates it",
+                        TargetStatus::Disabled => "accepts it",
+                    };
+                    act(
+                        ActionKind::Accept,
+                        format!(
+                            "account {account} has not accepted the grant yet, so apply {then} \
+                             in that account through role {role}"
+                        ),
+                        out,
+                    );
+                }
+                _ => {
+                    let message = self.acceptance_message(grant, target);
+                    out.notes
+                        .push(self.note(grant, NoteKind::AwaitingAcceptance, message));
+                }
+            },
+            (GrantStatus::FailedWorkflow, _) => match blocking {
+                Some(foreign) => out.actions.push(self.retire_action(
+                    grant,
+                    format!(
+                        "grant is {status} and the unmanaged grant {} already covers this pair",
+                        foreign.arn
+                    ),
+                )),
+                None => act(
+                    ActionKind::Recreate,
+                    format!(
+                        "grant is {status} (AWS could not distribute it), so it is deleted and created again"
+                    ),
+                    out,
+                ),
+            },
+            (GrantStatus::PendingWorkflow, _) => {
+                let message =
+                    "AWS is still distributing or changing this grant; plan again once it settles"
+                        .to_owned();
+                out.notes
+                    .push(self.note(grant, NoteKind::InProgress, message));
+            }
+            _ => {
+                let message =
+                    format!("status {status} is unknown to this tool, so the grant is left alone");
+                out.notes
+                    .push(self.note(grant, NoteKind::InProgress, message));
+            }
+        }
+    }
+
+    /// What differs between the grant and the wanted name and operations, as phrases.
+    fn fixes(&self, grant: &Grant, name: &str) -> Vec<String> {
+        let mut fixes = Vec::new();
+        if grant.name != name {
+            fixes.push(format!("name {:?} becomes {name:?}", grant.name));
+        }
+        let wanted = &self.desired.operations;
+        if &grant.operations != wanted {
+            let missing: Vec<&str> = wanted
+                .difference(&grant.operations)
+                .map(String::as_str)
+                .collect();
+            let extra: Vec<&str> = grant
+                .operations
+                .difference(wanted)
+                .map(String::as_str)
+                .collect();
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("gain {}", missing.join(", ")));
+            }
+            if !extra.is_empty() {
+                parts.push(format!("lose {}", extra.join(", ")));
+            }
+            fixes.push(format!("allowed operations {}", parts.join(" and ")));
+        }
+        fixes
+    }
+
+    /// The exact commands the recipient must run when no `recipient_role` lets apply do it.
+    fn acceptance_message(&self, grant: &Grant, target: TargetStatus) -> String {
+        let region = &self.desired.home_region;
+        let arn = &grant.arn;
+        let accept =
+            format!("aws license-manager accept-grant --grant-arn {arn} --region {region}");
+        let activate = format!(
+            "aws license-manager create-grant-version --grant-arn {arn} --status ACTIVE \
+             --client-token activate-{} --region {region}",
+            arn.grant_id()
+        );
+        let commands = match target {
+            TargetStatus::Active => format!("`{accept}` then `{activate}`"),
+            TargetStatus::Disabled => format!("`{accept}`"),
+        };
+        match self.principal {
+            Principal::Account(account) => format!(
+                "account {account} must accept the grant: run {commands} in account {account} \
+                 (or set settings.recipient_role to let apply do it)"
+            ),
+            other => format!(
+                "the member accounts of {} must accept the grant: each runs {commands}",
+                describe(other)
+            ),
+        }
+    }
+
+    /// A managed grant that should go: deleted, unless AWS is still working on it.
+    fn retire(&self, grant: &Grant, reason: &str, out: &mut Output) {
+        match &grant.status {
+            GrantStatus::PendingDelete => {
+                let message = "AWS is deleting this grant".to_owned();
+                out.notes
+                    .push(self.note(grant, NoteKind::InProgress, message));
+            }
+            GrantStatus::PendingWorkflow | GrantStatus::Other(_) => {
+                let message = format!(
+                    "grant is {} and will be deleted once AWS settles it ({reason})",
+                    grant.status
+                );
+                out.notes
+                    .push(self.note(grant, NoteKind::InProgress, message));
+            }
+            _ => out
+                .actions
+                .push(self.retire_action(grant, reason.to_owned())),
+        }
+    }
+
+    fn retire_action(&self, grant: &Grant, reason: String) -> Action {
+        Action {
+            kind: ActionKind::Delete,
+            model: self.model_key(),
+            license_arn: self.license.clone(),
+            principal: self.principal.clone(),
+            grant_arn: Some(grant.arn.clone()),
+            planned_version: Some(grant.version.clone()),
+            grant_name: grant.name.clone(),
+            operations: BTreeSet::new(),
+            target_status: TargetStatus::Disabled,
+            reason,
+            client_token: String::new(),
+        }
+    }
+
+    fn action(
+        &self,
+        kind: ActionKind,
+        grant: Option<&Grant>,
+        model: &DesiredModel,
+        name: String,
+        target_status: TargetStatus,
+        reason: String,
+    ) -> Action {
+        Action {
+            kind,
+            model: Some(model.key.clone()),
+            license_arn: self.license.clone(),
+            principal: self.principal.clone(),
+            grant_arn: grant.map(|g| g.arn.clone()),
+            planned_version: grant.map(|g| g.version.clone()),
+            grant_name: name,
+            operations: self.desired.operations.clone(),
+            target_status,
+            reason,
+            client_token: String::new(),
+        }
+    }
+
+    fn note(&self, grant: &Grant, kind: NoteKind, message: String) -> Note {
+        Note {
+            kind,
+            model: self.model_key(),
+            license_arn: self.license.clone(),
+            principal: self.principal.clone(),
+            grant_arn: grant.arn.clone(),
+            grant_name: grant.name.clone(),
+            status: grant.status.clone(),
+            message,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Checks made before the first change: is this account set up so that `apply` can work?
+//! `gather` reads the facts through `aws`; `evaluate` is a pure function of them, so every check
+//! and its message is tested without AWS.
+
+use std::collections::BTreeSet;
+
+use crate::aws::{AwsError, ErrorKind, LicenseManagerApi, OrganizationsApi, ServiceSettings};
+use crate::model::{AccountId, FeatureSet, License, LicenseArn, Live};
+
+/// The service principal License Manager uses for trusted access and delegated administration.
+pub const LICENSE_MANAGER_PRINCIPAL: &str = "license-manager.amazonaws.com";
+
+/// Where Marketplace model licenses and their grants live.
+pub const HOME_REGION: &str = "us-east-1";
+
+/// Everything the checks look at.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub home_region: String,
+    pub caller: AccountId,
+    pub management_account: AccountId,
+    pub feature_set: FeatureSet,
+    /// The licenses the plan grants from.
+    pub licenses: Vec<License>,
+    /// Whether the plan creates organization or OU grants (those need trusted access).
+    pub grants_to_org_or_ous: bool,
+    pub service_access: Result<Vec<String>, AwsError>,
+    pub service_settings: Result<ServiceSettings, AwsError>,
+    /// `None` when the caller is the management account (no need to ask).
+    pub delegated_admins: Option<Result<Vec<AccountId>, AwsError>>,
+}
+
+/// One failed check: what is wrong and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub check: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "preflight {}: {}\n  fix: {}",
+            self.check, self.message, self.fix
+        )
+    }
+}
+
+/// Reads the facts for `evaluate`. Calls that the caller may not make are kept as errors:
+/// `evaluate` turns them into explanations.
+pub async fn gather<L, O>(
+    lm: &L,
+    orgs: &O,
+    live: &Live,
+    home_region: &str,
+    licenses: &BTreeSet<LicenseArn>,
+    grants_to_org_or_ous: bool,
+) -> Facts
+where
+    L: LicenseManagerApi,
+    O: OrganizationsApi,
+{
+    let is_management = live.caller == live.organization.management_account;
+    let (service_access, service_settings, delegated_admins) = tokio::join!(
+        orgs.list_aws_service_access(),
+        lm.get_service_settings(),
+        async {
+            if is_management {
+                None
+            } else {
+                Some(
+                    orgs.list_delegated_administrators(LICENSE_MANAGER_PRINCIPAL)
+                        .await,
+                )
+            }
+        }
+    );
+    Facts {
+        home_region: home_region.to_owned(),
+        caller: live.caller.clone(),
+        management_account: live.organization.management_account.clone(),
+        feature_set: live.organization.feature_set,
+        licenses: live
+            .licenses
+            .iter()
+            .filter(|l| licenses.contains(&l.arn))
+            .cloned()
+            .collect(),
+        grants_to_org_or_ous,
+        service_access,
+        service_settings,
+        delegated_admins,
+    }
+}
+
+/// Every check that fails, in a fixed order.
+pub fn evaluate(f: &Facts) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if f.home_region != HOME_REGION {
+        problems.push(Problem {
+            check: "home region",
+            message: format!(
+                "settings.home_region is {}, but Bedrock model licenses and their grants live in {HOME_REGION}",
+                f.home_region
+            ),
+            fix: format!("remove settings.home_region or set it to {HOME_REGION}"),
+        });
+    }
+
+    if let Some(admins) = &f.delegated_admins {
+        match admins {
+            Ok(ids) if !ids.contains(&f.caller) => problems.push(Problem {
+                check: "caller",
+                message: format!(
+                    "account {} is neither the management account ({}) nor the delegated administrator of {LICENSE_MANAGER_PRINCIPAL}",
+                    f.caller, f.management_account
+                ),
+                fix: format!(
+                    "run from the management account, or register this account in it: aws organizations register-delegated-administrator --account-id {} --service-principal {LICENSE_MANAGER_PRINCIPAL}",
+                    f.caller
+                ),
+            }),
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::AccessDenied => problems.push(Problem {
+                check: "caller",
+                message: format!(
+                    "account {} is not the management account, and Organizations refused to list delegated administrators ({})",
+                    f.caller, e.code
+                ),
+                fix: format!(
+                    "register this account as delegated administrator for {LICENSE_MANAGER_PRINCIPAL} from the management account, and allow organizations:ListDelegatedAdministrators"
+                ),
+            }),
+            Err(e) => problems.push(unreadable("caller", e)),
+        }
+    }
+
+    if f.grants_to_org_or_ous {
+        match &f.service_access {
+            Ok(principals) if !principals.iter().any(|p| p == LICENSE_MANAGER_PRINCIPAL) => {
+                problems.push(Problem {
+                    check: "trusted access",
+                    message: format!(
+                        "AWS Organizations has no trusted access for {LICENSE_MANAGER_PRINCIPAL}, so organization and OU grants fail"
+                    ),
+                    fix: format!(
+                        "in the management account: aws organizations enable-aws-service-access --service-principal {LICENSE_MANAGER_PRINCIPAL}, then link AWS Organizations in License Manager's settings"
+                    ),
+                })
+            }
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::AccessDenied => problems.push(Problem {
+                check: "trusted access",
+                message: format!(
+                    "cannot check trusted access for {LICENSE_MANAGER_PRINCIPAL}: {} ({})",
+                    e.operation, e.code
+                ),
+                fix: "allow organizations:ListAWSServiceAccessForOrganization to the role that runs the tool (see docs/iam/)".to_owned(),
+            }),
+            Err(e) => problems.push(unreadable("trusted access", e)),
+        }
+        if f.feature_set == FeatureSet::ConsolidatedBilling {
+            problems.push(Problem {
+                check: "feature set",
+                message: "the organization has only consolidated billing, which cannot hold organization or OU grants".to_owned(),
+                fix: "enable all features in AWS Organizations, or grant to accounts".to_owned(),
+            });
+        }
+    }
+
+    match &f.service_settings {
+        Ok(s) if !s.organization_integration && f.feature_set == FeatureSet::All => {
+            problems.push(Problem {
+                check: "license manager settings",
+                message: "License Manager is not linked to AWS Organizations (GetServiceSettings: EnableIntegration is false), so grants are not accepted automatically".to_owned(),
+                fix: "in the License Manager console of the management account, Settings → Link AWS Organizations accounts (or aws license-manager update-service-settings --organization-configuration EnableIntegration=true)".to_owned(),
+            })
+        }
+        Ok(_) => {}
+        Err(e) if e.kind == ErrorKind::AccessDenied => problems.push(Problem {
+            check: "license manager settings",
+            message: format!("cannot read License Manager's settings: {} ({})", e.operation, e.code),
+            fix: "allow license-manager:GetServiceSettings to the role that runs the tool (see docs/iam/)".to_owned(),
+        }),
+        Err(e) => problems.push(unreadable("license manager settings", e)),
+    }
+
+    for license in &f.licenses {
+        if !license.allows_create_grant() {
+            problems.push(Problem {
+                check: "license",
+                message: format!(
+                    "license {} ({}) does not allow this account to create grants",
+                    license.arn, license.product_name
+                ),
+                fix: "distribute from the account that subscribed (the management account or the delegated administrator that owns the subscription)".to_owned(),
+            });
+        }
+    }
+    problems
+}
+
+fn unreadable(check: &'static str, e: &AwsError) -> Problem {
+    Problem {
+        check,
+        message: format!("the check could not run: {e}"),
+        fix: "retry; if it persists, see docs/troubleshooting.md".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: &str) -> AccountId {
+        id.parse().unwrap()
+    }
+
+    fn license(can_grant: bool) -> License {
+        License {
+            arn: "arn:aws:license-manager::294406891311:license:l-0123456789abcdef0123456789abcdef"
+                .parse()
+                .unwrap(),
+            name: "l".to_owned(),
+            product_name: "Claude".to_owned(),
+            product_sku: "prod-x".to_owned(),
+            issuer: "AWS/Marketplace".to_owned(),
+            status: "AVAILABLE".to_owned(),
+            home_region: HOME_REGION.to_owned(),
+            received_operations: if can_grant {
+                vec!["CreateGrant".to_owned()]
+            } else {
+                vec![]
+            },
+            validity_end: None,
+            beneficiary: None,
+        }
+    }
+
+    fn healthy() -> Facts {
+        Facts {
+            home_region: HOME_REGION.to_owned(),
+            caller: account("111122223333"),
+            management_account: account("111122223333"),
+            feature_set: FeatureSet::All,
+            licenses: vec![license(true)],
+            grants_to_org_or_ous: true,
+            service_access: Ok(vec![LICENSE_MANAGER_PRINCIPAL.to_owned()]),
+            service_settings: Ok(ServiceSettings {
+                organization_integration: true,
+            }),
+            delegated_admins: None,
+        }
+    }
+
+    fn denied(op: &'static str) -> AwsError {
+        AwsError::new(op, ErrorKind::AccessDenied, "AccessDeniedException", "no")
+    }
+
+    fn check(edit: impl FnOnce(&mut Facts), expect: &[&str]) {
+        let mut f = healthy();
+        edit(&mut f);
+        let got: Vec<String> = evaluate(&f).iter().map(|p| p.to_string()).collect();
+        assert_eq!(got.len(), expect.len(), "{got:#?}");
+        for (g, e) in got.iter().zip(expect) {
+            assert!(g.contains(e), "{g:?} does not contain {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_healthy_setup_passes() {
+        check(|_| {}, &[]);
+    }
+
+    #[test]
+    fn each_failing_check_gives_its_message_and_fix() {
+        check(
+            |f| f.home_region = "eu-west-1".to_owned(),
+            &["home region: settings.home_region is eu-west-1"],
+        );
+        check(
+            |f| f.service_access = Ok(vec![]),
+            &["enable-aws-service-access"],
+        );
+        check(
+            |f| f.service_access = Err(denied("ListAWSServiceAccessForOrganization")),
+            &["cannot check trusted access"],
+        );
+        check(
+            |f| {
+                f.service_settings = Ok(ServiceSettings {
+                    organization_integration: false,
+                })
+            },
+            &["Link AWS Organizations"],
+        );
+        check(
+            |f| f.licenses = vec![license(false)],
+            &["does not allow this account to create grants"],
+        );
+        check(
+            |f| {
+                f.caller = account("222233334444");
+                f.delegated_admins = Some(Ok(vec![]));
+            },
+            &["register-delegated-administrator --account-id 222233334444"],
+        );
+        check(
+            |f| {
+                f.caller = account("222233334444");
+                f.delegated_admins = Some(Err(denied("ListDelegatedAdministrators")));
+            },
+            &["refused to list delegated administrators"],
+        );
+        check(
+            |f| f.feature_set = FeatureSet::ConsolidatedBilling,
+            &["consolidated billing"],
+        );
+    }
+
+    #[test]
+    fn account_only_plans_need_no_trusted_access() {
+        check(
+            |f| {
+                f.grants_to_org_or_ous = false;
+                f.service_access = Ok(vec![]);
+            },
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_registered_delegated_administrator_passes() {
+        check(
+            |f| {
+                f.caller = account("222233334444");
+                f.delegated_admins = Some(Ok(vec![account("222233334444")]));
+            },
+            &[],
+        );
+    }
+}

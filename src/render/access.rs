@@ -1,0 +1,355 @@
+//! `access`: the effective-access matrix (accounts × models) as text, CSV, JSON and Markdown,
+//! and for one account the reasons it can or cannot use each model.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::common::clean;
+use crate::audit::access::explain;
+use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
+
+/// A few characters saying how an account gets a model: `org`, `ou:ML`, `account`, `grantor`,
+/// `disabled`, `-`, ... A `*` marks a grant the tool does not manage, a `!` a cell where live
+/// access differs from what the file wants.
+pub fn cell_short(cell: &Cell) -> String {
+    let route = |r: &Reach| -> String {
+        let base = match &r.route {
+            Route::Organization => "org".to_owned(),
+            Route::Ou { path, .. } => {
+                format!("ou:{}", path.rsplit('/').next().unwrap_or(path))
+            }
+            Route::Account => "account".to_owned(),
+        };
+        if r.managed { base } else { format!("{base}*") }
+    };
+    let mut s = match cell.state {
+        CellState::Grantor => "grantor".to_owned(),
+        CellState::Unusable => "unusable".to_owned(),
+        CellState::Granted => route(cell.provider().expect("granted has a provider")),
+        CellState::Inactive => {
+            let r = &cell.via[0];
+            format!("{}({})", r.status.as_str().to_ascii_lowercase(), route(r))
+        }
+        CellState::None if cell.wanted == Wanted::Excluded => "excluded".to_owned(),
+        CellState::None => "-".to_owned(),
+    };
+    if disagrees(cell) {
+        s.push('!');
+    }
+    s
+}
+
+/// Live access differs from what the file wants (only for models of the file).
+pub fn disagrees(cell: &Cell) -> bool {
+    let has = cell.state == CellState::Granted;
+    match &cell.wanted {
+        Wanted::NotInFile => false,
+        Wanted::Yes(_) => matches!(cell.state, CellState::None | CellState::Inactive),
+        Wanted::Excluded | Wanted::NotTargeted | Wanted::Disabled => has,
+    }
+}
+
+fn wanted_str(w: &Wanted) -> &'static str {
+    match w {
+        Wanted::NotInFile => "not_in_file",
+        Wanted::Yes(_) => "yes",
+        Wanted::Excluded => "excluded",
+        Wanted::Disabled => "disabled",
+        Wanted::NotTargeted => "not_targeted",
+    }
+}
+
+fn route_str(r: &Route) -> &'static str {
+    match r {
+        Route::Organization => "organization",
+        Route::Ou { .. } => "ou",
+        Route::Account => "account",
+    }
+}
+
+/// Options of the text and Markdown views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccessOptions {
+    /// Say why for every cell (what `access --account` shows) instead of drawing the matrix.
+    pub explain: bool,
+}
+
+const LEGEND: &str = "org / ou:NAME / account: the grant that gives access (organization, OU by its last path \
+segment, account); grantor: holds the subscription; excluded: left out by except_accounts; \
+disabled(...) / pending_accept(...): a grant reaches the account but is not in effect; \
+unusable: suspended or closing account; -: no grant; *: grant not managed by this tool; \
+!: differs from the file";
+
+/// The matrix for a terminal, or with `explain` the reasons per account and model.
+pub fn text(m: &AccessMatrix, opts: AccessOptions) -> String {
+    let mut out = String::new();
+    if m.models.is_empty() {
+        out.push_str("No model has a grant or a model in the file.\n");
+        return out;
+    }
+    if opts.explain {
+        for row in &m.rows {
+            let _ = writeln!(
+                out,
+                "account {} ({}) in {}{}:",
+                row.account,
+                clean(&row.name),
+                clean(&row.path),
+                if row.state.as_str() == "ACTIVE" {
+                    String::new()
+                } else {
+                    format!(", {}", row.state.as_str())
+                }
+            );
+            for (i, model) in m.models.iter().enumerate() {
+                let reasons = explain(m, row, i);
+                let label = if model.in_file {
+                    format!("model {}", model.key)
+                } else {
+                    format!("license {} (not in the file)", model.key)
+                };
+                let _ = writeln!(out, "  {label}:");
+                for r in reasons {
+                    let _ = writeln!(out, "    {}", clean(&r));
+                }
+            }
+        }
+        return out;
+    }
+    let header: Vec<String> = ["ACCOUNT", "NAME", "OU"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(m.models.iter().map(|mm| {
+            if mm.in_file {
+                mm.key.to_string()
+            } else {
+                format!("{}*", mm.key)
+            }
+        }))
+        .collect();
+    let rows: Vec<Vec<String>> = m
+        .rows
+        .iter()
+        .map(|r| {
+            [r.account.to_string(), clean(&r.name), clean(&r.path)]
+                .into_iter()
+                .chain(r.cells.iter().map(cell_short))
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (c, w) in row.iter().zip(&widths) {
+            let _ = write!(line, "{c}{}  ", " ".repeat(w - c.chars().count()));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let with_access: Vec<String> = m
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, mm)| {
+            let n = m
+                .rows
+                .iter()
+                .filter(|r| r.cells[i].state == CellState::Granted)
+                .count();
+            format!("{} {n}", mm.key)
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nAccounts with access through a grant: {}.",
+        with_access.join(", ")
+    );
+    if m.models.iter().any(|mm| !mm.in_file) {
+        out.push_str("Models marked * are licenses no model of the file names (keys derived from the product name).\n");
+    }
+    let _ = writeln!(out, "Legend: {LEGEND}.");
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    let s = clean(s);
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// One line per (account, model), with a header line.
+pub fn csv(m: &AccessMatrix) -> String {
+    let mut out = String::from(
+        "account_id,account_name,account_path,account_state,model,in_file,license_arn,access,state,wanted,route,ou_path,principal,grant_arn,grant_name,grant_status,managed\n",
+    );
+    for row in &m.rows {
+        for (cell, model) in row.cells.iter().zip(&m.models) {
+            let r = cell.provider().or_else(|| cell.via.first());
+            let (route, ou_path) = match r.map(|r| &r.route) {
+                Some(Route::Ou { path, .. }) => ("ou", path.clone()),
+                Some(other) => (route_str(other), String::new()),
+                None => ("", String::new()),
+            };
+            let fields = [
+                row.account.to_string(),
+                row.name.clone(),
+                row.path.clone(),
+                row.state.as_str().to_owned(),
+                model.key.to_string(),
+                model.in_file.to_string(),
+                model.license.to_string(),
+                if cell.state.has_access() { "yes" } else { "no" }.to_owned(),
+                cell.state.as_str().to_owned(),
+                wanted_str(&cell.wanted).to_owned(),
+                route.to_owned(),
+                ou_path,
+                r.map(|r| r.principal.arn()).unwrap_or_default(),
+                r.map(|r| r.grant_arn.to_string()).unwrap_or_default(),
+                r.map(|r| r.grant_name.clone()).unwrap_or_default(),
+                r.map(|r| r.status.to_string()).unwrap_or_default(),
+                r.map(|r| r.managed.to_string()).unwrap_or_default(),
+            ];
+            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn cell_json(m: &AccessMatrix, row: &Row, i: usize) -> Value {
+    let cell = &row.cells[i];
+    let via: Vec<Value> = cell
+        .via
+        .iter()
+        .map(|r| {
+            json!({
+                "route": route_str(&r.route),
+                "ou_path": match &r.route { Route::Ou { path, .. } => Some(path.as_str()), _ => None },
+                "principal": r.principal.arn(),
+                "grant_arn": r.grant_arn.as_str(),
+                "grant_name": r.grant_name,
+                "status": r.status.as_str(),
+                "managed": r.managed,
+                "in_effect": r.is_effective(),
+            })
+        })
+        .collect();
+    json!({
+        "access": cell.state.has_access(),
+        "state": cell.state.as_str(),
+        "wanted": wanted_str(&cell.wanted),
+        "differs_from_file": disagrees(cell),
+        "via": via,
+        "why": explain(m, row, i),
+    })
+}
+
+/// `{organization, grantor, models: [...], accounts: [{id, name, path, state, models: {KEY: cell}}]}`.
+pub fn json(m: &AccessMatrix) -> String {
+    let models: Vec<Value> = m
+        .models
+        .iter()
+        .map(|mm| {
+            json!({
+                "key": mm.key.as_str(),
+                "license_arn": mm.license.as_str(),
+                "product_name": mm.product_name,
+                "in_file": mm.in_file,
+            })
+        })
+        .collect();
+    let accounts: Vec<Value> = m
+        .rows
+        .iter()
+        .map(|row| {
+            let cells: serde_json::Map<String, Value> = m
+                .models
+                .iter()
+                .enumerate()
+                .map(|(i, mm)| (mm.key.to_string(), cell_json(m, row, i)))
+                .collect();
+            json!({
+                "id": row.account.as_str(),
+                "name": row.name,
+                "path": row.path,
+                "state": row.state.as_str(),
+                "models": cells,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "organization": m.organization.as_str(),
+        "grantor": m.grantor.as_str(),
+        "models": models,
+        "accounts": accounts,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
+
+fn md(s: &str) -> String {
+    clean(s).replace('|', "\\|")
+}
+
+/// A Markdown table (what an auditor pastes into a ticket), or with `explain` the reasons.
+pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
+    let mut out = String::from("## Effective access to Bedrock models\n\n");
+    if m.models.is_empty() {
+        out.push_str("No model has a grant or a model in the file.\n");
+        return out;
+    }
+    if opts.explain {
+        for row in &m.rows {
+            let _ = writeln!(
+                out,
+                "### Account `{}` ({}) in `{}`\n",
+                row.account,
+                md(&row.name),
+                md(&row.path)
+            );
+            for (i, model) in m.models.iter().enumerate() {
+                let _ = writeln!(out, "- **{}**", model.key);
+                for r in explain(m, row, i) {
+                    let _ = writeln!(out, "  - {}", md(&r));
+                }
+            }
+            out.push('\n');
+        }
+        return out;
+    }
+    out.push_str("| account | name | OU |");
+    for mm in &m.models {
+        let _ = write!(out, " {}{} |", mm.key, if mm.in_file { "" } else { "\\*" });
+    }
+    out.push_str("\n| :-- | :-- | :-- |");
+    for _ in &m.models {
+        out.push_str(" :-- |");
+    }
+    out.push('\n');
+    for row in &m.rows {
+        let _ = write!(
+            out,
+            "| `{}` | {} | {} |",
+            row.account,
+            md(&row.name),
+            md(&row.path)
+        );
+        for cell in &row.cells {
+            let _ = write!(out, " {} |", md(&cell_short(cell)).replace('*', "\\*"));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "\n<sub>{}</sub>", md(LEGEND).replace('*', "\\*"));
+    out
+}
