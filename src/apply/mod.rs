@@ -1,1 +1,123 @@
 //! Carries out a `Plan` exactly: retries, back-off, idempotency. Makes no decisions.
+//!
+//! Code map:
+//! - `executor`: phases in order (grant, enable, revoke), actions of a phase concurrently, the
+//!   report. Entry point [`execute`].
+//! - `steps`: one action, from its first call to its goal; the pure `next_step` that says what a
+//!   grant's state still needs.
+//! - `watch`: waiting for AWS workflows, with every waiting grant read in shared batches.
+//! - `limiter`: per-operation AIMD pacing driven by throttles ([`AdaptiveLimits`]).
+//! - `context`: what the tasks share (clients, call gate, pacers, watcher).
+//! - `recipients`: clients acting in member accounts to accept grants ([`Recipients`]).
+//! - `report`, `progress`: what happened, and telling people while it happens.
+//!
+//! Invariants:
+//! - Every mutating call is safe to repeat: CreateGrant carries the plan's client token, each
+//!   CreateGrantVersion a token derived from the action, the step and the grant version it
+//!   starts from (same request, same token), and DeleteGrant / AcceptGrant failures are checked
+//!   against a fresh read ("already deleted / accepted" is done). A retried call after a lost
+//!   response, a re-run after a crash and a concurrent apply of the same plan never make a
+//!   second grant.
+//! - Nothing is chosen here: the plan says what each grant must become; the executor only
+//!   reads where the grant stands now and makes the calls that remain.
+//! - No call is made to a grant the plan does not name, except the one `create` makes.
+
+mod context;
+mod executor;
+mod limiter;
+mod progress;
+mod recipients;
+mod report;
+mod steps;
+mod watch;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use executor::execute;
+pub use limiter::AdaptiveLimits;
+pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
+pub use recipients::{NoRecipients, Recipients, RoleRecipients};
+pub use report::{ActionReport, ApplyReport, Counts, Outcome, StepError, Waiting};
+
+use crate::plan::{ActionKind, Plan};
+
+/// How long `apply` waits, when `ApplyOptions::wait` is `None`, for a workflow that stands
+/// between a grant and its target (a new grant must leave PENDING_WORKFLOW before it can be
+/// activated). AWS documents 2–3 minutes for an account grant and 15–30 for an organization.
+pub const DEFAULT_SETTLE_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// How often to look at a grant whose workflow has not settled: `initial` after the call that
+/// started it, then twice as long each time, up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollPolicy {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How to carry out a plan.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// AWS calls in flight at most (also: actions starting at once).
+    pub parallelism: usize,
+    /// How long to wait for the workflows the plan's own changes start (organization and OU
+    /// activations: PENDING_WORKFLOW to WORKFLOW_COMPLETED), and the bound of every other wait.
+    /// `None`: do not wait for them (such grants are reported done with status
+    /// PENDING_WORKFLOW), and wait up to [`DEFAULT_SETTLE_WAIT`] only where a step needs it
+    /// (a new grant's workflow before activating it). Grants still in a workflow when a bound
+    /// passes are reported pending.
+    pub wait: Option<Duration>,
+    /// `Options.ActivationOverrideBehavior` API value (`DISTRIBUTED_GRANTS_ONLY` or
+    /// `ALL_GRANTS_PERMITTED_BY_ISSUER`) sent with every activation.
+    pub activation_override: Option<String>,
+    /// License Manager's home region, sent as CreateGrant's `HomeRegion`.
+    pub home_region: String,
+    pub poll: PollPolicy,
+    /// The per-operation pacers. To let them see every throttle, give the same value to the
+    /// clients as their retry observer: `ConnectOptions { observer: Some(limits.clone()), .. }`.
+    pub limits: Arc<AdaptiveLimits>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 8,
+            wait: None,
+            activation_override: None,
+            home_region: "us-east-1".to_owned(),
+            poll: PollPolicy::default(),
+            limits: Arc::new(AdaptiveLimits::new()),
+        }
+    }
+}
+
+/// Refuses a plan that deletes more grants than `max` (deletes and recreates count).
+pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), String> {
+    let deletes = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::Recreate))
+        .count();
+    if deletes as u64 > u64::from(max) {
+        Err(format!(
+            "the plan deletes {deletes} grants, more than the {max} allowed; \
+             raise --max-deletes (or settings.max_deletes) if that is intended"
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -44,18 +44,29 @@ impl SdkLicenseManager {
         operation: &'static str,
         filters: Vec<Filter>,
     ) -> Result<Vec<Grant>, AwsError> {
+        self.list_grants_paged_arns(operation, filters, None).await
+    }
+
+    async fn list_grants_paged_arns(
+        &self,
+        operation: &'static str,
+        filters: Vec<Filter>,
+        grant_arns: Option<Vec<String>>,
+    ) -> Result<Vec<Grant>, AwsError> {
         let mut grants = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let page = self
                 .retrying(|| {
                     let filters = filters.clone();
+                    let grant_arns = grant_arns.clone();
                     let token = token.clone();
                     async move {
                         let (items, next) = if operation == "ListDistributedGrants" {
                             let out = self
                                 .client
                                 .list_distributed_grants()
+                                .set_grant_arns(grant_arns.clone())
                                 .set_filters(Some(filters))
                                 .max_results(PAGE_SIZE)
                                 .set_next_token(token)
@@ -248,6 +259,18 @@ impl LicenseManagerApi for SdkLicenseManager {
             .grant()
             .ok_or_else(|| AwsError::missing(OP, "Grant").on(grant))?;
         grant_from_sdk(OP, g)
+    }
+
+    async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
+        let mut out = Vec::with_capacity(grants.len());
+        for chunk in grants.chunks(PAGE_SIZE as usize) {
+            let arns = chunk.iter().map(|g| g.as_str().to_owned()).collect();
+            let page = self
+                .list_grants_paged_arns("ListDistributedGrants", Vec::new(), Some(arns))
+                .await?;
+            out.extend(page);
+        }
+        Ok(out)
     }
 
     async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {

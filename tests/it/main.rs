@@ -1,5 +1,6 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
 
+mod apply;
 mod cli;
 mod cli_support;
 mod config;

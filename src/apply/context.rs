@@ -1,0 +1,95 @@
+//! What every action task shares: the clients, the call gate, the pacers, the watcher.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::limiter::AdaptiveLimits;
+use super::watch::Watcher;
+use super::{ApplyOptions, DEFAULT_SETTLE_WAIT, PollPolicy};
+use crate::aws::{AwsError, ErrorKind};
+use crate::model::AccountId;
+
+/// A request for a client acting as a recipient account, served by the executor's loop (which
+/// holds the borrowed `Recipients`).
+pub(crate) type RecipientRequest<RA> = (AccountId, oneshot::Sender<Result<Arc<RA>, AwsError>>);
+
+pub(crate) struct Shared<L, RA> {
+    pub lm: Arc<L>,
+    pub limits: Arc<AdaptiveLimits>,
+    /// Bounds the AWS calls in flight (`ApplyOptions::parallelism`).
+    gate: Semaphore,
+    parallelism: usize,
+    pub watcher: Watcher,
+    /// How long to wait for a workflow the action's own last change started (`None`: not at all).
+    pub wait: Option<Duration>,
+    /// How long to wait for a workflow that stands between the grant and its target.
+    pub settle_wait: Duration,
+    pub poll: PollPolicy,
+    pub activation_override: Option<String>,
+    pub home_region: String,
+    recipients: Option<mpsc::UnboundedSender<RecipientRequest<RA>>>,
+}
+
+impl<L, RA> Shared<L, RA> {
+    pub fn new(
+        lm: Arc<L>,
+        opts: &ApplyOptions,
+        recipients: Option<mpsc::UnboundedSender<RecipientRequest<RA>>>,
+    ) -> Self {
+        Shared {
+            lm,
+            limits: Arc::clone(&opts.limits),
+            gate: Semaphore::new(opts.parallelism.max(1)),
+            parallelism: opts.parallelism.max(1),
+            watcher: Watcher::new(),
+            wait: opts.wait,
+            settle_wait: opts.wait.unwrap_or(DEFAULT_SETTLE_WAIT),
+            poll: opts.poll,
+            activation_override: opts.activation_override.clone(),
+            home_region: opts.home_region.clone(),
+            recipients,
+        }
+    }
+
+    /// Makes one AWS call of `op`, within the operation's adaptive limit and the overall bound
+    /// of calls in flight. Both places are held while the `aws` layer retries the call.
+    pub async fn call<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        let slot = self.limits.acquire(op, self.parallelism).await;
+        let result = match self.gate.acquire().await {
+            Ok(_permit) => call.await,
+            Err(_) => Err(AwsError::new(
+                op,
+                ErrorKind::Other,
+                "Closed",
+                "the call gate was closed",
+            )),
+        };
+        slot.record(&result);
+        result
+    }
+
+    /// A client acting as `account`; `None` when `execute` got no `Recipients`.
+    pub async fn recipient(&self, account: &AccountId) -> Option<Result<Arc<RA>, AwsError>> {
+        let tx = self.recipients.as_ref()?;
+        let (reply, answer) = oneshot::channel();
+        let stopped = || {
+            AwsError::new(
+                "AssumeRole",
+                ErrorKind::Other,
+                "Stopped",
+                "the executor stopped before the recipient client was made",
+            )
+        };
+        if tx.send((account.clone(), reply)).is_err() {
+            return Some(Err(stopped()));
+        }
+        Some(answer.await.unwrap_or_else(|_| Err(stopped())))
+    }
+}

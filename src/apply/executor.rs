@@ -1,0 +1,141 @@
+//! Phases, admission and bookkeeping: runs each phase's actions concurrently, one phase after
+//! the other, and collects what became of each.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use super::ApplyOptions;
+use super::context::{RecipientRequest, Shared};
+use super::progress::Progress;
+use super::recipients::Recipients;
+use super::report::{ActionReport, ApplyReport, Outcome, StepError};
+use super::steps::run_action;
+use super::watch;
+use crate::aws::LicenseManagerApi;
+use crate::model::{AccountId, LicenseArn};
+use crate::plan::{Phase, Plan};
+
+/// Carries out `plan` exactly, phase by phase (grant, enable, revoke), with at most
+/// `opts.parallelism` AWS calls in flight, and reports what became of every action.
+///
+/// Actions of one phase run concurrently and independently: a failure does not stop the others.
+/// One rule links phases: a revoking action (deactivate, delete) is skipped when an earlier
+/// action on the same license failed, so that a failed create never leaves accounts without
+/// the access the plan meant to move to it.
+///
+/// Dropping the returned future stops every call in flight; a re-run converges (every mutating
+/// call is idempotent or re-checked).
+pub async fn execute<L, R>(
+    lm: Arc<L>,
+    recipients: Option<&R>,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    progress: &dyn Progress,
+) -> ApplyReport
+where
+    L: LicenseManagerApi + 'static,
+    R: Recipients,
+{
+    progress.on_start(plan.actions.len());
+    let (tx, mut requests) = mpsc::unbounded_channel::<RecipientRequest<R::Api>>();
+    let shared = Arc::new(Shared::new(lm, opts, recipients.is_some().then_some(tx)));
+    let mut background = JoinSet::new();
+    background.spawn(watch::run(Arc::clone(&shared)));
+    let mut clients: BTreeMap<AccountId, Arc<R::Api>> = BTreeMap::new();
+
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.actions.len()];
+    for phase in [Phase::Grant, Phase::Enable, Phase::Revoke] {
+        let failed_licenses: BTreeSet<LicenseArn> = outcomes
+            .iter()
+            .zip(&plan.actions)
+            .filter(|(o, _)| o.as_ref().is_some_and(Outcome::is_failed))
+            .map(|(_, a)| a.license_arn.clone())
+            .collect();
+        let mut queue = plan
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.kind.phase() == phase)
+            .map(|(i, _)| i);
+        let admission = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+        let mut tasks = JoinSet::new();
+        let mut task_index = HashMap::new();
+        let mut next = queue.next();
+        loop {
+            if let Some(i) = next
+                && phase == Phase::Revoke
+                && failed_licenses.contains(&plan.actions[i].license_arn)
+            {
+                let outcome = Outcome::Skipped {
+                    reason:
+                        "an earlier action on the same license failed, so access is not removed yet"
+                            .to_owned(),
+                };
+                progress.on_done(&plan.actions[i], &outcome);
+                outcomes[i] = Some(outcome);
+                next = queue.next();
+                continue;
+            }
+            if next.is_none() && tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                Some((account, reply)) = requests.recv(), if recipients.is_some() => {
+                    if let Some(r) = recipients {
+                        let client = match clients.get(&account) {
+                            Some(c) => Ok(Arc::clone(c)),
+                            None => r.license_manager_for(&account).await.map(|c| {
+                                let c = Arc::new(c);
+                                clients.insert(account, Arc::clone(&c));
+                                c
+                            }),
+                        };
+                        let _ = reply.send(client);
+                    }
+                }
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    let (i, outcome) = match joined {
+                        Ok((id, outcome)) => (task_index.remove(&id), outcome),
+                        Err(e) => (
+                            task_index.remove(&e.id()),
+                            Outcome::Failed { grant: None, error: StepError::Task(e.to_string()) },
+                        ),
+                    };
+                    if let Some(i) = i {
+                        progress.on_done(&plan.actions[i], &outcome);
+                        outcomes[i] = Some(outcome);
+                    }
+                }
+                permit = Arc::clone(&admission).acquire_owned(), if next.is_some() => {
+                    if let (Ok(permit), Some(i)) = (permit, next) {
+                        let action = plan.actions[i].clone();
+                        let handle = tasks.spawn(run_action(Arc::clone(&shared), action, permit));
+                        task_index.insert(handle.id(), i);
+                        next = queue.next();
+                    }
+                }
+            }
+        }
+    }
+    background.abort_all();
+    progress.on_finish();
+
+    let actions = plan
+        .actions
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(index, (action, outcome))| ActionReport {
+            index,
+            action: action.clone(),
+            outcome: outcome.unwrap_or_else(|| Outcome::Failed {
+                grant: None,
+                error: StepError::Task("the action was never run".to_owned()),
+            }),
+        })
+        .collect();
+    ApplyReport { actions }
+}

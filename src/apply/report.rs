@@ -1,0 +1,222 @@
+//! What `execute` did with each action: done, still pending, failed or skipped.
+
+use std::collections::BTreeMap;
+
+use crate::aws::AwsError;
+use crate::model::{AccountId, GrantArn, GrantStatus};
+use crate::plan::Action;
+
+/// Why a step of an action could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// An AWS call failed (after the retries the `aws` layer makes).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The grant left the path to the action's target while the action ran (deleted, rejected,
+    /// failed workflow).
+    #[error("grant {grant} is {status} and can no longer be brought to {target}")]
+    Unreachable {
+        grant: GrantArn,
+        status: GrantStatus,
+        target: &'static str,
+    },
+    /// The grant's state kept moving away from the target after every change made to it.
+    #[error("grant {grant} did not reach {target} after {steps} changes; it is {status}")]
+    NoProgress {
+        grant: GrantArn,
+        status: GrantStatus,
+        target: &'static str,
+        steps: u32,
+    },
+    /// The grant the action names cannot be read by the caller.
+    #[error("grant {grant} cannot be found")]
+    Vanished { grant: GrantArn },
+    /// The plan lacks what the action needs (a hand-edited or corrupted plan).
+    #[error("the plan's {kind} action has no {member}")]
+    Incomplete {
+        kind: &'static str,
+        member: &'static str,
+    },
+    /// No client acting as the recipient account could be made.
+    #[error("cannot act as recipient account {account}: {source}")]
+    Recipient {
+        account: AccountId,
+        #[source]
+        source: AwsError,
+    },
+    /// The task carrying out the action ended abnormally.
+    #[error("the task applying this action failed: {0}")]
+    Task(String),
+}
+
+impl StepError {
+    /// The AWS operation that failed, or the step that found the problem.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            StepError::Aws(e) | StepError::Recipient { source: e, .. } => e.operation,
+            StepError::Unreachable { .. }
+            | StepError::NoProgress { .. }
+            | StepError::Vanished { .. } => "GetGrant",
+            StepError::Incomplete { .. } | StepError::Task(_) => "apply",
+        }
+    }
+
+    /// AWS's message for an AWS error, this error's own sentence otherwise.
+    pub fn message(&self) -> String {
+        match self {
+            StepError::Aws(e) | StepError::Recipient { source: e, .. } if !e.message.is_empty() => {
+                e.message.clone()
+            }
+            StepError::Aws(e) | StepError::Recipient { source: e, .. } => e.code.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The AWS error code, if an AWS call failed.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            StepError::Aws(e) | StepError::Recipient { source: e, .. } => Some(&e.code),
+            _ => None,
+        }
+    }
+}
+
+/// What the grant waits on when an action ends pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Waiting {
+    /// An AWS workflow (PENDING_WORKFLOW) did not settle within the wait bound.
+    Workflow,
+    /// The recipient account must accept the grant (PENDING_ACCEPT) and no recipient role was
+    /// given to do it.
+    Recipient,
+}
+
+impl Waiting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Waiting::Workflow => "workflow",
+            Waiting::Recipient => "recipient",
+        }
+    }
+}
+
+/// How one action ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every call of the action succeeded. `status` is the grant's status after them: the target
+    /// status, DELETED for a delete, or PENDING_WORKFLOW when AWS is still finishing an
+    /// organization/OU change that `ApplyOptions::wait` did not ask to wait for.
+    Done {
+        grant: GrantArn,
+        status: GrantStatus,
+    },
+    /// The grant exists but waits on something `apply` does not control.
+    Pending {
+        grant: GrantArn,
+        status: GrantStatus,
+        waiting_on: Waiting,
+    },
+    /// A step failed; `grant` is the grant it concerned, if one exists.
+    Failed {
+        grant: Option<GrantArn>,
+        error: StepError,
+    },
+    /// Not attempted: it removes access on a license whose earlier (granting) actions failed.
+    Skipped { reason: String },
+}
+
+impl Outcome {
+    pub fn is_done(&self) -> bool {
+        matches!(self, Outcome::Done { .. })
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. } | Outcome::Skipped { .. })
+    }
+
+    /// `done`, `pending`, `failed` or `skipped`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Done { .. } => "done",
+            Outcome::Pending { .. } => "pending",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+        }
+    }
+
+    pub fn grant(&self) -> Option<&GrantArn> {
+        match self {
+            Outcome::Done { grant, .. } | Outcome::Pending { grant, .. } => Some(grant),
+            Outcome::Failed { grant, .. } => grant.as_ref(),
+            Outcome::Skipped { .. } => None,
+        }
+    }
+}
+
+/// One action of the plan and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionReport {
+    /// Position of the action in `Plan::actions`.
+    pub index: usize,
+    pub action: Action,
+    pub outcome: Outcome,
+}
+
+/// Counts of outcomes, for summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub done: usize,
+    pub pending: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// Every action of the plan, in plan order, with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApplyReport {
+    pub actions: Vec<ActionReport>,
+}
+
+impl ApplyReport {
+    /// No action failed or was skipped. Pending actions (grants waiting on a recipient or on an
+    /// AWS workflow) do not make a run unsuccessful; they are reported.
+    pub fn is_success(&self) -> bool {
+        !self.actions.iter().any(|a| a.outcome.is_failed())
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for a in &self.actions {
+            match a.outcome {
+                Outcome::Done { .. } => c.done += 1,
+                Outcome::Pending { .. } => c.pending += 1,
+                Outcome::Failed { .. } => c.failed += 1,
+                Outcome::Skipped { .. } => c.skipped += 1,
+            }
+        }
+        c
+    }
+
+    pub fn done(&self) -> impl Iterator<Item = &ActionReport> {
+        self.actions.iter().filter(|a| a.outcome.is_done())
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &ActionReport> {
+        self.actions
+            .iter()
+            .filter(|a| matches!(a.outcome, Outcome::Pending { .. }))
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = &ActionReport> {
+        self.actions.iter().filter(|a| a.outcome.is_failed())
+    }
+
+    /// The number of actions per outcome label (`done`, `pending`, `failed`, `skipped`).
+    pub fn summary(&self) -> BTreeMap<&'static str, usize> {
+        let mut m = BTreeMap::new();
+        for a in &self.actions {
+            *m.entry(a.outcome.label()).or_insert(0) += 1;
+        }
+        m
+    }
+}

@@ -1,0 +1,692 @@
+//! The executor against the in-memory fake: phase order, conflicts, lost responses, pending
+//! grants, partial failure, pacing. (The proof through the real SDK is in tests/it/apply.rs.)
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::fake::{FakeLm, Fault, GRANTOR, LICENSE, LICENSE_2, World, ops};
+use super::*;
+use crate::aws::{AwsError, ErrorKind};
+use crate::model::{AccountId, GrantArn, GrantStatus, Principal};
+use crate::plan::{Action, ActionKind, TargetStatus};
+
+fn account(n: u32) -> Principal {
+    Principal::Account(
+        format!("{:012}", 222_200_000_000u64 + u64::from(n))
+            .parse()
+            .expect("valid"),
+    )
+}
+
+fn org() -> Principal {
+    Principal::Organization {
+        management: GRANTOR.parse().expect("valid"),
+        org: "o-abcde12345".parse().expect("valid"),
+    }
+}
+
+fn name(p: &Principal) -> String {
+    format!("be-m-{}", p.short_id())
+}
+
+fn action(kind: ActionKind, principal: Principal, grant: Option<(&GrantArn, &str)>) -> Action {
+    action_on(kind, principal, grant, LICENSE)
+}
+
+fn action_on(
+    kind: ActionKind,
+    principal: Principal,
+    grant: Option<(&GrantArn, &str)>,
+    license: &str,
+) -> Action {
+    Action {
+        kind,
+        model: None,
+        license_arn: license.parse().expect("valid"),
+        grant_arn: grant.map(|(g, _)| g.clone()),
+        planned_version: grant.map(|(_, v)| v.to_owned()),
+        grant_name: name(&principal),
+        operations: ops(),
+        target_status: match kind {
+            ActionKind::Deactivate | ActionKind::Delete => TargetStatus::Disabled,
+            _ => TargetStatus::Active,
+        },
+        reason: String::new(),
+        client_token: format!("tok-{}-{}", kind.as_str(), principal.short_id()),
+        principal,
+    }
+}
+
+fn plan(actions: Vec<Action>) -> Plan {
+    Plan {
+        actions,
+        ..Plan::default()
+    }
+}
+
+struct Env {
+    world: Arc<Mutex<World>>,
+    lm: Arc<FakeLm>,
+    opts: ApplyOptions,
+}
+
+fn env() -> Env {
+    let world = World::new();
+    let limits = Arc::new(AdaptiveLimits::new());
+    let lm = Arc::new(FakeLm::new(Arc::clone(&world), limits.clone()));
+    let opts = ApplyOptions {
+        parallelism: 4,
+        poll: PollPolicy {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(100),
+        },
+        limits,
+        ..ApplyOptions::default()
+    };
+    Env { world, lm, opts }
+}
+
+/// Recipient clients over the same fake world.
+struct FakeRecipients(FakeLm);
+
+impl Recipients for FakeRecipients {
+    type Api = FakeLm;
+    async fn license_manager_for(&self, account: &AccountId) -> Result<FakeLm, AwsError> {
+        Ok(self.0.as_account(account))
+    }
+}
+
+/// Remembers what it heard.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Progress for Recorder {
+    fn on_start(&self, total: usize) {
+        self.0.lock().expect("lock").push(format!("start {total}"));
+    }
+    fn on_done(&self, action: &Action, outcome: &Outcome) {
+        self.0.lock().expect("lock").push(format!(
+            "{} {} {}",
+            action.kind.as_str(),
+            action.principal.short_id(),
+            outcome.label()
+        ));
+    }
+    fn on_finish(&self) {
+        self.0.lock().expect("lock").push("finish".to_owned());
+    }
+}
+
+async fn run(env: &Env, plan: &Plan) -> ApplyReport {
+    execute(
+        Arc::clone(&env.lm),
+        None::<&NoRecipients>,
+        plan,
+        &env.opts,
+        &NoProgress,
+    )
+    .await
+}
+
+fn grant(env: &Env, arn: &GrantArn) -> crate::model::Grant {
+    env.world
+        .lock()
+        .expect("lock")
+        .grant(arn)
+        .expect("grant exists")
+}
+
+fn done_arn(report: &ApplyReport, i: usize) -> GrantArn {
+    match &report.actions[i].outcome {
+        Outcome::Done { grant, .. } => grant.clone(),
+        other => panic!("action {i} not done: {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_waits_for_the_workflow_then_activates() {
+    let env = env();
+    let report = run(
+        &env,
+        &plan(vec![action(ActionKind::Create, account(1), None)]),
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    let arn = done_arn(&report, 0);
+    let g = grant(&env, &arn);
+    assert_eq!(g.status, GrantStatus::Active);
+    assert_eq!(g.name, name(&account(1)));
+    let w = env.world.lock().expect("lock");
+    let mutations: Vec<&str> = w.log.iter().map(|(op, _, _)| *op).collect();
+    assert_eq!(mutations, ["CreateGrant", "CreateGrantVersion"]);
+    // Waiting was done by batch reads, not GetGrant.
+    assert_eq!(w.attempts.get("GetGrant"), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn phases_run_in_order_whatever_the_plan_order() {
+    let env = env();
+    let old =
+        env.world
+            .lock()
+            .expect("lock")
+            .seed(account(9), LICENSE, "be-m-old", GrantStatus::Active);
+    let disabled = env.world.lock().expect("lock").seed(
+        account(8),
+        LICENSE,
+        &name(&account(8)),
+        GrantStatus::Disabled,
+    );
+    let p = plan(vec![
+        action(ActionKind::Delete, account(9), Some((&old, "1"))),
+        action(ActionKind::Activate, account(8), Some((&disabled, "1"))),
+        action(ActionKind::Create, account(1), None),
+    ]);
+    let progress = Recorder::default();
+    let report = execute(
+        Arc::clone(&env.lm),
+        None::<&NoRecipients>,
+        &p,
+        &env.opts,
+        &progress,
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    let w = env.world.lock().expect("lock");
+    let first = |op: &str| w.log.iter().position(|(o, _, _)| *o == op).expect("called");
+    assert!(first("CreateGrant") < first("CreateGrantVersion"));
+    assert!(first("CreateGrantVersion") < first("DeleteGrant"));
+    let heard = progress.0.lock().expect("lock").clone();
+    assert_eq!(
+        heard,
+        [
+            "start 3",
+            "create 222200000001 done",
+            "activate 222200000008 done",
+            "delete 222200000009 done",
+            "finish"
+        ]
+    );
+    // The report keeps plan order.
+    let kinds: Vec<ActionKind> = report.actions.iter().map(|a| a.action.kind).collect();
+    assert_eq!(
+        kinds,
+        [ActionKind::Delete, ActionKind::Activate, ActionKind::Create]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn organization_activation_waits_only_when_asked() {
+    for (wait, expect) in [
+        (None, GrantStatus::PendingWorkflow),
+        (
+            Some(Duration::from_secs(60)),
+            GrantStatus::WorkflowCompleted,
+        ),
+    ] {
+        let mut env = env();
+        env.opts.wait = wait;
+        let report = run(&env, &plan(vec![action(ActionKind::Create, org(), None)])).await;
+        match &report.actions[0].outcome {
+            Outcome::Done { status, .. } => assert_eq!(*status, expect, "wait {wait:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn workflow_outlasting_the_bound_is_reported_pending() {
+    let mut env = env();
+    env.world.lock().expect("lock").workflow_reads = 1_000_000;
+    env.opts.wait = Some(Duration::from_secs(5));
+    let report = run(
+        &env,
+        &plan(vec![action(ActionKind::Create, account(1), None)]),
+    )
+    .await;
+    assert!(report.is_success(), "pending is not failure");
+    match &report.actions[0].outcome {
+        Outcome::Pending {
+            status, waiting_on, ..
+        } => {
+            assert_eq!(*status, GrantStatus::PendingWorkflow);
+            assert_eq!(*waiting_on, Waiting::Workflow);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn stale_version_is_reread_and_retried_once() {
+    let env = env();
+    let arn = env.world.lock().expect("lock").seed(
+        account(1),
+        LICENSE,
+        &name(&account(1)),
+        GrantStatus::Disabled,
+    );
+    // The plan saw version 0; the grant is at 1.
+    let report = run(
+        &env,
+        &plan(vec![action(
+            ActionKind::Activate,
+            account(1),
+            Some((&arn, "0")),
+        )]),
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(grant(&env, &arn).status, GrantStatus::Active);
+    let w = env.world.lock().expect("lock");
+    assert_eq!(w.attempts.get("GetGrant"), Some(&1));
+    assert_eq!(w.attempts.get("CreateGrantVersion"), Some(&2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_conflict_fails_the_action() {
+    let env = env();
+    let arn = env.world.lock().expect("lock").seed(
+        account(1),
+        LICENSE,
+        &name(&account(1)),
+        GrantStatus::Disabled,
+    );
+    env.world.lock().expect("lock").script(
+        "CreateGrantVersion",
+        [
+            Fault::Error(ErrorKind::VersionConflict),
+            Fault::Error(ErrorKind::VersionConflict),
+        ],
+    );
+    let report = run(
+        &env,
+        &plan(vec![action(
+            ActionKind::Activate,
+            account(1),
+            Some((&arn, "1")),
+        )]),
+    )
+    .await;
+    assert!(!report.is_success());
+    match &report.actions[0].outcome {
+        Outcome::Failed { grant, error } => {
+            assert_eq!(grant.as_ref(), Some(&arn));
+            assert_eq!(error.operation(), "CreateGrantVersion");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(grant(&env, &arn).status, GrantStatus::Disabled);
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_responses_never_duplicate_and_still_converge() {
+    let env = env();
+    let old = env.world.lock().expect("lock").seed(
+        account(9),
+        LICENSE_2,
+        "be-m-old",
+        GrantStatus::Active,
+    );
+    {
+        let mut w = env.world.lock().expect("lock");
+        w.script("CreateGrant", [Fault::Lost]);
+        w.script("CreateGrantVersion", [Fault::Lost]);
+        w.script("DeleteGrant", [Fault::Lost]);
+    }
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        action_on(ActionKind::Delete, account(9), Some((&old, "1")), LICENSE_2),
+    ]);
+    let report = run(&env, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    let arn = done_arn(&report, 0);
+    assert_eq!(grant(&env, &arn).status, GrantStatus::Active);
+    assert_eq!(grant(&env, &old).status, GrantStatus::Deleted);
+    let w = env.world.lock().expect("lock");
+    assert!(
+        w.live_per_pair().values().all(|n| *n == 1),
+        "{:?}",
+        w.live_per_pair()
+    );
+    let creates = w
+        .log
+        .iter()
+        .filter(|(op, _, _)| *op == "CreateGrant")
+        .count();
+    assert_eq!(creates, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rerunning_a_finished_plan_changes_nothing() {
+    let env = env();
+    let disabled = env.world.lock().expect("lock").seed(
+        account(8),
+        LICENSE,
+        &name(&account(8)),
+        GrantStatus::Disabled,
+    );
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        action(ActionKind::Activate, account(8), Some((&disabled, "1"))),
+    ]);
+    let first = run(&env, &p).await;
+    assert!(first.is_success(), "{first:?}");
+    let log_len = env.world.lock().expect("lock").log.len();
+    let grants = env.world.lock().expect("lock").grants();
+    let second = run(&env, &p).await;
+    assert!(second.is_success(), "{second:?}");
+    // The create is answered from its client token; the activation finds the grant active.
+    assert_eq!(env.world.lock().expect("lock").grants(), grants);
+    assert_eq!(env.world.lock().expect("lock").log.len(), log_len);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pending_accept_without_recipients_is_waiting_not_failed() {
+    let env = env();
+    env.world.lock().expect("lock").accept_needed = true;
+    let waiting = env.world.lock().expect("lock").seed(
+        account(2),
+        LICENSE,
+        &name(&account(2)),
+        GrantStatus::PendingAccept,
+    );
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        action(ActionKind::Accept, account(2), Some((&waiting, "1"))),
+    ]);
+    let report = run(&env, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    for a in &report.actions {
+        match &a.outcome {
+            Outcome::Pending {
+                status, waiting_on, ..
+            } => {
+                assert_eq!(*status, GrantStatus::PendingAccept);
+                assert_eq!(*waiting_on, Waiting::Recipient);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The accept action made no call at all.
+    assert_eq!(
+        env.world.lock().expect("lock").attempts.get("AcceptGrant"),
+        None
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn recipients_accept_and_activate_in_their_own_account() {
+    let env = env();
+    env.world.lock().expect("lock").accept_needed = true;
+    let waiting = env.world.lock().expect("lock").seed(
+        account(2),
+        LICENSE,
+        &name(&account(2)),
+        GrantStatus::PendingAccept,
+    );
+    // The first AcceptGrant answer is lost: the retry is refused, the re-read shows it accepted.
+    env.world
+        .lock()
+        .expect("lock")
+        .script("AcceptGrant", [Fault::Lost]);
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        action(ActionKind::Accept, account(2), Some((&waiting, "1"))),
+    ]);
+    let recipients = FakeRecipients(FakeLm::new(Arc::clone(&env.world), env.opts.limits.clone()));
+    let report = execute(
+        Arc::clone(&env.lm),
+        Some(&recipients),
+        &p,
+        &env.opts,
+        &NoProgress,
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    let created = done_arn(&report, 0);
+    for arn in [&created, &waiting] {
+        assert_eq!(grant(&env, arn).status, GrantStatus::Active);
+    }
+    let w = env.world.lock().expect("lock");
+    for (op, target, caller) in &w.log {
+        if *op == "AcceptGrant"
+            || (*op == "CreateGrantVersion"
+                && (target == created.as_str() || target == waiting.as_str()))
+        {
+            let want = if target == created.as_str() {
+                account(1)
+            } else {
+                account(2)
+            };
+            assert_eq!(Principal::Account(caller.clone()), want, "{op} on {target}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_are_reported_others_carry_on_and_access_is_not_removed() {
+    let env = env();
+    let old =
+        env.world
+            .lock()
+            .expect("lock")
+            .seed(account(9), LICENSE, "be-m-old", GrantStatus::Active);
+    let other = env.world.lock().expect("lock").seed(
+        account(7),
+        LICENSE_2,
+        "be-m-other",
+        GrantStatus::Active,
+    );
+    env.world
+        .lock()
+        .expect("lock")
+        .script("CreateGrant", [Fault::Error(ErrorKind::Validation)]);
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        action_on(ActionKind::Create, account(2), None, LICENSE_2),
+        action(ActionKind::Delete, account(9), Some((&old, "1"))),
+        action_on(
+            ActionKind::Delete,
+            account(7),
+            Some((&other, "1")),
+            LICENSE_2,
+        ),
+    ]);
+    let report = run(&env, &p).await;
+    assert!(!report.is_success());
+    let labels: Vec<&str> = report.actions.iter().map(|a| a.outcome.label()).collect();
+    // Which create fails depends on which starts first; exactly one does, and its license's
+    // delete is skipped while the other license's goes ahead.
+    let failed = labels
+        .iter()
+        .position(|l| *l == "failed")
+        .expect("one create failed");
+    assert!(failed < 2, "{labels:?}");
+    assert_eq!(
+        labels.iter().filter(|l| **l == "failed").count(),
+        1,
+        "{labels:?}"
+    );
+    assert_eq!(labels[2 + failed], "skipped", "{labels:?}");
+    assert_eq!(labels[3 - failed], "done", "{labels:?}");
+    match &report.actions[failed].outcome {
+        Outcome::Failed { error, .. } => {
+            assert_eq!(error.operation(), "CreateGrant");
+            assert_eq!(error.message(), "scripted fault");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Validation errors are never retried.
+    assert_eq!(
+        env.world.lock().expect("lock").attempts.get("CreateGrant"),
+        Some(&2)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_of_an_already_deleted_grant_is_done() {
+    let env = env();
+    let gone =
+        env.world
+            .lock()
+            .expect("lock")
+            .seed(account(9), LICENSE, "be-m-old", GrantStatus::Deleted);
+    let report = run(
+        &env,
+        &plan(vec![action(
+            ActionKind::Delete,
+            account(9),
+            Some((&gone, "1")),
+        )]),
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(
+        report.actions[0].outcome,
+        Outcome::Done {
+            grant: gone,
+            status: GrantStatus::Deleted
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn recreate_deletes_the_failed_grant_then_creates() {
+    let env = env();
+    let failed_grant = env.world.lock().expect("lock").seed(
+        account(3),
+        LICENSE,
+        &name(&account(3)),
+        GrantStatus::FailedWorkflow,
+    );
+    let report = run(
+        &env,
+        &plan(vec![action(
+            ActionKind::Recreate,
+            account(3),
+            Some((&failed_grant, "1")),
+        )]),
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    let new = done_arn(&report, 0);
+    assert_ne!(new, failed_grant);
+    assert_eq!(grant(&env, &failed_grant).status, GrantStatus::Deleted);
+    assert_eq!(grant(&env, &new).status, GrantStatus::Active);
+}
+
+#[tokio::test(start_paused = true)]
+async fn update_and_deactivate_set_what_the_plan_says() {
+    let env = env();
+    let renamed = env.world.lock().expect("lock").seed(
+        account(4),
+        LICENSE,
+        "be-m-old-name",
+        GrantStatus::Active,
+    );
+    let active = env.world.lock().expect("lock").seed(
+        account(5),
+        LICENSE,
+        &name(&account(5)),
+        GrantStatus::Active,
+    );
+    let p = plan(vec![
+        action(ActionKind::Update, account(4), Some((&renamed, "1"))),
+        action(ActionKind::Deactivate, account(5), Some((&active, "1"))),
+    ]);
+    let report = run(&env, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    let g = grant(&env, &renamed);
+    assert_eq!(
+        (g.name.as_str(), g.status),
+        (name(&account(4)).as_str(), GrantStatus::Active)
+    );
+    assert_eq!(grant(&env, &active).status, GrantStatus::Disabled);
+}
+
+/// Creates and activates `n` account grants against a fake limited to 10 requests per second
+/// per operation; returns (seconds taken, CreateGrant attempts throttled, report).
+async fn rate_limited_run(n: u32, adaptive: bool) -> (f64, u32, ApplyReport) {
+    let mut env = env();
+    {
+        let mut w = env.world.lock().expect("lock");
+        for op in [
+            "CreateGrant",
+            "CreateGrantVersion",
+            "ListDistributedGrants",
+            "GetGrant",
+        ] {
+            w.rate_limit(op, 10.0, 10.0);
+        }
+        w.latency = Duration::from_millis(5);
+    }
+    env.opts.parallelism = 16;
+    env.opts.poll = PollPolicy {
+        initial: Duration::from_millis(200),
+        max: Duration::from_secs(2),
+    };
+    if !adaptive {
+        // Limits that never hear of a throttle: fixed concurrency.
+        env.opts.limits = Arc::new(AdaptiveLimits::new());
+    }
+    let actions = (0..n)
+        .map(|i| action(ActionKind::Create, account(i), None))
+        .collect();
+    let start = tokio::time::Instant::now();
+    let report = run(&env, &plan(actions)).await;
+    let took = start.elapsed().as_secs_f64();
+    let w = env.world.lock().expect("lock");
+    let handled = w
+        .handled
+        .iter()
+        .filter(|(op, _)| *op == "CreateGrant")
+        .count() as u32;
+    let throttled = w.attempts.get("CreateGrant").copied().unwrap_or(0) - handled;
+    (took, throttled, report)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limited_account_is_used_near_its_limit_without_failures_or_storms() {
+    let n = 300;
+    let (took, throttled, report) = rate_limited_run(n, true).await;
+    let failures: Vec<_> = report
+        .failed()
+        .map(|a| format!("{:?}", a.outcome))
+        .collect();
+    assert_eq!(report.counts().done, n as usize, "{failures:?}");
+    // One CreateGrant and one CreateGrantVersion per action, each limited to 10/s.
+    let ideal = f64::from(n) / 10.0;
+    assert!(
+        took < ideal / 0.85,
+        "took {took:.1}s for an ideal {ideal:.1}s"
+    );
+    // Throttled attempts stay bounded by the few calls left in flight...
+    assert!(
+        throttled < 2 * n,
+        "{throttled} throttled CreateGrant attempts for {n}"
+    );
+    // ...where fixed concurrency keeps every place retrying.
+    let (_, fixed, _) = rate_limited_run(n, false).await;
+    assert!(
+        throttled * 4 < fixed * 3,
+        "adaptive {throttled} vs fixed {fixed} throttled attempts"
+    );
+}
+
+#[test]
+fn max_deletes_counts_deletes_and_recreates() {
+    let g: GrantArn = format!("arn:aws:license-manager::{GRANTOR}:grant:g-{:032x}", 1)
+        .parse()
+        .expect("valid");
+    let p = plan(vec![
+        action(ActionKind::Delete, account(1), Some((&g, "1"))),
+        action(ActionKind::Recreate, account(2), Some((&g, "1"))),
+        action(ActionKind::Create, account(3), None),
+    ]);
+    assert_eq!(check_max_deletes(&p, 2), Ok(()));
+    let err = check_max_deletes(&p, 1).expect_err("too many");
+    assert_eq!(
+        err,
+        "the plan deletes 2 grants, more than the 1 allowed; raise --max-deletes (or settings.max_deletes) if that is intended"
+    );
+}

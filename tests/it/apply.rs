@@ -1,0 +1,567 @@
+//! The executor through the real SDK against the emulator: convergence, activation, foreign
+//! grants, faults (throttles, server errors, lost responses), concurrent applies, crashes at
+//! seeded points, and acceptance in recipient accounts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bedrock_entitlements::apply::{
+    self, AdaptiveLimits, ApplyOptions, ApplyReport, NoProgress, NoRecipients, Outcome, PollPolicy,
+    RoleRecipients, Waiting,
+};
+use bedrock_entitlements::aws::{
+    self, AwsError, ConnectOptions, GrantChange, GrantRef, LicenseManagerApi, NewGrant,
+    RetryPolicy, ServiceSettings,
+};
+use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::config;
+use bedrock_entitlements::emulator::{
+    EmulatorHandle, EmulatorOptions, FaultRates, FeatureSetSeed, GrantSeed, GrantView, Seed,
+};
+use bedrock_entitlements::model::{Grant, GrantArn, License, LicenseArn};
+use bedrock_entitlements::plan::{ActionKind, Plan};
+use tokio::sync::Notify;
+
+use crate::support::*;
+
+const PREFIX: &str = "bedrock-entitlements";
+
+/// Retries fast enough for tests, as many as in production.
+fn test_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 10,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(200),
+    }
+}
+
+/// A session acting as the seed's default caller, whose retries feed `limits`.
+async fn session(emu: &EmulatorHandle, limits: &Arc<AdaptiveLimits>) -> Session {
+    let clients = aws::connect(ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "emulator-secret".to_owned())),
+        retry: Some(test_retry()),
+        observer: Some(limits.clone()),
+        ..ConnectOptions::default()
+    })
+    .await;
+    Session::from_clients(clients)
+}
+
+fn context() -> Context {
+    Context::new(GlobalArgs {
+        config: PathBuf::from("entitlements.yaml"),
+        profile: None,
+        role_arn: None,
+        sandbox: None,
+        no_color: true,
+        log_format: LogFormat::Text,
+    })
+}
+
+fn options(limits: &Arc<AdaptiveLimits>) -> ApplyOptions {
+    ApplyOptions {
+        parallelism: 8,
+        poll: PollPolicy {
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(50),
+        },
+        limits: limits.clone(),
+        ..ApplyOptions::default()
+    }
+}
+
+/// Plans `yaml` against the emulator's live state.
+async fn plan(emu: &EmulatorHandle, yaml: &str) -> Plan {
+    let config = config::parse(yaml).unwrap_or_else(|d| panic!("invalid test config: {d:?}"));
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(emu, &limits).await;
+    match context().plan(&s, &config, None).await {
+        Ok(planned) => planned.plan,
+        Err(e) => panic!("plan failed: {e}"),
+    }
+}
+
+async fn execute(emu: &EmulatorHandle, plan: &Plan) -> ApplyReport {
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(emu, &limits).await;
+    apply::execute(
+        s.lm.clone(),
+        None::<&NoRecipients>,
+        plan,
+        &options(&limits),
+        &NoProgress,
+    )
+    .await
+}
+
+/// Plans and applies until the plan is empty; returns the number of applies it took.
+async fn converge(emu: &EmulatorHandle, yaml: &str, max_runs: usize) -> usize {
+    for run in 0..max_runs {
+        let p = plan(emu, yaml).await;
+        assert_single_live_grant_per_pair(emu);
+        if p.is_empty() {
+            return run;
+        }
+        execute(emu, &p).await;
+        assert_single_live_grant_per_pair(emu);
+    }
+    let left = plan(emu, yaml).await;
+    panic!(
+        "not converged after {max_runs} applies: {:?}",
+        left.summary()
+    );
+}
+
+fn live(g: &GrantView) -> bool {
+    !matches!(g.status.as_str(), "DELETED" | "REJECTED")
+}
+
+fn assert_single_live_grant_per_pair(emu: &EmulatorHandle) {
+    let mut pairs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for g in emu.state().grants().iter().filter(|g| live(g)) {
+        pairs
+            .entry((g.license_arn.clone(), g.principal.clone()))
+            .or_default()
+            .push(format!("{} {}", g.arn, g.status));
+    }
+    let duplicates: Vec<_> = pairs.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(
+        duplicates.is_empty(),
+        "more than one live grant on a pair: {duplicates:?}"
+    );
+}
+
+/// Reads every grant twice, as two `plan`s would: the emulator settles a workflow on the read
+/// after the first (`workflow_reads: 1`).
+async fn settle(emu: &EmulatorHandle) {
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(emu, &limits).await;
+    let arns: Vec<GrantArn> = emu
+        .state()
+        .grants()
+        .iter()
+        .map(|g| g.arn.parse().expect("a grant ARN"))
+        .collect();
+    for _ in 0..2 {
+        s.lm.get_grants(&arns).await.expect("reads");
+    }
+}
+
+/// Every live managed grant is effective (ACTIVE, or WORKFLOW_COMPLETED for an org/OU grant),
+/// once workflows had the reads they need.
+async fn assert_managed_grants_active(emu: &EmulatorHandle) {
+    settle(emu).await;
+    for g in emu
+        .state()
+        .grants()
+        .iter()
+        .filter(|g| live(g) && g.name.starts_with(PREFIX))
+    {
+        assert!(
+            matches!(g.status.as_str(), "ACTIVE" | "WORKFLOW_COMPLETED"),
+            "managed grant {} {} is {}",
+            g.name,
+            g.principal,
+            g.status
+        );
+    }
+}
+
+fn by_arn(emu: &EmulatorHandle, arn: &str) -> GrantView {
+    emu.state()
+        .grant(arn)
+        .unwrap_or_else(|| panic!("grant {arn} exists"))
+}
+
+fn managed_grant(
+    license: &str,
+    principal: &str,
+    status: &str,
+    model: &str,
+    short: &str,
+) -> GrantSeed {
+    let text = format!(
+        "name: {PREFIX}-{model}-{short}\nlicense_arn: {license}\nprincipal: {principal}\nstatus: {status}\nversion: 2\n"
+    );
+    serde_yaml::from_str(&text).expect("a valid grant seed")
+}
+
+const MIXED: &str = r#"
+version: 1
+models:
+  claude-sonnet:
+    product_sku: prod-cl4ud3s0nn3t1
+    grant_to:
+      organization: true
+    except_accounts: ["555566667777"]
+  cohere-command:
+    product_sku: prod-c0h3r3cmdr01
+    grant_to:
+      organizational_units: [ou-ab12-mlplatfm]
+  stability-sdxl:
+    product_sku: prod-stab1l1tysdx
+    grant_to:
+      accounts: ["333344445555", "555566667777", "444455556666"]
+"#;
+
+#[tokio::test]
+async fn apply_then_plan_is_empty_and_foreign_grants_are_untouched() {
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    let foreign_before: Vec<GrantView> = emu.state().grants();
+    assert!(
+        !foreign_before.is_empty(),
+        "the sandbox has a hand-made grant"
+    );
+
+    let p = plan(&emu, MIXED).await;
+    assert!(!p.is_empty());
+    let report = execute(&emu, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.counts().done, p.actions.len());
+
+    let again = plan(&emu, MIXED).await;
+    assert!(again.is_empty(), "second plan: {:?}", again.actions);
+    assert_single_live_grant_per_pair(&emu);
+    assert_managed_grants_active(&emu).await;
+    for before in &foreign_before {
+        assert_eq!(&by_arn(&emu, &before.arn), before, "foreign grant changed");
+    }
+}
+
+#[tokio::test]
+async fn disabled_grants_are_activated_and_renamed_in_one_version() {
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    let state = emu.state();
+    let disabled = state
+        .add_grant(managed_grant(
+            COHERE_LICENSE,
+            &ou_principal(OU_ML),
+            "DISABLED",
+            "cohere-command",
+            OU_ML,
+        ))
+        .expect("seeded");
+    let mut wrong_name = managed_grant(
+        CLAUDE_LICENSE,
+        &account_principal(ML_DEV),
+        "DISABLED",
+        "claude-sonnet",
+        ML_DEV,
+    );
+    wrong_name.name = format!("{PREFIX}-old-name");
+    let renamed = state.add_grant(wrong_name).expect("seeded");
+    let yaml = format!(
+        "version: 1\nmodels:\n  cohere-command:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{OU_ML}]\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [\"{ML_DEV}\"]\n"
+    );
+    let p = plan(&emu, &yaml).await;
+    let kinds: Vec<ActionKind> = p.actions.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [ActionKind::Activate, ActionKind::Activate],
+        "{:?}",
+        p.actions
+    );
+    state.reset_counts();
+    let report = execute(&emu, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    // One CreateGrantVersion per grant: the plan's version was current.
+    assert_eq!(state.call_count("CreateGrantVersion"), 2);
+    assert_eq!(state.call_count("GetGrant"), 0);
+    let g = by_arn(&emu, &renamed.arn);
+    assert_eq!(
+        (g.status.as_str(), g.name.as_str()),
+        (
+            "ACTIVE",
+            format!("{PREFIX}-claude-sonnet-{ML_DEV}").as_str()
+        )
+    );
+    let g = by_arn(&emu, &disabled.arn);
+    assert!(
+        matches!(g.status.as_str(), "PENDING_WORKFLOW" | "WORKFLOW_COMPLETED"),
+        "{}",
+        g.status
+    );
+    assert!(plan(&emu, &yaml).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_foreign_grant_on_a_wanted_pair_is_neither_duplicated_nor_touched() {
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    let foreign: GrantSeed = serde_yaml::from_str(&format!(
+        "name: hand-made\nlicense_arn: {CLAUDE_LICENSE}\nprincipal: {}\nstatus: DISABLED\n",
+        account_principal(DATA_PROD)
+    ))
+    .expect("seed");
+    let foreign = emu.state().add_grant(foreign).expect("seeded");
+    let yaml = format!(
+        "version: 1\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [\"{DATA_PROD}\", \"{ML_PROD}\"]\n"
+    );
+    assert_eq!(converge(&emu, &yaml, 3).await, 1);
+    assert_eq!(by_arn(&emu, &foreign.arn), foreign);
+}
+
+#[tokio::test]
+async fn waiting_on_an_organization_workflow_is_bounded_and_reported() {
+    // Workflows that never settle within the bound: creates are reported pending, not failed.
+    let opts = EmulatorOptions {
+        workflow_reads: 1_000_000,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(sandbox_seed(), opts).await;
+    let yaml = format!(
+        "version: 1\nmodels:\n  cohere-command:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{OU_ML}]\n"
+    );
+    let p = plan(&emu, &yaml).await;
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(&emu, &limits).await;
+    let opts = ApplyOptions {
+        wait: Some(Duration::from_millis(300)),
+        ..options(&limits)
+    };
+    let report = apply::execute(s.lm.clone(), None::<&NoRecipients>, &p, &opts, &NoProgress).await;
+    assert!(report.is_success(), "pending is not a failure: {report:?}");
+    match &report.actions[0].outcome {
+        Outcome::Pending {
+            status, waiting_on, ..
+        } => {
+            assert_eq!(status.as_str(), "PENDING_WORKFLOW");
+            assert_eq!(*waiting_on, Waiting::Workflow);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Bulk accounts granted one model each, plus an OU and the organization: a large apply.
+fn bulk_yaml(accounts: usize) -> String {
+    let ids: Vec<String> = (0..accounts)
+        .map(|i| format!("\"{}\"", bulk_account(i)))
+        .collect();
+    format!(
+        "version: 1\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [{}]\n  cohere-command:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{OU_ML}, {OU_SANDBOX}]\n  ai21-jamba:\n    product_sku: prod-a121jamba001\n    grant_to:\n      organization: true\n",
+        ids.join(", ")
+    )
+}
+
+#[tokio::test]
+async fn with_throttles_server_errors_and_lost_responses_apply_converges_without_duplicates() {
+    for fault_seed in [7, 8, 9] {
+        let opts = EmulatorOptions {
+            faults: FaultRates {
+                throttle: 0.2,
+                server_error: 0.1,
+                lost_response: 0.1,
+                ..FaultRates::default()
+            },
+            fault_seed,
+            ..EmulatorOptions::default()
+        };
+        let emu = start_emulator(seed_with_accounts(30), opts).await;
+        let yaml = bulk_yaml(30);
+        let runs = converge(&emu, &yaml, 4).await;
+        assert!(runs >= 1, "seed {fault_seed}");
+        let lost = emu.state().lost_counts();
+        assert!(
+            lost.values().sum::<u64>() > 0,
+            "seed {fault_seed}: faults were injected: {lost:?}"
+        );
+        emu.state()
+            .update_options(|o| o.faults = FaultRates::default());
+        assert_managed_grants_active(&emu).await;
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_applies_of_one_plan_end_in_one_state_without_duplicates() {
+    let emu = start_emulator(seed_with_accounts(20), EmulatorOptions::default()).await;
+    let yaml = bulk_yaml(20);
+    let p = plan(&emu, &yaml).await;
+    let (a, b) = tokio::join!(execute(&emu, &p), execute(&emu, &p));
+    assert!(a.is_success(), "{a:?}");
+    assert!(b.is_success(), "{b:?}");
+    assert_single_live_grant_per_pair(&emu);
+    // Both report the same grant for every create.
+    for (x, y) in a.actions.iter().zip(&b.actions) {
+        assert_eq!(x.outcome.grant(), y.outcome.grant(), "{:?}", x.action);
+    }
+    assert!(plan(&emu, &yaml).await.is_empty());
+    assert_managed_grants_active(&emu).await;
+}
+
+/// A License Manager client that "crashes" the apply using it: at its `kill_at`-th mutating
+/// call it signals, and the test drops the executor's future (calls in flight may or may not
+/// reach the emulator, as with SIGKILL).
+struct Crashing<L> {
+    inner: L,
+    mutations: AtomicUsize,
+    kill_at: usize,
+    kill: Arc<Notify>,
+}
+
+impl<L: LicenseManagerApi> Crashing<L> {
+    fn count(&self) {
+        if self.mutations.fetch_add(1, Ordering::SeqCst) + 1 == self.kill_at {
+            self.kill.notify_one();
+        }
+    }
+}
+
+impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
+    async fn list_received_licenses(&self) -> Result<Vec<License>, AwsError> {
+        self.inner.list_received_licenses().await
+    }
+    async fn list_distributed_grants(&self, license: &LicenseArn) -> Result<Vec<Grant>, AwsError> {
+        self.inner.list_distributed_grants(license).await
+    }
+    async fn get_grant(&self, grant: &GrantArn) -> Result<Grant, AwsError> {
+        self.inner.get_grant(grant).await
+    }
+    async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
+        self.inner.get_grants(grants).await
+    }
+    async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {
+        self.count();
+        self.inner.create_grant(req).await
+    }
+    async fn create_grant_version(
+        &self,
+        grant: &GrantArn,
+        change: &GrantChange,
+    ) -> Result<GrantRef, AwsError> {
+        self.count();
+        self.inner.create_grant_version(grant, change).await
+    }
+    async fn delete_grant(&self, grant: &GrantArn, version: &str) -> Result<GrantRef, AwsError> {
+        self.count();
+        self.inner.delete_grant(grant, version).await
+    }
+    async fn accept_grant(&self, grant: &GrantArn) -> Result<GrantRef, AwsError> {
+        self.count();
+        self.inner.accept_grant(grant).await
+    }
+    async fn list_received_grants(
+        &self,
+        license: Option<&LicenseArn>,
+    ) -> Result<Vec<Grant>, AwsError> {
+        self.inner.list_received_grants(license).await
+    }
+    async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {
+        self.inner.get_service_settings().await
+    }
+}
+
+/// A small deterministic generator for kill points (xorshift).
+fn kill_points(seed: u64, n: usize, below: usize) -> Vec<usize> {
+    let mut x = seed.max(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            1 + (x as usize) % below
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn killed_at_any_point_a_rerun_converges_without_duplicates() {
+    let emu = start_emulator(seed_with_accounts(40), EmulatorOptions::default()).await;
+    let yaml = bulk_yaml(40);
+    // Where the plan stands at the start, and how many mutating calls a full apply makes.
+    let full = plan(&emu, &yaml).await;
+    let mutations = full.actions.len() * 2;
+    for (i, kill_at) in kill_points(20_251_126, 24, mutations)
+        .into_iter()
+        .enumerate()
+    {
+        emu.state().reset();
+        let p = plan(&emu, &yaml).await;
+        let limits = Arc::new(AdaptiveLimits::new());
+        let s = session(&emu, &limits).await;
+        let kill = Arc::new(Notify::new());
+        let lm = Arc::new(Crashing {
+            inner: (*s.lm).clone(),
+            mutations: AtomicUsize::new(0),
+            kill_at,
+            kill: kill.clone(),
+        });
+        let opts = options(&limits);
+        let killed = tokio::select! {
+            _ = apply::execute(lm, None::<&NoRecipients>, &p, &opts, &NoProgress) => false,
+            _ = kill.notified() => true,
+        };
+        assert!(killed, "kill point {i} ({kill_at}) was reached");
+        assert_single_live_grant_per_pair(&emu);
+        let runs = converge(&emu, &yaml, 3).await;
+        assert!(runs <= 2, "kill point {i}: {runs} re-runs");
+        assert_managed_grants_active(&emu).await;
+    }
+}
+
+fn consolidated_billing_seed() -> Seed {
+    let mut seed = sandbox_seed();
+    seed.organization.feature_set = FeatureSetSeed::ConsolidatedBilling;
+    seed.organization.trusted_access = false;
+    seed
+}
+
+#[tokio::test]
+async fn in_a_consolidated_billing_org_recipients_accept_and_activate_through_their_role() {
+    let emu = start_emulator(consolidated_billing_seed(), EmulatorOptions::default()).await;
+    let yaml = format!(
+        "version: 1\nsettings:\n  recipient_role: OrganizationAccountAccessRole\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [\"{ML_PROD}\", \"{ML_DEV}\", \"{DATA_PROD}\"]\n"
+    );
+    let p = plan(&emu, &yaml).await;
+    assert_eq!(p.actions.len(), 3);
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(&emu, &limits).await;
+    let recipients = RoleRecipients::new(s.clients.clone(), "OrganizationAccountAccessRole");
+    emu.state().reset_counts();
+    let report = apply::execute(
+        s.lm.clone(),
+        Some(&recipients),
+        &p,
+        &options(&limits),
+        &NoProgress,
+    )
+    .await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(emu.state().call_count("AcceptGrant"), 3);
+    assert_eq!(emu.state().call_count("AssumeRole"), 3);
+    assert!(plan(&emu, &yaml).await.is_empty());
+    assert_managed_grants_active(&emu).await;
+}
+
+#[tokio::test]
+async fn without_a_recipient_role_grants_waiting_for_acceptance_are_pending() {
+    let emu = start_emulator(consolidated_billing_seed(), EmulatorOptions::default()).await;
+    let yaml = format!(
+        "version: 1\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [\"{ML_PROD}\"]\n"
+    );
+    let p = plan(&emu, &yaml).await;
+    let report = execute(&emu, &p).await;
+    assert!(report.is_success(), "{report:?}");
+    match &report.actions[0].outcome {
+        Outcome::Pending {
+            status, waiting_on, ..
+        } => {
+            assert_eq!(status.as_str(), "PENDING_ACCEPT");
+            assert_eq!(*waiting_on, Waiting::Recipient);
+        }
+        other => panic!("{other:?}"),
+    }
+    let again = plan(&emu, &yaml).await;
+    assert!(again.is_empty(), "{:?}", again.actions);
+    assert!(
+        again
+            .notes
+            .iter()
+            .any(|n| n.message.contains(ML_PROD) && n.message.contains("accept-grant")),
+        "{:?}",
+        again.notes
+    );
+}
