@@ -10,5 +10,6 @@ mod emulator_lm;
 mod emulator_orgs;
 mod emulator_shapes;
 mod gitops;
+mod iam;
 mod planner;
 mod support;
