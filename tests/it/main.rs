@@ -10,6 +10,7 @@ mod emulator_lm;
 mod emulator_orgs;
 mod emulator_shapes;
 mod gitops;
+mod iam;
 mod plan_live;
 mod planner;
 mod support;
