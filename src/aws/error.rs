@@ -109,15 +109,23 @@ impl AwsError {
                 "the request timed out",
             ),
             SdkError::DispatchFailure(d) => {
-                // Credentials problems surface here too; they are not transient.
-                let kind = if d.is_io() || d.is_timeout() {
-                    ErrorKind::Transient
-                } else if d.is_user() {
+                let chain = source_chain(&err);
+                // Identity resolution fails here too (an assume-role call refused, no
+                // credentials at all): retrying cannot help, and it is an access problem.
+                if !d.is_io() && !d.is_timeout() && is_credentials_failure(&chain) {
+                    return AwsError::new(
+                        operation,
+                        ErrorKind::AccessDenied,
+                        "CredentialsError",
+                        format!("could not get credentials: {}", short(&chain)),
+                    );
+                }
+                let kind = if d.is_user() {
                     ErrorKind::Other
                 } else {
                     ErrorKind::Transient
                 };
-                AwsError::new(operation, kind, "DispatchFailure", source_chain(&err))
+                AwsError::new(operation, kind, "DispatchFailure", chain)
             }
             SdkError::ResponseError(_) => AwsError::new(
                 operation,
@@ -142,6 +150,21 @@ fn source_chain(err: &dyn std::error::Error) -> String {
         cur = e.source();
     }
     out
+}
+
+fn is_credentials_failure(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("credential") || c.contains("identity") || c.contains("assumerole")
+}
+
+/// The last, most specific parts of an error chain, without debug dumps.
+fn short(chain: &str) -> String {
+    let parts: Vec<&str> = chain
+        .split(": ")
+        .filter(|p| !p.contains('{') && !p.trim().is_empty())
+        .collect();
+    let tail = parts.len().saturating_sub(3);
+    parts[tail..].join(": ")
 }
 
 /// The retry-relevant class of an AWS error, from its code, message and HTTP status.
