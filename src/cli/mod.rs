@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Validate => commands::validate::run(&ctx),
         Command::Schema => commands::schema::run(),
         Command::Plan(args) => commands::plan::run(&ctx, &args).await,
-        Command::Apply(_) => Err(CliError::NotYet("apply")),
+        Command::Apply(args) => commands::apply::run(&ctx, &args).await,
         Command::Drift(args) => commands::drift::run(&ctx, &args).await,
         Command::Licenses(args) => commands::licenses::run(&ctx, &args).await,
         Command::Import(args) => commands::import::run(&ctx, &args).await,

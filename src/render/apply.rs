@@ -24,7 +24,10 @@ pub fn text(report: &ApplyReport) -> String {
             .unwrap_or_else(|| "(no model)".to_owned());
         match &a.outcome {
             Outcome::Done { grant, status } => {
-                out.push_str(&format!("  done     {model}: {who}  {} ({status})\n", grant.grant_id()));
+                out.push_str(&format!(
+                    "  done     {model}: {who}  {} ({status})\n",
+                    grant.grant_id()
+                ));
             }
             Outcome::Pending {
                 grant,
@@ -116,10 +119,18 @@ pub fn json(report: &ApplyReport) -> String {
             .iter()
             .map(|a| {
                 let (status, waiting_on, operation, error_code, message) = match &a.outcome {
-                    Outcome::Done { status, .. } => (Some(status.to_string()), None, None, None, None),
+                    Outcome::Done { status, .. } => {
+                        (Some(status.to_string()), None, None, None, None)
+                    }
                     Outcome::Pending {
                         status, waiting_on, ..
-                    } => (Some(status.to_string()), Some(waiting_on.as_str()), None, None, None),
+                    } => (
+                        Some(status.to_string()),
+                        Some(waiting_on.as_str()),
+                        None,
+                        None,
+                        None,
+                    ),
                     Outcome::Failed { error, .. } => (
                         None,
                         None,

@@ -9,6 +9,7 @@
 //! - [`json`]: the saved-plan / `--format json` document of the contract, and its parser.
 
 pub mod access;
+pub mod apply;
 pub(crate) mod common;
 pub mod drift;
 #[cfg(test)]

@@ -10,5 +10,6 @@ mod emulator_lm;
 mod emulator_orgs;
 mod emulator_shapes;
 mod gitops;
+mod plan_live;
 mod planner;
 mod support;

@@ -362,10 +362,10 @@ proptest! {
     #[test]
     fn applying_any_prefix_then_replanning_leaves_exactly_the_rest(s in scenario()) {
         let full = plan::plan(&s.desired, &s.live);
-        // Client tokens digest the pair's live history, which the prefix may have moved; the
-        // actions themselves must be exactly the rest.
+        // Client tokens digest the pair's live history, and reasons describe the pair's state,
+        // both of which the prefix may have moved; what each action does must be exactly the rest.
         let without_tokens = |actions: &[plan::Action]| -> Vec<plan::Action> {
-            actions.iter().cloned().map(|mut a| { a.client_token.clear(); a }).collect()
+            actions.iter().cloned().map(|mut a| { a.client_token.clear(); a.reason.clear(); a }).collect()
         };
         for n in 0..=full.actions.len() {
             let resumed = plan::plan(&s.desired, &plan::simulate(&s.live, &prefix(&full, n)));

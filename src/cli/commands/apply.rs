@@ -5,7 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::apply::{self, AdaptiveLimits, ApplyOptions, BarProgress, LogProgress, NoRecipients, Progress, RoleRecipients};
+use crate::apply::{
+    self, AdaptiveLimits, ApplyOptions, BarProgress, LogProgress, NoRecipients, Progress,
+    RoleRecipients,
+};
 use crate::cli::apply_args::ApplyArgs;
 use crate::cli::{CliError, Context, Format, Outcome};
 use crate::plan::{self, ActionKind, Plan};
@@ -16,7 +19,9 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let targets = ctx.targets(&config, &args.targets)?;
     let wait = args.wait.as_deref().map(parse_duration).transpose()?;
     if args.parallelism == 0 {
-        return Err(CliError::Usage("--parallelism must be at least 1".to_owned()));
+        return Err(CliError::Usage(
+            "--parallelism must be at least 1".to_owned(),
+        ));
     }
     let saved = match &args.plan {
         Some(path) => {
@@ -32,7 +37,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         None => None,
     };
 
-    let limits = Arc::new(AdaptiveLimits::new(args.parallelism));
+    let limits = Arc::new(AdaptiveLimits::new());
     let session = ctx
         .connect_with(&config.settings.home_region, Some(limits.clone()))
         .await?;
@@ -61,7 +66,10 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
 
     let color = ctx.color();
     if plan.is_empty() {
-        print!("{}", render::text::plan(&plan, &render::text::TextOptions { color }));
+        print!(
+            "{}",
+            render::text::plan(&plan, &render::text::TextOptions { color })
+        );
         return Ok(Outcome::Success);
     }
 
@@ -93,11 +101,18 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::Usage(
-                "apply needs --auto-approve when stdin is not a terminal; nothing was changed".to_owned(),
+                "apply needs --auto-approve when stdin is not a terminal; nothing was changed"
+                    .to_owned(),
             ));
         }
-        print!("{}", render::text::plan(&plan, &render::text::TextOptions { color }));
-        print!("\nApply these {} actions? Only 'yes' is accepted: ", plan.actions.len());
+        print!(
+            "{}",
+            render::text::plan(&plan, &render::text::TextOptions { color })
+        );
+        print!(
+            "\nApply these {} actions? Only 'yes' is accepted: ",
+            plan.actions.len()
+        );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         std::io::stdin()
@@ -108,7 +123,9 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
                 source,
             })?;
         if answer.trim() != "yes" {
-            return Err(CliError::Reported("apply cancelled; nothing was changed".to_owned()));
+            return Err(CliError::Reported(
+                "apply cancelled; nothing was changed".to_owned(),
+            ));
         }
     }
 
@@ -131,10 +148,24 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let report = match &config.settings.recipient_role {
         Some(role) => {
             let recipients = RoleRecipients::new(session.clients.clone(), role.clone());
-            apply::execute(session.lm.clone(), Some(&recipients), &plan, &opts, progress.as_ref()).await
+            apply::execute(
+                session.lm.clone(),
+                Some(&recipients),
+                &plan,
+                &opts,
+                progress.as_ref(),
+            )
+            .await
         }
         None => {
-            apply::execute(session.lm.clone(), None::<&NoRecipients>, &plan, &opts, progress.as_ref()).await
+            apply::execute(
+                session.lm.clone(),
+                None::<&NoRecipients>,
+                &plan,
+                &opts,
+                progress.as_ref(),
+            )
+            .await
         }
     };
     match args.format {
@@ -154,7 +185,11 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
 
 /// `90s`, `10m`, `1h`, or plain seconds.
 fn parse_duration(text: &str) -> Result<Duration, CliError> {
-    let bad = || CliError::Usage(format!("--wait {text:?} is not a duration (for example 90s, 10m, 1h)"));
+    let bad = || {
+        CliError::Usage(format!(
+            "--wait {text:?} is not a duration (for example 90s, 10m, 1h)"
+        ))
+    };
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),
         None => (text, "s"),

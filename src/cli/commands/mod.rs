@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod access;
+pub mod apply;
 pub mod drift;
 pub mod emulator;
 pub mod import;

@@ -1,0 +1,204 @@
+//! `plan` through the real binary and the real SDK against the emulator: a fresh organization,
+//! a drifted one, exclusions, foreign grants and pagination (300 grants on one license).
+
+use std::collections::BTreeSet;
+
+use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
+
+use crate::cli_support::Cli;
+use crate::support::{bulk_account, seed_with_accounts, start_emulator};
+
+const CLAUDE: &str =
+    "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
+
+fn actions(doc: &serde_json::Value) -> BTreeSet<String> {
+    doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["action"].as_str().unwrap(),
+                a["principal"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn bulk_file(accounts: usize) -> String {
+    let mut text = String::from(
+        "version: 1\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts:\n",
+    );
+    for i in 0..accounts {
+        text.push_str(&format!("        - \"{}\"\n", bulk_account(i)));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
+    let mut seed = seed_with_accounts(300);
+    for i in 0..300 {
+        seed.grants.push(GrantSeed {
+            arn: None,
+            name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
+            license_arn: CLAUDE.to_owned(),
+            principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
+            grantor: None,
+            status: "ACTIVE".to_owned(),
+            status_reason: None,
+            version: 1,
+            operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        });
+    }
+    let emu = start_emulator(seed, EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    // All 300 in the file: nothing to do. Had a page been missed, its grants would be created again.
+    cli.write("all.yaml", &bulk_file(300));
+    let run = cli
+        .run(&[
+            "plan",
+            "-c",
+            "all.yaml",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .await
+        .expect(0);
+    assert!(actions(&run.json()).is_empty());
+    assert!(
+        emu.state().call_count("ListDistributedGrants") >= 3 + 3,
+        "pages of 100 for each license"
+    );
+
+    // 250 in the file: the last 50 (on the third page) are deleted, nothing is created.
+    emu.state().reset_counts();
+    cli.write("some.yaml", &bulk_file(250));
+    let doc = cli
+        .run(&[
+            "plan",
+            "-c",
+            "some.yaml",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .await
+        .expect(2)
+        .json();
+    let expected: BTreeSet<String> = (250..300)
+        .map(|i| format!("delete arn:aws:iam::{}:root", bulk_account(i)))
+        .collect();
+    assert_eq!(actions(&doc), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_then_drifted_organization() {
+    let emu = start_emulator(crate::support::sandbox_seed(), EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    let file = format!("{}/examples/entitlements.yaml", env!("CARGO_MANIFEST_DIR"));
+
+    // Fresh: only creates, and the exception (sandbox-alice) is never granted claude-sonnet.
+    let doc = cli
+        .run(&["plan", "-c", &file, "--format", "json"])
+        .await
+        .expect(0)
+        .json();
+    let fresh = actions(&doc);
+    assert!(fresh.iter().all(|a| a.starts_with("create ")), "{fresh:?}");
+    let claude_after: Vec<&str> = doc["access"]["claude-sonnet"]["after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        !claude_after.contains(&"555566667777"),
+        "excluded account has access: {claude_after:?}"
+    );
+    assert!(
+        !claude_after.contains(&"111122223333"),
+        "the grantor needs no grant"
+    );
+    assert!(
+        claude_after.contains(&"666677778888"),
+        "sandbox-bob, beside the exclusion, keeps access"
+    );
+    // The minimal cover: the Sandbox OU is not granted whole (alice is in it); bob is granted alone.
+    assert!(
+        !fresh.iter().any(|a| a.contains("ou-ab12-sandbox1")),
+        "{fresh:?}"
+    );
+    assert!(
+        fresh.contains("create arn:aws:iam::666677778888:root"),
+        "{fresh:?}"
+    );
+
+    cli.run(&["apply", "-c", &file, "--auto-approve"])
+        .await
+        .expect(0);
+    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
+        .await
+        .expect(0);
+
+    // Drift: one grant disabled out of band, one deleted.
+    let grants = emu.state().grants();
+    let bob = grants
+        .iter()
+        .find(|g| g.name == "bedrock-entitlements-claude-sonnet-666677778888")
+        .expect("bob's grant");
+    let ml = grants
+        .iter()
+        .find(|g| g.name == "bedrock-entitlements-cohere-command-ou-ab12-mlplatfm")
+        .expect("the ML OU grant");
+    emu.state().disable_grant(&bob.arn).unwrap();
+    emu.state().delete_grant(&ml.arn).unwrap();
+    let doc = cli
+        .run(&[
+            "plan",
+            "-c",
+            &file,
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ])
+        .await
+        .expect(2)
+        .json();
+    let ml_ou = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-mlplatfm";
+    assert_eq!(
+        actions(&doc),
+        BTreeSet::from([
+            "activate arn:aws:iam::666677778888:root".to_owned(),
+            format!("create {ml_ou}"),
+        ])
+    );
+    // The foreign grant is reported, never acted on.
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["grant_name"] == "ml-research-claude-manual"),
+        "{notes:?}"
+    );
+
+    cli.run(&["apply", "-c", &file, "--auto-approve"])
+        .await
+        .expect(0);
+    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
+        .await
+        .expect(0);
+    let foreign = emu
+        .state()
+        .grants()
+        .into_iter()
+        .find(|g| g.name == "ml-research-claude-manual")
+        .unwrap();
+    assert_eq!(foreign.status, "ACTIVE");
+    assert_eq!(foreign.version, 3, "the foreign grant was never changed");
+}
