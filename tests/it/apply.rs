@@ -565,3 +565,96 @@ async fn without_a_recipient_role_grants_waiting_for_acceptance_are_pending() {
         again.notes
     );
 }
+
+/// `bedrock-entitlements apply --auto-approve` in `cli`'s scratch directory, with its stderr
+/// piped and one INFO line per finished action.
+fn apply_command(cli: &crate::cli_support::Cli) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"));
+    cmd.args(["apply", "--auto-approve", "-c", "entitlements.yaml"])
+        .current_dir(cli.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cli.dir.path())
+        .env("AWS_ENDPOINT_URL", &cli.endpoint)
+        .env("AWS_ACCESS_KEY_ID", crate::cli_support::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "apply-test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cli.path("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cli.path("aws-credentials"))
+        .env("RUST_LOG", "bedrock_entitlements::apply=info")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs the apply process and SIGKILLs it when its `kill_after`-th action finishes (0: as soon
+/// as it starts applying). Returns whether it was killed (false: it finished first).
+async fn apply_killed_after(cli: &crate::cli_support::Cli, kill_after: usize) -> bool {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = apply_command(cli).spawn().expect("the binary starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut finished = 0;
+    let mut killed = false;
+    while let Ok(Some(line)) = lines.next_line().await {
+        let started = line.contains("applying plan");
+        if line.contains("action finished") {
+            finished += 1;
+        }
+        if (started && kill_after == 0) || (kill_after > 0 && finished == kill_after) {
+            child.kill().await.expect("SIGKILL the apply process");
+            killed = true;
+            break;
+        }
+    }
+    let status = child.wait().await.expect("the process ends");
+    if killed {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "killed by SIGKILL");
+    }
+    killed
+}
+
+#[tokio::test]
+async fn the_apply_process_killed_at_seeded_points_converges_on_rerun() {
+    let accounts = 24;
+    // Workflows settle on their first read, so that each apply takes about one poll delay.
+    let opts = EmulatorOptions {
+        workflow_reads: 0,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(seed_with_accounts(accounts), opts).await;
+    let yaml = bulk_yaml(accounts);
+    let cli = crate::cli_support::Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &yaml);
+    let total = plan(&emu, &yaml).await.actions.len();
+    let mut points = kill_points(1_126, 20, total - 1);
+    points.push(0);
+    for (i, kill_after) in points.into_iter().enumerate() {
+        emu.state().reset();
+        assert!(
+            apply_killed_after(&cli, kill_after).await,
+            "kill point {i}: the process was killed after {kill_after} of {total} actions"
+        );
+        assert_single_live_grant_per_pair(&emu);
+        let mut reruns = 0;
+        while !plan(&emu, &yaml).await.is_empty() {
+            reruns += 1;
+            assert!(
+                reruns <= 3,
+                "kill point {i} ({kill_after}): not converged after 3 re-runs"
+            );
+            let run = cli.run_with(&["apply", "--auto-approve"], &[]).await;
+            assert_eq!(
+                run.code, 0,
+                "kill point {i} re-run {reruns}: {}",
+                run.stderr
+            );
+            assert_single_live_grant_per_pair(&emu);
+        }
+        assert_managed_grants_active(&emu).await;
+    }
+}
