@@ -73,12 +73,15 @@ impl Clients {
             .configure(&self.sdk)
             .build()
             .await;
+        // Each member account gets its own identity cache: a shared one holds a bounded number
+        // of identities and, across hundreds of accounts, evicts some before they are used.
         let sdk = self
             .sdk
             .to_builder()
             .credentials_provider(
                 aws_credential_types::provider::SharedCredentialsProvider::new(provider),
             )
+            .identity_cache(aws_config::identity::IdentityCache::lazy().build())
             .build();
         SdkLicenseManager::new(
             aws_sdk_licensemanager::Client::new(&sdk),
