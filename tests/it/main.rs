@@ -14,3 +14,4 @@ mod iam;
 mod plan_live;
 mod planner;
 mod support;
+mod workflows;
