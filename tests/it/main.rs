@@ -13,5 +13,6 @@ mod gitops;
 mod iam;
 mod plan_live;
 mod planner;
+mod readme;
 mod support;
 mod workflows;
