@@ -6,6 +6,7 @@ use aws_sdk_licensemanager::types::{
     ActivationOverrideBehavior, AllowedOperation, Filter, GrantStatus as SdkGrantStatus, Options,
 };
 
+use super::all_pages;
 use super::retry::with_retry;
 use super::{
     AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy,
@@ -53,52 +54,43 @@ impl SdkLicenseManager {
         filters: Vec<Filter>,
         grant_arns: Option<Vec<String>>,
     ) -> Result<Vec<Grant>, AwsError> {
-        let mut grants = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .retrying(|| {
-                    let filters = filters.clone();
-                    let grant_arns = grant_arns.clone();
-                    let token = token.clone();
-                    async move {
-                        let (items, next) = if operation == "ListDistributedGrants" {
-                            let out = self
-                                .client
-                                .list_distributed_grants()
-                                .set_grant_arns(grant_arns.clone())
-                                .set_filters(Some(filters))
-                                .max_results(PAGE_SIZE)
-                                .set_next_token(token)
-                                .send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk(operation, e))?;
-                            (out.grants, out.next_token)
-                        } else {
-                            let out = self
-                                .client
-                                .list_received_grants()
-                                .set_filters(Some(filters))
-                                .max_results(PAGE_SIZE)
-                                .set_next_token(token)
-                                .send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk(operation, e))?;
-                            (out.grants, out.next_token)
-                        };
-                        Ok((items.unwrap_or_default(), next))
-                    }
-                })
-                .await?;
-            for g in &page.0 {
-                grants.push(grant_from_sdk(operation, g)?);
+        all_pages(&self.retry, &self.observer, |token| {
+            let filters = filters.clone();
+            let grant_arns = grant_arns.clone();
+            async move {
+                let (items, next) = if operation == "ListDistributedGrants" {
+                    let out = self
+                        .client
+                        .list_distributed_grants()
+                        .set_grant_arns(grant_arns)
+                        .set_filters(Some(filters))
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(operation, e))?;
+                    (out.grants, out.next_token)
+                } else {
+                    let out = self
+                        .client
+                        .list_received_grants()
+                        .set_filters(Some(filters))
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(operation, e))?;
+                    (out.grants, out.next_token)
+                };
+                let grants = items
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|g| grant_from_sdk(operation, g))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((grants, next))
             }
-            match page.1 {
-                Some(next) if !next.is_empty() => token = Some(next),
-                _ => break,
-            }
-        }
-        Ok(grants)
+        })
+        .await
     }
 }
 
@@ -205,31 +197,23 @@ fn license_from_sdk(
 impl LicenseManagerApi for SdkLicenseManager {
     async fn list_received_licenses(&self) -> Result<Vec<License>, AwsError> {
         const OP: &str = "ListReceivedLicenses";
-        let mut licenses = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let mut licenses = all_pages(&self.retry, &self.observer, |token| async move {
             let out = self
-                .retrying(|| {
-                    let token = token.clone();
-                    async move {
-                        self.client
-                            .list_received_licenses()
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk(OP, e))
-                    }
-                })
-                .await?;
-            for l in out.licenses() {
-                licenses.push(license_from_sdk(l)?);
-            }
-            match out.next_token {
-                Some(next) if !next.is_empty() => token = Some(next),
-                _ => break,
-            }
-        }
+                .client
+                .list_received_licenses()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(OP, e))?;
+            let page = out
+                .licenses()
+                .iter()
+                .map(license_from_sdk)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((page, out.next_token))
+        })
+        .await?;
         licenses.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(licenses)
     }

@@ -173,6 +173,31 @@ pub trait OrganizationsApi: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AccountId>, AwsError>> + Send;
 }
 
+/// Follows `NextToken` until it is absent or empty, retrying each page on its own (a throttle
+/// on page 7 does not restart from page 1). `page` gets the token and returns the page's items
+/// and the next token.
+pub(crate) async fn all_pages<T, F, Fut>(
+    retry: &RetryPolicy,
+    observer: &Observer,
+    mut page: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (mut batch, next) =
+            retry::with_retry(retry, || page(token.clone()), |e| observer.on_retry(e)).await?;
+        items.append(&mut batch);
+        match next.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(items),
+        }
+    }
+}
+
 pub(crate) fn parent_id_str(parent: &ParentId) -> &str {
     match parent {
         ParentId::Root(r) => r.as_str(),
