@@ -106,10 +106,7 @@ impl Context {
         };
         let mut sandbox = None;
         if let Some(seed_path) = &self.global.sandbox {
-            let text = std::fs::read_to_string(seed_path).map_err(|source| CliError::Io {
-                path: seed_path.display().to_string(),
-                source,
-            })?;
+            let text = super::commands::read_text(seed_path)?;
             let seed = crate::emulator::Seed::from_yaml(&text)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", seed_path.display())))?;
             let handle = crate::emulator::start(

@@ -1,7 +1,7 @@
 //! `apply`: execute a saved plan (refused when live state moved since it was made), or plan the
 //! desired-state file and apply that.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,10 +25,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     }
     let saved = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = super::read_text(path)?;
             Some(
                 render::json::parse(&text)
                     .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
@@ -99,34 +96,17 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     }
 
     if !args.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(
-                "apply needs --auto-approve when stdin is not a terminal; nothing was changed"
-                    .to_owned(),
-            ));
+        if std::io::stdin().is_terminal() {
+            print!(
+                "{}",
+                render::text::plan(&plan, &render::text::TextOptions { color })
+            );
         }
-        print!(
-            "{}",
-            render::text::plan(&plan, &render::text::TextOptions { color })
-        );
-        print!(
-            "\nApply these {} actions? Only 'yes' is accepted: ",
-            plan.actions.len()
-        );
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|source| CliError::Io {
-                path: "stdin".to_owned(),
-                source,
-            })?;
-        if answer.trim() != "yes" {
-            return Err(CliError::Reported(
-                "apply cancelled; nothing was changed".to_owned(),
-            ));
-        }
+        super::confirm(
+            &format!("Apply these {} actions?", plan.actions.len()),
+            "apply needs --auto-approve when stdin is not a terminal; nothing was changed",
+            "apply cancelled; nothing was changed",
+        )?;
     }
 
     let opts = ApplyOptions {

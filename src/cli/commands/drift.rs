@@ -11,10 +11,7 @@ pub async fn run(ctx: &Context, args: &DriftArgs) -> Result<Outcome, CliError> {
     let config = ctx.load_config()?;
     let baseline = match &args.baseline {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = super::read_text(path)?;
             Some(
                 render::drift::parse_baseline(&text)
                     .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,

@@ -10,10 +10,7 @@ use crate::emulator::{EmulatorOptions, FaultRates, PolicyDocument, RateLimit, Se
 pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
     let seed = match &args.seed {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = super::read_text(path)?;
             Seed::from_yaml(&text)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
         }
@@ -21,10 +18,7 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
     };
     let iam_policy = match &args.iam_policy {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = super::read_text(path)?;
             Some(
                 PolicyDocument::from_json(&text)
                     .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,

@@ -1,8 +1,6 @@
 //! `import`: write a desired-state file that matches live grants; with `--adopt`, rename the
 //! foreign grants the file claims so that they become managed.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Adoption, ImportOptions};
@@ -80,28 +78,12 @@ async fn adopt(
         );
     }
     if !auto_approve {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(
-                "--adopt renames grants and needs a confirmation, but stdin is not a terminal; \
-                 pass --auto-approve to rename without asking"
-                    .to_owned(),
-            ));
-        }
-        eprint!("Rename them? Only 'yes' is accepted: ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|source| CliError::Io {
-                path: "stdin".to_owned(),
-                source,
-            })?;
-        if answer.trim() != "yes" {
-            return Err(CliError::Reported(
-                "adoption cancelled; nothing renamed".to_owned(),
-            ));
-        }
+        super::confirm(
+            "Rename them?",
+            "--adopt renames grants and needs a confirmation, but stdin is not a terminal; \
+             pass --auto-approve to rename without asking",
+            "adoption cancelled; nothing renamed",
+        )?;
     }
     let mut failed = 0usize;
     for a in adoptions {
