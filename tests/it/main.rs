@@ -11,4 +11,5 @@ mod emulator_orgs;
 mod emulator_shapes;
 mod gitops;
 mod planner;
+mod shapes;
 mod support;
