@@ -212,6 +212,11 @@ async fn main() {
         let f = run(a.accounts, p, a.latency).await;
         let bound = a.latency.mul_f64(f.calls as f64 / p as f64);
         let ops: Vec<String> = f.by_op.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        let assumed = f
+            .by_op
+            .iter()
+            .find(|(op, _)| op == "AssumeRole")
+            .map_or(0, |(_, n)| *n);
         println!(
             "parallelism {p:>3}: {} calls ({}), wall {:.2} s, bound {} / {p} x {} ms = {:.2} s, ratio {:.2}",
             f.calls,
@@ -221,6 +226,13 @@ async fn main() {
             a.latency.as_millis(),
             bound.as_secs_f64(),
             f.wall.as_secs_f64() / bound.as_secs_f64()
+        );
+        // The least the APIs allow: AssumeRole, AcceptGrant and CreateGrantVersion per account.
+        println!(
+            "                 {:.2} AssumeRole per account; least possible {} calls ({:.2} s at parallelism {p})",
+            assumed as f64 / a.accounts as f64,
+            3 * a.accounts,
+            a.latency.as_secs_f64() * (3 * a.accounts) as f64 / p as f64
         );
     }
 }
