@@ -139,6 +139,19 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
     if e.kind != ErrorKind::AccessDenied {
         return None;
     }
+    if matches!(
+        e.code.as_str(),
+        "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException"
+    ) {
+        return Some(Problem {
+            check: "credentials",
+            message: format!(
+                "AWS did not accept the credentials ({} on {}): they are unknown or expired",
+                e.code, e.operation
+            ),
+            fix: "refresh or correct the credentials (AWS_PROFILE, aws sso login, the CI job's OIDC role), then run again".to_owned(),
+        });
+    }
     if ORGANIZATION_READS.contains(&e.operation) {
         return Some(Problem {
             check: "caller",
@@ -453,6 +466,16 @@ mod tests {
             grants.contains("lacks license-manager:ListDistributedGrants")
                 && grants.contains("allow license-manager:ListDistributedGrants"),
             "{grants}"
+        );
+        let expired = explain(
+            "ListReceivedLicenses",
+            ErrorKind::AccessDenied,
+            "ExpiredTokenException",
+        )
+        .expect("explained");
+        assert!(
+            expired.starts_with("preflight credentials: AWS did not accept the credentials"),
+            "{expired}"
         );
         assert_eq!(
             explain(
