@@ -46,15 +46,10 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let session = ctx
         .connect_with(&config.settings.home_region, Some(limits.clone()))
         .await?;
-    let planned =
-        ctx.plan(&session, &config, targets).await.map_err(
-            |e| match super::plan::explain_refusal(e) {
-                CliError::Reported(message) => {
-                    CliError::Reported(format!("{message}\nnothing was changed"))
-                }
-                other => other,
-            },
-        )?;
+    let planned = ctx
+        .plan(&session, &config, targets)
+        .await
+        .map_err(|e| nothing_changed(super::plan::explain_refusal(e)))?;
 
     let plan: Plan = match saved {
         Some(saved) => {
@@ -187,6 +182,16 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
             "{failed} action{} failed; run apply again once the cause is fixed",
             if failed == 1 { "" } else { "s" }
         )))
+    }
+}
+
+/// A failure before the first change says so (problems already printed get the line after them).
+fn nothing_changed(e: CliError) -> CliError {
+    match e {
+        CliError::Reported(message) => {
+            CliError::Reported(format!("{message}\nnothing was changed"))
+        }
+        other => other,
     }
 }
 
