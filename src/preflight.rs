@@ -95,19 +95,92 @@ where
     }
 }
 
-/// Every check that fails, in a fixed order.
-pub fn evaluate(f: &Facts) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if f.home_region != HOME_REGION {
-        problems.push(Problem {
-            check: "home region",
+/// The checks that need only the desired-state file: `apply` makes them before it reads
+/// anything, `plan` warns with them (from another region License Manager shows no licenses, so
+/// the plan would otherwise fail with a confusing "no received license").
+pub fn check_settings(home_region: &str) -> Vec<Problem> {
+    if home_region == HOME_REGION {
+        return Vec::new();
+    }
+    vec![Problem {
+        check: "home region",
+        message: format!(
+            "settings.home_region is {home_region}, but Bedrock model licenses and their grants live in {HOME_REGION}"
+        ),
+        fix: format!("remove settings.home_region or set it to {HOME_REGION}"),
+    }]
+}
+
+/// The Organizations calls that read the organization's structure: only the management account
+/// and delegated administrators may make them.
+const ORGANIZATION_READS: [&str; 7] = [
+    "DescribeOrganization",
+    "ListRoots",
+    "ListOrganizationalUnitsForParent",
+    "ListAccountsForParent",
+    "ListAccounts",
+    "ListAWSServiceAccessForOrganization",
+    "ListDelegatedAdministrators",
+];
+
+/// Explains a refusal met while reading live state (so before any change): why the call was
+/// refused and what to do. `None` for an error that is not a refusal.
+pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
+    if e.code == "AWSOrganizationsNotInUseException" {
+        return Some(Problem {
+            check: "caller",
             message: format!(
-                "settings.home_region is {}, but Bedrock model licenses and their grants live in {HOME_REGION}",
-                f.home_region
+                "AWS Organizations answered {} with {}: the caller's account is not in an organization",
+                e.operation, e.code
             ),
-            fix: format!("remove settings.home_region or set it to {HOME_REGION}"),
+            fix: "run the tool with credentials of the organization's management account or of License Manager's delegated administrator (--profile, --role-arn)".to_owned(),
         });
     }
+    if e.kind != ErrorKind::AccessDenied {
+        return None;
+    }
+    if matches!(
+        e.code.as_str(),
+        "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException"
+    ) {
+        return Some(Problem {
+            check: "credentials",
+            message: format!(
+                "AWS did not accept the credentials ({} on {}): they are unknown or expired",
+                e.code, e.operation
+            ),
+            fix: "refresh or correct the credentials (AWS_PROFILE, aws sso login, the CI job's OIDC role), then run again".to_owned(),
+        });
+    }
+    if ORGANIZATION_READS.contains(&e.operation) {
+        return Some(Problem {
+            check: "caller",
+            message: format!(
+                "AWS Organizations refused {} ({}): only the management account and a delegated administrator may read the organization: the caller is neither, or its role lacks organizations:{}",
+                e.operation, e.code, e.operation
+            ),
+            fix: format!(
+                "run the tool in the management account or in License Manager's delegated administrator (--profile, --role-arn); to make this account the delegated administrator, run in the management account: aws organizations register-delegated-administrator --account-id ACCOUNT_ID --service-principal {LICENSE_MANAGER_PRINCIPAL}; if it already is one, allow organizations:{} (docs/iam/readonly-policy.json)",
+                e.operation
+            ),
+        });
+    }
+    Some(Problem {
+        check: "permissions",
+        message: format!(
+            "License Manager refused {} ({}): the role that runs the tool lacks license-manager:{}",
+            e.operation, e.code, e.operation
+        ),
+        fix: format!(
+            "allow license-manager:{} to that role (docs/iam/readonly-policy.json), and check that no service control policy denies it",
+            e.operation
+        ),
+    })
+}
+
+/// Every check that fails, in a fixed order.
+pub fn evaluate(f: &Facts) -> Vec<Problem> {
+    let mut problems = check_settings(&f.home_region);
 
     if let Some(admins) = &f.delegated_admins {
         match admins {
@@ -339,6 +412,82 @@ mod tests {
                 f.delegated_admins = Some(Ok(vec![account("222233334444")]));
             },
             &[],
+        );
+    }
+
+    #[test]
+    fn only_a_home_region_other_than_us_east_1_is_a_settings_problem() {
+        assert_eq!(check_settings(HOME_REGION), vec![]);
+        let problems = check_settings("eu-west-1");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "preflight home region: settings.home_region is eu-west-1, but Bedrock model licenses and their grants live in us-east-1\n  fix: remove settings.home_region or set it to us-east-1"
+        );
+    }
+
+    #[test]
+    fn refusals_met_while_reading_are_explained_with_their_fix() {
+        let explain = |op, kind, code| {
+            explain_refusal(&AwsError::new(op, kind, code, "no")).map(|p| p.to_string())
+        };
+        let roots = explain(
+            "ListRoots",
+            ErrorKind::AccessDenied,
+            "AccessDeniedException",
+        )
+        .expect("explained");
+        assert!(
+            roots.starts_with("preflight caller: AWS Organizations refused ListRoots (AccessDeniedException): only the management account and a delegated administrator may read the organization"),
+            "{roots}"
+        );
+        assert!(
+            roots.contains("register-delegated-administrator --account-id ACCOUNT_ID --service-principal license-manager.amazonaws.com"),
+            "{roots}"
+        );
+        assert!(roots.contains("allow organizations:ListRoots"), "{roots}");
+        let not_in_org = explain(
+            "DescribeOrganization",
+            ErrorKind::AccessDenied,
+            "AWSOrganizationsNotInUseException",
+        )
+        .expect("explained");
+        assert!(
+            not_in_org.contains("the caller's account is not in an organization"),
+            "{not_in_org}"
+        );
+        let grants = explain(
+            "ListDistributedGrants",
+            ErrorKind::AccessDenied,
+            "AccessDeniedException",
+        )
+        .expect("explained");
+        assert!(
+            grants.contains("lacks license-manager:ListDistributedGrants")
+                && grants.contains("allow license-manager:ListDistributedGrants"),
+            "{grants}"
+        );
+        let expired = explain(
+            "ListReceivedLicenses",
+            ErrorKind::AccessDenied,
+            "ExpiredTokenException",
+        )
+        .expect("explained");
+        assert!(
+            expired.starts_with("preflight credentials: AWS did not accept the credentials"),
+            "{expired}"
+        );
+        assert_eq!(
+            explain(
+                "ListRoots",
+                ErrorKind::Throttled,
+                "TooManyRequestsException"
+            ),
+            None
+        );
+        assert_eq!(
+            explain("ListRoots", ErrorKind::Validation, "InvalidInputException"),
+            None
         );
     }
 }

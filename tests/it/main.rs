@@ -14,5 +14,6 @@ mod iam;
 mod plan_live;
 mod planner;
 mod readme;
+mod shapes;
 mod support;
 mod workflows;

@@ -34,11 +34,19 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         None => None,
     };
 
+    let settings_problems = preflight::check_settings(&config.settings.home_region);
+    if !settings_problems.is_empty() {
+        return Err(preflight_failed(&settings_problems));
+    }
+
     let limits = Arc::new(AdaptiveLimits::new());
     let session = ctx
         .connect_with(&config.settings.home_region, Some(limits.clone()))
         .await?;
-    let planned = ctx.plan(&session, &config, targets).await?;
+    let planned = ctx
+        .plan(&session, &config, targets)
+        .await
+        .map_err(|e| nothing_changed(super::plan::explain_refusal(e)))?;
 
     let plan: Plan = match saved {
         Some(saved) => {
@@ -59,7 +67,8 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     };
 
     let max_deletes = args.max_deletes.unwrap_or(config.settings.max_deletes);
-    apply::check_max_deletes(&plan, max_deletes).map_err(CliError::Usage)?;
+    apply::check_max_deletes(&plan, max_deletes)
+        .map_err(|refusal| CliError::Usage(format!("{refusal}; nothing was changed")))?;
 
     let color = ctx.color();
     if plan.is_empty() {
@@ -85,14 +94,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     .await;
     let problems = preflight::evaluate(&facts);
     if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("error: {p}");
-        }
-        return Err(CliError::Reported(format!(
-            "{} preflight check{} failed; nothing was changed",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        )));
+        return Err(preflight_failed(&problems));
     }
 
     if !args.auto_approve {
@@ -161,6 +163,28 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
             if failed == 1 { "" } else { "s" }
         )))
     }
+}
+
+/// A failure before the first change says so (problems already printed get the line after them).
+fn nothing_changed(e: CliError) -> CliError {
+    match e {
+        CliError::Reported(message) => {
+            CliError::Reported(format!("{message}\nnothing was changed"))
+        }
+        other => other,
+    }
+}
+
+/// Prints each failed check with its fix; the error that ends the run.
+fn preflight_failed(problems: &[preflight::Problem]) -> CliError {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    CliError::Reported(format!(
+        "{} preflight check{} failed; nothing was changed",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    ))
 }
 
 /// `90s`, `10m`, `1h`, or plain seconds.
