@@ -20,6 +20,4 @@ pub enum CliError {
     Live(#[from] LiveError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0} is not implemented yet")]
-    NotYet(&'static str),
 }

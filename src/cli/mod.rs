@@ -33,7 +33,8 @@ impl Outcome {
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
     let ctx = Context::new(cli.global);
-    match cli.command {
+    // An AWS refusal met anywhere is explained once here: why, and what to do.
+    let result = match cli.command {
         Command::Validate => commands::validate::run(&ctx),
         Command::Schema => commands::schema::run(),
         Command::Plan(args) => commands::plan::run(&ctx, &args).await,
@@ -43,5 +44,6 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Import(args) => commands::import::run(&ctx, &args).await,
         Command::Access(args) => commands::access::run(&ctx, &args).await,
         Command::Emulator(args) => commands::emulator::run(&args).await,
-    }
+    };
+    result.map_err(commands::plan::explain_refusal)
 }

@@ -233,7 +233,7 @@ pub(crate) fn accept_hint(note: &Note) -> AcceptHint {
             format!("aws license-manager accept-grant --region {region} --grant-arn {target}"),
             format!(
                 "aws license-manager create-grant-version --region {region} --grant-arn {target} \
-                 --status ACTIVE --client-token accept-{token}"
+                 --status ACTIVE --client-token activate-{token}"
             ),
         ]
     };
@@ -341,7 +341,7 @@ mod tests {
                  --grant-arn arn:aws:license-manager::999900001111:grant:g-123",
                 "aws license-manager create-grant-version --region us-east-1 \
                  --grant-arn arn:aws:license-manager::999900001111:grant:g-123 \
-                 --status ACTIVE --client-token accept-g-123",
+                 --status ACTIVE --client-token activate-g-123",
             ]
         );
     }
