@@ -152,6 +152,13 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
             fix: "refresh or correct the credentials (AWS_PROFILE, aws sso login, the CI job's OIDC role), then run again".to_owned(),
         });
     }
+    if e.code == "CredentialsError" {
+        return Some(Problem {
+            check: "credentials",
+            message: "no credentials could be obtained, so no AWS call was made".to_owned(),
+            fix: "check the AWS credentials chain (AWS_PROFILE, aws sso login, the CI job's OIDC role); with --role-arn, check that the role exists and trusts the calling identity, and that the caller may sts:AssumeRole it".to_owned(),
+        });
+    }
     if ORGANIZATION_READS.contains(&e.operation) {
         return Some(Problem {
             check: "caller",

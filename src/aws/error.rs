@@ -157,14 +157,22 @@ fn is_credentials_failure(chain: &str) -> bool {
     c.contains("credential") || c.contains("identity") || c.contains("assumerole")
 }
 
-/// The last, most specific parts of an error chain, without debug dumps.
+/// The last, most specific parts of an error chain, without debug dumps: each part is cut
+/// where a `Debug` rendering (quotes, braces) begins.
 fn short(chain: &str) -> String {
     let parts: Vec<&str> = chain
         .split(": ")
-        .filter(|p| !p.contains('{') && !p.trim().is_empty())
+        .map(|p| p.split(['"', '{', '(']).next().unwrap_or("").trim())
+        .filter(|p| !p.is_empty())
         .collect();
-    let tail = parts.len().saturating_sub(3);
-    parts[tail..].join(": ")
+    let mut kept: Vec<&str> = Vec::new();
+    for p in parts {
+        if !kept.contains(&p) {
+            kept.push(p);
+        }
+    }
+    let tail = kept.len().saturating_sub(3);
+    kept[tail..].join(": ")
 }
 
 /// The retry-relevant class of an AWS error, from its code, message and HTTP status.
@@ -255,6 +263,20 @@ mod tests {
         check("ResourceNotFoundException", "", 400, ErrorKind::NotFound);
         check("AccountNotFoundException", "", 400, ErrorKind::NotFound);
         check("SomethingNew", "", 400, ErrorKind::Other);
+    }
+
+    #[test]
+    fn credential_failures_are_recognised_and_shortened() {
+        let chain = "dispatch failure: other: an error occurred while loading credentials: \
+                     ProviderError { source: \"x\" }: service error: AccessDenied: \
+                     arn:aws:iam::111122223333:root is not authorized to perform: \
+                     sts:AssumeRole on resource: arn:aws:iam::999999999999:role/Nope\", aws_request_id: \"1\" }";
+        assert!(is_credentials_failure(chain));
+        assert!(!is_credentials_failure("io error: connection refused"));
+        assert_eq!(
+            short(chain),
+            "arn:aws:iam::111122223333:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::999999999999:role/Nope"
+        );
     }
 
     #[test]
