@@ -24,8 +24,10 @@ fn account_id(i: usize) -> String {
     format!("{:012}", 200_000_000_000usize + i)
 }
 
+/// Real license ids are 32 random-looking hex digits; so are these (a fixed mix of `m`).
 fn license_arn(m: usize) -> String {
-    format!("arn:aws:license-manager::294406891311:license:l-{m:032x}")
+    let id = (m as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+    format!("arn:aws:license-manager::294406891311:license:l-{id:032x}")
 }
 
 /// (seed, desired-state file, number of OUs, number of accounts)

@@ -26,7 +26,9 @@ pub fn fingerprint(live: &Live, licenses: &BTreeSet<LicenseArn>) -> String {
         .iter()
         .filter(|g| licenses.contains(&g.license_arn))
         .collect();
-    grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    if !grants.is_sorted_by(|a, b| a.arn <= b.arn) {
+        grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    }
     // Fed field by field (each length-prefixed, so no two inputs share a byte stream): the
     // fingerprint of 20,000 grants costs a few milliseconds, not the time to build a JSON tree.
     let mut h = FieldHasher::default();
@@ -81,8 +83,11 @@ pub fn config_digest(desired: &Desired) -> String {
         h.field(m.key.as_str());
         h.field(m.license.as_str());
         h.count(m.principals.len());
+        let mut text = String::new();
         for p in &m.principals {
-            h.field(&p.to_string());
+            text.clear();
+            let _ = write!(text, "{p}");
+            h.field(&text);
         }
         h.count(m.excluded.len());
         for a in &m.excluded {
@@ -121,10 +126,21 @@ pub fn config_digest(desired: &Desired) -> String {
 /// plan's token differs, so a later re-create is never answered with an old, deleted grant.
 /// `be-` + 64 hex characters, within the API's 2,048-character limit.
 pub fn client_token(action: &crate::plan::Action, live: &Live) -> String {
-    let mut history: Vec<_> = live
+    let grants: Vec<&crate::model::Grant> = live
         .grants
         .iter()
         .filter(|g| g.license_arn == action.license_arn && g.principal == action.principal)
+        .collect();
+    token_for(action, &grants)
+}
+
+/// `client_token` over the pair's grants, already picked out of the live state.
+pub(crate) fn token_for(
+    action: &crate::plan::Action,
+    pair_grants: &[&crate::model::Grant],
+) -> String {
+    let mut history: Vec<_> = pair_grants
+        .iter()
         .map(|g| serde_json::json!([g.arn.as_str(), g.version, g.status.as_str()]))
         .collect();
     history.sort_by_key(|v| v.to_string());

@@ -1,7 +1,7 @@
 //! The rules: from the desired principals and the live grants, one decision per
 //! (license, principal) pair. `docs/status-and-actions.md` is the table these rules implement.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::digest::{config_digest, fingerprint};
 use super::simulate::simulate;
@@ -55,32 +55,38 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
     let by_license: BTreeMap<&LicenseArn, &DesiredModel> =
         desired.models.values().map(|m| (&m.license, m)).collect();
 
-    // Every pair that is desired or has a live grant, with its non-terminal grants.
-    let mut pairs: BTreeMap<(&LicenseArn, &Principal), Vec<&Grant>> = BTreeMap::new();
+    // Every pair that is desired or has a live grant, with its non-terminal grants; grouped by
+    // license first so that the 20,000-grant case compares short principals, not long ARNs.
+    let mut pairs: BTreeMap<&LicenseArn, BTreeMap<&Principal, Vec<&Grant>>> = BTreeMap::new();
     for grant in &live.grants {
         if licenses.contains(&grant.license_arn) && !grant.status.is_terminal() {
             pairs
-                .entry((&grant.license_arn, &grant.principal))
+                .entry(&grant.license_arn)
+                .or_default()
+                .entry(&grant.principal)
                 .or_default()
                 .push(grant);
         }
     }
     for model in desired.models.values() {
+        let of_license = pairs.entry(&model.license).or_default();
         for principal in &model.principals {
-            pairs.entry((&model.license, principal)).or_default();
+            of_license.entry(principal).or_default();
         }
     }
 
     let mut out = Output::default();
-    for ((license, principal), mut grants) in pairs {
-        grants.sort_by(|a, b| a.arn.cmp(&b.arn));
-        let pair = Pair {
-            desired,
-            license,
-            principal,
-            model: by_license.get(license).copied(),
-        };
-        pair.decide(&grants, &mut out);
+    for (license, of_license) in pairs {
+        for (principal, mut grants) in of_license {
+            grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+            let pair = Pair {
+                desired,
+                license,
+                principal,
+                model: by_license.get(license).copied(),
+            };
+            pair.decide(&grants, &mut out);
+        }
     }
 
     let Output {
@@ -88,8 +94,22 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         mut notes,
     } = out;
     actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
-    for action in &mut actions {
-        action.client_token = super::digest::client_token(action, live);
+    if !actions.is_empty() {
+        // Every grant of each pair, any status: the history each action's token digests.
+        let mut history: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
+        for grant in &live.grants {
+            history
+                .entry((&grant.license_arn, &grant.principal))
+                .or_default()
+                .push(grant);
+        }
+        for action in &mut actions {
+            let grants = history
+                .get(&(&action.license_arn, &action.principal))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            action.client_token = super::digest::token_for(action, grants);
+        }
     }
     notes.sort_by(|a, b| note_key(a).cmp(&note_key(b)));
 
@@ -161,7 +181,13 @@ fn access(desired: &Desired, before: &Live, after: &Live) -> BTreeMap<ModelKey, 
         |live: &Live, grants: &BTreeMap<&LicenseArn, Vec<&Grant>>, license: &LicenseArn| {
             let mut accounts = BTreeSet::new();
             for grant in grants.get(license).into_iter().flatten() {
-                accounts.extend(index.covered(&grant.principal));
+                match &grant.principal {
+                    // Most grants name one account: no set to build for it.
+                    Principal::Account(a) => {
+                        accounts.insert(a.clone());
+                    }
+                    other => accounts.extend(index.covered(other)),
+                }
             }
             accounts.remove(&live.caller);
             accounts.retain(|a| index.is_grantable(a));
