@@ -360,6 +360,16 @@ proptest! {
     }
 
     #[test]
+    fn every_token_digests_the_action_and_its_pair_history(s in scenario()) {
+        let p = plan::plan(&s.desired, &s.live);
+        let mut seen = std::collections::BTreeSet::new();
+        for action in &p.actions {
+            prop_assert_eq!(&action.client_token, &plan::client_token(action, &s.live));
+            prop_assert!(seen.insert(action.client_token.clone()), "two actions share a token: {:?}", action);
+        }
+    }
+
+    #[test]
     fn applying_any_prefix_then_replanning_leaves_exactly_the_rest(s in scenario()) {
         let full = plan::plan(&s.desired, &s.live);
         // Client tokens digest the pair's live history, and reasons describe the pair's state,
