@@ -6,11 +6,9 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use super::{CliError, GlobalArgs};
-use crate::aws::{
-    self, Clients, ConnectOptions, LicenseManagerApi, SdkLicenseManager, SdkOrganizations,
-};
+use crate::aws::{self, Clients, ConnectOptions, SdkLicenseManager, SdkOrganizations};
 use crate::config::{self, Config, ModelKey};
-use crate::live;
+use crate::live::{self, LicenseScope};
 use crate::model::{Diagnostic, Live, Severity};
 use crate::org::{self, Desired, ResolveOptions};
 use crate::plan::{self, Plan};
@@ -182,32 +180,17 @@ impl Context {
         targets: Option<BTreeSet<ModelKey>>,
     ) -> Result<Planned, CliError> {
         // Without --target every received license's grants are read (a managed grant on a
-        // license the file no longer names must be seen to be deleted), and they are read
-        // while the organization tree is walked. With --target only the targeted licenses'
-        // grants are read, once resolution has named them.
+        // license the file no longer names must be seen to be deleted), while the organization
+        // tree is walked. With --target only the targeted licenses' grants are read, once
+        // resolution has named them.
         let read_all_grants = targets.is_none();
         let started = std::time::Instant::now();
-        let (organization, licenses_and_grants) =
-            tokio::join!(live::read_organization(&session.orgs), async {
-                let licenses = session.lm.list_received_licenses().await?;
-                let grants = if read_all_grants {
-                    let all: Vec<_> = licenses.iter().map(|l| l.arn.clone()).collect();
-                    Some(live::read_grants(&session.lm, &all).await?)
-                } else {
-                    None
-                };
-                Ok::<_, CliError>((licenses, grants))
-            });
-        let organization = organization?;
-        let (licenses, grants) = licenses_and_grants?;
-        let caller = live::caller_account(&licenses)
-            .unwrap_or_else(|| organization.management_account.clone());
-        let mut live = Live {
-            organization,
-            caller,
-            licenses,
-            grants: grants.unwrap_or_default(),
+        let scope = if read_all_grants {
+            LicenseScope::All
+        } else {
+            LicenseScope::Only(BTreeSet::new())
         };
+        let mut live = live::read(&session.lm, &session.orgs, &scope).await?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             grants = live.grants.len(),

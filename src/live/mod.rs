@@ -56,22 +56,28 @@ where
     Ok((org?, licenses?))
 }
 
-/// Reads everything `plan` needs.
+/// Reads the organization, the received licenses and the grants of the licenses in `scope`.
+/// Grants are read while the organization tree is walked: they depend only on the licenses.
 pub async fn read<L, O>(lm: &Arc<L>, orgs: &Arc<O>, scope: &LicenseScope) -> Result<Live, LiveError>
 where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
-    let (organization, licenses) = read_organization_and_licenses(lm.as_ref(), orgs).await?;
-    let wanted: Vec<LicenseArn> = licenses
-        .iter()
-        .map(|l| l.arn.clone())
-        .filter(|arn| match scope {
-            LicenseScope::All => true,
-            LicenseScope::Only(set) => set.contains(arn),
-        })
-        .collect();
-    let grants = read_grants(lm, &wanted).await?;
+    let (organization, licenses_and_grants) = tokio::join!(read_organization(orgs), async {
+        let licenses = lm.list_received_licenses().await?;
+        let wanted: Vec<LicenseArn> = licenses
+            .iter()
+            .map(|l| l.arn.clone())
+            .filter(|arn| match scope {
+                LicenseScope::All => true,
+                LicenseScope::Only(set) => set.contains(arn),
+            })
+            .collect();
+        let grants = read_grants(lm, &wanted).await?;
+        Ok::<_, LiveError>((licenses, grants))
+    });
+    let organization = organization?;
+    let (licenses, grants) = licenses_and_grants?;
     let caller =
         caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
     Ok(Live {
