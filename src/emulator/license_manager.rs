@@ -766,8 +766,6 @@ fn list_distributed_grants(
         .as_deref()
         .and_then(|a| a.parse::<u64>().ok())
         .unwrap_or(0);
-    // Grants are in ascending seq order: start after the token's grant.
-    let start = world.grants.partition_point(|g| g.seq <= after_seq);
     let mut picked: Vec<usize> = Vec::with_capacity(limit as usize);
     let mut more = false;
     // Cheap checks first: most grants of a big account fail the LicenseArn filter, and the
@@ -779,7 +777,24 @@ fn list_distributed_grants(
     let needs_facts = filters
         .iter()
         .any(|(name, _)| name == "ProductSKU" || name == "LicenseIssuerName");
-    for i in start..world.grants.len() {
+    // With a LicenseArn filter only that license's grants are candidates (its index, from the
+    // token on); without one, every grant after the token.
+    let positions: Vec<usize> = match &license_filter {
+        Some(license) => {
+            let of_license = world
+                .grants_by_license
+                .get(license)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let from = of_license.partition_point(|&i| world.grants[i].seq <= after_seq);
+            of_license[from..].to_vec()
+        }
+        // Grants are in ascending seq order: start after the token's grant.
+        None => {
+            (world.grants.partition_point(|g| g.seq <= after_seq)..world.grants.len()).collect()
+        }
+    };
+    for i in positions {
         let g = &world.grants[i];
         if g.grantor != caller {
             continue;

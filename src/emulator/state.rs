@@ -447,6 +447,9 @@ pub(crate) struct World {
     /// In creation order (ascending `seq`).
     pub grants: Vec<GrantRec>,
     pub grant_index: HashMap<String, usize>,
+    /// Positions in `grants` of each license's grants, ascending (so in `seq` order too): a
+    /// `LicenseArn`-filtered page reads its own license's grants, not the whole account's.
+    pub grants_by_license: HashMap<String, Vec<usize>>,
     pub tokens: HashMap<TokenKey, TokenEntry>,
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     pub sessions: HashMap<String, Session>,
@@ -661,6 +664,7 @@ impl World {
             licenses,
             grants: Vec::new(),
             grant_index: HashMap::new(),
+            grants_by_license: HashMap::new(),
             tokens: HashMap::new(),
             tags: BTreeMap::new(),
             sessions: HashMap::new(),
@@ -752,6 +756,10 @@ impl World {
 
     pub(crate) fn insert_grant(&mut self, rec: GrantRec) {
         self.grant_index.insert(rec.arn.clone(), self.grants.len());
+        self.grants_by_license
+            .entry(rec.license_arn.clone())
+            .or_default()
+            .push(self.grants.len());
         self.grants.push(rec);
     }
 
@@ -922,9 +930,6 @@ impl World {
             _ => 0,
         };
         for (idx, g) in self.grants.iter().enumerate() {
-            let Some(lic) = self.license(&g.license_arn) else {
-                continue;
-            };
             let (arn, status) = match &g.grantee {
                 Grantee::Account(a) if a == account => {
                     if g.workflow.is_some() && g.workflow.as_ref().and_then(|w| w.from).is_none() {
@@ -948,6 +953,10 @@ impl World {
             if status.is_terminal() || status == Status::PendingDelete {
                 continue;
             }
+            // Looked up last: most grants of a big account go to someone else.
+            let Some(lic) = self.license(&g.license_arn) else {
+                continue;
+            };
             let r = Received {
                 license: lic,
                 account: account.to_owned(),
