@@ -9,19 +9,22 @@
 //! depth. Beside it, ListReceivedLicenses, then ListDistributedGrants per license (filter
 //! LicenseArn, 100 per page), all licenses at once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::aws::{AccountEntry, AwsError, LicenseManagerApi, OrganizationsApi};
 use crate::model::{
     AccountId, Grant, License, LicenseArn, Live, OrgAccount, OrgUnit, Organization, OuId, ParentId,
+    grant_order,
 };
 
-/// How many read calls may be in flight at once.
-pub const READ_CONCURRENCY: usize = 16;
+/// How many Organizations calls the tree walk keeps in flight. Organizations documents no rate
+/// limit; its throttling (`TooManyRequestsException`) is retried with back-off by the `aws`
+/// layer. 32 lets a walk of 100 OUs finish in about one round of calls per level of the tree
+/// plus a few for the wide levels, beside the grant reads, without a burst of hundreds of calls.
+pub const ORGANIZATIONS_CONCURRENCY: usize = 32;
 
 /// Which licenses to read grants of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,9 +106,10 @@ pub fn caller_account(licenses: &[License]) -> Option<AccountId> {
         .next()
 }
 
-/// Every grant distributed from `licenses`, sorted by ARN. Each license's pages are one
-/// sequential stream; the streams all run at once (an account holds a handful of model
-/// licenses, and the longest stream is the critical path of the whole read).
+/// Every grant distributed from `licenses`, in [`grant_order`]. Each license's pages are one
+/// sequential stream, which also sorts its own grants; the streams all run at once (an account
+/// holds a handful of model licenses, and the longest stream is the critical path of the whole
+/// read), and their results are joined in license order.
 pub async fn read_grants<L>(lm: &Arc<L>, licenses: &[LicenseArn]) -> Result<Vec<Grant>, LiveError>
 where
     L: LicenseManagerApi + 'static,
@@ -114,15 +118,19 @@ where
     for license in licenses {
         let lm = Arc::clone(lm);
         let license = license.clone();
-        tasks.spawn(async move { lm.list_distributed_grants(&license).await });
+        tasks.spawn(async move {
+            let mut grants = lm.list_distributed_grants(&license).await?;
+            grants.sort_unstable_by(grant_order);
+            grants.dedup_by(|a, b| a.arn == b.arn);
+            Ok::<_, AwsError>((license, grants))
+        });
     }
-    let mut grants = Vec::new();
+    let mut by_license = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        grants.extend(done.map_err(|e| LiveError::Task(e.to_string()))??);
+        let (license, grants) = done.map_err(|e| LiveError::Task(e.to_string()))??;
+        by_license.insert(license, grants);
     }
-    grants.sort_by(|a, b| a.arn.cmp(&b.arn));
-    grants.dedup_by(|a, b| a.arn == b.arn);
-    Ok(grants)
+    Ok(by_license.into_values().flatten().collect())
 }
 
 enum Listing {
@@ -139,38 +147,39 @@ where
     let info = info?;
     let root = roots?.into_iter().next().ok_or(LiveError::NoRoot)?;
 
-    let limit = Arc::new(Semaphore::new(READ_CONCURRENCY));
+    // Parents waiting for each listing. OU listings go first: each one can reveal more parents,
+    // so the walk reaches the bottom of the tree in one round per level while account listings
+    // fill the places left.
+    let mut want_ous = VecDeque::from([ParentId::Root(root.clone())]);
+    let mut want_accounts = VecDeque::from([ParentId::Root(root.clone())]);
     let mut tasks: JoinSet<Result<Listing, AwsError>> = JoinSet::new();
-    let spawn_parent = |tasks: &mut JoinSet<Result<Listing, AwsError>>, parent: ParentId| {
-        for want_ous in [true, false] {
-            let orgs = Arc::clone(orgs);
-            let parent = parent.clone();
-            let limit = Arc::clone(&limit);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                if want_ous {
-                    Ok(Listing::Ous(
-                        parent.clone(),
-                        orgs.list_ous_for_parent(&parent).await?,
-                    ))
-                } else {
-                    Ok(Listing::Accounts(
-                        parent.clone(),
-                        orgs.list_accounts_for_parent(&parent).await?,
-                    ))
-                }
-            });
-        }
-    };
-    spawn_parent(&mut tasks, ParentId::Root(root.clone()));
-
     let mut ous = BTreeMap::new();
     let mut accounts = BTreeMap::new();
-    while let Some(done) = tasks.join_next().await {
+    loop {
+        while tasks.len() < ORGANIZATIONS_CONCURRENCY {
+            let orgs = Arc::clone(orgs);
+            if let Some(parent) = want_ous.pop_front() {
+                tasks.spawn(async move {
+                    let children = orgs.list_ous_for_parent(&parent).await?;
+                    Ok(Listing::Ous(parent, children))
+                });
+            } else if let Some(parent) = want_accounts.pop_front() {
+                tasks.spawn(async move {
+                    let children = orgs.list_accounts_for_parent(&parent).await?;
+                    Ok(Listing::Accounts(parent, children))
+                });
+            } else {
+                break;
+            }
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         match done.map_err(|e| LiveError::Task(e.to_string()))?? {
             Listing::Ous(parent, children) => {
                 for (id, name) in children {
-                    spawn_parent(&mut tasks, ParentId::Ou(id.clone()));
+                    want_ous.push_back(ParentId::Ou(id.clone()));
+                    want_accounts.push_back(ParentId::Ou(id.clone()));
                     ous.insert(
                         id.clone(),
                         OrgUnit {
