@@ -13,6 +13,12 @@ pub struct Live {
     pub caller: super::AccountId,
     /// Received model licenses, sorted by ARN.
     pub licenses: Vec<License>,
-    /// Every grant distributed from the licenses that matter, in any status, sorted by ARN.
+    /// Every grant distributed from the licenses that matter, in any status, in
+    /// [`grant_order`]: grouped by license, so that per-license work reads one slice each.
     pub grants: Vec<Grant>,
+}
+
+/// The order of `Live::grants`: by license ARN, then grant ARN.
+pub fn grant_order(a: &Grant, b: &Grant) -> std::cmp::Ordering {
+    (&a.license_arn, &a.arn).cmp(&(&b.license_arn, &b.arn))
 }

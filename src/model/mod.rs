@@ -13,7 +13,7 @@ pub use diag::{Diagnostic, Severity, Span, Spanned};
 pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation};
 pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, RootId};
 pub use license::License;
-pub use live::Live;
+pub use live::{Live, grant_order};
 pub use organization::{AccountState, FeatureSet, OrgAccount, OrgUnit, Organization, ParentId};
 pub use principal::Principal;
 

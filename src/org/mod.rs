@@ -15,8 +15,8 @@ use crate::config::{ActivationOverride, DesiredStatus, ModelKey};
 use crate::model::{AccountId, Diagnostic, LicenseArn, Principal};
 
 pub use resolve::{MAX_GRANT_NAME_LEN, MAX_GRANTS_PER_LICENSE, USABLE_LICENSE_STATUS, resolve};
-pub(crate) use tree::OrgIndex;
 pub use tree::covered_accounts;
+pub(crate) use tree::{OrgIndex, is_grantable};
 
 /// What the caller of [`resolve`] narrows it to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,31 +1,50 @@
 //! The rules: from the desired principals and the live grants, one decision per
 //! (license, principal) pair. `docs/status-and-actions.md` is the table these rules implement.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::digest::{config_digest, fingerprint};
+use super::digest::{config_digest, fingerprint_of};
 use super::simulate::simulate;
 use super::types::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
 use crate::config::{DesiredStatus, ModelKey};
 use crate::model::{AccountId, Grant, GrantStatus, LicenseArn, Live, Principal};
-use crate::org::{Desired, DesiredModel, OrgIndex, grant_name};
+use crate::org::{Desired, DesiredModel, OrgIndex, grant_name, is_grantable};
 
 /// The licenses whose grants a plan looks at: the licenses of the desired models, plus (unless
 /// `--target` narrowed the run) every license that still has a managed grant, so that grants of
 /// models removed from the file are deleted.
 pub fn scope(desired: &Desired, live: &Live) -> BTreeSet<LicenseArn> {
+    scope_of(desired, &grants_by_license(live))
+}
+
+fn scope_of(desired: &Desired, grants: &ByLicense<'_>) -> BTreeSet<LicenseArn> {
     let mut licenses = desired.licenses();
     if !desired.targeted_only {
-        for g in &live.grants {
-            if !licenses.contains(&g.license_arn)
-                && !g.status.is_terminal()
-                && is_managed(desired, g)
+        for (license, of_license) in grants {
+            if !licenses.contains(*license)
+                && of_license
+                    .iter()
+                    .any(|g| !g.status.is_terminal() && is_managed(desired, g))
             {
-                licenses.insert(g.license_arn.clone());
+                licenses.insert((*license).clone());
             }
         }
     }
     licenses
+}
+
+/// Live grants grouped by license, each group in the order of `Live::grants`.
+pub(super) type ByLicense<'a> = BTreeMap<&'a LicenseArn, Vec<&'a Grant>>;
+
+/// Groups `live.grants` by license. They come grouped already (see `model::grant_order`), so
+/// this costs one map lookup per license, not per grant; any order gives the same groups.
+pub(super) fn grants_by_license(live: &Live) -> ByLicense<'_> {
+    let mut groups: ByLicense<'_> = BTreeMap::new();
+    for run in live.grants.chunk_by(|a, b| a.license_arn == b.license_arn) {
+        groups.entry(&run[0].license_arn).or_default().extend(run);
+    }
+    groups
 }
 
 fn is_managed(desired: &Desired, grant: &Grant) -> bool {
@@ -51,42 +70,26 @@ fn describe(principal: &Principal) -> String {
 /// Computes the plan that takes `live` to `desired`. See the module docs and
 /// `docs/status-and-actions.md` for the rules.
 pub fn plan(desired: &Desired, live: &Live) -> Plan {
-    let licenses = scope(desired, live);
-    let by_license: BTreeMap<&LicenseArn, &DesiredModel> =
+    let groups = grants_by_license(live);
+    let licenses = scope_of(desired, &groups);
+    let model_of: BTreeMap<&LicenseArn, &DesiredModel> =
         desired.models.values().map(|m| (&m.license, m)).collect();
-
-    // Every pair that is desired or has a live grant, with its non-terminal grants; grouped by
-    // license first so that the 20,000-grant case compares short principals, not long ARNs.
-    let mut pairs: BTreeMap<&LicenseArn, BTreeMap<&Principal, Vec<&Grant>>> = BTreeMap::new();
-    for grant in &live.grants {
-        if licenses.contains(&grant.license_arn) && !grant.status.is_terminal() {
-            pairs
-                .entry(&grant.license_arn)
-                .or_default()
-                .entry(&grant.principal)
-                .or_default()
-                .push(grant);
-        }
-    }
-    for model in desired.models.values() {
-        let of_license = pairs.entry(&model.license).or_default();
-        for principal in &model.principals {
-            of_license.entry(principal).or_default();
-        }
-    }
-
     let mut out = Output::default();
-    for (license, of_license) in pairs {
-        for (principal, mut grants) in of_license {
-            grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    let none = BTreeSet::new();
+    for license in &licenses {
+        let of_license = groups.get(license).map(Vec::as_slice).unwrap_or_default();
+        let model = model_of.get(license).copied();
+        let wanted = model.map_or(&none, |m| &m.principals);
+        for_each_pair(of_license, wanted, |principal, is_wanted, grants| {
             let pair = Pair {
                 desired,
                 license,
                 principal,
-                model: by_license.get(license).copied(),
+                model,
+                wanted: is_wanted,
             };
-            pair.decide(&grants, &mut out);
-        }
+            pair.decide(grants, &mut out);
+        });
     }
 
     let Output {
@@ -117,16 +120,43 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         actions,
         notes,
         access: BTreeMap::new(),
-        live_fingerprint: fingerprint(live, &licenses),
+        live_fingerprint: fingerprint_of(&groups, &licenses),
         config_digest: config_digest(desired),
         licenses,
     };
-    plan.access = if plan.actions.is_empty() {
-        access(desired, live, live)
-    } else {
-        access(desired, live, &simulate(live, &plan))
-    };
+    let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));
+    plan.access = access(desired, (live, &groups), after.as_ref());
     plan
+}
+
+/// Calls `f` with every (principal, wanted, non-terminal grants sorted by ARN) pair of one
+/// license: each principal that is wanted or holds a grant, in principal order. A merge of the
+/// wanted set with the license's grants sorted by principal.
+fn for_each_pair<'a>(
+    grants: &[&'a Grant],
+    wanted: &'a BTreeSet<Principal>,
+    mut f: impl FnMut(&'a Principal, bool, &[&'a Grant]),
+) {
+    let mut live: Vec<&Grant> = grants
+        .iter()
+        .copied()
+        .filter(|g| !g.status.is_terminal())
+        .collect();
+    live.sort_unstable_by(|a, b| (&a.principal, &a.arn).cmp(&(&b.principal, &b.arn)));
+    let mut want = wanted.iter().peekable();
+    let mut rest = live.as_slice();
+    loop {
+        let principal = match (want.peek(), rest.first()) {
+            (Some(w), Some(g)) => (*w).min(&g.principal),
+            (Some(w), None) => *w,
+            (None, Some(g)) => &g.principal,
+            (None, None) => break,
+        };
+        let is_wanted = want.next_if(|w| *w == principal).is_some();
+        let held = rest.partition_point(|g| &g.principal == principal);
+        f(principal, is_wanted, &rest[..held]);
+        rest = &rest[held..];
+    }
 }
 
 type ActionKey<'a> = (
@@ -173,48 +203,57 @@ fn note_key(n: &Note) -> NoteKey<'_> {
 }
 
 /// Who can use each desired model: the accounts reached by its license's effective grants
-/// (managed or not), without the grantor and accounts that can no longer use anything.
-fn access(desired: &Desired, before: &Live, after: &Live) -> BTreeMap<ModelKey, AccessChange> {
-    let index = OrgIndex::new(&before.organization);
-    let (grants_before, grants_after) = (by_license(before), by_license(after));
-    let reached =
-        |live: &Live, grants: &BTreeMap<&LicenseArn, Vec<&Grant>>, license: &LicenseArn| {
-            let mut accounts = BTreeSet::new();
-            for grant in grants.get(license).into_iter().flatten() {
-                match &grant.principal {
-                    // Most grants name one account: no set to build for it.
-                    Principal::Account(a) => {
-                        accounts.insert(a.clone());
-                    }
-                    other => accounts.extend(index.covered(other)),
-                }
+/// (managed or not), without the grantor and accounts that can no longer use anything. `after`
+/// is `None` when the plan changes nothing.
+fn access(
+    desired: &Desired,
+    before: (&Live, &ByLicense<'_>),
+    after: Option<&Live>,
+) -> BTreeMap<ModelKey, AccessChange> {
+    let org = &before.0.organization;
+    // Built only if an organization or OU grant needs its subtrees.
+    let index = OnceCell::new();
+    let ungrantable: BTreeSet<&AccountId> = org
+        .accounts
+        .values()
+        .filter(|a| !is_grantable(&a.state))
+        .map(|a| &a.id)
+        .collect();
+    let reached = |(live, groups): (&Live, &ByLicense<'_>), license: &LicenseArn| {
+        let mut accounts: Vec<AccountId> = Vec::new();
+        let effective = groups
+            .get(license)
+            .into_iter()
+            .flatten()
+            .filter(|g| g.status.is_effective());
+        for grant in effective {
+            match &grant.principal {
+                Principal::Account(a) => accounts.push(a.clone()),
+                other => accounts.extend(index.get_or_init(|| OrgIndex::new(org)).covered(other)),
             }
-            accounts.remove(&live.caller);
-            accounts.retain(|a| index.is_grantable(a));
-            accounts.into_iter().collect::<Vec<AccountId>>()
-        };
+        }
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts.retain(|a| *a != live.caller && !ungrantable.contains(a));
+        accounts
+    };
+    let after_groups = after.map(grants_by_license);
     desired
         .models
         .values()
         .map(|m| {
+            let was = reached(before, &m.license);
+            let will = match (after, &after_groups) {
+                (Some(live), Some(groups)) => reached((live, groups), &m.license),
+                _ => was.clone(),
+            };
             let change = AccessChange {
-                before: reached(before, &grants_before, &m.license),
-                after: reached(after, &grants_after, &m.license),
+                before: was,
+                after: will,
             };
             (m.key.clone(), change)
         })
         .collect()
-}
-
-/// The effective grants of each license.
-fn by_license(live: &Live) -> BTreeMap<&LicenseArn, Vec<&Grant>> {
-    let mut map: BTreeMap<&LicenseArn, Vec<&Grant>> = BTreeMap::new();
-    for grant in &live.grants {
-        if grant.status.is_effective() {
-            map.entry(&grant.license_arn).or_default().push(grant);
-        }
-    }
-    map
 }
 
 #[derive(Default)]
@@ -230,6 +269,8 @@ struct Pair<'a> {
     principal: &'a Principal,
     /// The model whose license this is, if any.
     model: Option<&'a DesiredModel>,
+    /// Whether that model wants this principal.
+    wanted: bool,
 }
 
 /// How well a managed grant already serves a wanted pair; lower is better. Used to pick the one
@@ -254,7 +295,7 @@ fn rank(
 
 impl Pair<'_> {
     fn wanted(&self) -> Option<&DesiredModel> {
-        self.model.filter(|m| m.principals.contains(self.principal))
+        self.model.filter(|_| self.wanted)
     }
 
     fn model_key(&self) -> Option<ModelKey> {
@@ -262,14 +303,19 @@ impl Pair<'_> {
     }
 
     fn decide(&self, grants: &[&Grant], out: &mut Output) {
-        let (managed, foreign): (Vec<&Grant>, Vec<&Grant>) =
-            grants.iter().partition(|g| is_managed(self.desired, g));
+        let managed = || {
+            grants
+                .iter()
+                .copied()
+                .filter(|g| is_managed(self.desired, g))
+        };
+        let foreign = grants.iter().filter(|g| !is_managed(self.desired, g));
         let wanted = self.wanted();
 
         // Foreign grants are reported, never acted on. One that works (or may still work) on a
         // wanted pair stands in for the managed grant: no duplicate is created next to it.
         let mut blocking = None;
-        for grant in &foreign {
+        for grant in foreign {
             let blocks = wanted.is_some() && grant.status != GrantStatus::FailedWorkflow;
             if blocks && blocking.is_none() {
                 blocking = Some(*grant);
@@ -306,7 +352,7 @@ impl Pair<'_> {
                 ),
                 None => format!("no model in the file uses license {}", self.license),
             };
-            for grant in managed {
+            for grant in managed() {
                 self.retire(grant, &reason, out);
             }
             return;
@@ -315,18 +361,16 @@ impl Pair<'_> {
         let target = target_status(model.status);
         let name = grant_name(&self.desired.grant_name_prefix, &model.key, self.principal);
         let operations = &self.desired.operations;
-        let best = managed
-            .iter()
+        let best = managed()
             .filter(|g| g.status != GrantStatus::PendingDelete)
             .min_by(|a, b| {
                 (rank(a, target, &name, operations), &a.arn)
                     .cmp(&(rank(b, target, &name, operations), &b.arn))
-            })
-            .copied();
+            });
         // The reason names no kept grant: it must read the same whether the kept grant is the
         // one planned against or, after a partial apply, the one that replaced it.
         let duplicate = "another managed grant on this pair is kept, so this duplicate goes";
-        for grant in &managed {
+        for grant in managed() {
             if best.map(|b| &b.arn) != Some(&grant.arn) {
                 self.retire(grant, duplicate, out);
             }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
 use super::types::{Action, ActionKind, Plan, TargetStatus};
-use crate::model::{Grant, GrantArn, GrantStatus, Live, Principal};
+use crate::model::{Grant, GrantArn, GrantStatus, Live, Principal, grant_order};
 
 /// `live` after every action of `plan`, each as AWS settles it when all goes well: creates and
 /// recreates appear with a deterministic fake ARN, ACTIVE (WORKFLOW_COMPLETED for organization
@@ -58,7 +58,7 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
             }
         }
     }
-    next.grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    next.grants.sort_by(grant_order);
     next
 }
 

@@ -120,7 +120,7 @@ fn live(grants: &str) -> Live {
             home_region: "us-east-1".to_owned(),
         });
     }
-    live.grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+    live.grants.sort_by(crate::model::grant_order);
     live
 }
 
