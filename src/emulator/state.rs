@@ -450,6 +450,9 @@ pub(crate) struct World {
     /// Positions in `grants` of each license's grants, ascending (so in `seq` order too): a
     /// `LicenseArn`-filtered page reads its own license's grants, not the whole account's.
     pub grants_by_license: HashMap<String, Vec<usize>>,
+    /// Positions in `grants` of the grants to each account, ascending, and of every organization
+    /// or OU grant (`None`): what reaches one account, without reading every grant.
+    grants_by_grantee: HashMap<Option<String>, Vec<usize>>,
     pub tokens: HashMap<TokenKey, TokenEntry>,
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     pub sessions: HashMap<String, Session>,
@@ -665,6 +668,7 @@ impl World {
             grants: Vec::new(),
             grant_index: HashMap::new(),
             grants_by_license: HashMap::new(),
+            grants_by_grantee: HashMap::new(),
             tokens: HashMap::new(),
             tags: BTreeMap::new(),
             sessions: HashMap::new(),
@@ -758,6 +762,14 @@ impl World {
         self.grant_index.insert(rec.arn.clone(), self.grants.len());
         self.grants_by_license
             .entry(rec.license_arn.clone())
+            .or_default()
+            .push(self.grants.len());
+        let grantee = match &rec.grantee {
+            Grantee::Account(a) => Some(a.clone()),
+            Grantee::Organization | Grantee::Ou(_) => None,
+        };
+        self.grants_by_grantee
+            .entry(grantee)
             .or_default()
             .push(self.grants.len());
         self.grants.push(rec);
@@ -929,7 +941,17 @@ impl World {
             "PENDING_ACCEPT" => 1,
             _ => 0,
         };
-        for (idx, g) in self.grants.iter().enumerate() {
+        // Grants to this account, then organization and OU grants, in creation order: the
+        // others cannot reach it.
+        let mut reaching: Vec<usize> = [Some(account.to_owned()), None]
+            .iter()
+            .filter_map(|k| self.grants_by_grantee.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        reaching.sort_unstable();
+        for idx in reaching {
+            let g = &self.grants[idx];
             let (arn, status) = match &g.grantee {
                 Grantee::Account(a) if a == account => {
                     if g.workflow.is_some() && g.workflow.as_ref().and_then(|w| w.from).is_none() {
@@ -953,7 +975,6 @@ impl World {
             if status.is_terminal() || status == Status::PendingDelete {
                 continue;
             }
-            // Looked up last: most grants of a big account go to someone else.
             let Some(lic) = self.license(&g.license_arn) else {
                 continue;
             };
