@@ -84,7 +84,7 @@ impl SdkLicenseManager {
                 };
                 let grants = items
                     .unwrap_or_default()
-                    .iter()
+                    .into_iter()
                     .map(|g| grant_from_sdk(operation, g))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((grants, next))
@@ -125,34 +125,35 @@ fn ref_from(
 /// Converts an SDK grant, checking every id on the way in.
 pub(crate) fn grant_from_sdk(
     operation: &'static str,
-    g: &aws_sdk_licensemanager::types::Grant,
+    g: aws_sdk_licensemanager::types::Grant,
 ) -> Result<Grant, AwsError> {
     let arn: GrantArn = g
-        .grant_arn()
+        .grant_arn
         .parse()
         .map_err(|_| AwsError::missing(operation, "GrantArn"))?;
     let license_arn: LicenseArn = g
-        .license_arn()
+        .license_arn
         .parse()
         .map_err(|_| AwsError::missing(operation, "LicenseArn").on(&arn))?;
     let principal = g
-        .grantee_principal_arn()
+        .grantee_principal_arn
         .parse()
         .map_err(|_| AwsError::missing(operation, "GranteePrincipalArn").on(&arn))?;
+    // The plain strings move over; a page of 100 grants is converted without copying them.
     Ok(Grant {
-        name: g.grant_name().to_owned(),
+        name: g.grant_name,
         license_arn,
         principal,
-        status: GrantStatus::parse(g.grant_status().as_str()),
-        status_reason: g.status_reason().map(str::to_owned),
-        version: g.version().to_owned(),
+        status: GrantStatus::parse(g.grant_status.as_str()),
+        status_reason: g.status_reason,
+        version: g.version,
         operations: g
-            .granted_operations()
+            .granted_operations
             .iter()
             .map(|o| o.as_str().to_owned())
             .collect(),
-        parent_arn: g.parent_arn().to_owned(),
-        home_region: g.home_region().to_owned(),
+        parent_arn: g.parent_arn,
+        home_region: g.home_region,
         arn,
     })
 }
@@ -240,7 +241,7 @@ impl LicenseManagerApi for SdkLicenseManager {
             })
             .await?;
         let g = out
-            .grant()
+            .grant
             .ok_or_else(|| AwsError::missing(OP, "Grant").on(grant))?;
         grant_from_sdk(OP, g)
     }
