@@ -74,23 +74,32 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
     let licenses = scope_of(desired, &groups);
     let model_of: BTreeMap<&LicenseArn, &DesiredModel> =
         desired.models.values().map(|m| (&m.license, m)).collect();
-    let mut out = Output::default();
-    let none = BTreeSet::new();
-    for license in &licenses {
-        let of_license = groups.get(license).map(Vec::as_slice).unwrap_or_default();
-        let model = model_of.get(license).copied();
-        let wanted = model.map_or(&none, |m| &m.principals);
-        for_each_pair(of_license, wanted, |principal, is_wanted, grants| {
-            let pair = Pair {
-                desired,
-                license,
-                principal,
-                model,
-                wanted: is_wanted,
-            };
-            pair.decide(grants, &mut out);
-        });
-    }
+    // The fingerprint hashes every grant in scope; on a second core it takes no wall time
+    // beside the decisions.
+    let (live_fingerprint, out) = std::thread::scope(|threads| {
+        let fingerprint = threads.spawn(|| fingerprint_of(&groups, &licenses));
+        let mut out = Output::default();
+        let none = BTreeSet::new();
+        for license in &licenses {
+            let of_license = groups.get(license).map(Vec::as_slice).unwrap_or_default();
+            let model = model_of.get(license).copied();
+            let wanted = model.map_or(&none, |m| &m.principals);
+            for_each_pair(of_license, wanted, |principal, is_wanted, grants| {
+                let pair = Pair {
+                    desired,
+                    license,
+                    principal,
+                    model,
+                    wanted: is_wanted,
+                };
+                pair.decide(grants, &mut out);
+            });
+        }
+        let fingerprint = fingerprint
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (fingerprint, out)
+    });
 
     let Output {
         mut actions,
@@ -120,7 +129,7 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         actions,
         notes,
         access: BTreeMap::new(),
-        live_fingerprint: fingerprint_of(&groups, &licenses),
+        live_fingerprint,
         config_digest: config_digest(desired),
         licenses,
     };
