@@ -181,7 +181,8 @@ impl Context {
     ) -> Result<Planned, CliError> {
         // Without --target every received license's grants are read (a managed grant on a
         // license the file no longer names must be seen to be deleted), while the organization
-        // tree is walked. With --target only the targeted licenses' grants are read, once
+        // tree is walked, and the file is resolved against the organization while the last
+        // grants arrive. With --target only the targeted licenses' grants are read, once
         // resolution has named them.
         let read_all_grants = targets.is_none();
         let started = std::time::Instant::now();
@@ -190,17 +191,21 @@ impl Context {
         } else {
             LicenseScope::Only(BTreeSet::new())
         };
-        let mut live = live::read(&session.lm, &session.orgs, &scope).await?;
+        let (mut live, desired) = live::read_then(&session.lm, &session.orgs, &scope, |live| {
+            let desired = self.resolve(config, live, targets);
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "resolved the desired state"
+            );
+            desired
+        })
+        .await?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             grants = live.grants.len(),
             "read live state"
         );
-        let desired = self.resolve(config, &live, targets)?;
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "resolved the desired state"
-        );
+        let desired = desired?;
         if !read_all_grants {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
             live.grants = live::read_grants(&session.lm, &wanted).await?;

@@ -66,7 +66,25 @@ where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
-    let (organization, licenses_and_grants) = tokio::join!(read_organization(orgs), async {
+    let (live, ()) = read_then(lm, orgs, scope, |_| ()).await?;
+    Ok(live)
+}
+
+/// [`read`], calling `ready` as soon as the organization and the licenses are known, with a
+/// snapshot whose `grants` are still empty, while the grants are being read: work that needs no
+/// grant (resolving the file against the organization) then costs no wall time. Returns the
+/// full snapshot and what `ready` returned.
+pub async fn read_then<L, O, T>(
+    lm: &Arc<L>,
+    orgs: &Arc<O>,
+    scope: &LicenseScope,
+    ready: impl FnOnce(&Live) -> T,
+) -> Result<(Live, T), LiveError>
+where
+    L: LicenseManagerApi + 'static,
+    O: OrganizationsApi + 'static,
+{
+    let (organization, licenses) = tokio::join!(read_organization(orgs), async {
         let licenses = lm.list_received_licenses().await?;
         let wanted: Vec<LicenseArn> = licenses
             .iter()
@@ -76,19 +94,40 @@ where
                 LicenseScope::Only(set) => set.contains(arn),
             })
             .collect();
-        let grants = read_grants(lm, &wanted).await?;
+        let lm = Arc::clone(lm);
+        let grants = AbortOnDrop(tokio::spawn(async move { read_grants(&lm, &wanted).await }));
         Ok::<_, LiveError>((licenses, grants))
     });
     let organization = organization?;
-    let (licenses, grants) = licenses_and_grants?;
+    let (licenses, grants) = licenses?;
     let caller =
         caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
-    Ok(Live {
+    let mut live = Live {
         organization,
         caller,
         licenses,
-        grants,
-    })
+        grants: Vec::new(),
+    };
+    let early = ready(&live);
+    live.grants = grants.join().await?;
+    Ok((live, early))
+}
+
+/// A spawned read that stops when its result is no longer wanted (an error elsewhere).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T, LiveError>>);
+
+impl<T> AbortOnDrop<T> {
+    async fn join(mut self) -> Result<T, LiveError> {
+        (&mut self.0)
+            .await
+            .map_err(|e| LiveError::Task(e.to_string()))?
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The account the tool acts as: the beneficiary of the received licenses (the management

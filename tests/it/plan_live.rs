@@ -202,3 +202,85 @@ async fn fresh_then_drifted_organization() {
     assert_eq!(foreign.status, "ACTIVE");
     assert_eq!(foreign.version, 3, "the foreign grant was never changed");
 }
+
+/// `live::read_then` hands the organization and licenses over while the grants are still being
+/// read: with ListDistributedGrants answering slowly, `ready` runs when only the first page of
+/// each license has been asked for, and the snapshot it sees has no grants yet. The snapshot it
+/// returns at the end is the one `live::read` gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organization_is_handed_over_while_grants_are_still_read() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bedrock_entitlements::aws::{self, ConnectOptions};
+    use bedrock_entitlements::live::{self, LicenseScope};
+
+    let mut seed = seed_with_accounts(150);
+    for i in 0..150 {
+        seed.grants.push(GrantSeed {
+            arn: None,
+            name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
+            license_arn: CLAUDE.to_owned(),
+            principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
+            grantor: None,
+            status: "ACTIVE".to_owned(),
+            status_reason: None,
+            version: 1,
+            operations: vec!["CheckoutLicense".to_owned()],
+        });
+    }
+    let opts = EmulatorOptions {
+        op_latency: BTreeMap::from([(
+            "ListDistributedGrants".to_owned(),
+            Duration::from_millis(700),
+        )]),
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(seed, opts).await;
+    let clients = aws::connect(ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
+        ..ConnectOptions::default()
+    })
+    .await;
+    let lm = Arc::new(clients.license_manager.clone());
+    let orgs = Arc::new(clients.organizations.clone());
+
+    let (live, (seen, asked)) = live::read_then(&lm, &orgs, &LicenseScope::All, |early| {
+        (
+            early.clone(),
+            emu.state().call_count("ListDistributedGrants"),
+        )
+    })
+    .await
+    .expect("read");
+    let licenses = live.licenses.len() as u64;
+    assert!(seen.grants.is_empty(), "ready runs before any grant is in");
+    assert_eq!(seen.organization, live.organization);
+    assert_eq!(seen.licenses, live.licenses);
+    assert_eq!(seen.caller, live.caller);
+    assert!(
+        asked <= licenses,
+        "when ready ran, at most the first page of each of the {licenses} licenses was asked for, not {asked} pages"
+    );
+    let pages = emu.state().call_count("ListDistributedGrants");
+    assert!(
+        pages > licenses,
+        "150 grants on one license take two pages: {pages} calls"
+    );
+    let bulk: Vec<String> = (0..150).map(bulk_account).collect();
+    let read = live
+        .grants
+        .iter()
+        .filter(|g| bulk.iter().any(|a| g.principal.short_id() == a))
+        .count();
+    assert_eq!(read, 150, "every seeded grant is read");
+    assert_eq!(
+        live,
+        live::read(&lm, &orgs, &LicenseScope::All)
+            .await
+            .expect("read")
+    );
+}
