@@ -185,17 +185,24 @@ where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
 {
-    let mut items = Vec::new();
+    // Pages are kept apart and joined once at the end: growing one vector page by page would
+    // copy a license's thousands of grants over and over.
+    let mut pages = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let (mut batch, next) =
+        let (batch, next) =
             retry::with_retry(retry, || page(token.clone()), |e| observer.on_retry(e)).await?;
-        items.append(&mut batch);
+        pages.push(batch);
         match next.filter(|t| !t.is_empty()) {
             Some(t) => token = Some(t),
-            None => return Ok(items),
+            None => break,
         }
     }
+    let mut items = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+    for batch in pages {
+        items.extend(batch);
+    }
+    Ok(items)
 }
 
 pub(crate) fn parent_id_str(parent: &ParentId) -> &str {

@@ -169,7 +169,11 @@ where
         let (license, grants) = done.map_err(|e| LiveError::Task(e.to_string()))??;
         by_license.insert(license, grants);
     }
-    Ok(by_license.into_values().flatten().collect())
+    let mut grants = Vec::with_capacity(by_license.values().map(Vec::len).sum());
+    for of_license in by_license.into_values() {
+        grants.extend(of_license);
+    }
+    Ok(grants)
 }
 
 enum Listing {
