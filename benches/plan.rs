@@ -20,6 +20,8 @@ const MODELS: usize = 20;
 const GRANTS_PER_MODEL: usize = 1_000;
 const LATENCY: Duration = Duration::from_millis(20);
 const MGMT: &str = "100000000000";
+/// Timed runs of each measurement; the median is reported (this VM's speed drifts).
+const RUNS: usize = 5;
 
 fn account_id(i: usize) -> String {
     format!("{:012}", 200_000_000_000usize + i)
@@ -147,7 +149,7 @@ async fn main() {
     let mut walls = Vec::new();
     let mut counts = Default::default();
     let mut last = None;
-    for run in 0..3 {
+    for run in 0..RUNS {
         emu.state().reset_counts();
         let start = Instant::now();
         let planned = ctx.plan(&session, &config, None).await.expect("plan");
@@ -160,7 +162,7 @@ async fn main() {
                 planned.live.grants.len()
             );
         }
-        if run == 2 {
+        if run == RUNS - 1 {
             last = Some(planned);
         }
     }
@@ -192,8 +194,10 @@ async fn main() {
         println!("  {op}: {n}");
     }
     println!(
-        "wall time: median {:.0} ms of 3 runs (minimum's critical path {} ms at {} ms per call; ratio {:.2})",
+        "wall time: median {:.0} ms of {RUNS} runs, fastest {:.0} ms, slowest {:.0} ms (minimum's critical path {} ms at {} ms per call; ratio {:.2})",
         median.as_secs_f64() * 1000.0,
+        walls[0].as_secs_f64() * 1000.0,
+        walls[RUNS - 1].as_secs_f64() * 1000.0,
         critical.as_millis(),
         LATENCY.as_millis(),
         median.as_secs_f64() / critical.as_secs_f64()
@@ -204,7 +208,7 @@ async fn main() {
     );
 
     // The pure planner alone, on the state the last run read.
-    let planned = last.expect("three runs");
+    let planned = last.expect("RUNS > 0");
     let mut planner = Vec::new();
     for _ in 0..9 {
         let start = Instant::now();
@@ -222,7 +226,7 @@ async fn main() {
     // emulator (serving 20,000 grants as JSON) share on this machine.
     emu.state().update_options(|o| o.latency = Duration::ZERO);
     let mut floor = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..RUNS {
         let start = Instant::now();
         ctx.plan(&session, &config, None).await.expect("plan");
         floor.push(start.elapsed());
@@ -230,7 +234,7 @@ async fn main() {
     floor.sort();
     println!(
         "same plan with 0 ms latency (CPU floor, tool and emulator on the same 2 cores): median {:.0} ms",
-        floor[1].as_secs_f64() * 1000.0
+        floor[RUNS / 2].as_secs_f64() * 1000.0
     );
     emu.shutdown().await;
 }
