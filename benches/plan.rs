@@ -13,6 +13,10 @@ use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
 use bedrock_entitlements::emulator::{self, EmulatorOptions, Seed};
 use bedrock_entitlements::plan;
 
+/// The binary's allocator (see src/main.rs), so the benchmark measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOP_OUS: usize = 10;
 const CHILD_OUS: usize = 9; // per top-level OU: 10 + 90 = 100 OUs
 const ACCOUNTS_PER_OU: usize = 20;
