@@ -149,6 +149,7 @@ async fn main() {
         log_format: LogFormat::Text,
     });
     let config = ctx.load_config().expect("config");
+    let peak_before = peak_rss_mb();
 
     let mut walls = Vec::new();
     let mut counts = Default::default();
@@ -207,8 +208,9 @@ async fn main() {
         median.as_secs_f64() / critical.as_secs_f64()
     );
     println!(
-        "peak memory (whole process, emulator included): {:.0} MB",
-        peak_rss_mb()
+        "peak memory (whole process, emulator included): {:.0} MB; {:.0} MB before the first plan (seed parsed, emulator loaded)",
+        peak_rss_mb(),
+        peak_before
     );
 
     // The pure planner alone, on the state the last run read.
