@@ -26,6 +26,24 @@ fn actions(doc: &serde_json::Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Managed ACTIVE grants of the Claude license to the first `count` bulk accounts.
+fn bulk_grants(count: usize) -> impl Iterator<Item = GrantSeed> {
+    (0..count).map(|i| GrantSeed {
+        arn: None,
+        name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
+        license_arn: CLAUDE.to_owned(),
+        principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
+        grantor: None,
+        status: "ACTIVE".to_owned(),
+        status_reason: None,
+        version: 1,
+        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    })
+}
+
 fn bulk_file(accounts: usize) -> String {
     let mut text = String::from(
         "version: 1\nmodels:\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts:\n",
@@ -39,22 +57,7 @@ fn bulk_file(accounts: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     let mut seed = seed_with_accounts(300);
-    for i in 0..300 {
-        seed.grants.push(GrantSeed {
-            arn: None,
-            name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
-            license_arn: CLAUDE.to_owned(),
-            principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
-            grantor: None,
-            status: "ACTIVE".to_owned(),
-            status_reason: None,
-            version: 1,
-            operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-        });
-    }
+    seed.grants.extend(bulk_grants(300));
     let emu = start_emulator(seed, EmulatorOptions::default()).await;
     let cli = Cli::new(emu.endpoint_url());
     // All 300 in the file: nothing to do. Had a page been missed, its grants would be created again.
@@ -217,19 +220,7 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
     use bedrock_entitlements::live::{self, LicenseScope};
 
     let mut seed = seed_with_accounts(150);
-    for i in 0..150 {
-        seed.grants.push(GrantSeed {
-            arn: None,
-            name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
-            license_arn: CLAUDE.to_owned(),
-            principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
-            grantor: None,
-            status: "ACTIVE".to_owned(),
-            status_reason: None,
-            version: 1,
-            operations: vec!["CheckoutLicense".to_owned()],
-        });
-    }
+    seed.grants.extend(bulk_grants(150));
     let opts = EmulatorOptions {
         op_latency: BTreeMap::from([(
             "ListDistributedGrants".to_owned(),
