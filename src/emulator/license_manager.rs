@@ -779,7 +779,7 @@ fn list_distributed_grants(
         .any(|(name, _)| name == "ProductSKU" || name == "LicenseIssuerName");
     // With a LicenseArn filter only that license's grants are candidates (its index, from the
     // token on); without one, every grant after the token.
-    let positions: Vec<usize> = match &license_filter {
+    let positions: Box<dyn Iterator<Item = usize>> = match &license_filter {
         Some(license) => {
             let of_license = world
                 .grants_by_license
@@ -787,12 +787,12 @@ fn list_distributed_grants(
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let from = of_license.partition_point(|&i| world.grants[i].seq <= after_seq);
-            of_license[from..].to_vec()
+            // Owned: the loop below changes the world while it walks them.
+            let owned: Vec<usize> = of_license[from..].to_vec();
+            Box::new(owned.into_iter())
         }
         // Grants are in ascending seq order: start after the token's grant.
-        None => {
-            (world.grants.partition_point(|g| g.seq <= after_seq)..world.grants.len()).collect()
-        }
+        None => Box::new(world.grants.partition_point(|g| g.seq <= after_seq)..world.grants.len()),
     };
     for i in positions {
         let g = &world.grants[i];
