@@ -53,6 +53,8 @@ fn action_on(
         },
         reason: String::new(),
         client_token: format!("tok-{}-{}", kind.as_str(), principal.short_id()),
+        waits_for: Vec::new(),
+        activation_override: None,
         principal,
     }
 }

@@ -107,6 +107,8 @@ where
         caller,
         licenses,
         grants: Vec::new(),
+        shares: Vec::new(),
+        read_at: 0,
     };
     let early = ready(&live);
     live.grants = grants.join().await?;

@@ -93,6 +93,19 @@ pub const DEFAULT_OPERATIONS: &[&str] = &[
     "CreateToken",
 ];
 
+/// One account's share of an organization or OU grant: a received grant whose `ParentArn` is
+/// the organization or OU grant, with its own status (`ListReceivedGrantsForOrganization`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Share {
+    /// The organization or OU grant the share comes from.
+    pub parent: GrantArn,
+    /// The share's own grant ARN, as the API reports it.
+    pub arn: GrantArn,
+    pub license_arn: LicenseArn,
+    pub account: super::AccountId,
+    pub status: GrantStatus,
+}
+
 /// One grant read from License Manager (`ListDistributedGrants` / `GetGrant`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {

@@ -1,6 +1,6 @@
 //! A snapshot of the world as read from AWS: what the planner diffs the desired state against.
 
-use super::grant::Grant;
+use super::grant::{Grant, Share};
 use super::license::License;
 use super::organization::Organization;
 
@@ -16,6 +16,13 @@ pub struct Live {
     /// Every grant distributed from the licenses that matter, in any status, in
     /// [`grant_order`]: grouped by license, so that per-license work reads one slice each.
     pub grants: Vec<Grant>,
+    /// Each account's share of the organization and OU grants in `grants` (what
+    /// `ListReceivedGrantsForOrganization` reports), sorted by (parent grant, account). A share
+    /// that is missing for an account the parent reaches is not in effect for it.
+    pub shares: Vec<Share>,
+    /// When the snapshot was read, in seconds since the Unix epoch (the planner's clock: it
+    /// judges license validity against it). 0 when unknown.
+    pub read_at: i64,
 }
 
 /// The order of `Live::grants`: by license ARN, then grant ARN.

@@ -10,7 +10,7 @@ mod organization;
 mod principal;
 
 pub use diag::{Diagnostic, Severity, Span, Spanned};
-pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation};
+pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation, Share};
 pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, RootId};
 pub use license::License;
 pub use live::{Live, grant_order};

@@ -151,6 +151,8 @@ pub(crate) fn fixture_live() -> Live {
             license("eeee", "prod-e", "Received", "AVAILABLE", false),
         ],
         grants: Vec::new(),
+        shares: Vec::new(),
+        read_at: 0,
     }
 }
 

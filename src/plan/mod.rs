@@ -15,6 +15,8 @@ mod tests;
 pub use digest::{client_token, config_digest, fingerprint};
 pub use planner::{plan, scope};
 pub use simulate::simulate;
-pub use types::{AccessChange, Action, ActionKind, Note, NoteKind, Phase, Plan, TargetStatus};
+pub use types::{
+    AccessChange, Action, ActionKind, Cover, Note, NoteKind, Phase, Plan, TargetStatus,
+};
 
 pub use crate::org::grant_name;

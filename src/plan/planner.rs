@@ -597,6 +597,8 @@ impl Pair<'_> {
             target_status: TargetStatus::Disabled,
             reason,
             client_token: String::new(),
+            waits_for: Vec::new(),
+            activation_override: None,
         }
     }
 
@@ -621,6 +623,8 @@ impl Pair<'_> {
             target_status,
             reason,
             client_token: String::new(),
+            waits_for: Vec::new(),
+            activation_override: None,
         }
     }
 

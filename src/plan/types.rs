@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::ModelKey;
+use crate::config::{ActivationOverride, ModelKey};
 use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, Principal};
 
 /// What to do with one (license, principal) grant.
@@ -104,6 +104,28 @@ pub struct Action {
     /// and the live state of its (license, principal) pair when planned, so a retry or a
     /// concurrent apply of the same plan makes the same call and never a second grant.
     pub client_token: String,
+    /// Access continuity: for a revoking action (`delete`, `deactivate`, the delete half of
+    /// `recreate`), the grants that must be in effect for the listed accounts before the revoke
+    /// may run: each account had an active entitlement through the revoked grant and is meant to
+    /// keep it through the cover. Empty when the revoke takes access from nobody who keeps it.
+    /// `apply` checks each cover (for an organization or OU grant: each account's share, read
+    /// with ListReceivedGrantsForOrganization) and defers the revoke when one is not in effect.
+    pub waits_for: Vec<Cover>,
+    /// `Options.ActivationOverrideBehavior` for every activation this action makes (the
+    /// planner's choice, or `settings.activation_override`); `None` sends no `Options`.
+    pub activation_override: Option<ActivationOverride>,
+}
+
+/// A grant that must be in effect for some accounts before a revoke runs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cover {
+    pub license_arn: LicenseArn,
+    pub principal: Principal,
+    /// The live grant, or `None` when this plan creates it (`apply` then uses the grant its
+    /// `create` action made on the same (license, principal)).
+    pub grant_arn: Option<GrantArn>,
+    /// The accounts for which it must be in effect, sorted.
+    pub accounts: Vec<AccountId>,
 }
 
 /// Why a live grant is shown in the plan although no action touches it.

@@ -86,6 +86,8 @@ fn action(a: A) -> Action {
         target_status: a.status,
         reason: a.reason.to_owned(),
         client_token,
+        waits_for: Vec::new(),
+        activation_override: None,
     }
 }
 
@@ -328,6 +330,8 @@ pub fn huge() -> Plan {
                 },
                 reason: "the file grants this account and no grant exists".to_owned(),
                 client_token: format!("token-{m}{i:06}"),
+                waits_for: Vec::new(),
+                activation_override: None,
             });
         }
         access.insert(key(&model), AccessChange { before, after });

@@ -396,6 +396,8 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
         target_status,
         reason: a.reason,
         client_token: a.client_token,
+        waits_for: Vec::new(),
+        activation_override: None,
     })
 }
 

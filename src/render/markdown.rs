@@ -568,6 +568,8 @@ mod tests {
                 target_status: TargetStatus::Active,
                 reason,
                 client_token: format!("token-{i}"),
+                waits_for: Vec::new(),
+                activation_override: None,
             }
         }
 

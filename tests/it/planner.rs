@@ -293,6 +293,8 @@ fn build_scenario(
         caller,
         licenses: licenses(),
         grants: live_grants,
+        shares: Vec::new(),
+        read_at: 0,
     };
     Scenario { desired, live }
 }
@@ -499,6 +501,8 @@ fn build_cover_case(
         caller,
         licenses: licenses(),
         grants: Vec::new(),
+        shares: Vec::new(),
+        read_at: 0,
     };
     let config = Config {
         version: 1,

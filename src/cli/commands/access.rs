@@ -34,6 +34,8 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         caller,
         licenses,
         grants,
+        shares: Vec::new(),
+        read_at: 0,
     };
     let desired = match &config {
         Some(c) => Some(ctx.resolve(c, &live, None)?),
