@@ -4,7 +4,6 @@ mod apply;
 mod cli;
 mod cli_support;
 mod config;
-mod continuity;
 mod emulator;
 mod emulator_faults;
 mod emulator_lm;
