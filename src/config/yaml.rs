@@ -219,164 +219,208 @@ pub(super) fn read(source: &str) -> Result<Document, Diagnostic> {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
         None => (source, 0),
     };
-    let positions = Positions::new(text, base);
+    let mut reader = Reader {
+        positions: Positions::new(text, base),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        documents: 0,
+        copied: 0,
+    };
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
-    let mut root: Option<Node> = None;
-    let mut documents = 0usize;
-    let mut copied = 0usize;
-
     loop {
         let (event, mark) = match parser.next_token() {
             Ok(x) => x,
-            Err(e) => return Err(syntax_error(positions.span(e.marker()), e.info())),
+            Err(e) => {
+                let span = reader.positions.span(e.marker());
+                return Err(syntax_error(span, e.info()));
+            }
         };
-        let span = positions.span(&mark);
-        let mut done: Option<(Node, usize, usize)> = None; // node, anchor, size
+        if matches!(event, Event::StreamEnd) {
+            break;
+        }
+        let span = reader.positions.span(&mark);
+        if let Some(done) = reader.event(event, span)? {
+            reader.attach(done);
+        }
+    }
+    Ok(reader.root)
+}
+
+/// A finished node, the anchor it defines (0: none) and how many nodes it holds.
+type Finished = (Node, usize, usize);
+
+/// The state of one [`read`]: the collections being built, the anchors seen so far.
+struct Reader<'a> {
+    positions: Positions<'a>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    root: Option<Node>,
+    documents: usize,
+    /// Nodes copied by aliases so far (bounded: the "billion laughs").
+    copied: usize,
+}
+
+impl Reader<'_> {
+    /// Handles one parser event; returns the node it finished, if any.
+    fn event(&mut self, event: Event, span: Span) -> Result<Option<Finished>, Diagnostic> {
         match event {
-            Event::StreamEnd => break,
-            Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
+            Event::StreamEnd | Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
             Event::DocumentStart => {
-                documents += 1;
-                if documents > 1 {
+                self.documents += 1;
+                if self.documents > 1 {
                     return Err(Diagnostic::error(
                         span,
                         "the file holds more than one YAML document",
                     )
                     .with_hint("keep everything in the first document, above the `---` line"));
                 }
+                Ok(None)
             }
-            Event::Alias(id) => {
-                match anchors.get(&id) {
-                    Some((node, size)) => {
-                        copied = copied.saturating_add(*size);
-                        if copied > MAX_ALIAS_NODES {
-                            return Err(Diagnostic::error(
-                            span,
-                            format!("aliases in this file expand to more than {MAX_ALIAS_NODES} nodes"),
-                        )
-                        .with_hint("an alias (`*name`) copies what its anchor names; use fewer of them"));
-                        }
-                        let mut node = node.clone();
-                        node.span = span;
-                        done = Some((node, 0, *size));
-                    }
-                    None => {
-                        return Err(Diagnostic::error(
-                            span,
-                            "this alias refers to an anchor that is not complete yet",
-                        ));
-                    }
-                }
-            }
+            Event::Alias(id) => self.alias(id, span).map(Some),
             Event::Scalar(text, style, anchor, tag) => {
-                let (quoted, core_tag) = match tag {
-                    None => (!matches!(style, TScalarStyle::Plain), None),
-                    Some(tag) => match core_tag(&tag) {
-                        Some("str") => (true, None),
-                        Some(name @ ("null" | "bool" | "int" | "float")) => {
-                            (!matches!(style, TScalarStyle::Plain), Some(name.to_owned()))
-                        }
-                        _ => return Err(unsupported_tag(positions.tag_span(span), &tag)),
-                    },
-                };
-                let scalar = Scalar {
-                    text,
-                    quoted,
-                    core_tag,
-                };
-                done = Some((
-                    Node {
-                        span,
-                        kind: Kind::Scalar(scalar),
-                    },
-                    anchor,
-                    1,
-                ));
+                self.scalar(text, style, anchor, tag, span).map(Some)
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if let Some(tag) = tag
-                    && !matches!(core_tag(tag), Some("seq" | "map"))
-                {
-                    return Err(unsupported_tag(positions.tag_span(span), tag));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(Diagnostic::error(
-                        span,
-                        format!("the document is nested deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
                 let is_seq = matches!(event, Event::SequenceStart(..));
-                stack.push(if is_seq {
-                    Frame::Seq {
-                        span,
-                        anchor,
-                        items: Vec::new(),
-                        size: 0,
-                    }
-                } else {
-                    Frame::Map {
-                        span,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                        size: 0,
-                    }
-                });
+                self.open(is_seq, anchor, tag.as_ref(), span).map(|()| None)
             }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq {
-                    span,
-                    anchor,
-                    items,
-                    size,
-                }) => {
-                    let size = size + 1;
-                    done = Some((
-                        Node {
-                            span,
-                            kind: Kind::Seq(items),
-                        },
-                        anchor,
-                        size,
-                    ));
-                }
-                Some(Frame::Map {
-                    span,
-                    anchor,
-                    entries,
-                    size,
-                    ..
-                }) => {
-                    // A block mapping's start event is marked after its first key: start at the key.
-                    let span = entries
-                        .first()
-                        .map_or(span, |(k, _)| if k.span < span { k.span } else { span });
-                    let size = size + 1;
-                    done = Some((
-                        Node {
-                            span,
-                            kind: Kind::Map(entries),
-                        },
-                        anchor,
-                        size,
-                    ));
-                }
-                None => {
-                    return Err(syntax_error(span, "unbalanced end of a collection"));
-                }
-            },
+            Event::SequenceEnd | Event::MappingEnd => self.close(span).map(Some),
         }
+    }
 
-        let Some((node, anchor, size)) = done else {
-            continue;
+    fn alias(&mut self, id: usize, span: Span) -> Result<Finished, Diagnostic> {
+        let Some((node, size)) = self.anchors.get(&id) else {
+            return Err(Diagnostic::error(
+                span,
+                "this alias refers to an anchor that is not complete yet",
+            ));
         };
-        if anchor != 0 {
-            anchors.insert(anchor, (node.clone(), size));
+        self.copied = self.copied.saturating_add(*size);
+        if self.copied > MAX_ALIAS_NODES {
+            return Err(Diagnostic::error(
+                span,
+                format!("aliases in this file expand to more than {MAX_ALIAS_NODES} nodes"),
+            )
+            .with_hint("an alias (`*name`) copies what its anchor names; use fewer of them"));
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        let mut node = node.clone();
+        node.span = span;
+        Ok((node, 0, *size))
+    }
+
+    fn scalar(
+        &self,
+        text: String,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<Tag>,
+        span: Span,
+    ) -> Result<Finished, Diagnostic> {
+        let (quoted, core_tag) = match tag {
+            None => (!matches!(style, TScalarStyle::Plain), None),
+            Some(tag) => match core_tag(&tag) {
+                Some("str") => (true, None),
+                Some(name @ ("null" | "bool" | "int" | "float")) => {
+                    (!matches!(style, TScalarStyle::Plain), Some(name.to_owned()))
+                }
+                _ => return Err(unsupported_tag(self.positions.tag_span(span), &tag)),
+            },
+        };
+        let scalar = Scalar {
+            text,
+            quoted,
+            core_tag,
+        };
+        let node = Node {
+            span,
+            kind: Kind::Scalar(scalar),
+        };
+        Ok((node, anchor, 1))
+    }
+
+    /// A sequence or mapping starts.
+    fn open(
+        &mut self,
+        is_seq: bool,
+        anchor: usize,
+        tag: Option<&Tag>,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        if let Some(tag) = tag
+            && !matches!(core_tag(tag), Some("seq" | "map"))
+        {
+            return Err(unsupported_tag(self.positions.tag_span(span), tag));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(Diagnostic::error(
+                span,
+                format!("the document is nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.stack.push(if is_seq {
+            Frame::Seq {
+                span,
+                anchor,
+                items: Vec::new(),
+                size: 0,
+            }
+        } else {
+            Frame::Map {
+                span,
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                size: 0,
+            }
+        });
+        Ok(())
+    }
+
+    /// The innermost sequence or mapping ends.
+    fn close(&mut self, span: Span) -> Result<Finished, Diagnostic> {
+        match self.stack.pop() {
+            Some(Frame::Seq {
+                span,
+                anchor,
+                items,
+                size,
+            }) => {
+                let node = Node {
+                    span,
+                    kind: Kind::Seq(items),
+                };
+                Ok((node, anchor, size + 1))
+            }
+            Some(Frame::Map {
+                span,
+                anchor,
+                entries,
+                size,
+                ..
+            }) => {
+                // A block mapping's start event is marked after its first key: start at the key.
+                let span = entries
+                    .first()
+                    .map_or(span, |(k, _)| if k.span < span { k.span } else { span });
+                let node = Node {
+                    span,
+                    kind: Kind::Map(entries),
+                };
+                Ok((node, anchor, size + 1))
+            }
+            None => Err(syntax_error(span, "unbalanced end of a collection")),
+        }
+    }
+
+    /// Puts a finished node where it belongs: the root, the next item of a sequence, or the key
+    /// or value of a mapping entry.
+    fn attach(&mut self, (node, anchor, size): Finished) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Frame::Seq {
                 items, size: total, ..
             }) => {
@@ -388,28 +432,26 @@ pub(super) fn read(source: &str) -> Result<Document, Diagnostic> {
                 key,
                 size: total,
                 ..
-            }) => match key.take() {
-                None => {
-                    *total = total.saturating_add(size);
-                    *key = Some(node);
-                }
-                Some(k) => {
-                    *total = total.saturating_add(size);
-                    let mut value = node;
-                    // An empty value (`key:`) is marked where the next token starts: point at the key.
-                    if let Kind::Scalar(s) = &value.kind
-                        && s.text.is_empty()
-                        && !s.quoted
-                        && value.span > k.span
-                    {
-                        value.span = k.span;
+            }) => {
+                *total = total.saturating_add(size);
+                match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => {
+                        let mut value = node;
+                        // An empty value (`key:`) is marked where the next token starts: point at the key.
+                        if let Kind::Scalar(s) = &value.kind
+                            && s.text.is_empty()
+                            && !s.quoted
+                            && value.span > k.span
+                        {
+                            value.span = k.span;
+                        }
+                        entries.push((k, value));
                     }
-                    entries.push((k, value));
                 }
-            },
+            }
         }
     }
-    Ok(root)
 }
 
 /// `str`, `int`, ... for a tag of the YAML core schema (`!!str`), `None` for any other tag.
