@@ -3,7 +3,6 @@
 //! `/_emulator/` on the same port and speaks JSON; docs/emulator.md lists the routes.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -323,7 +322,7 @@ impl EmulatorState {
     /// Adds an account to the organization (it receives the org/OU grants that reach its parent).
     pub fn add_account(&self, account: AccountSeed) -> Result<(), AdminError> {
         let mut w = self.world();
-        if crate::model::AccountId::from_str(&account.id).is_err() {
+        if !super::ids::is_account(&account.id) {
             return Err(AdminError::Invalid(format!(
                 "account id {:?} is not 12 digits",
                 account.id

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::identity::Caller;
+use super::ids::ALLOWED_OPERATIONS as KNOWN_OPERATIONS;
 use super::options::EmulatorOptions;
 use super::state::{
     FeatureSet, GRANTS_PER_LICENSE, GrantRec, Grantee, Status, SubGrant, TokenEntry, TokenKey,
     Workflow, World,
 };
 use super::wire::{ApiError, Input, Service, page};
-use crate::model::KNOWN_OPERATIONS;
 
 /// Every License Manager operation the emulator serves.
 pub(crate) const OPERATIONS: &[&str] = &[

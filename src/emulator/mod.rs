@@ -16,6 +16,7 @@
 mod admin;
 mod faults;
 mod identity;
+mod ids;
 mod license_manager;
 mod options;
 mod organizations;

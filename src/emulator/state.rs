@@ -3,15 +3,14 @@
 //! runs against it under one lock.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::EmulatorError;
 use super::faults::{fnv1a, mix64};
+use super::ids::{self, PrincipalArn};
 use super::seed::{FeatureSetSeed, Seed};
-use crate::model::{AccountId, LicenseArn, OrgId, OuId, Principal, RootId};
 
 pub(crate) const LM_SERVICE_PRINCIPAL: &str = "license-manager.amazonaws.com";
 /// Grants per license (License Manager quota).
@@ -465,13 +464,13 @@ impl World {
     pub(crate) fn from_seed(seed: &Seed) -> Result<World, EmulatorError> {
         let mut problems: Vec<String> = Vec::new();
         let o = &seed.organization;
-        if OrgId::from_str(&o.id).is_err() {
+        if !ids::is_org(&o.id) {
             problems.push(format!(
                 "organization id {:?} is not o- followed by 10-32 lowercase letters or digits",
                 o.id
             ));
         }
-        if RootId::from_str(&o.root).is_err() {
+        if !ids::is_root(&o.root) {
             problems.push(format!(
                 "root id {:?} is not r- followed by 4-32 lowercase letters or digits",
                 o.root
@@ -492,7 +491,7 @@ impl World {
         }
         let mut ous = BTreeMap::new();
         for ou in &o.organizational_units {
-            if OuId::from_str(&ou.id).is_err() {
+            if !ids::is_ou(&ou.id) {
                 problems.push(format!(
                     "OU id {:?} is not well formed (ou-<4-32>-<8-32>)",
                     ou.id
@@ -528,7 +527,7 @@ impl World {
         }
         let mut accounts = BTreeMap::new();
         for a in &o.accounts {
-            if AccountId::from_str(&a.id).is_err() {
+            if !ids::is_account(&a.id) {
                 problems.push(format!("account id {:?} is not 12 digits", a.id));
             }
             let parent = a.parent.clone().unwrap_or_else(|| o.root.clone());
@@ -608,15 +607,18 @@ impl World {
             .unwrap_or_else(|| org.management.clone());
         let mut licenses: Vec<LicenseRec> = Vec::new();
         for l in &seed.licenses {
-            let issuer_account = match LicenseArn::from_str(&l.arn) {
-                Ok(arn) => arn.issuer_account().to_string(),
-                Err(e) => {
-                    problems.push(e.to_string());
+            let issuer_account = match ids::license_issuer(&l.arn) {
+                Some(a) => a.to_owned(),
+                None => {
+                    problems.push(format!(
+                        "license ARN {:?} is not arn:aws:license-manager::<12-digit account>:license:l-<id>",
+                        l.arn
+                    ));
                     continue;
                 }
             };
             for op in &l.allowed_operations {
-                if !crate::model::KNOWN_OPERATIONS.contains(&op.as_str()) {
+                if !ids::ALLOWED_OPERATIONS.contains(&op.as_str()) {
                     problems.push(format!("license {} allows unknown operation {op}", l.arn));
                 }
             }
@@ -654,7 +656,7 @@ impl World {
             .default_caller
             .clone()
             .unwrap_or_else(|| org.management.clone());
-        if AccountId::from_str(&default_caller).is_err() {
+        if !ids::is_account(&default_caller) {
             problems.push(format!(
                 "default_caller {default_caller:?} is not 12 digits"
             ));
@@ -714,7 +716,11 @@ impl World {
         let seq = self.take_seq();
         let arn = match &g.arn {
             Some(a) => {
-                crate::model::GrantArn::from_str(a).map_err(|e| e.to_string())?;
+                if !ids::is_grant_arn(a) {
+                    return Err(format!(
+                        "grant ARN {a:?} is not arn:aws:license-manager::<12-digit account>:grant:g-<id>"
+                    ));
+                }
                 a.clone()
             }
             None => self.grant_arn(&grantor, seq),
@@ -783,10 +789,10 @@ impl World {
 
     /// Parses a principal ARN and checks it names this organization, one of its OUs or accounts.
     pub(crate) fn grantee(&self, arn: &str) -> Result<Grantee, String> {
-        let p = Principal::from_str(arn).map_err(|e| e.to_string())?;
+        let p = ids::principal(arn)?;
         match p {
-            Principal::Account(a) => {
-                if self.org.accounts.contains_key(a.as_str()) {
+            PrincipalArn::Account(a) => {
+                if self.org.accounts.contains_key(a) {
                     Ok(Grantee::Account(a.to_string()))
                 } else {
                     Err(format!(
@@ -795,7 +801,7 @@ impl World {
                     ))
                 }
             }
-            Principal::Organization { .. } => {
+            PrincipalArn::Organization { .. } => {
                 if arn == self.org.arn {
                     Ok(Grantee::Organization)
                 } else {
@@ -805,14 +811,14 @@ impl World {
                     ))
                 }
             }
-            Principal::Ou {
+            PrincipalArn::Ou {
                 management,
                 org,
                 ou,
             } => {
-                if management.as_str() == self.org.management
-                    && org.as_str() == self.org.id
-                    && self.org.ous.contains_key(ou.as_str())
+                if management == self.org.management
+                    && org == self.org.id
+                    && self.org.ous.contains_key(ou)
                 {
                     Ok(Grantee::Ou(ou.to_string()))
                 } else {
