@@ -137,9 +137,11 @@ pub(crate) fn principal(s: &str) -> Result<PrincipalArn<'_>, String> {
 mod tests {
     use super::*;
 
+    type Check = fn(&str) -> bool;
+
     #[test]
     fn ids_follow_the_service_model_patterns() {
-        let cases: &[(fn(&str) -> bool, &str, bool)] = &[
+        let cases: &[(Check, &str, bool)] = &[
             (is_account, "012345678901", true),
             (is_account, "12345678901", false),
             (is_account, "12345678901a", false),
