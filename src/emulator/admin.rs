@@ -3,7 +3,6 @@
 //! `/_emulator/` on the same port and speaks JSON; docs/emulator.md lists the routes.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::options::EmulatorOptions;
 use super::seed::{AccountSeed, GrantSeed};
+use super::shares::EntitlementView;
 use super::state::{AccountRec, GrantRec, Status, World};
 use super::{EmulatorState, Stats};
 
@@ -78,7 +78,16 @@ fn view(world: &World, g: &GrantRec) -> GrantView {
 
 impl EmulatorState {
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.shared.world.lock().unwrap_or_else(|e| e.into_inner())
+        let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        w.settle_timed(std::time::Instant::now());
+        w
+    }
+
+    /// Who holds an ACTIVE entitlement right now: one entry per (product, account), sorted
+    /// (ACTIVE account grants and ACTIVE shares of organization or OU grants; a share is named
+    /// by its organization or OU grant's ARN). Cheap: no rendering, one short lock.
+    pub fn entitlements(&self) -> Vec<EntitlementView> {
+        self.world().entitlements()
     }
 
     fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
@@ -270,12 +279,24 @@ impl EmulatorState {
     pub fn set_grant_status(&self, arn: &str, status: &str) -> Result<GrantView, AdminError> {
         let st = Status::parse(status)
             .ok_or_else(|| AdminError::Invalid(format!("unknown grant status {status}")))?;
-        self.with_grant(arn, |g| {
-            g.status = st;
-            g.workflow = None;
-            g.bump();
-            Ok(())
-        })
+        let mut w = self.world();
+        let i = *w
+            .grant_index
+            .get(arn)
+            .ok_or_else(|| AdminError::NotFound(format!("grant {arn}")))?;
+        w.timed.remove(&i);
+        let g = &mut w.grants[i];
+        g.status = st;
+        g.workflow = None;
+        g.delete_due = None;
+        if !g.is_account_grant()
+            && let Some(shares) = GrantRec::shares_for(st)
+        {
+            g.share_default = Some(shares);
+            g.share_overrides.clear();
+        }
+        g.bump();
+        Ok(view(&w, &w.grants[i]))
     }
 
     /// Disables a grant out of band.
@@ -323,7 +344,7 @@ impl EmulatorState {
     /// Adds an account to the organization (it receives the org/OU grants that reach its parent).
     pub fn add_account(&self, account: AccountSeed) -> Result<(), AdminError> {
         let mut w = self.world();
-        if crate::model::AccountId::from_str(&account.id).is_err() {
+        if !super::ids::is_account(&account.id) {
             return Err(AdminError::Invalid(format!(
                 "account id {:?} is not 12 digits",
                 account.id
@@ -505,6 +526,7 @@ pub(crate) fn handle_http(
             reply(200, json!({}))
         }
         "options" if get => reply(200, to_json(&state.options())),
+        "entitlements" if get => reply(200, json!({"entitlements": state.entitlements()})),
         "options" if post => done(patch_options(&state.options(), body).map(|o| {
             let v = to_json(&o);
             state.set_options(o);

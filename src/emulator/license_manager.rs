@@ -4,17 +4,18 @@
 //! Choices where AWS documents nothing are marked GUESS and listed in docs/emulator.md.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use super::identity::Caller;
-use super::options::EmulatorOptions;
+use super::ids::ALLOWED_OPERATIONS as KNOWN_OPERATIONS;
+use super::options::{EmulatorOptions, RecallEnd};
 use super::state::{
     FeatureSet, GRANTS_PER_LICENSE, GrantRec, Grantee, Status, SubGrant, TokenEntry, TokenKey,
-    Workflow, World,
+    WorkflowKind, World,
 };
 use super::wire::{ApiError, Input, Service, page};
-use crate::model::KNOWN_OPERATIONS;
 
 /// Every License Manager operation the emulator serves.
 pub(crate) const OPERATIONS: &[&str] = &[
@@ -57,6 +58,7 @@ pub(crate) fn handle(
     body: &Value,
 ) -> Result<String, ApiError> {
     let input = Input::new(Service::LicenseManager, body)?;
+    world.settle_timed(Instant::now());
     match op {
         "CreateGrant" => create_grant(world, ctx, &input, body),
         "CreateGrantVersion" => create_grant_version(world, ctx, &input, body),
@@ -267,6 +269,13 @@ fn create_grant(
             ),
         ));
     }
+    let license_status = &world.licenses[lic.license].status;
+    if license_status != "AVAILABLE" {
+        // GUESS: AWS documents no error for granting an expired or deactivated license.
+        return Err(ApiError::validation(format!(
+            "License {license_arn} is {license_status}; only an AVAILABLE license can be granted"
+        )));
+    }
     if let Some(op) = ops.iter().find(|o| !lic.operations.contains(o)) {
         return Err(ApiError::validation(format!(
             "Allowed operation {op} is not permitted by the license {license_arn}"
@@ -310,7 +319,7 @@ fn create_grant(
         .filter(|g| g.license_arn == license_arn && !g.status.is_terminal());
     let mut count = 0;
     for g in live {
-        if g.principal_arn == principal {
+        if g.principal_arn == principal && !ctx.opts.allow_duplicate_grants {
             // GUESS: AWS documents no error for a duplicate; ValidationException naming the grant.
             return Err(ApiError::validation(format!(
                 "A grant for license {license_arn} to principal {principal} already exists: {}",
@@ -336,6 +345,11 @@ fn create_grant(
         }
         _ => Status::Disabled,
     };
+    let then = if ctx.opts.fail_distributions {
+        Status::FailedWorkflow
+    } else {
+        then
+    };
     let license = &world.licenses[lic.license];
     let parent_arn = lic.via_grant.clone().unwrap_or_else(|| license.arn.clone());
     let seq = world.take_seq();
@@ -354,13 +368,22 @@ fn create_grant(
         1,
         ops,
     );
-    rec.workflow = Some(Workflow {
-        reads_left: ctx.opts.workflow_reads,
-        then,
-        from: None,
-    });
+    rec.created = Some(Instant::now());
+    let ms = if rec.is_account_grant() {
+        ctx.opts.account_workflow_ms
+    } else {
+        ctx.opts.workflow_ms
+    };
     let resp = change_response(&rec);
     world.insert_grant(rec);
+    let idx = world.grants.len() - 1;
+    world.start_workflow(
+        idx,
+        then,
+        WorkflowKind::Distribution,
+        ms,
+        ctx.opts.workflow_reads,
+    );
     if !tags.is_empty() {
         world.tags.entry(arn).or_default().extend(tags);
     }
@@ -433,6 +456,11 @@ fn create_grant_version(
             }
         },
     };
+    if input.opt_object("Options")?.is_some() && status != Some(Status::Active) {
+        return Err(ApiError::validation(
+            "Options (ActivationOverrideBehavior) can be given only with Status ACTIVE",
+        ));
+    }
     if let Some(resp) = replayed(world, ctx, "CreateGrantVersion", token, body)? {
         return Ok(resp);
     }
@@ -499,13 +527,19 @@ fn create_grant_version(
     let account_grant = g.is_account_grant();
     let transition = match status {
         None => Transition::Keep,
-        Some(want) => transition(g.status, want, account_grant).map_err(|why| {
+        Some(want) => transition(settled_status(g), want, account_grant).map_err(|why| {
             ApiError::validation(format!(
                 "Grant {arn} cannot change from {} to {}: {why}",
                 g.status.as_str(),
                 want.as_str()
             ))
         })?,
+    };
+    let override_all = override_behavior.as_deref() == Some("ALL_GRANTS_PERMITTED_BY_ISSUER");
+    let displaced = if transition == Transition::To(Status::Active) {
+        account_conflicts(world, ctx, idx, override_all)?
+    } else {
+        Vec::new()
     };
     let g = &mut world.grants[idx];
     if let Some(n) = name {
@@ -524,18 +558,73 @@ fn create_grant_version(
         Transition::Keep => {}
         Transition::To(s) => g.status = s,
         Transition::Workflow(then) => {
-            g.workflow = Some(Workflow {
-                reads_left: ctx.opts.workflow_reads,
-                then,
-                from: Some(g.status),
-            });
-            g.status = Status::PendingWorkflow;
+            let (then, kind) = if then == Status::WorkflowCompleted {
+                let kind = WorkflowKind::Activation {
+                    override_all,
+                    one_active: ctx.opts.one_active_per_product,
+                };
+                (then, kind)
+            } else {
+                let then = match ctx.opts.recall_ends_in {
+                    RecallEnd::WorkflowCompleted => Status::WorkflowCompleted,
+                    RecallEnd::Disabled => Status::Disabled,
+                };
+                (then, WorkflowKind::Recall)
+            };
+            let (ms, reads) = (ctx.opts.workflow_ms, ctx.opts.workflow_reads);
+            world.start_workflow(idx, then, kind, ms, reads);
         }
     }
+    for h in displaced {
+        world.disable_holder(h);
+    }
+    let g = &mut world.grants[idx];
     g.bump();
     let resp = change_response(g);
     remember(world, ctx, "CreateGrantVersion", token, body, &resp);
     Ok(resp)
+}
+
+/// The status CreateGrantVersion's transitions start from: an org/OU grant that is
+/// WORKFLOW_COMPLETED after a recall counts as DISABLED (activating it starts a workflow again),
+/// one set ACTIVE from outside as WORKFLOW_COMPLETED.
+fn settled_status(g: &GrantRec) -> Status {
+    if g.is_account_grant() {
+        return g.status;
+    }
+    match g.status {
+        Status::WorkflowCompleted | Status::Active if g.share_default == Some(Status::Active) => {
+            Status::WorkflowCompleted
+        }
+        Status::WorkflowCompleted => Status::Disabled,
+        other => other,
+    }
+}
+
+/// The one-active rule when an account grant is activated: the other ACTIVE entitlements of
+/// its account for the same product, to disable (`ALL_GRANTS_PERMITTED_BY_ISSUER`), or a
+/// ValidationException naming one (GUESS: AWS says activation "fails", not with which error).
+fn account_conflicts(
+    world: &World,
+    ctx: &Ctx<'_>,
+    idx: usize,
+    override_all: bool,
+) -> Result<Vec<super::shares::Holder>, ApiError> {
+    let Grantee::Account(account) = &world.grants[idx].grantee else {
+        return Ok(Vec::new());
+    };
+    if !ctx.opts.one_active_per_product {
+        return Ok(Vec::new());
+    }
+    let sku = world.sku_of(idx);
+    let others = world.active_holders(account, &sku, idx);
+    match others.first() {
+        Some(h) if !override_all => Err(ApiError::validation(format!(
+            "Account {account} already has an active grant for product {sku}: {}; deactivate it first, or activate with Options.ActivationOverrideBehavior ALL_GRANTS_PERMITTED_BY_ISSUER",
+            world.holder_arn(h)
+        ))),
+        _ => Ok(others),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -625,6 +714,11 @@ fn delete_grant(world: &mut World, ctx: &Ctx<'_>, input: &Input<'_>) -> Result<S
             "Grant {arn} is already deleted"
         )));
     }
+    if g.status == Status::PendingDelete {
+        return Err(ApiError::validation(format!(
+            "Grant {arn} is already being deleted (PENDING_DELETE)"
+        )));
+    }
     if version != g.version.to_string() {
         return Err(ApiError::validation(format!(
             "A grant cannot be deleted since the version provided doesn't match the latest version {} in our records",
@@ -634,6 +728,11 @@ fn delete_grant(world: &mut World, ctx: &Ctx<'_>, input: &Input<'_>) -> Result<S
     g.status = Status::Deleted;
     g.workflow = None;
     g.status_reason = reason.map(str::to_owned);
+    world.timed.remove(&idx);
+    if ctx.opts.delete_ms > 0 {
+        world.start_deletion(idx, ctx.opts.delete_ms);
+    }
+    let g = &mut world.grants[idx];
     g.bump();
     Ok(change_response(g))
 }
@@ -796,7 +895,7 @@ fn list_distributed_grants(
     };
     for i in positions {
         let g = &world.grants[i];
-        if g.grantor != caller {
+        if g.grantor != caller || ctx.opts.lags(g.created) {
             continue;
         }
         if let Some(license) = &license_filter
@@ -861,12 +960,16 @@ struct ReceivedItem {
 
 fn received_items(
     world: &mut World,
+    opts: &EmulatorOptions,
     pick: impl Fn(&World, &GrantRec, Option<&SubGrant>) -> bool,
 ) -> Vec<ReceivedItem> {
     let mut out = Vec::new();
     for i in 0..world.grants.len() {
         world.settle_if_due(i);
         let g = &world.grants[i];
+        if opts.lags(g.created) {
+            continue;
+        }
         if g.is_account_grant() {
             if pick(world, g, None) {
                 out.push(ReceivedItem {
@@ -954,7 +1057,7 @@ fn list_received_grants(
     }
     let caller = ctx.caller.account.clone();
     let root = ctx.caller.root_arn();
-    let items = received_items(world, |w, g, sub| {
+    let items = received_items(world, ctx.opts, |w, g, sub| {
         let (arn, to_caller) = match sub {
             None => (
                 &g.arn,
@@ -997,7 +1100,7 @@ fn list_received_grants_for_org(
     if !ctx.in_home_region(world) {
         return Ok(list_body::<&str>("Grants", &[], None));
     }
-    let items = received_items(world, |w, g, sub| {
+    let items = received_items(world, ctx.opts, |w, g, sub| {
         if g.license_arn != license_arn {
             return false;
         }

@@ -16,12 +16,14 @@
 mod admin;
 mod faults;
 mod identity;
+mod ids;
 mod license_manager;
 mod options;
 mod organizations;
 mod policy;
 mod seed;
 mod server;
+mod shares;
 mod state;
 mod sts;
 mod wire;
@@ -35,12 +37,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::{AdminError, GrantView, StateDump};
-pub use options::{EmulatorOptions, FaultRates, RateLimit};
+pub use options::{EmulatorOptions, FaultRates, RateLimit, RecallEnd};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
 pub use seed::{
     AccountSeed, FeatureSetSeed, GrantSeed, LicenseSeed, OrganizationSeed, OuSeed, SANDBOX_YAML,
     Seed,
 };
+pub use shares::EntitlementView;
 
 /// Where `bedrock-entitlements emulator` listens by default (LocalStack's customary port).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";

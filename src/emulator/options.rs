@@ -43,6 +43,39 @@ pub struct EmulatorOptions {
     pub iam_policy: Option<PolicyDocument>,
     /// IAM policy per role name, for sessions made by `AssumeRole`; a role without one may do anything.
     pub role_policies: BTreeMap<String, PolicyDocument>,
+    /// When > 0, an organization or OU grant's workflows (first distribution, activation,
+    /// recall) stay PENDING_WORKFLOW for this many wall-clock milliseconds after the call that
+    /// started them, replacing `workflow_reads` for those grants.
+    pub workflow_ms: u64,
+    /// The same for an account grant's first distribution.
+    pub account_workflow_ms: u64,
+    /// The status an organization or OU grant ends in after a recall (deactivation).
+    pub recall_ends_in: RecallEnd,
+    /// One active grant per product (ProductSKU) per account, as CreateGrantVersion's
+    /// `Options.ActivationOverrideBehavior` documents it.
+    pub one_active_per_product: bool,
+    /// A grant made less than this many milliseconds ago is missing from ListDistributedGrants,
+    /// ListReceivedGrants and ListReceivedGrantsForOrganization (GetGrant sees it).
+    pub list_lag_ms: u64,
+    /// When > 0, DeleteGrant answers PENDING_DELETE and the grant is DELETED this many
+    /// milliseconds later.
+    pub delete_ms: u64,
+    /// CreateGrant with a fresh client token for a (license, principal) that already holds a
+    /// live grant makes a second grant (AWS documents no refusal) instead of being refused.
+    pub allow_duplicate_grants: bool,
+    /// New grants' first distribution ends in FAILED_WORKFLOW.
+    pub fail_distributions: bool,
+}
+
+/// `recall_ends_in`: WORKFLOW_COMPLETED ("the workflow to distribute or recall the grant has
+/// been completed", License Manager user guide) or DISABLED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RecallEnd {
+    #[default]
+    #[serde(rename = "WORKFLOW_COMPLETED")]
+    WorkflowCompleted,
+    #[serde(rename = "DISABLED")]
+    Disabled,
 }
 
 impl Default for EmulatorOptions {
@@ -60,6 +93,14 @@ impl Default for EmulatorOptions {
             org_default_page_size: 20,
             iam_policy: None,
             role_policies: BTreeMap::new(),
+            workflow_ms: 0,
+            account_workflow_ms: 0,
+            recall_ends_in: RecallEnd::WorkflowCompleted,
+            one_active_per_product: true,
+            list_lag_ms: 0,
+            delete_ms: 0,
+            allow_duplicate_grants: false,
+            fail_distributions: false,
         }
     }
 }
@@ -67,6 +108,12 @@ impl Default for EmulatorOptions {
 impl EmulatorOptions {
     pub(crate) fn latency_for(&self, op: &str) -> Duration {
         self.op_latency.get(op).copied().unwrap_or(self.latency)
+    }
+
+    /// Whether a grant made at `created` is still hidden from the lists.
+    pub(crate) fn lags(&self, created: Option<std::time::Instant>) -> bool {
+        self.list_lag_ms > 0
+            && created.is_some_and(|c| c.elapsed() < Duration::from_millis(self.list_lag_ms))
     }
 
     pub(crate) fn faults_for(&self, op: &str) -> FaultRates {

@@ -327,17 +327,7 @@ fn account_json(world: &World, a: &AccountRec) -> Value {
     })
 }
 
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn is_ou_id(s: &str) -> bool {
-    s.parse::<crate::model::OuId>().is_ok()
-}
-
-fn is_root_id(s: &str) -> bool {
-    s.parse::<crate::model::RootId>().is_ok()
-}
+use super::ids::{is_account as is_account_id, is_ou as is_ou_id, is_root as is_root_id};
 
 fn invalid_pattern(member: &str, value: &str) -> ApiError {
     ApiError::org_input(

@@ -166,10 +166,41 @@ impl Seed {
     /// Parses and checks a seed: the YAML must be well formed and the seed consistent (ids well
     /// formed, parents and licenses exist, principals in the organization).
     pub fn from_yaml(text: &str) -> Result<Seed, EmulatorError> {
+        leading_zeros(text)?;
         let seed: Seed =
             serde_yaml::from_str(text).map_err(|e| EmulatorError::SeedSyntax(e.to_string()))?;
         super::state::World::from_seed(&seed)?;
         Ok(seed)
+    }
+}
+
+/// Refuses an unquoted number with a leading zero (`012345678901`): YAML reads it as a number
+/// (or, by some parsers, as text), so an account id written that way is ambiguous. `validate`
+/// refuses the same in the desired-state file. serde_yaml does not say whether a scalar was
+/// quoted, so the event parser looks first.
+fn leading_zeros(text: &str) -> Result<(), EmulatorError> {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, mark) = match parser.next_token() {
+            Ok(e) => e,
+            Err(e) => return Err(EmulatorError::SeedSyntax(e.to_string())),
+        };
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::Scalar(s, TScalarStyle::Plain, _, _)
+                if s.len() > 1 && s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                return Err(EmulatorError::SeedSyntax(format!(
+                    "line {} column {}: {s} is written as a number with a leading zero, which YAML reads as {}; if it is an account id, quote it: \"{s}\"",
+                    mark.line(),
+                    mark.col() + 1,
+                    s.trim_start_matches('0')
+                )));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -216,7 +247,7 @@ fn default_services() -> Vec<String> {
     vec!["license-management.marketplace.amazonaws.com".to_owned()]
 }
 fn default_grant_ops() -> Vec<String> {
-    crate::model::DEFAULT_OPERATIONS
+    super::ids::SEED_GRANT_OPERATIONS
         .iter()
         .map(|s| (*s).to_owned())
         .collect()
@@ -227,7 +258,8 @@ fn default_received_ops() -> Vec<String> {
         .collect()
 }
 
-/// Account ids may be written quoted or not (`222233334444` is a YAML integer).
+/// Account ids may be written quoted or not (`222233334444` is a YAML integer); a number that is
+/// not 12 digits long (an unquoted id with a leading zero) is refused.
 fn account_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -235,10 +267,16 @@ fn account_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         Text(String),
         Number(u64),
     }
-    Ok(match Id::deserialize(d)? {
-        Id::Text(s) => s,
-        Id::Number(n) => format!("{n:012}"),
-    })
+    match Id::deserialize(d)? {
+        Id::Text(s) => Ok(s),
+        Id::Number(n) if (100_000_000_000..1_000_000_000_000).contains(&n) => Ok(n.to_string()),
+        // As `validate` does for the desired-state file: YAML reads `012345678901` as the number
+        // 12345678901, and padding it back would hide the mistake.
+        Id::Number(n) => Err(serde::de::Error::custom(format!(
+            "account id {n} is a YAML number with {} digits, expected 12; if it lost leading zeros, write it quoted: \"{n:012}\"",
+            n.to_string().len()
+        ))),
+    }
 }
 
 fn opt_account_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -305,8 +343,27 @@ mod tests {
             Err(&["cycle"]),
         );
         check(
-            "  accounts:\n    - { id: 111122223333, name: m, state: GONE }\n    - { id: \"12\", name: short }\n    - { id: 12, name: padded }\n",
+            "  accounts:\n    - { id: 111122223333, name: m, state: GONE }\n    - { id: \"12\", name: short }\n",
             Err(&["unknown state GONE", "account id \"12\" is not 12 digits"]),
+        );
+        // An unquoted id with a leading zero is a YAML number that lost the zero.
+        check(
+            "  accounts:\n    - { id: 111122223333, name: m }\n    - { id: 012345678901, name: zero }\n",
+            Err(&[
+                "line 7 column 13: 012345678901 is written as a number with a leading zero, which YAML reads as 12345678901",
+                "quote it: \"012345678901\"",
+            ]),
+        );
+        check(
+            "  accounts:\n    - { id: 111122223333, name: m }\n    - { id: 12345678901, name: short }\n",
+            Err(&[
+                "account id 12345678901 is a YAML number with 11 digits, expected 12",
+                "write it quoted: \"012345678901\"",
+            ]),
+        );
+        check(
+            "  accounts:\n    - { id: 111122223333, name: m }\n    - { id: \"012345678901\", name: zero }\n",
+            Ok(()),
         );
         check(
             "  accounts:\n    - { id: 111122223333, name: m }\ngrants:\n  - { name: g, license_arn: \"arn:aws:license-manager::294406891311:license:l-1\", principal: \"arn:aws:iam::111122223333:root\" }\n",

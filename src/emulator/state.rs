@@ -3,15 +3,15 @@
 //! runs against it under one lock.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use super::EmulatorError;
 use super::faults::{fnv1a, mix64};
+use super::ids::{self, PrincipalArn};
 use super::seed::{FeatureSetSeed, Seed};
-use crate::model::{AccountId, LicenseArn, OrgId, OuId, Principal, RootId};
 
 pub(crate) const LM_SERVICE_PRINCIPAL: &str = "license-manager.amazonaws.com";
 /// Grants per license (License Manager quota).
@@ -280,13 +280,32 @@ pub(crate) struct Received {
     pub via_grant: Option<String>,
 }
 
-/// A workflow in progress: after `reads_left` more reads the grant becomes `then`.
+/// What a workflow does to an organization or OU grant's shares when it completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WorkflowKind {
+    /// The first distribution after CreateGrant: shares appear, DISABLED.
+    Distribution,
+    /// CreateGrantVersion Status=ACTIVE: shares become ACTIVE, under the one-active rule as it
+    /// stood when the activation was asked for.
+    Activation {
+        override_all: bool,
+        one_active: bool,
+    },
+    /// CreateGrantVersion Status=DISABLED: every share becomes DISABLED.
+    Recall,
+}
+
+/// A workflow in progress: after `reads_left` more reads, or at `due` when it is timed, the
+/// grant becomes `then`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Workflow {
     pub reads_left: u32,
+    /// A timed workflow completes at this instant (reads do not count).
+    pub due: Option<Instant>,
     pub then: Status,
     /// The settled status before the workflow (None for the first distribution).
     pub from: Option<Status>,
+    pub kind: WorkflowKind,
 }
 
 #[derive(Debug, Clone)]
@@ -306,6 +325,16 @@ pub(crate) struct GrantRec {
     pub operations: Vec<String>,
     pub activation_override: Option<String>,
     pub workflow: Option<Workflow>,
+    /// When CreateGrant made it (None for seeded grants and grants added out of band): lists
+    /// lag behind it by `list_lag_ms`.
+    pub created: Option<Instant>,
+    /// An organization or OU grant's settled share status, which every account it reaches
+    /// holds unless `share_overrides` says otherwise (None before the first distribution).
+    pub share_default: Option<Status>,
+    /// Accounts whose share differs from `share_default` (the one-active rule).
+    pub share_overrides: BTreeMap<String, Status>,
+    /// A PENDING_DELETE grant becomes DELETED at this instant.
+    pub delete_due: Option<Instant>,
     /// The rendered `Grant` JSON of every version, oldest first (index = version - 1 for the
     /// versions this emulator made; seeded grants start at their seeded version).
     history: Vec<(u64, Arc<str>)>,
@@ -343,6 +372,10 @@ impl GrantRec {
             operations,
             activation_override: None,
             workflow: None,
+            created: None,
+            share_default: None,
+            share_overrides: BTreeMap::new(),
+            delete_due: None,
             history: Vec::new(),
         };
         g.history.push((version, g.render()));
@@ -393,17 +426,47 @@ impl GrantRec {
         matches!(self.grantee, Grantee::Account(_))
     }
 
-    /// The status the per-account sub-grants of an org/OU grant show, or None before the grant
-    /// was first distributed.
-    pub(crate) fn sub_status(&self) -> Option<Status> {
-        let settled = match &self.workflow {
-            Some(w) => w.from?,
-            None => self.status,
-        };
-        Some(match settled {
-            Status::WorkflowCompleted => Status::Active,
-            other => other,
-        })
+    /// The settled share status a status set from outside (the seed, the admin endpoint)
+    /// stands for: ACTIVE for WORKFLOW_COMPLETED or ACTIVE, DISABLED for DISABLED.
+    pub(crate) fn shares_for(status: Status) -> Option<Status> {
+        match status {
+            Status::WorkflowCompleted | Status::Active => Some(Status::Active),
+            Status::Disabled => Some(Status::Disabled),
+            _ => None,
+        }
+    }
+
+    /// Whether the grant gives no entitlement at all (deleted, being deleted, failed, rejected).
+    pub(crate) fn is_gone(&self) -> bool {
+        self.status.is_terminal() || self.status == Status::PendingDelete
+    }
+
+    /// The share status `account` holds as an entitlement right now (its settled status, also
+    /// while a workflow runs: shares change only when it completes), or None.
+    pub(crate) fn effective_share(&self, account: &str) -> Option<Status> {
+        if self.is_gone() {
+            return None;
+        }
+        let default = self.share_default?;
+        Some(
+            self.share_overrides
+                .get(account)
+                .copied()
+                .unwrap_or(default),
+        )
+    }
+
+    /// The share status the API shows for `account`: PENDING_WORKFLOW while the parent's
+    /// workflow runs, the parent's status once it is deleted, else the settled share status.
+    pub(crate) fn shown_share(&self, account: &str) -> Option<Status> {
+        self.share_default?;
+        if self.workflow.is_some() {
+            return Some(Status::PendingWorkflow);
+        }
+        if self.is_gone() {
+            return Some(self.status);
+        }
+        self.effective_share(account)
     }
 }
 
@@ -452,12 +515,14 @@ pub(crate) struct World {
     pub grants_by_license: HashMap<String, Vec<usize>>,
     /// Positions in `grants` of the grants to each account, ascending, and of every organization
     /// or OU grant (`None`): what reaches one account, without reading every grant.
-    grants_by_grantee: HashMap<Option<String>, Vec<usize>>,
+    pub grants_by_grantee: HashMap<Option<String>, Vec<usize>>,
     pub tokens: HashMap<TokenKey, TokenEntry>,
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
     pub sessions: HashMap<String, Session>,
     pub next_seq: u64,
     pub next_session: u64,
+    /// Grants with a timed workflow or a timed deletion in progress.
+    pub timed: BTreeSet<usize>,
     salt: u64,
 }
 
@@ -465,13 +530,13 @@ impl World {
     pub(crate) fn from_seed(seed: &Seed) -> Result<World, EmulatorError> {
         let mut problems: Vec<String> = Vec::new();
         let o = &seed.organization;
-        if OrgId::from_str(&o.id).is_err() {
+        if !ids::is_org(&o.id) {
             problems.push(format!(
                 "organization id {:?} is not o- followed by 10-32 lowercase letters or digits",
                 o.id
             ));
         }
-        if RootId::from_str(&o.root).is_err() {
+        if !ids::is_root(&o.root) {
             problems.push(format!(
                 "root id {:?} is not r- followed by 4-32 lowercase letters or digits",
                 o.root
@@ -492,7 +557,7 @@ impl World {
         }
         let mut ous = BTreeMap::new();
         for ou in &o.organizational_units {
-            if OuId::from_str(&ou.id).is_err() {
+            if !ids::is_ou(&ou.id) {
                 problems.push(format!(
                     "OU id {:?} is not well formed (ou-<4-32>-<8-32>)",
                     ou.id
@@ -528,7 +593,7 @@ impl World {
         }
         let mut accounts = BTreeMap::new();
         for a in &o.accounts {
-            if AccountId::from_str(&a.id).is_err() {
+            if !ids::is_account(&a.id) {
                 problems.push(format!("account id {:?} is not 12 digits", a.id));
             }
             let parent = a.parent.clone().unwrap_or_else(|| o.root.clone());
@@ -608,15 +673,18 @@ impl World {
             .unwrap_or_else(|| org.management.clone());
         let mut licenses: Vec<LicenseRec> = Vec::new();
         for l in &seed.licenses {
-            let issuer_account = match LicenseArn::from_str(&l.arn) {
-                Ok(arn) => arn.issuer_account().to_string(),
-                Err(e) => {
-                    problems.push(e.to_string());
+            let issuer_account = match ids::license_issuer(&l.arn) {
+                Some(a) => a.to_owned(),
+                None => {
+                    problems.push(format!(
+                        "license ARN {:?} is not arn:aws:license-manager::<12-digit account>:license:l-<id>",
+                        l.arn
+                    ));
                     continue;
                 }
             };
             for op in &l.allowed_operations {
-                if !crate::model::KNOWN_OPERATIONS.contains(&op.as_str()) {
+                if !ids::ALLOWED_OPERATIONS.contains(&op.as_str()) {
                     problems.push(format!("license {} allows unknown operation {op}", l.arn));
                 }
             }
@@ -654,7 +722,7 @@ impl World {
             .default_caller
             .clone()
             .unwrap_or_else(|| org.management.clone());
-        if AccountId::from_str(&default_caller).is_err() {
+        if !ids::is_account(&default_caller) {
             problems.push(format!(
                 "default_caller {default_caller:?} is not 12 digits"
             ));
@@ -674,6 +742,7 @@ impl World {
             sessions: HashMap::new(),
             next_seq: 1,
             next_session: 1,
+            timed: BTreeSet::new(),
         };
         for g in &seed.grants {
             if let Err(p) = world.add_seed_grant(g) {
@@ -714,7 +783,11 @@ impl World {
         let seq = self.take_seq();
         let arn = match &g.arn {
             Some(a) => {
-                crate::model::GrantArn::from_str(a).map_err(|e| e.to_string())?;
+                if !ids::is_grant_arn(a) {
+                    return Err(format!(
+                        "grant ARN {a:?} is not arn:aws:license-manager::<12-digit account>:grant:g-<id>"
+                    ));
+                }
                 a.clone()
             }
             None => self.grant_arn(&grantor, seq),
@@ -736,6 +809,9 @@ impl World {
             g.version,
             g.operations.clone(),
         );
+        if !rec.is_account_grant() {
+            rec.share_default = GrantRec::shares_for(status);
+        }
         if g.status_reason.is_some() {
             rec.status_reason = g.status_reason.clone();
             rec.history.clear();
@@ -783,10 +859,10 @@ impl World {
 
     /// Parses a principal ARN and checks it names this organization, one of its OUs or accounts.
     pub(crate) fn grantee(&self, arn: &str) -> Result<Grantee, String> {
-        let p = Principal::from_str(arn).map_err(|e| e.to_string())?;
+        let p = ids::principal(arn)?;
         match p {
-            Principal::Account(a) => {
-                if self.org.accounts.contains_key(a.as_str()) {
+            PrincipalArn::Account(a) => {
+                if self.org.accounts.contains_key(a) {
                     Ok(Grantee::Account(a.to_string()))
                 } else {
                     Err(format!(
@@ -795,7 +871,7 @@ impl World {
                     ))
                 }
             }
-            Principal::Organization { .. } => {
+            PrincipalArn::Organization { .. } => {
                 if arn == self.org.arn {
                     Ok(Grantee::Organization)
                 } else {
@@ -805,14 +881,14 @@ impl World {
                     ))
                 }
             }
-            Principal::Ou {
+            PrincipalArn::Ou {
                 management,
                 org,
                 ou,
             } => {
-                if management.as_str() == self.org.management
-                    && org.as_str() == self.org.id
-                    && self.org.ous.contains_key(ou.as_str())
+                if management == self.org.management
+                    && org == self.org.id
+                    && self.org.ous.contains_key(ou)
                 {
                     Ok(Grantee::Ou(ou.to_string()))
                 } else {
@@ -846,6 +922,18 @@ impl World {
         }
     }
 
+    /// Whether the org/OU grant `g` reaches `account` today (without listing every recipient).
+    pub(crate) fn reaches(&self, g: &GrantRec, account: &str) -> bool {
+        if g.grantor == account || !self.org.accounts.contains_key(account) {
+            return false;
+        }
+        match &g.grantee {
+            Grantee::Account(a) => a == account,
+            Grantee::Organization => true,
+            Grantee::Ou(ou) => self.org.account_under(account, ou),
+        }
+    }
+
     pub(crate) fn sub_grant_arn(&self, parent: &GrantRec, account: &str) -> String {
         let a = mix64(fnv1a(&parent.arn) ^ fnv1a(account));
         let b = mix64(a ^ self.salt);
@@ -861,16 +949,19 @@ impl World {
         if g.is_account_grant() {
             return Vec::new();
         }
-        let Some(status) = g.sub_status() else {
+        if g.share_default.is_none() {
             return Vec::new();
-        };
+        }
         self.recipients(g)
             .into_iter()
-            .map(|account| SubGrant {
-                parent: idx,
-                arn: self.sub_grant_arn(g, &account),
-                account,
-                status,
+            .filter_map(|account| {
+                let status = g.shown_share(&account)?;
+                Some(SubGrant {
+                    parent: idx,
+                    arn: self.sub_grant_arn(g, &account),
+                    account,
+                    status,
+                })
             })
             .collect()
     }
@@ -896,25 +987,6 @@ impl World {
             "Version": g.version.to_string(),
             "GrantedOperations": g.operations,
         })
-    }
-
-    /// Completes the workflow of grant `idx` if it has no reads left.
-    pub(crate) fn settle_if_due(&mut self, idx: usize) {
-        let g = &mut self.grants[idx];
-        if let Some(w) = &g.workflow
-            && w.reads_left == 0
-        {
-            g.status = w.then;
-            g.workflow = None;
-            g.bump();
-        }
-    }
-
-    /// Counts one read of grant `idx` toward its workflow.
-    pub(crate) fn observed(&mut self, idx: usize) {
-        if let Some(w) = &mut self.grants[idx].workflow {
-            w.reads_left = w.reads_left.saturating_sub(1);
-        }
     }
 
     /// Every license `account` has received, with how: the licenses it was seeded with, and the
@@ -954,21 +1026,23 @@ impl World {
             let g = &self.grants[idx];
             let (arn, status) = match &g.grantee {
                 Grantee::Account(a) if a == account => {
-                    if g.workflow.is_some() && g.workflow.as_ref().and_then(|w| w.from).is_none() {
-                        continue;
-                    }
                     let st = match &g.workflow {
-                        Some(w) => w.from.unwrap_or(g.status),
+                        Some(w) => match w.from {
+                            Some(from) => from,
+                            None => continue,
+                        },
                         None => g.status,
                     };
                     (g.arn.clone(), st)
                 }
                 Grantee::Account(_) => continue,
                 _ => {
-                    if g.grantor == account || !self.recipients(g).iter().any(|a| a == account) {
+                    if !self.reaches(g, account) {
                         continue;
                     }
-                    let Some(st) = g.sub_status() else { continue };
+                    let Some(st) = g.effective_share(account) else {
+                        continue;
+                    };
                     (self.sub_grant_arn(&self.grants[idx], account), st)
                 }
             };

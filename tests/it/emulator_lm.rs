@@ -6,7 +6,7 @@ use aws_sdk_licensemanager::Client;
 use aws_sdk_licensemanager::types::{
     ActivationOverrideBehavior, AllowedOperation, Filter, GrantStatus, Options, Tag,
 };
-use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
+use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed, RecallEnd};
 
 use crate::support::*;
 
@@ -350,11 +350,71 @@ async fn org_and_ou_grants_activate_through_a_workflow() {
             .await
             .unwrap();
         assert_eq!(off.status(), Some(&GrantStatus::PendingWorkflow));
+        // A recall ends in WORKFLOW_COMPLETED ("the workflow to distribute or recall the grant
+        // has been completed"), with every share DISABLED.
         assert_eq!(
             settle(&c, &arn).await,
-            (GrantStatus::Disabled, "7".to_owned())
+            (GrantStatus::WorkflowCompleted, "7".to_owned())
         );
+        assert!(
+            emu.state()
+                .entitlements()
+                .iter()
+                .all(|e| !e.grants.contains(&arn))
+        );
+        // Activating it again is not a no-op: a new activation workflow.
+        assert_eq!(
+            activate(&c, &arn, "7").await,
+            Ok((GrantStatus::PendingWorkflow, "8".to_owned()))
+        );
+        assert_eq!(
+            settle(&c, &arn).await,
+            (GrantStatus::WorkflowCompleted, "9".to_owned())
+        );
+        assert!(
+            emu.state()
+                .entitlements()
+                .iter()
+                .any(|e| e.grants.contains(&arn))
+        );
+        c.delete_grant()
+            .grant_arn(&arn)
+            .version("9")
+            .send()
+            .await
+            .unwrap();
     }
+}
+
+#[tokio::test]
+async fn recall_ends_in_disabled_with_the_knob() {
+    let opts = EmulatorOptions {
+        recall_ends_in: RecallEnd::Disabled,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(sandbox_seed(), opts).await;
+    let c = clients(&emu).await.lm;
+    let arn = create(&c, CLAUDE_LICENSE, &ou_principal(OU_ML)).await;
+    settle(&c, &arn).await;
+    activate(&c, &arn, "2").await.unwrap();
+    settle(&c, &arn).await;
+    let off = c
+        .create_grant_version()
+        .client_token(token())
+        .grant_arn(&arn)
+        .status(GrantStatus::Disabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), Some(&GrantStatus::PendingWorkflow));
+    assert_eq!(
+        settle(&c, &arn).await,
+        (GrantStatus::Disabled, "6".to_owned())
+    );
+    assert_eq!(
+        activate(&c, &arn, "6").await,
+        Ok((GrantStatus::PendingWorkflow, "7".to_owned()))
+    );
 }
 
 #[tokio::test]
