@@ -240,7 +240,13 @@ fn pairs(license: &str, principals: &[String]) -> BTreeSet<(String, String)> {
 async fn converge(cli: &Cli, max_runs: usize, what: &str) -> usize {
     for run in 1..=max_runs {
         let applied = cli
-            .run(&["apply", "--auto-approve", "--wait=60s", "-c", "entitlements.yaml"])
+            .run(&[
+                "apply",
+                "--auto-approve",
+                "--wait=60s",
+                "-c",
+                "entitlements.yaml",
+            ])
             .await;
         assert_eq!(
             applied.code, 0,
@@ -283,7 +289,12 @@ async fn run_case(case: Case) -> (EmulatorHandle, Cli) {
     converge(&cli, 3, case.name).await;
     sampler.finish(case.name).await;
     assert_no_duplicates(&emu.state(), case.name);
-    assert_eq!(managed_grants(&emu.state()), case.end, "{}: end state", case.name);
+    assert_eq!(
+        managed_grants(&emu.state()),
+        case.end,
+        "{}: end state",
+        case.name
+    );
     (emu, cli)
 }
 
@@ -363,7 +374,8 @@ async fn a_renewal_moves_grants_to_the_new_license_without_a_gap() {
 #[tokio::test]
 async fn an_ou_taking_over_never_disables_a_foreign_grant_and_says_what_stays() {
     let mut seed = accounts_seed();
-    let foreign_arn = "arn:aws:license-manager::100000000001:grant:g-f0000000000000000000000000000001";
+    let foreign_arn =
+        "arn:aws:license-manager::100000000001:grant:g-f0000000000000000000000000000001";
     let mut foreign = grant("console-claude-lab", L1, account(LAB), "ACTIVE");
     foreign.arn = Some(foreign_arn.to_owned());
     seed.grants.push(foreign);
@@ -401,7 +413,13 @@ async fn an_ou_taking_over_never_disables_a_foreign_grant_and_says_what_stays() 
 /// `apply --auto-approve --wait` in `cli`'s directory, as a child process.
 fn apply_child(cli: &Cli) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"))
-        .args(["apply", "--auto-approve", "--wait=60s", "-c", "entitlements.yaml"])
+        .args([
+            "apply",
+            "--auto-approve",
+            "--wait=60s",
+            "-c",
+            "entitlements.yaml",
+        ])
         .current_dir(cli.dir.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -451,7 +469,14 @@ async fn apply_killed_at(cli: &Cli, state: &EmulatorState, op: Option<&str>, at:
 
 /// Kills apply at `points` evenly spread over the calls an unkilled apply of `case` makes, then
 /// re-runs it to convergence; the sampler watches every run.
-async fn killed_and_rerun(name: &str, seed: fn() -> Seed, yaml: String, keep: BTreeSet<(String, String)>, end: BTreeSet<(String, String)>, points: u64) {
+async fn killed_and_rerun(
+    name: &str,
+    seed: fn() -> Seed,
+    yaml: String,
+    keep: BTreeSet<(String, String)>,
+    end: BTreeSet<(String, String)>,
+    points: u64,
+) {
     let emu = start_emulator(seed(), options()).await;
     let cli = Cli::new(emu.endpoint_url());
     cli.write("entitlements.yaml", &yaml);
@@ -476,7 +501,10 @@ async fn killed_and_rerun(name: &str, seed: fn() -> Seed, yaml: String, keep: BT
         assert_no_duplicates(&state, &what);
         assert_eq!(managed_grants(&state), end, "{what}: end state");
     }
-    assert!(killed >= 20, "{name}: only {killed} runs were killed before they finished");
+    assert!(
+        killed >= 20,
+        "{name}: only {killed} runs were killed before they finished"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
