@@ -176,12 +176,14 @@ async fn main() {
 
     // The minimum the APIs allow: one DescribeOrganization, one ListRoots, for each parent
     // (root + OUs) one ListOrganizationalUnitsForParent and ceil(accounts/20) (at least one)
-    // ListAccountsForParent, one ListReceivedLicenses, and ceil(grants/100) ListDistributedGrants
-    // per license.
+    // ListAccountsForParent, one ListReceivedLicenses, ceil(grants/100) ListDistributedGrants
+    // per license, and one GetCallerIdentity (beside the rest). The world holds account grants
+    // only, so no ListReceivedGrantsForOrganization stream is needed (one per license with a
+    // live organization or OU grant, ceil(shares/100) pages, after that license's grants).
     let parents = ous + 1;
     let account_pages = ous * ACCOUNTS_PER_OU.div_ceil(20) + 1; // the root holds the management account
     let grant_pages = MODELS * GRANTS_PER_MODEL.div_ceil(100);
-    let minimum = 1 + 1 + parents + account_pages + 1 + grant_pages;
+    let minimum = 1 + 1 + parents + account_pages + 1 + grant_pages + 1;
     let made: u64 = counts.values().sum();
     // Critical path of that minimum: ListReceivedLicenses then one license's pages, one after
     // the other (the tree walk, 4 levels deep, runs beside it).

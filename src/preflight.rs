@@ -10,6 +10,11 @@ use crate::model::{AccountId, FeatureSet, License, LicenseArn, Live};
 /// The service principal License Manager uses for trusted access and delegated administration.
 pub const LICENSE_MANAGER_PRINCIPAL: &str = "license-manager.amazonaws.com";
 
+/// The service principal of AWS Marketplace's License Manager integration: organization and OU
+/// grants of Marketplace licenses need its trusted access too (Bedrock's managed-entitlements
+/// setup page; the AWS sample enables both).
+pub const MARKETPLACE_PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+
 /// Where Marketplace model licenses and their grants live.
 pub const HOME_REGION: &str = "us-east-1";
 
@@ -219,18 +224,31 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
 
     if f.grants_to_org_or_ous {
         match &f.service_access {
-            Ok(principals) if !principals.iter().any(|p| p == LICENSE_MANAGER_PRINCIPAL) => {
-                problems.push(Problem {
-                    check: "trusted access",
-                    message: format!(
-                        "AWS Organizations has no trusted access for {LICENSE_MANAGER_PRINCIPAL}, so organization and OU grants fail"
-                    ),
-                    fix: format!(
-                        "in the management account: aws organizations enable-aws-service-access --service-principal {LICENSE_MANAGER_PRINCIPAL}, then link AWS Organizations in License Manager's settings"
-                    ),
-                })
+            Ok(principals) => {
+                let has = |p: &str| principals.iter().any(|x| x == p);
+                if !has(LICENSE_MANAGER_PRINCIPAL) {
+                    problems.push(Problem {
+                        check: "trusted access",
+                        message: format!(
+                            "AWS Organizations has no trusted access for {LICENSE_MANAGER_PRINCIPAL}, so organization and OU grants fail"
+                        ),
+                        fix: format!(
+                            "in the management account: aws organizations enable-aws-service-access --service-principal {LICENSE_MANAGER_PRINCIPAL}, then link AWS Organizations in License Manager's settings"
+                        ),
+                    });
+                }
+                if !has(MARKETPLACE_PRINCIPAL) {
+                    problems.push(Problem {
+                        check: "trusted access",
+                        message: format!(
+                            "AWS Organizations has no trusted access for {MARKETPLACE_PRINCIPAL} (AWS Marketplace's License Manager integration), so Marketplace licenses cannot be distributed to the organization or its OUs"
+                        ),
+                        fix: format!(
+                            "in the management account: AWS Marketplace console, Settings → License Manager integration → enable trusted access (or aws organizations enable-aws-service-access --service-principal {MARKETPLACE_PRINCIPAL})"
+                        ),
+                    });
+                }
             }
-            Ok(_) => {}
             Err(e) if e.kind == ErrorKind::AccessDenied => problems.push(Problem {
                 check: "trusted access",
                 message: format!(
@@ -251,10 +269,16 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
     }
 
     match &f.service_settings {
-        Ok(s) if !s.organization_integration && f.feature_set == FeatureSet::All => {
+        // Linking License Manager to the organization is what organization and OU grants
+        // need; account grants work without it.
+        Ok(s)
+            if !s.organization_integration
+                && f.feature_set == FeatureSet::All
+                && f.grants_to_org_or_ous =>
+        {
             problems.push(Problem {
                 check: "license manager settings",
-                message: "License Manager is not linked to AWS Organizations (GetServiceSettings: EnableIntegration is false), so grants are not accepted automatically".to_owned(),
+                message: "License Manager is not linked to AWS Organizations (GetServiceSettings: EnableIntegration is false), so organization and OU grants cannot be distributed".to_owned(),
                 fix: "in the License Manager console of the management account, Settings → Link AWS Organizations accounts (or aws license-manager update-service-settings --organization-configuration EnableIntegration=true)".to_owned(),
             })
         }
@@ -327,7 +351,10 @@ mod tests {
             feature_set: FeatureSet::All,
             licenses: vec![license(true)],
             grants_to_org_or_ous: true,
-            service_access: Ok(vec![LICENSE_MANAGER_PRINCIPAL.to_owned()]),
+            service_access: Ok(vec![
+                LICENSE_MANAGER_PRINCIPAL.to_owned(),
+                MARKETPLACE_PRINCIPAL.to_owned(),
+            ]),
             service_settings: Ok(ServiceSettings {
                 organization_integration: true,
             }),
@@ -362,7 +389,10 @@ mod tests {
         );
         check(
             |f| f.service_access = Ok(vec![]),
-            &["enable-aws-service-access"],
+            &[
+                "enable-aws-service-access --service-principal license-manager.amazonaws.com",
+                "enable-aws-service-access --service-principal license-management.marketplace.amazonaws.com",
+            ],
         );
         check(
             |f| f.service_access = Err(denied("ListAWSServiceAccessForOrganization")),
@@ -409,6 +439,35 @@ mod tests {
             },
             &[],
         );
+    }
+
+    #[test]
+    fn organization_grants_need_marketplace_trusted_access_too() {
+        check(
+            |f| f.service_access = Ok(vec![LICENSE_MANAGER_PRINCIPAL.to_owned()]),
+            &["no trusted access for license-management.marketplace.amazonaws.com"],
+        );
+        check(
+            |f| f.service_access = Ok(vec![MARKETPLACE_PRINCIPAL.to_owned()]),
+            &["no trusted access for license-manager.amazonaws.com"],
+        );
+    }
+
+    #[test]
+    fn only_organization_grants_need_the_organization_integration() {
+        let unlinked = || {
+            Ok(ServiceSettings {
+                organization_integration: false,
+            })
+        };
+        check(
+            |f| {
+                f.grants_to_org_or_ous = false;
+                f.service_settings = unlinked();
+            },
+            &[],
+        );
+        check(|f| f.service_settings = unlinked(), &["EnableIntegration"]);
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 
 use super::limiter::AdaptiveLimits;
 use super::watch::Watcher;
@@ -28,8 +30,10 @@ pub(crate) struct Shared<L, RA> {
     /// How long to wait for a workflow that stands between the grant and its target.
     pub settle_wait: Duration,
     pub poll: PollPolicy,
-    pub activation_override: Option<String>,
     pub home_region: String,
+    /// Continuity waits: how many tasks of the phase are waiting for covers, and whether the
+    /// rest of the phase is over (every other task finished), after which waiting ends.
+    pub continuity: Continuity,
     recipients: Option<mpsc::UnboundedSender<RecipientRequest<RA>>>,
 }
 
@@ -48,8 +52,8 @@ impl<L, RA> Shared<L, RA> {
             wait: opts.wait,
             settle_wait: opts.wait.unwrap_or(DEFAULT_SETTLE_WAIT),
             poll: opts.poll,
-            activation_override: opts.activation_override.clone(),
             home_region: opts.home_region.clone(),
+            continuity: Continuity::default(),
             recipients,
         }
     }
@@ -91,5 +95,61 @@ impl<L, RA> Shared<L, RA> {
             return Some(Err(stopped()));
         }
         Some(answer.await.unwrap_or_else(|_| Err(stopped())))
+    }
+}
+
+/// What the executor and the revokes waiting for their covers tell each other.
+pub(crate) struct Continuity {
+    waiting: AtomicUsize,
+    /// Told whenever `waiting` changes.
+    pub changed: Notify,
+    /// `true` once every task of the phase but the waiting ones has finished.
+    over: watch::Sender<bool>,
+}
+
+impl Default for Continuity {
+    fn default() -> Self {
+        Continuity {
+            waiting: AtomicUsize::new(0),
+            changed: Notify::new(),
+            over: watch::Sender::new(false),
+        }
+    }
+}
+
+impl Continuity {
+    /// Tasks of the phase now waiting for covers.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Marks one more task waiting, until the guard is dropped.
+    pub fn wait(&self) -> WaitGuard<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_one();
+        WaitGuard(self)
+    }
+
+    /// A new phase starts: its rest is not over.
+    pub fn start_phase(&self) {
+        self.over.send_replace(false);
+    }
+
+    /// Every task of the phase but the waiting ones finished.
+    pub fn end_phase(&self) {
+        self.over.send_replace(true);
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.over.subscribe()
+    }
+}
+
+pub(crate) struct WaitGuard<'a>(&'a Continuity);
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_one();
     }
 }

@@ -1,7 +1,7 @@
 //! Phases, admission and bookkeeping: runs each phase's actions concurrently, one phase after
 //! the other, and collects what became of each.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -9,22 +9,24 @@ use tokio::task::JoinSet;
 
 use super::ApplyOptions;
 use super::context::{RecipientRequest, Shared};
+use super::continuity;
 use super::progress::Progress;
 use super::recipients::Recipients;
 use super::report::{ActionReport, ApplyReport, Outcome, StepError};
 use super::steps::run_action;
 use super::watch;
 use crate::aws::LicenseManagerApi;
-use crate::model::{AccountId, LicenseArn};
+use crate::model::AccountId;
 use crate::plan::{Phase, Plan};
 
 /// Carries out `plan` exactly, phase by phase (grant, enable, revoke), with at most
 /// `opts.parallelism` AWS calls in flight, and reports what became of every action.
 ///
 /// Actions of one phase run concurrently and independently: a failure does not stop the others.
-/// One rule links phases: a revoking action (deactivate, delete) is skipped when an earlier
-/// action on the same license failed, so that a failed create never leaves accounts without
-/// the access the plan meant to move to it.
+/// One rule links phases: a revoking action (deactivate, delete, recreate's delete half) runs
+/// only once each of its covers (`Action::waits_for`) is in effect for the accounts it lists,
+/// and is deferred otherwise (see `continuity`); a cover whose create failed defers it too. So a
+/// failed or slow create never leaves accounts without the access the plan moves to it.
 ///
 /// Dropping the returned future stops every call in flight; a re-run converges (every mutating
 /// call is idempotent or re-checked).
@@ -48,12 +50,7 @@ where
 
     let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.actions.len()];
     for phase in [Phase::Grant, Phase::Enable, Phase::Revoke] {
-        let failed_licenses: BTreeSet<LicenseArn> = outcomes
-            .iter()
-            .zip(&plan.actions)
-            .filter(|(o, _)| o.as_ref().is_some_and(Outcome::is_failed))
-            .map(|(_, a)| a.license_arn.clone())
-            .collect();
+        shared.continuity.start_phase();
         let mut queue = plan
             .actions
             .iter()
@@ -65,24 +62,16 @@ where
         let mut task_index = HashMap::new();
         let mut next = queue.next();
         loop {
-            if let Some(i) = next
-                && phase == Phase::Revoke
-                && failed_licenses.contains(&plan.actions[i].license_arn)
-            {
-                let outcome = Outcome::Skipped {
-                    reason:
-                        "an earlier action on the same license failed, so access is not removed yet"
-                            .to_owned(),
-                };
-                progress.on_done(&plan.actions[i], &outcome);
-                outcomes[i] = Some(outcome);
-                next = queue.next();
-                continue;
-            }
             if next.is_none() && tasks.is_empty() {
                 break;
             }
+            if next.is_none() && tasks.len() == shared.continuity.waiting() {
+                // Only revokes waiting for their covers are left: nothing else this run does can
+                // bring a cover into effect; they look once more and end.
+                shared.continuity.end_phase();
+            }
             tokio::select! {
+                _ = shared.continuity.changed.notified() => {}
                 Some((account, reply)) = requests.recv(), if recipients.is_some() => {
                     if let Some(r) = recipients {
                         let client = match clients.get(&account) {
@@ -112,7 +101,9 @@ where
                 permit = Arc::clone(&admission).acquire_owned(), if next.is_some() => {
                     if let (Ok(permit), Some(i)) = (permit, next) {
                         let action = plan.actions[i].clone();
-                        let handle = tasks.spawn(run_action(Arc::clone(&shared), action, permit));
+                        let checks = continuity::resolve(plan, &outcomes, &action);
+                        let handle =
+                            tasks.spawn(run_action(Arc::clone(&shared), action, checks, permit));
                         task_index.insert(handle.id(), i);
                         next = queue.next();
                     }

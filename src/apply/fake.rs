@@ -15,7 +15,9 @@ use crate::aws::{
     AwsError, ErrorKind, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy,
     ServiceSettings,
 };
-use crate::model::{AccountId, Grant, GrantArn, GrantStatus, License, LicenseArn, Principal};
+use crate::model::{
+    AccountId, Grant, GrantArn, GrantStatus, License, LicenseArn, Principal, Share,
+};
 
 pub const GRANTOR: &str = "111122223333";
 pub const LICENSE: &str =
@@ -64,6 +66,15 @@ pub struct World {
     /// Account grants wait for the recipient (PENDING_ACCEPT) instead of being auto-accepted.
     pub accept_needed: bool,
     pub latency: Duration,
+    /// The accounts an organization or OU principal reaches: each gets a share of its grants,
+    /// ACTIVE once the grant is effective, in the grant's status before.
+    pub members: BTreeMap<Principal, Vec<AccountId>>,
+    /// DeleteGrant answers PENDING_DELETE; the grant is DELETED after `workflow_reads` reads.
+    pub pending_delete: bool,
+    /// Batched status reads (`get_grants`) that leave the grant out (lists lag behind writes).
+    pub hidden_reads: BTreeMap<GrantArn, u32>,
+    /// Every grant's status at each DeleteGrant or deactivating CreateGrantVersion handled.
+    pub at_revoke: Vec<BTreeMap<GrantArn, GrantStatus>>,
 }
 
 impl World {
@@ -125,6 +136,31 @@ impl World {
             },
         );
         arn
+    }
+
+    pub fn set_status(&mut self, arn: &GrantArn, status: GrantStatus) {
+        if let Some(r) = self.grants.get_mut(arn) {
+            r.grant.status = status;
+            r.workflow = None;
+            World::bump(&mut r.grant);
+        }
+    }
+
+    /// Puts the grant in PENDING_WORKFLOW for `reads` reads, after which it is `then`.
+    pub fn start_workflow(&mut self, arn: &GrantArn, reads: u32, then: GrantStatus) {
+        if let Some(r) = self.grants.get_mut(arn) {
+            r.grant.status = GrantStatus::PendingWorkflow;
+            r.workflow = Some((reads, then));
+        }
+    }
+
+    fn snapshot_revoke(&mut self) {
+        let now = self
+            .grants
+            .iter()
+            .map(|(a, r)| (a.clone(), r.grant.status.clone()))
+            .collect();
+        self.at_revoke.push(now);
     }
 
     pub fn grant(&self, arn: &GrantArn) -> Option<Grant> {
@@ -319,10 +355,17 @@ impl LicenseManagerApi for FakeLm {
 
     async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
         self.op("ListDistributedGrants", |w, _| {
-            Ok(grants
-                .iter()
-                .filter_map(|a| w.settle_and_observe(a))
-                .collect())
+            let mut out = Vec::new();
+            for a in grants {
+                if let Some(left) = w.hidden_reads.get_mut(a)
+                    && *left > 0
+                {
+                    *left -= 1;
+                    continue;
+                }
+                out.extend(w.settle_and_observe(a));
+            }
+            Ok(out)
         })
         .await
     }
@@ -412,6 +455,9 @@ impl LicenseManagerApi for FakeLm {
                     ))
                 };
             }
+            if change.status == Some(GrantStatus::Disabled) {
+                w.snapshot_revoke();
+            }
             let reads = w.workflow_reads;
             let rec = w.grants.get_mut(arn).ok_or_else(|| not_found(OP, arn))?;
             let grantor = &rec.grant.arn.grantor_account() == caller;
@@ -489,12 +535,25 @@ impl LicenseManagerApi for FakeLm {
             if g.version != version {
                 return Err(conflict(OP, &g.version));
             }
-            g.status = GrantStatus::Deleted;
-            rec.workflow = None;
+            if g.status == GrantStatus::PendingDelete {
+                return Err(validation(OP, "Grant is being deleted"));
+            }
+            w.snapshot_revoke();
+            let status = if w.pending_delete {
+                GrantStatus::PendingDelete
+            } else {
+                GrantStatus::Deleted
+            };
+            let reads = w.workflow_reads;
+            let rec = w.grants.get_mut(arn).ok_or_else(|| not_found(OP, arn))?;
+            let g = &mut rec.grant;
+            g.status = status.clone();
+            rec.workflow =
+                (status == GrantStatus::PendingDelete).then_some((reads, GrantStatus::Deleted));
             World::bump(g);
             let answer = GrantRef {
                 arn: arn.clone(),
-                status: GrantStatus::Deleted,
+                status,
                 version: g.version.clone(),
             };
             w.log.push((OP, arn.to_string(), caller.clone()));
@@ -540,6 +599,49 @@ impl LicenseManagerApi for FakeLm {
 
     async fn list_received_grants(&self, _: Option<&LicenseArn>) -> Result<Vec<Grant>, AwsError> {
         Ok(Vec::new())
+    }
+
+    async fn list_received_grants_for_organization(
+        &self,
+        license: &LicenseArn,
+        parent: Option<&GrantArn>,
+    ) -> Result<Vec<Share>, AwsError> {
+        self.op("ListReceivedGrantsForOrganization", |w, _| {
+            let parents: Vec<GrantArn> = w
+                .grants
+                .values()
+                .filter(|r| {
+                    &r.grant.license_arn == license
+                        && parent.is_none_or(|p| *p == r.grant.arn)
+                        && w.members.contains_key(&r.grant.principal)
+                })
+                .map(|r| r.grant.arn.clone())
+                .collect();
+            let mut out = Vec::new();
+            for arn in parents {
+                let Some(g) = w.settle_and_observe(&arn) else {
+                    continue;
+                };
+                let status = if g.status.is_effective() {
+                    GrantStatus::Active
+                } else {
+                    g.status.clone()
+                };
+                for (n, account) in w.members[&g.principal].iter().enumerate() {
+                    out.push(Share {
+                        parent: g.arn.clone(),
+                        arn: format!("{}{n:02x}", &g.arn.as_str()[..g.arn.as_str().len() - 2])
+                            .parse()
+                            .expect("valid"),
+                        license_arn: license.clone(),
+                        account: account.clone(),
+                        status: status.clone(),
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {

@@ -6,6 +6,8 @@
 //! - `steps`: one action, from its first call to its goal; the pure `next_step` that says what a
 //!   grant's state still needs.
 //! - `watch`: waiting for AWS workflows, with every waiting grant read in shared batches.
+//! - `continuity`: a revoke runs only once the grants that replace it are in effect for the
+//!   accounts they must keep (`Action::waits_for`); otherwise it is deferred.
 //! - `limiter`: per-operation AIMD pacing driven by throttles ([`AdaptiveLimits`]).
 //! - `context`: what the tasks share (clients, call gate, pacers, watcher).
 //! - `recipients`: clients acting in member accounts to accept grants ([`Recipients`]).
@@ -23,6 +25,7 @@
 //! - No call is made to a grant the plan does not name, except the one `create` makes.
 
 mod context;
+mod continuity;
 mod executor;
 mod limiter;
 mod progress;
@@ -43,7 +46,7 @@ pub use executor::execute;
 pub use limiter::AdaptiveLimits;
 pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
 pub use recipients::{NoRecipients, Recipients, RoleRecipients};
-pub use report::{ActionReport, ApplyReport, Counts, Outcome, StepError, Waiting};
+pub use report::{ActionReport, ApplyReport, Counts, CoverWait, Outcome, StepError, Waiting};
 
 use crate::plan::{ActionKind, Plan};
 
@@ -80,11 +83,11 @@ pub struct ApplyOptions {
     /// `None`: do not wait for them (such grants are reported done with status
     /// PENDING_WORKFLOW), and wait up to [`DEFAULT_SETTLE_WAIT`] only where a step needs it
     /// (a new grant's workflow before activating it). Grants still in a workflow when a bound
-    /// passes are reported pending.
+    /// passes are reported pending. Also the bound of a revoke's wait for its covers
+    /// (`Action::waits_for`); `None`: they are checked while the rest of the run lasts (at least
+    /// once, after the enable phase), and a revoke whose covers are not in effect by then is
+    /// deferred.
     pub wait: Option<Duration>,
-    /// `Options.ActivationOverrideBehavior` API value (`DISTRIBUTED_GRANTS_ONLY` or
-    /// `ALL_GRANTS_PERMITTED_BY_ISSUER`) sent with every activation.
-    pub activation_override: Option<String>,
     /// License Manager's home region, sent as CreateGrant's `HomeRegion`.
     pub home_region: String,
     pub poll: PollPolicy,
@@ -98,7 +101,6 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 8,
             wait: None,
-            activation_override: None,
             home_region: "us-east-1".to_owned(),
             poll: PollPolicy::default(),
             limits: Arc::new(AdaptiveLimits::new()),

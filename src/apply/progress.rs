@@ -117,5 +117,9 @@ fn detail(outcome: &Outcome) -> String {
         } => format!("{status}, waiting on {}", waiting_on.as_str()),
         Outcome::Failed { error, .. } => format!("{}: {}", error.operation(), error.message()),
         Outcome::Skipped { reason } => reason.clone(),
+        Outcome::Deferred { waits_for, .. } => {
+            let n: usize = waits_for.iter().map(|w| w.accounts.len()).sum();
+            format!("deferred: its replacement is not in effect yet for {n} accounts")
+        }
     }
 }

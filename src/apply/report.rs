@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::AwsError;
-use crate::model::{AccountId, GrantArn, GrantStatus};
+use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, Principal};
 use crate::plan::Action;
 
 /// Why a step of an action could not be carried out.
@@ -100,6 +100,17 @@ impl Waiting {
     }
 }
 
+/// One cover of a deferred revoke that is not in effect for some of its accounts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CoverWait {
+    pub license_arn: LicenseArn,
+    pub principal: Principal,
+    /// The cover's grant; `None` when the grant this plan was to create was not made.
+    pub grant: Option<GrantArn>,
+    /// The accounts for which the cover is not in effect yet, sorted.
+    pub accounts: Vec<AccountId>,
+}
+
 /// How one action ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -123,6 +134,13 @@ pub enum Outcome {
     },
     /// Not attempted: it removes access on a license whose earlier (granting) actions failed.
     Skipped { reason: String },
+    /// A revoke not carried out because a grant that must replace it is not in effect for some
+    /// accounts yet (by the end of the run, or of `ApplyOptions::wait`): the grant it would
+    /// revoke is untouched, and the next plan proposes the revoke again.
+    Deferred {
+        grant: Option<GrantArn>,
+        waits_for: Vec<CoverWait>,
+    },
 }
 
 impl Outcome {
@@ -134,20 +152,21 @@ impl Outcome {
         matches!(self, Outcome::Failed { .. } | Outcome::Skipped { .. })
     }
 
-    /// `done`, `pending`, `failed` or `skipped`.
+    /// `done`, `pending`, `failed`, `skipped` or `deferred`.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Done { .. } => "done",
             Outcome::Pending { .. } => "pending",
             Outcome::Failed { .. } => "failed",
             Outcome::Skipped { .. } => "skipped",
+            Outcome::Deferred { .. } => "deferred",
         }
     }
 
     pub fn grant(&self) -> Option<&GrantArn> {
         match self {
             Outcome::Done { grant, .. } | Outcome::Pending { grant, .. } => Some(grant),
-            Outcome::Failed { grant, .. } => grant.as_ref(),
+            Outcome::Failed { grant, .. } | Outcome::Deferred { grant, .. } => grant.as_ref(),
             Outcome::Skipped { .. } => None,
         }
     }
@@ -169,6 +188,7 @@ pub struct Counts {
     pub pending: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub deferred: usize,
 }
 
 /// Every action of the plan, in plan order, with its outcome.
@@ -179,7 +199,7 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     /// No action failed or was skipped. Pending actions (grants waiting on a recipient or on an
-    /// AWS workflow) do not make a run unsuccessful; they are reported.
+    /// AWS workflow) and deferred revokes do not make a run unsuccessful; they are reported.
     pub fn is_success(&self) -> bool {
         !self.actions.iter().any(|a| a.outcome.is_failed())
     }
@@ -192,6 +212,7 @@ impl ApplyReport {
                 Outcome::Pending { .. } => c.pending += 1,
                 Outcome::Failed { .. } => c.failed += 1,
                 Outcome::Skipped { .. } => c.skipped += 1,
+                Outcome::Deferred { .. } => c.deferred += 1,
             }
         }
         c
@@ -211,7 +232,14 @@ impl ApplyReport {
         self.actions.iter().filter(|a| a.outcome.is_failed())
     }
 
-    /// The number of actions per outcome label (`done`, `pending`, `failed`, `skipped`).
+    pub fn deferred(&self) -> impl Iterator<Item = &ActionReport> {
+        self.actions
+            .iter()
+            .filter(|a| matches!(a.outcome, Outcome::Deferred { .. }))
+    }
+
+    /// The number of actions per outcome label (`done`, `pending`, `failed`, `skipped`,
+    /// `deferred`).
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
         let mut m = BTreeMap::new();
         for a in &self.actions {

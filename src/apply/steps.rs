@@ -17,6 +17,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::context::Shared;
+use super::continuity::{self, Check};
 use super::report::{Outcome, StepError, Waiting};
 use crate::aws::{AwsError, ErrorKind, GrantChange, GrantRef, LicenseManagerApi, NewGrant};
 use crate::model::{Grant, GrantArn, GrantStatus, Principal};
@@ -155,9 +156,12 @@ pub(crate) struct Run<'a, L, RA> {
     recipient: Option<Arc<RA>>,
 }
 
+/// Carries out one action. A revoking action (delete, deactivate, recreate's delete half) first
+/// waits for its covers (`checks`, see `continuity`).
 pub(crate) async fn run_action<L, RA>(
     shared: Arc<Shared<L, RA>>,
     action: Action,
+    checks: Vec<Check>,
     admission: OwnedSemaphorePermit,
 ) -> Outcome
 where
@@ -170,13 +174,29 @@ where
         admission: Some(admission),
         recipient: None,
     };
+    if matches!(
+        action.kind,
+        ActionKind::Delete | ActionKind::Deactivate | ActionKind::Recreate
+    ) && !checks.is_empty()
+    {
+        // Waiting holds no admission place: other actions start meanwhile.
+        run.admission = None;
+        if let Some(outcome) =
+            continuity::await_covers(&shared, action.grant_arn.as_ref(), &checks).await
+        {
+            return outcome;
+        }
+    }
     match action.kind {
         ActionKind::Create => run.create().await,
-        ActionKind::Recreate => match run.delete().await {
-            Outcome::Done { .. } => run.create().await,
+        ActionKind::Recreate => match run.delete(shared.settle_wait).await {
+            // A grant still PENDING_DELETE keeps its pair: the create waits until it is gone.
+            Outcome::Done { status, .. } if status != GrantStatus::PendingDelete => {
+                run.create().await
+            }
             other => other,
         },
-        ActionKind::Delete => run.delete().await,
+        ActionKind::Delete => run.delete_bounded().await,
         ActionKind::Activate | ActionKind::Deactivate | ActionKind::Update | ActionKind::Accept => {
             run.change().await
         }
@@ -271,8 +291,19 @@ where
         self.converge(&arn, view).await
     }
 
-    /// DeleteGrant with the current version; a grant already deleted (or gone) is done.
-    async fn delete(&mut self) -> Outcome {
+    /// A plain delete: a grant left PENDING_DELETE is waited for up to `ApplyOptions::wait`;
+    /// without it, the delete is reported done in PENDING_DELETE (AWS finishes it).
+    async fn delete_bounded(&mut self) -> Outcome {
+        match self.shared.wait {
+            Some(bound) => self.delete(bound).await,
+            None => self.delete(Duration::ZERO).await,
+        }
+    }
+
+    /// DeleteGrant with the current version; a grant already deleted (or gone) is done. A grant
+    /// in PENDING_DELETE (the answer, or what a read finds) is waited for up to `bound`, and
+    /// DeleteGrant is not sent again: done (DELETED) once deleted, pending when `bound` passes.
+    async fn delete(&mut self, bound: Duration) -> Outcome {
         let Some(arn) = self.action.grant_arn.clone() else {
             return self.no_grant();
         };
@@ -280,6 +311,9 @@ where
             Some(v) => v.clone(),
             None => match self.get_grant(&arn).await {
                 Ok(g) if g.status == GrantStatus::Deleted => return deleted(arn),
+                Ok(g) if g.status == GrantStatus::PendingDelete => {
+                    return self.until_deleted(&arn, bound).await;
+                }
                 Ok(g) => g.version,
                 Err(e) if e.kind == ErrorKind::NotFound => return deleted(arn),
                 Err(e) => return failed(Some(&arn), e),
@@ -292,6 +326,9 @@ where
                 .call("DeleteGrant", lm.delete_grant(&arn, &version))
                 .await
             {
+                Ok(r) if r.status == GrantStatus::PendingDelete => {
+                    return self.until_deleted(&arn, bound).await;
+                }
                 Ok(r) => {
                     return Outcome::Done {
                         grant: arn,
@@ -306,6 +343,9 @@ where
             }
             match self.get_grant(&arn).await {
                 Ok(g) if g.status == GrantStatus::Deleted => return deleted(arn),
+                Ok(g) if g.status == GrantStatus::PendingDelete => {
+                    return self.until_deleted(&arn, bound).await;
+                }
                 Err(e) if e.kind == ErrorKind::NotFound => return deleted(arn),
                 Ok(g) if error.kind == ErrorKind::VersionConflict && conflicts == 0 => {
                     conflicts += 1;
@@ -313,6 +353,33 @@ where
                 }
                 _ => return failed(Some(&arn), error),
             }
+        }
+    }
+
+    /// Waits (up to `bound`) for a grant in PENDING_DELETE to be DELETED, without asking again.
+    async fn until_deleted(&mut self, arn: &GrantArn, bound: Duration) -> Outcome {
+        if bound.is_zero() {
+            return Outcome::Done {
+                grant: arn.clone(),
+                status: GrantStatus::PendingDelete,
+            };
+        }
+        match self.settle(arn, bound, &GrantStatus::PendingDelete).await {
+            Settle::Settled(v) if v.status == GrantStatus::Deleted => deleted(arn.clone()),
+            Settle::Settled(v) => failed(
+                Some(arn),
+                StepError::Unreachable {
+                    grant: arn.clone(),
+                    status: v.status,
+                    target: "DELETED",
+                },
+            ),
+            Settle::TimedOut(status) => Outcome::Pending {
+                grant: arn.clone(),
+                status,
+                waiting_on: Waiting::Workflow,
+            },
+            Settle::Failed(e) => failed(Some(arn), e),
         }
     }
 
@@ -353,7 +420,7 @@ where
                         (true, Some(d)) => d,
                         (false, _) => self.shared.settle_wait,
                     };
-                    match self.settle(arn, bound).await {
+                    match self.settle(arn, bound, &GrantStatus::PendingWorkflow).await {
                         Settle::Settled(v) => view = v,
                         Settle::TimedOut(status) => {
                             return Outcome::Pending {
@@ -440,7 +507,10 @@ where
             .filter(|_| !goal.status_ok(&view.status))
             .map(api_status);
         let activation_override = match status {
-            Some(GrantStatus::Active) => self.shared.activation_override.clone(),
+            Some(GrantStatus::Active) => self
+                .action
+                .activation_override
+                .map(|o| o.api_value().to_owned()),
             _ => None,
         };
         let token = &self.action.client_token;
@@ -536,17 +606,18 @@ where
         }
     }
 
-    /// Polls the grant (through the shared watcher, with back-off) until it leaves
-    /// PENDING_WORKFLOW or `bound` passes.
-    async fn settle(&mut self, arn: &GrantArn, bound: Duration) -> Settle {
+    /// Polls the grant (through the shared watcher, with back-off) until it leaves `status`
+    /// (PENDING_WORKFLOW, PENDING_DELETE) or `bound` passes. A read that does not return the
+    /// grant (lists lag behind writes) is a look that found nothing yet, never a failure.
+    async fn settle(&mut self, arn: &GrantArn, bound: Duration, status: &GrantStatus) -> Settle {
         let deadline = Instant::now() + bound;
         let poll = self.shared.poll;
         let mut delay = poll.initial;
-        let mut last = GrantStatus::PendingWorkflow;
+        let mut last = status.clone();
         loop {
             let at = (Instant::now() + delay).min(deadline);
             match self.shared.watcher.read_at(arn, at).await {
-                Ok(Some(g)) if g.status != GrantStatus::PendingWorkflow => {
+                Ok(Some(g)) if g.status != *status => {
                     return Settle::Settled(View::from(g));
                 }
                 Ok(Some(g)) => last = g.status,

@@ -5,6 +5,10 @@
 //!
 //! If batch reads are refused (an API that rejects `GrantArns`), the poller falls back to one
 //! `GetGrant` per grant for the rest of the run.
+//!
+//! Revokes waiting for an organization or OU grant to be in effect read its shares the same
+//! way: every waiter on one grant shares one `ListReceivedGrantsForOrganization` (filter
+//! `ParentArn`) per round.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +20,7 @@ use tokio::time::Instant;
 
 use super::context::Shared;
 use crate::aws::{AwsError, ErrorKind, LicenseManagerApi};
-use crate::model::{Grant, GrantArn};
+use crate::model::{Grant, GrantArn, LicenseArn, Share};
 
 /// Grants per batch read.
 const BATCH: usize = 100;
@@ -24,15 +28,25 @@ const BATCH: usize = 100;
 /// What a look at one grant found: its state, `None` if the caller cannot see it (yet).
 pub(crate) type Read = Result<Option<Grant>, AwsError>;
 
-struct Due {
+/// What a look at the shares of one organization or OU grant found.
+pub(crate) type SharesRead = Result<Vec<Share>, AwsError>;
+
+struct Due<R> {
     at: Instant,
-    waiters: Vec<oneshot::Sender<Read>>,
+    waiters: Vec<oneshot::Sender<R>>,
 }
+
+type SharesKey = (LicenseArn, GrantArn);
 
 #[derive(Default)]
 struct State {
-    due: BTreeMap<GrantArn, Due>,
+    due: BTreeMap<GrantArn, Due<Read>>,
+    shares_due: BTreeMap<SharesKey, Due<SharesRead>>,
     one_by_one: bool,
+}
+
+fn stopped(op: &'static str) -> AwsError {
+    AwsError::new(op, ErrorKind::Other, "Stopped", "the poller stopped")
 }
 
 pub(crate) struct Watcher {
@@ -65,31 +79,51 @@ impl Watcher {
             due.waiters.push(tx);
         }
         self.wake.notify_one();
-        rx.await.unwrap_or_else(|_| {
-            Err(AwsError::new(
-                "ListDistributedGrants",
-                ErrorKind::Other,
-                "Stopped",
-                "the poller stopped",
-            ))
-        })
+        rx.await
+            .unwrap_or_else(|_| Err(stopped("ListDistributedGrants")))
+    }
+
+    /// The shares of organization or OU grant `parent` as read at `at` or soon after (one read
+    /// for every waiter on the same grant).
+    pub async fn shares_at(
+        &self,
+        license: &LicenseArn,
+        parent: &GrantArn,
+        at: Instant,
+    ) -> SharesRead {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut state = self.lock();
+            let key = (license.clone(), parent.clone());
+            let due = state.shares_due.entry(key).or_insert(Due {
+                at,
+                waiters: Vec::new(),
+            });
+            due.at = due.at.min(at);
+            due.waiters.push(tx);
+        }
+        self.wake.notify_one();
+        rx.await
+            .unwrap_or_else(|_| Err(stopped("ListReceivedGrantsForOrganization")))
     }
 
     fn next_due(&self) -> Option<Instant> {
-        self.lock().due.values().map(|d| d.at).min()
+        let state = self.lock();
+        let grants = state.due.values().map(|d| d.at);
+        grants.chain(state.shares_due.values().map(|d| d.at)).min()
     }
 
     fn take_due(&self, until: Instant) -> Vec<(GrantArn, Vec<oneshot::Sender<Read>>)> {
         let mut state = self.lock();
-        let arns: Vec<GrantArn> = state
-            .due
-            .iter()
-            .filter(|(_, d)| d.at <= until)
-            .map(|(a, _)| a.clone())
-            .collect();
-        arns.into_iter()
-            .filter_map(|a| state.due.remove(&a).map(|d| (a, d.waiters)))
-            .collect()
+        take(&mut state.due, until)
+    }
+
+    fn take_shares_due(
+        &self,
+        until: Instant,
+    ) -> Vec<(SharesKey, Vec<oneshot::Sender<SharesRead>>)> {
+        let mut state = self.lock();
+        take(&mut state.shares_due, until)
     }
 
     fn one_by_one(&self) -> bool {
@@ -99,6 +133,20 @@ impl Watcher {
     fn read_one_by_one_from_now_on(&self) {
         self.lock().one_by_one = true;
     }
+}
+
+fn take<K: Ord + Clone, R>(
+    due: &mut BTreeMap<K, Due<R>>,
+    until: Instant,
+) -> Vec<(K, Vec<oneshot::Sender<R>>)> {
+    let keys: Vec<K> = due
+        .iter()
+        .filter(|(_, d)| d.at <= until)
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.into_iter()
+        .filter_map(|k| due.remove(&k).map(|d| (k, d.waiters)))
+        .collect()
 }
 
 /// Reads due grants until dropped. Rounds are at least half the initial poll delay apart, and
@@ -125,6 +173,19 @@ where
             let rest = due.split_off(due.len().min(BATCH));
             reads.spawn(read_batch(Arc::clone(&shared), due));
             due = rest;
+        }
+        for ((license, parent), waiters) in shared.watcher.take_shares_due(now + slack) {
+            let shared = Arc::clone(&shared);
+            reads.spawn(async move {
+                let lm = Arc::clone(&shared.lm);
+                let read = shared
+                    .call(
+                        "ListReceivedGrantsForOrganization",
+                        lm.list_received_grants_for_organization(&license, Some(&parent)),
+                    )
+                    .await;
+                answer(waiters, read);
+            });
         }
     }
 }
@@ -186,7 +247,7 @@ async fn read_batch<L, RA>(
     while singles.join_next().await.is_some() {}
 }
 
-fn answer(waiters: Vec<oneshot::Sender<Read>>, read: Read) {
+fn answer<R: Clone>(waiters: Vec<oneshot::Sender<R>>, read: R) {
     for w in waiters {
         let _ = w.send(read.clone());
     }

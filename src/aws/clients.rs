@@ -143,6 +143,7 @@ pub async fn connect(opts: ConnectOptions) -> Clients {
         ),
         organizations: SdkOrganizations::new(
             aws_sdk_organizations::Client::new(&sdk),
+            aws_sdk_sts::Client::new(&sdk),
             retry,
             observer.clone(),
         ),

@@ -12,7 +12,7 @@ use super::{
     AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy,
     ServiceSettings,
 };
-use crate::model::{Grant, GrantArn, GrantStatus, License, LicenseArn};
+use crate::model::{Grant, GrantArn, GrantStatus, License, LicenseArn, Principal, Share};
 
 const PAGE_SIZE: i32 = 100;
 
@@ -85,12 +85,50 @@ impl SdkLicenseManager {
                 let grants = items
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|g| grant_from_sdk(operation, g))
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .filter_map(|g| skip_unreadable(grant_from_sdk(operation, g)))
+                    .collect();
                 Ok((grants, next))
             }
         })
         .await
+    }
+}
+
+/// One item of a list that cannot be read (an ARN that does not parse) is left out with a
+/// warning instead of failing the whole list: a stray item must not stop a plan or fail the
+/// other grants of a batched status read.
+fn skip_unreadable<T>(item: Result<T, AwsError>) -> Option<T> {
+    match item {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping an item of a list that cannot be read");
+            None
+        }
+    }
+}
+
+/// An account's share of an organization or OU grant, from an item of
+/// `ListReceivedGrantsForOrganization`; `None` for anything else (an account grant, whose
+/// parent is the license or the grant it was received through, or an item that does not parse).
+fn share_from_sdk(g: &aws_sdk_licensemanager::types::Grant) -> Option<Share> {
+    let parent: GrantArn = g.parent_arn.parse().ok()?;
+    let arn: GrantArn = match g.grant_arn.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            tracing::warn!(grant = %g.grant_arn, "skipping a share whose grant ARN cannot be read");
+            return None;
+        }
+    };
+    let license_arn: LicenseArn = g.license_arn.parse().ok()?;
+    match g.grantee_principal_arn.parse::<Principal>() {
+        Ok(Principal::Account(account)) => Some(Share {
+            parent,
+            arn,
+            license_arn,
+            account,
+            status: GrantStatus::parse(g.grant_status.as_str()),
+        }),
+        _ => None,
     }
 }
 
@@ -210,8 +248,8 @@ impl LicenseManagerApi for SdkLicenseManager {
             let page = out
                 .licenses()
                 .iter()
-                .map(license_from_sdk)
-                .collect::<Result<Vec<_>, _>>()?;
+                .filter_map(|l| skip_unreadable(license_from_sdk(l)))
+                .collect();
             Ok((page, out.next_token))
         })
         .await?;
@@ -358,6 +396,43 @@ impl LicenseManagerApi for SdkLicenseManager {
             .map(|l| vec![filter("LicenseArn", l.as_str())])
             .unwrap_or_default();
         self.list_grants_paged("ListReceivedGrants", filters).await
+    }
+
+    async fn list_received_grants_for_organization(
+        &self,
+        license: &LicenseArn,
+        parent: Option<&GrantArn>,
+    ) -> Result<Vec<Share>, AwsError> {
+        const OP: &str = "ListReceivedGrantsForOrganization";
+        // The filter is `ParentArn` here (and `GranteePrincipalArn`, where ListDistributedGrants
+        // spells it `GranteePrincipalARN`).
+        let filters: Vec<Filter> = parent
+            .map(|p| vec![filter("ParentArn", p.as_str())])
+            .unwrap_or_default();
+        let mut shares = all_pages(&self.retry, &self.observer, |token| {
+            let filters = filters.clone();
+            async move {
+                let out = self
+                    .client
+                    .list_received_grants_for_organization()
+                    .license_arn(license.as_str())
+                    .set_filters((!filters.is_empty()).then_some(filters))
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e).on(license))?;
+                let page: Vec<Share> = out.grants().iter().filter_map(share_from_sdk).collect();
+                Ok((page, out.next_token))
+            }
+        })
+        .await?;
+        if let Some(p) = parent {
+            shares.retain(|s| s.parent == *p);
+        }
+        shares.sort_unstable_by(|a, b| (&a.parent, &a.account).cmp(&(&b.parent, &b.account)));
+        shares.dedup_by(|a, b| a.arn == b.arn);
+        Ok(shares)
     }
 
     async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {

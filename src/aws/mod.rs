@@ -20,7 +20,7 @@ pub use retry::RetryPolicy;
 
 use crate::model::{
     AccountId, AccountState, FeatureSet, Grant, GrantArn, GrantStatus, License, LicenseArn, OrgId,
-    OuId, ParentId, Principal, RootId,
+    OuId, ParentId, Principal, RootId, Share,
 };
 
 /// Sees every retried error: for metrics and for adaptive concurrency in `apply`.
@@ -131,6 +131,15 @@ pub trait LicenseManagerApi: Send + Sync {
     fn get_service_settings(
         &self,
     ) -> impl Future<Output = Result<ServiceSettings, AwsError>> + Send;
+    /// Each account's share of the organization and OU grants of one license, in any status
+    /// (`ListReceivedGrantsForOrganization`, all pages): only with `parent`, the shares of that
+    /// grant (filter `ParentArn`). Items that are not an account's share of a grant (an
+    /// account grant, whose parent is the license or a Marketplace grant) are left out.
+    fn list_received_grants_for_organization(
+        &self,
+        license: &LicenseArn,
+        parent: Option<&GrantArn>,
+    ) -> impl Future<Output = Result<Vec<Share>, AwsError>> + Send;
 }
 
 /// `DescribeOrganization`, reduced to what the tool uses.
@@ -171,6 +180,9 @@ pub trait OrganizationsApi: Send + Sync {
         &self,
         service_principal: &str,
     ) -> impl Future<Output = Result<Vec<AccountId>, AwsError>> + Send;
+    /// The account the calls are made as: STS `GetCallerIdentity` (it sits here because the
+    /// organization calls are the ones that depend on who the caller is).
+    fn caller_account(&self) -> impl Future<Output = Result<AccountId, AwsError>> + Send;
 }
 
 /// Follows `NextToken` until it is absent or empty, retrying each page on its own (a throttle

@@ -16,14 +16,22 @@ const PAGE_SIZE: i32 = 20;
 #[derive(Clone)]
 pub struct SdkOrganizations {
     client: Client,
+    /// For `GetCallerIdentity` only.
+    sts: aws_sdk_sts::Client,
     retry: RetryPolicy,
     observer: Observer,
 }
 
 impl SdkOrganizations {
-    pub fn new(client: Client, retry: RetryPolicy, observer: Observer) -> Self {
+    pub fn new(
+        client: Client,
+        sts: aws_sdk_sts::Client,
+        retry: RetryPolicy,
+        observer: Observer,
+    ) -> Self {
         SdkOrganizations {
             client,
+            sts,
             retry,
             observer,
         }
@@ -31,6 +39,25 @@ impl SdkOrganizations {
 }
 
 impl OrganizationsApi for SdkOrganizations {
+    async fn caller_account(&self) -> Result<AccountId, AwsError> {
+        const OP: &str = "GetCallerIdentity";
+        let out = with_retry(
+            &self.retry,
+            || async {
+                self.sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e))
+            },
+            |e| self.observer.on_retry(e),
+        )
+        .await?;
+        out.account()
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| AwsError::missing(OP, "Account"))
+    }
+
     async fn describe_organization(&self) -> Result<OrgInfo, AwsError> {
         const OP: &str = "DescribeOrganization";
         let out = with_retry(

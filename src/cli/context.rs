@@ -208,7 +208,7 @@ impl Context {
         let desired = desired?;
         if !read_all_grants {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
-            live.grants = live::read_grants(&session.lm, &wanted).await?;
+            (live.grants, live.shares) = live::read_grants_and_shares(&session.lm, &wanted).await?;
         }
         let plan = plan::plan(&desired, &live);
         tracing::debug!(

@@ -7,7 +7,9 @@
 //! ListAccounts plus ListParents per account, costs one call per account and pages ListAccounts
 //! sequentially; the walk costs about two calls per parent and its critical path is the tree
 //! depth. Beside it, ListReceivedLicenses, then ListDistributedGrants per license (filter
-//! LicenseArn, 100 per page), all licenses at once.
+//! LicenseArn, 100 per page), all licenses at once; a license with a live organization or OU
+//! grant then gets one ListReceivedGrantsForOrganization stream (no filter: one stream reads
+//! the shares of every such grant of the license). GetCallerIdentity says who the caller is.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -16,8 +18,8 @@ use tokio::task::JoinSet;
 
 use crate::aws::{AccountEntry, AwsError, LicenseManagerApi, OrganizationsApi};
 use crate::model::{
-    AccountId, Grant, License, LicenseArn, Live, OrgAccount, OrgUnit, Organization, OuId, ParentId,
-    grant_order,
+    AccountId, Grant, GrantArn, License, LicenseArn, Live, OrgAccount, OrgUnit, Organization, OuId,
+    ParentId, Principal, Share, grant_order,
 };
 
 /// How many Organizations calls the tree walk keeps in flight. Organizations documents no rate
@@ -84,34 +86,38 @@ where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
-    let (organization, licenses) = tokio::join!(read_organization(orgs), async {
-        let licenses = lm.list_received_licenses().await?;
-        let wanted: Vec<LicenseArn> = licenses
-            .iter()
-            .map(|l| l.arn.clone())
-            .filter(|arn| match scope {
-                LicenseScope::All => true,
-                LicenseScope::Only(set) => set.contains(arn),
-            })
-            .collect();
-        let lm = Arc::clone(lm);
-        let grants = AbortOnDrop(tokio::spawn(async move { read_grants(&lm, &wanted).await }));
-        Ok::<_, LiveError>((licenses, grants))
-    });
+    let (organization, licenses, caller) = tokio::join!(
+        read_organization(orgs),
+        async {
+            let licenses = lm.list_received_licenses().await?;
+            let wanted: Vec<LicenseArn> = licenses
+                .iter()
+                .map(|l| l.arn.clone())
+                .filter(|arn| match scope {
+                    LicenseScope::All => true,
+                    LicenseScope::Only(set) => set.contains(arn),
+                })
+                .collect();
+            let lm = Arc::clone(lm);
+            let grants = AbortOnDrop(tokio::spawn(async move {
+                read_grants_and_shares(&lm, &wanted).await
+            }));
+            Ok::<_, LiveError>((licenses, grants))
+        },
+        orgs.caller_account()
+    );
     let organization = organization?;
     let (licenses, grants) = licenses?;
-    let caller =
-        caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
     let mut live = Live {
         organization,
-        caller,
+        caller: caller?,
         licenses,
         grants: Vec::new(),
         shares: Vec::new(),
         read_at: 0,
     };
     let early = ready(&live);
-    live.grants = grants.join().await?;
+    (live.grants, live.shares) = grants.join().await?;
     Ok((live, early))
 }
 
@@ -132,8 +138,9 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// The account the tool acts as: the beneficiary of the received licenses (the management
-/// account or the delegated administrator). `None` when no license names one.
+/// The beneficiary account of the received licenses, `None` when no license names one. Not
+/// the caller (STS `GetCallerIdentity` says who that is: [`read`] asks it); kept for commands
+/// that only list licenses.
 pub fn caller_account(licenses: &[License]) -> Option<AccountId> {
     licenses
         .iter()
@@ -147,11 +154,25 @@ pub fn caller_account(licenses: &[License]) -> Option<AccountId> {
         .next()
 }
 
-/// Every grant distributed from `licenses`, in [`grant_order`]. Each license's pages are one
-/// sequential stream, which also sorts its own grants; the streams all run at once (an account
-/// holds a handful of model licenses, and the longest stream is the critical path of the whole
-/// read), and their results are joined in license order.
+/// Every grant distributed from `licenses`, in [`grant_order`] (see [`read_grants_and_shares`]).
 pub async fn read_grants<L>(lm: &Arc<L>, licenses: &[LicenseArn]) -> Result<Vec<Grant>, LiveError>
+where
+    L: LicenseManagerApi + 'static,
+{
+    Ok(read_grants_and_shares(lm, licenses).await?.0)
+}
+
+/// Every grant distributed from `licenses`, in [`grant_order`], and each account's share of
+/// their organization and OU grants that are not DELETED or REJECTED, sorted by (parent,
+/// account). Each license's pages are one sequential stream, which also sorts its own grants
+/// and then, if the license has a live organization or OU grant, reads the shares in one
+/// ListReceivedGrantsForOrganization stream; the streams all run at once (an account holds a
+/// handful of model licenses, and the longest stream is the critical path of the whole read),
+/// and their results are joined in license order.
+pub async fn read_grants_and_shares<L>(
+    lm: &Arc<L>,
+    licenses: &[LicenseArn],
+) -> Result<(Vec<Grant>, Vec<Share>), LiveError>
 where
     L: LicenseManagerApi + 'static,
 {
@@ -163,19 +184,45 @@ where
             let mut grants = lm.list_distributed_grants(&license).await?;
             grants.sort_unstable_by(grant_order);
             grants.dedup_by(|a, b| a.arn == b.arn);
-            Ok::<_, AwsError>((license, grants))
+            let shares = read_shares(lm.as_ref(), &license, &grants).await?;
+            Ok::<_, AwsError>((license, grants, shares))
         });
     }
     let mut by_license = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        let (license, grants) = done.map_err(|e| LiveError::Task(e.to_string()))??;
-        by_license.insert(license, grants);
+        let (license, grants, shares) = done.map_err(|e| LiveError::Task(e.to_string()))??;
+        by_license.insert(license, (grants, shares));
     }
-    let mut grants = Vec::with_capacity(by_license.values().map(Vec::len).sum());
-    for of_license in by_license.into_values() {
+    let mut grants = Vec::with_capacity(by_license.values().map(|(g, _)| g.len()).sum());
+    let mut shares = Vec::new();
+    for (of_license, shares_of_license) in by_license.into_values() {
         grants.extend(of_license);
+        shares.extend(shares_of_license);
     }
-    Ok(grants)
+    shares.sort_unstable_by(|a, b| (&a.parent, &a.account).cmp(&(&b.parent, &b.account)));
+    Ok((grants, shares))
+}
+
+/// The shares of the live organization and OU grants among `grants` (one license's), in any
+/// status; no call when there is none.
+async fn read_shares<L: LicenseManagerApi>(
+    lm: &L,
+    license: &LicenseArn,
+    grants: &[Grant],
+) -> Result<Vec<Share>, AwsError> {
+    let parents: BTreeSet<&GrantArn> = grants
+        .iter()
+        .filter(|g| !matches!(g.principal, Principal::Account(_)) && !g.status.is_terminal())
+        .map(|g| &g.arn)
+        .collect();
+    if parents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut shares = lm
+        .list_received_grants_for_organization(license, None)
+        .await?;
+    shares.retain(|s| parents.contains(&s.parent));
+    Ok(shares)
 }
 
 enum Listing {

@@ -82,6 +82,7 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
     "ExtendConsumptionLicense",
     "ListPurchasedLicenses",
     "CreateToken",
+    "BatchCreateLicenseUsageRecords",
 ];
 
 /// The operations a Bedrock model grant allows unless the file says otherwise.

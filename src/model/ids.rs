@@ -189,7 +189,10 @@ fn split_lm_arn<'a>(s: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
         return None;
     }
     let (account, rest) = rest.split_once(':')?;
-    let id = rest.strip_prefix(kind)?.strip_prefix(':')?;
+    let rest = rest.strip_prefix(kind)?;
+    let id = rest
+        .strip_prefix(':')
+        .or_else(|| rest.strip_prefix('/').filter(|_| kind == "license"))?;
     if account.parse::<AccountId>().is_err() {
         return None;
     }
@@ -206,7 +209,12 @@ impl FromStr for LicenseArn {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
         match split_lm_arn(s, "license") {
-            Some((_, id)) if is_resource_id(id, "l-") => Ok(LicenseArn(s.to_owned())),
+            // AWS writes license ARNs both as `license:l-…` (the API reference) and as
+            // `license/l-…` (some responses and consoles): both are read, and kept in the first
+            // spelling, so that one license is one key wherever its ARN came from.
+            Some((_, id)) if is_resource_id(id, "l-") => {
+                Ok(LicenseArn(s.replacen(":license/", ":license:", 1)))
+            }
             _ => Err(IdError::new(
                 "license ARN",
                 s,
@@ -379,6 +387,12 @@ mod tests {
                 .parse()
                 .unwrap();
         assert_eq!(arn.issuer_account().as_str(), "294406891311");
+        let slash: LicenseArn =
+            "arn:aws:license-manager::294406891311:license/l-0123456789abcdef0123456789abcdef"
+                .parse()
+                .expect("the license/l-… spelling is read");
+        assert_eq!(slash, arn, "both spellings name one license");
+        assert_eq!(slash.issuer_account().as_str(), "294406891311");
     }
 
     #[test]

@@ -2,26 +2,63 @@
 
 use serde::Serialize;
 
-use crate::apply::{ApplyReport, Outcome};
+use crate::apply::{ActionReport, ApplyReport, CoverWait, Outcome};
+use crate::model::Principal;
 use crate::render::common::clean;
+
+/// `OU grant ou-ab12-cdef3456`, `organization grant o-abcde12345`, `account grant 222233334444`.
+fn cover_grant(principal: &Principal) -> String {
+    let kind = match principal {
+        Principal::Organization { .. } => "organization",
+        Principal::Ou { .. } => "OU",
+        Principal::Account(_) => "account",
+    };
+    format!("{kind} grant {}", principal.short_id())
+}
+
+/// `waits for OU grant ou-… to be in effect for 222233334444, 333344445555; …`.
+pub(crate) fn deferral(waits_for: &[CoverWait]) -> String {
+    let parts: Vec<String> = waits_for
+        .iter()
+        .map(|w| {
+            let accounts: Vec<&str> = w.accounts.iter().map(|a| a.as_str()).collect();
+            let made = if w.grant.is_none() {
+                " (this run did not make it)"
+            } else {
+                ""
+            };
+            format!(
+                "waits for {}{made} to be in effect for {}",
+                cover_grant(&w.principal),
+                accounts.join(", ")
+            )
+        })
+        .collect();
+    parts.join("; ")
+}
+
+fn who(a: &ActionReport) -> (String, String) {
+    let who = format!(
+        "{} {} {}",
+        a.action.kind.as_str(),
+        a.action.principal.kind(),
+        a.action.principal.short_id()
+    );
+    let model = a
+        .action
+        .model
+        .as_ref()
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| "(no model)".to_owned());
+    (who, model)
+}
 
 /// One line per action that did not simply finish, then a summary line.
 pub fn text(report: &ApplyReport) -> String {
     let mut out = String::new();
     let counts = report.counts();
     for a in &report.actions {
-        let who = format!(
-            "{} {} {}",
-            a.action.kind.as_str(),
-            a.action.principal.kind(),
-            a.action.principal.short_id()
-        );
-        let model = a
-            .action
-            .model
-            .as_ref()
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| "(no model)".to_owned());
+        let (who, model) = who(a);
         match &a.outcome {
             Outcome::Done { grant, status } => {
                 out.push_str(&format!(
@@ -50,12 +87,23 @@ pub fn text(report: &ApplyReport) -> String {
             Outcome::Skipped { reason } => {
                 out.push_str(&format!("  skipped  {model}: {who}  {}\n", clean(reason)))
             }
+            Outcome::Deferred { grant, waits_for } => out.push_str(&format!(
+                "  deferred {model}: {who}{}  deferred: {}\n",
+                grant
+                    .as_ref()
+                    .map(|g| format!("  {}", g.grant_id()))
+                    .unwrap_or_default(),
+                deferral(waits_for)
+            )),
         }
     }
     out.push_str(&format!(
-        "Apply: {} done, {} pending, {} failed, {} skipped.\n",
-        counts.done, counts.pending, counts.failed, counts.skipped
+        "Apply: {} done, {} pending, {} failed, {} skipped, {} deferred.\n",
+        counts.done, counts.pending, counts.failed, counts.skipped, counts.deferred
     ));
+    if counts.deferred > 0 {
+        out.push_str("Deferred revokes wait for their replacement grants to be in effect, so that no account loses access; run apply again later to carry them out.\n");
+    }
     if counts.pending > 0 {
         out.push_str("Pending grants are waiting on AWS workflows or on their recipients; run plan again later to see them settle.\n");
     }
@@ -79,6 +127,17 @@ struct SummaryDocument {
     pending: usize,
     failed: usize,
     skipped: usize,
+    deferred: usize,
+}
+
+#[derive(Serialize)]
+struct CoverWaitDocument {
+    license_arn: String,
+    principal: String,
+    /// Absent when the grant this plan was to create was not made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant_arn: Option<String>,
+    accounts: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +159,9 @@ struct ActionDocument {
     error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// For a deferred revoke: the covers not in effect yet, with the accounts they wait for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    waits_for: Vec<CoverWaitDocument>,
 }
 
 /// The report as JSON (pretty, trailing newline).
@@ -113,6 +175,7 @@ pub fn json(report: &ApplyReport) -> String {
             pending: counts.pending,
             failed: counts.failed,
             skipped: counts.skipped,
+            deferred: counts.deferred,
         },
         actions: report
             .actions
@@ -139,6 +202,21 @@ pub fn json(report: &ApplyReport) -> String {
                         Some(error.message()),
                     ),
                     Outcome::Skipped { reason } => (None, None, None, None, Some(reason.clone())),
+                    Outcome::Deferred { waits_for, .. } => {
+                        (None, None, None, None, Some(deferral(waits_for)))
+                    }
+                };
+                let waits_for = match &a.outcome {
+                    Outcome::Deferred { waits_for, .. } => waits_for
+                        .iter()
+                        .map(|w| CoverWaitDocument {
+                            license_arn: w.license_arn.to_string(),
+                            principal: w.principal.to_string(),
+                            grant_arn: w.grant.as_ref().map(|g| g.to_string()),
+                            accounts: w.accounts.iter().map(|a| a.to_string()).collect(),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
                 };
                 ActionDocument {
                     action: a.action.kind.as_str(),
@@ -152,6 +230,7 @@ pub fn json(report: &ApplyReport) -> String {
                     operation,
                     error_code,
                     message,
+                    waits_for,
                 }
             })
             .collect(),
@@ -159,4 +238,58 @@ pub fn json(report: &ApplyReport) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
     s
+}
+
+/// Text from outside the tool, safe in a Markdown table cell (the same escapes as the plan's
+/// Markdown view).
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in clean(s).chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '!' | '$'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The report as Markdown: a table of every action and its outcome, then the summary.
+pub fn markdown(report: &ApplyReport) -> String {
+    let counts = report.counts();
+    let mut out = String::from(
+        "## Apply\n\n| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n",
+    );
+    for a in &report.actions {
+        let (who, model) = who(a);
+        let detail = match &a.outcome {
+            Outcome::Done { status, .. } => status.to_string(),
+            Outcome::Pending {
+                status, waiting_on, ..
+            } => format!("{status}, waiting on the {}", waiting_on.as_str()),
+            Outcome::Failed { error, .. } => format!("{}: {}", error.operation(), error.message()),
+            Outcome::Skipped { reason } => reason.clone(),
+            Outcome::Deferred { waits_for, .. } => format!("deferred: {}", deferral(waits_for)),
+        };
+        let grant = a
+            .outcome
+            .grant()
+            .map(|g| g.grant_id().to_owned())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            a.outcome.label(),
+            md(&model),
+            md(&who),
+            md(&grant),
+            md(&detail)
+        ));
+    }
+    out.push_str(&format!(
+        "\n**{} done, {} pending, {} failed, {} skipped, {} deferred.**\n",
+        counts.done, counts.pending, counts.failed, counts.skipped, counts.deferred
+    ));
+    out
 }

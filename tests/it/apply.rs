@@ -21,7 +21,7 @@ use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{
     EmulatorHandle, EmulatorOptions, FaultRates, FeatureSetSeed, GrantSeed, GrantView, Seed,
 };
-use bedrock_entitlements::model::{Grant, GrantArn, License, LicenseArn};
+use bedrock_entitlements::model::{Grant, GrantArn, License, LicenseArn, Share};
 use bedrock_entitlements::plan::{ActionKind, Plan};
 use tokio::sync::Notify;
 
@@ -451,6 +451,15 @@ impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
     }
     async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {
         self.inner.get_service_settings().await
+    }
+    async fn list_received_grants_for_organization(
+        &self,
+        license: &LicenseArn,
+        parent: Option<&GrantArn>,
+    ) -> Result<Vec<Share>, AwsError> {
+        self.inner
+            .list_received_grants_for_organization(license, parent)
+            .await
     }
 }
 

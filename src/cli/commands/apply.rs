@@ -114,10 +114,6 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let opts = ApplyOptions {
         parallelism: args.parallelism,
         wait,
-        activation_override: config
-            .settings
-            .activation_override
-            .map(|o| o.api_value().to_owned()),
         home_region: config.settings.home_region.clone(),
         poll: apply::PollPolicy::default(),
         limits,
@@ -152,7 +148,8 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     };
     match args.format {
         Format::Json => print!("{}", render::apply::json(&report)),
-        Format::Text | Format::Markdown => print!("{}", render::apply::text(&report)),
+        Format::Markdown => print!("{}", render::apply::markdown(&report)),
+        Format::Text => print!("{}", render::apply::text(&report)),
     }
     if report.is_success() {
         Ok(Outcome::Success)
