@@ -1323,7 +1323,8 @@ fn list_tags(world: &mut World, ctx: &Ctx<'_>, input: &Input<'_>) -> Result<Stri
 
 fn get_service_settings(world: &mut World, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let caller = &ctx.caller.account;
-    let integration = world.org.trusted_access && world.org.is_admin(caller);
+    // Its own fact (the seed's `enable_integration`), not derived from trusted access.
+    let integration = world.org.enable_integration && world.org.is_admin(caller);
     let mut v = json!({
         "OrganizationConfiguration": {"EnableIntegration": integration},
         "EnableCrossAccountsDiscovery": false,
