@@ -58,6 +58,11 @@ pub struct GrantView {
     /// Reads left before a workflow in progress completes, and the status it ends in.
     pub workflow: Option<(u32, String)>,
     pub tags: BTreeMap<String, String>,
+    /// An organization or OU grant's shares: account → the status it holds as an entitlement
+    /// now (its settled share status, also while a workflow runs). Empty for account grants,
+    /// before the first distribution, and once the grant is deleted.
+    #[serde(default)]
+    pub shares: BTreeMap<String, String>,
 }
 
 /// The whole state: organization, licenses, grants, in stable order.
@@ -86,6 +91,18 @@ fn view(world: &World, g: &GrantRec) -> GrantView {
             .as_ref()
             .map(|w| (w.reads_left, w.then.as_str().to_owned())),
         tags: world.tags.get(&g.arn).cloned().unwrap_or_default(),
+        shares: if g.is_account_grant() || g.share_default.is_none() {
+            BTreeMap::new()
+        } else {
+            world
+                .recipients(g)
+                .into_iter()
+                .filter_map(|a| {
+                    let s = g.effective_share(&a)?;
+                    Some((a, s.as_str().to_owned()))
+                })
+                .collect()
+        },
     }
 }
 

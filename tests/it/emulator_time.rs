@@ -257,6 +257,17 @@ async fn shares_have_their_own_status_and_a_member_keeps_its_other_grant() {
     assert_eq!(entitled(&emu, ML_RESEARCH), vec![foreign.clone()]);
     assert_eq!(entitled(&emu, ML_PROD), vec![arn.clone()]);
     assert_eq!(emu.state().grant(&foreign).unwrap().status, "ACTIVE");
+    let held = emu.state().grant(&arn).unwrap().shares;
+    assert_eq!(
+        held.iter()
+            .map(|(a, s)| (a.as_str(), s.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (ML_RESEARCH, "DISABLED"),
+            (ML_PROD, "ACTIVE"),
+            (ML_DEV, "ACTIVE")
+        ]
+    );
 
     // Filters and paging.
     let one = c
