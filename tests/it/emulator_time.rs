@@ -358,6 +358,7 @@ async fn all_grants_permitted_by_issuer_swaps_at_the_instant_the_workflow_comple
     .await
     .unwrap();
     assert_eq!(started.0, GrantStatus::PendingWorkflow);
+    let sampler = sample_entitlements(emu.state(), Duration::from_millis(20));
     // Sample the oracle until the workflow ends: ml-prod and ml-research are never without one.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -373,6 +374,14 @@ async fn all_grants_permitted_by_issuer_swaps_at_the_instant_the_workflow_comple
         assert!(Instant::now() < deadline, "the activation never completed");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let samples = sampler.stop().await;
+    assert!(samples.len() >= 2);
+    assert_eq!(
+        entitlement_gaps(&samples, CLAUDE_SKU, &[ML_PROD, ML_RESEARCH]),
+        vec![]
+    );
+    // The gap finder sees an account that never held one (ml-dev before the swap).
+    assert!(entitlement_gaps(&samples, CLAUDE_SKU, &[ML_DEV]).contains(&(0, ML_DEV.to_owned())));
     assert_eq!(entitled(&emu, ML_PROD), vec![ou.clone()]);
     assert_eq!(entitled(&emu, ML_RESEARCH), vec![ou.clone()]);
     let own_view = emu.state().grant(&own).unwrap();
