@@ -29,6 +29,19 @@ pub enum AdminError {
     Invalid(String),
 }
 
+/// Setup facts for [`EmulatorState::set_setup_facts`]; `None` leaves a fact unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SetupFacts {
+    /// Trusted access for `license-management.marketplace.amazonaws.com`.
+    pub marketplace_trusted_access: Option<bool>,
+    /// License Manager's `OrganizationConfiguration.EnableIntegration`.
+    pub enable_integration: Option<bool>,
+    /// AWSServiceRoleForAWSLicenseManagerRole exists.
+    pub service_linked_role: Option<bool>,
+    /// AWSServiceRoleForMarketplaceLicenseManagement exists.
+    pub marketplace_service_linked_role: Option<bool>,
+}
+
 /// A grant as the emulator holds it (for tests and dumps).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantView {
@@ -45,6 +58,11 @@ pub struct GrantView {
     /// Reads left before a workflow in progress completes, and the status it ends in.
     pub workflow: Option<(u32, String)>,
     pub tags: BTreeMap<String, String>,
+    /// An organization or OU grant's shares: account → the status it holds as an entitlement
+    /// now (its settled share status, also while a workflow runs). Empty for account grants,
+    /// before the first distribution, and once the grant is deleted.
+    #[serde(default)]
+    pub shares: BTreeMap<String, String>,
 }
 
 /// The whole state: organization, licenses, grants, in stable order.
@@ -73,6 +91,18 @@ fn view(world: &World, g: &GrantRec) -> GrantView {
             .as_ref()
             .map(|w| (w.reads_left, w.then.as_str().to_owned())),
         tags: world.tags.get(&g.arn).cloned().unwrap_or_default(),
+        shares: if g.is_account_grant() || g.share_default.is_none() {
+            BTreeMap::new()
+        } else {
+            world
+                .recipients(g)
+                .into_iter()
+                .filter_map(|a| {
+                    let s = g.effective_share(&a)?;
+                    Some((a, s.as_str().to_owned()))
+                })
+                .collect()
+        },
     }
 }
 
@@ -231,6 +261,9 @@ impl EmulatorState {
             "root": org.root_id,
             "trusted_access": org.trusted_access,
             "service_linked_role": org.service_linked_role,
+            "marketplace_service_linked_role": org.marketplace_service_linked_role,
+            "service_linked_roles": org.service_linked_roles(),
+            "enable_integration": org.enable_integration,
             "enabled_services": org.services(),
             "delegated_administrator": org.delegated_admin,
             "organizational_units": org.ous.values().map(|o| json!({"id": o.id, "name": o.name, "parent": o.parent})).collect::<Vec<_>>(),
@@ -406,6 +439,39 @@ impl EmulatorState {
         Ok(())
     }
 
+    /// Changes the setup facts that are kept apart from License Manager's trusted access
+    /// (`None` leaves one as it is); none changes another.
+    pub fn set_setup_facts(&self, facts: SetupFacts) -> Result<(), AdminError> {
+        let mut w = self.world();
+        let all = w.org.feature_set == super::state::FeatureSet::All;
+        if !all
+            && (facts.marketplace_trusted_access == Some(true)
+                || facts.enable_integration == Some(true))
+        {
+            return Err(AdminError::Invalid(
+                "trusted access and the organization integration need an organization with all features".to_owned(),
+            ));
+        }
+        if let Some(on) = facts.marketplace_trusted_access {
+            let p = super::state::MARKETPLACE_SERVICE_PRINCIPAL.to_owned();
+            if on {
+                w.org.other_services.insert(p);
+            } else {
+                w.org.other_services.remove(&p);
+            }
+        }
+        if let Some(on) = facts.enable_integration {
+            w.org.enable_integration = on;
+        }
+        if let Some(on) = facts.service_linked_role {
+            w.org.service_linked_role = on;
+        }
+        if let Some(on) = facts.marketplace_service_linked_role {
+            w.org.marketplace_service_linked_role = on;
+        }
+        Ok(())
+    }
+
     /// Registers (or, with None, deregisters) the License Manager delegated administrator.
     pub fn set_delegated_administrator(&self, account: Option<&str>) -> Result<(), AdminError> {
         let mut w = self.world();
@@ -468,6 +534,14 @@ struct AccountRef {
 struct OrgChange {
     #[serde(default)]
     trusted_access: Option<bool>,
+    #[serde(default)]
+    marketplace_trusted_access: Option<bool>,
+    #[serde(default)]
+    enable_integration: Option<bool>,
+    #[serde(default)]
+    service_linked_role: Option<bool>,
+    #[serde(default)]
+    marketplace_service_linked_role: Option<bool>,
     /// `null` deregisters; absent leaves it.
     #[serde(default, deserialize_with = "present")]
     delegated_administrator: Option<Option<String>>,
@@ -574,6 +648,12 @@ pub(crate) fn handle_http(
             if let Some(on) = c.trusted_access {
                 state.set_trusted_access(on)?;
             }
+            state.set_setup_facts(SetupFacts {
+                marketplace_trusted_access: c.marketplace_trusted_access,
+                enable_integration: c.enable_integration,
+                service_linked_role: c.service_linked_role,
+                marketplace_service_linked_role: c.marketplace_service_linked_role,
+            })?;
             if let Some(da) = c.delegated_administrator {
                 state.set_delegated_administrator(da.as_deref())?;
             }

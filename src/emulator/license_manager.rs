@@ -554,9 +554,29 @@ fn create_grant_version(
     if status.is_some() || reason.is_some() {
         g.status_reason = reason.map(str::to_owned);
     }
+    apply_transition(world, ctx, idx, transition, override_all);
+    for h in displaced {
+        world.disable_holder(h);
+    }
+    let g = &mut world.grants[idx];
+    g.bump();
+    let resp = change_response(g);
+    remember(world, ctx, "CreateGrantVersion", token, body, &resp);
+    Ok(resp)
+}
+
+/// Carries out a CreateGrantVersion status transition: at once, or as an activation or recall
+/// workflow of an org/OU grant.
+fn apply_transition(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    idx: usize,
+    transition: Transition,
+    override_all: bool,
+) {
     match transition {
         Transition::Keep => {}
-        Transition::To(s) => g.status = s,
+        Transition::To(s) => world.grants[idx].status = s,
         Transition::Workflow(then) => {
             let (then, kind) = if then == Status::WorkflowCompleted {
                 let kind = WorkflowKind::Activation {
@@ -575,14 +595,6 @@ fn create_grant_version(
             world.start_workflow(idx, then, kind, ms, reads);
         }
     }
-    for h in displaced {
-        world.disable_holder(h);
-    }
-    let g = &mut world.grants[idx];
-    g.bump();
-    let resp = change_response(g);
-    remember(world, ctx, "CreateGrantVersion", token, body, &resp);
-    Ok(resp)
 }
 
 /// The status CreateGrantVersion's transitions start from: an org/OU grant that is
@@ -1323,7 +1335,8 @@ fn list_tags(world: &mut World, ctx: &Ctx<'_>, input: &Input<'_>) -> Result<Stri
 
 fn get_service_settings(world: &mut World, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let caller = &ctx.caller.account;
-    let integration = world.org.trusted_access && world.org.is_admin(caller);
+    // Its own fact (the seed's `enable_integration`), not derived from trusted access.
+    let integration = world.org.enable_integration && world.org.is_admin(caller);
     let mut v = json!({
         "OrganizationConfiguration": {"EnableIntegration": integration},
         "EnableCrossAccountsDiscovery": false,

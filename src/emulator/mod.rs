@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use admin::{AdminError, GrantView, StateDump};
+pub use admin::{AdminError, GrantView, SetupFacts, StateDump};
 pub use options::{EmulatorOptions, FaultRates, RateLimit, RecallEnd};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
 pub use seed::{

@@ -50,7 +50,17 @@ pub struct OrganizationSeed {
     /// GetServiceSettings returns its resources). Default true.
     #[serde(default = "yes")]
     pub service_linked_role: bool,
-    /// Other service principals with trusted access (ListAWSServiceAccessForOrganization).
+    /// Whether AWS Marketplace's service-linked role AWSServiceRoleForMarketplaceLicenseManagement
+    /// exists (a fact of its own; nothing in the emulator derives it). Default true.
+    #[serde(default = "yes")]
+    pub marketplace_service_linked_role: bool,
+    /// License Manager's `OrganizationConfiguration.EnableIntegration` (GetServiceSettings), a
+    /// fact of its own. Default: the seed's `trusted_access` (a default of the file only: after
+    /// the start, changing one does not change the other).
+    #[serde(default)]
+    pub enable_integration: Option<bool>,
+    /// Other service principals with trusted access (ListAWSServiceAccessForOrganization):
+    /// Marketplace's `license-management.marketplace.amazonaws.com` by default.
     #[serde(default = "default_services")]
     pub enabled_services: Vec<String>,
     /// The delegated administrator for `license-manager.amazonaws.com`, if any.

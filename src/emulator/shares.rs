@@ -269,3 +269,106 @@ fn add_shares(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::super::seed::{GrantSeed, Seed};
+    use super::*;
+
+    const CLAUDE: &str =
+        "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
+    const OU_ML: &str = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-mlplatfm";
+    const ML_PROD: &str = "222233334444";
+
+    fn world_with(grants: &[(&str, &str)]) -> World {
+        let mut w = World::from_seed(&Seed::sandbox()).unwrap();
+        for (principal, status) in grants {
+            w.add_seed_grant(&GrantSeed {
+                arn: None,
+                name: format!("g-{principal}"),
+                license_arn: CLAUDE.to_owned(),
+                principal: (*principal).to_owned(),
+                grantor: None,
+                status: (*status).to_owned(),
+                status_reason: None,
+                version: 1,
+                operations: vec!["CheckoutLicense".to_owned()],
+            })
+            .unwrap();
+        }
+        w
+    }
+
+    fn holders(w: &World, account: &str) -> Vec<String> {
+        w.entitlements()
+            .into_iter()
+            .find(|e| e.account == account)
+            .map(|e| e.grants)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_timed_swap_happens_at_its_instant_and_not_before() {
+        let mut w = world_with(&[
+            ("arn:aws:iam::222233334444:root", "ACTIVE"),
+            (OU_ML, "DISABLED"),
+        ]);
+        let n = w.grants.len();
+        let (account, ou) = (n - 2, n - 1);
+        let kind = WorkflowKind::Activation {
+            override_all: true,
+            one_active: true,
+        };
+        w.start_workflow(ou, Status::WorkflowCompleted, kind, 1_000, 0);
+        let now = Instant::now();
+        w.settle_timed(now);
+        // Not due: the account keeps its own grant, the OU grant gives nothing yet.
+        assert_eq!(w.grants[ou].status, Status::PendingWorkflow);
+        assert_eq!(holders(&w, ML_PROD), vec![w.grants[account].arn.clone()]);
+        w.settle_timed(now + Duration::from_secs(2));
+        assert_eq!(w.grants[ou].status, Status::WorkflowCompleted);
+        assert_eq!(w.grants[account].status, Status::Disabled);
+        assert_eq!(holders(&w, ML_PROD), vec![w.grants[ou].arn.clone()]);
+        assert!(w.timed.is_empty());
+    }
+
+    #[test]
+    fn without_the_override_a_member_keeps_its_other_grant() {
+        let mut w = world_with(&[
+            ("arn:aws:iam::222233334444:root", "ACTIVE"),
+            (OU_ML, "DISABLED"),
+        ]);
+        let n = w.grants.len();
+        let (account, ou) = (n - 2, n - 1);
+        let kind = WorkflowKind::Activation {
+            override_all: false,
+            one_active: true,
+        };
+        w.start_workflow(ou, Status::WorkflowCompleted, kind, 0, 0);
+        w.settle_if_due(ou);
+        assert_eq!(w.grants[account].status, Status::Active);
+        assert_eq!(
+            w.grants[ou].effective_share(ML_PROD),
+            Some(Status::Disabled)
+        );
+        assert_eq!(
+            w.grants[ou].effective_share("333344445555"),
+            Some(Status::Active)
+        );
+        assert_eq!(holders(&w, ML_PROD), vec![w.grants[account].arn.clone()]);
+    }
+
+    #[test]
+    fn a_pending_delete_gives_nothing_and_ends_deleted() {
+        let mut w = world_with(&[(OU_ML, "WORKFLOW_COMPLETED")]);
+        let ou = w.grants.len() - 1;
+        assert_eq!(holders(&w, ML_PROD), vec![w.grants[ou].arn.clone()]);
+        w.start_deletion(ou, 500);
+        assert_eq!(w.grants[ou].status, Status::PendingDelete);
+        assert!(holders(&w, ML_PROD).is_empty());
+        w.settle_timed(Instant::now() + Duration::from_secs(1));
+        assert_eq!(w.grants[ou].status, Status::Deleted);
+    }
+}

@@ -14,6 +14,10 @@ use super::ids::{self, PrincipalArn};
 use super::seed::{FeatureSetSeed, Seed};
 
 pub(crate) const LM_SERVICE_PRINCIPAL: &str = "license-manager.amazonaws.com";
+pub(crate) const MARKETPLACE_SERVICE_PRINCIPAL: &str =
+    "license-management.marketplace.amazonaws.com";
+pub(crate) const LM_ROLE: &str = "AWSServiceRoleForAWSLicenseManagerRole";
+pub(crate) const MARKETPLACE_ROLE: &str = "AWSServiceRoleForMarketplaceLicenseManagement";
 /// Grants per license (License Manager quota).
 pub(crate) const GRANTS_PER_LICENSE: usize = 2_000;
 
@@ -124,6 +128,8 @@ pub(crate) struct Org {
     pub root_id: String,
     pub trusted_access: bool,
     pub service_linked_role: bool,
+    pub marketplace_service_linked_role: bool,
+    pub enable_integration: bool,
     pub other_services: BTreeSet<String>,
     pub delegated_admin: Option<String>,
     pub ous: BTreeMap<String, OuRec>,
@@ -192,6 +198,18 @@ impl Org {
     /// The management account or the License Manager delegated administrator.
     pub(crate) fn is_admin(&self, account: &str) -> bool {
         account == self.management || self.delegated_admin.as_deref() == Some(account)
+    }
+
+    /// The service-linked roles that exist in the management account.
+    pub(crate) fn service_linked_roles(&self) -> Vec<&'static str> {
+        let mut roles = Vec::new();
+        if self.service_linked_role {
+            roles.push(LM_ROLE);
+        }
+        if self.marketplace_service_linked_role {
+            roles.push(MARKETPLACE_ROLE);
+        }
+        roles
     }
 
     pub(crate) fn services(&self) -> BTreeSet<String> {
@@ -552,6 +570,9 @@ impl World {
                     .to_owned(),
             );
         }
+        if feature_set == FeatureSet::ConsolidatedBilling && o.enable_integration == Some(true) {
+            problems.push("enable_integration needs feature_set ALL".to_owned());
+        }
         if feature_set == FeatureSet::ConsolidatedBilling && o.delegated_administrator.is_some() {
             problems.push("delegated_administrator needs feature_set ALL".to_owned());
         }
@@ -657,6 +678,8 @@ impl World {
             root_id: o.root.clone(),
             trusted_access: o.trusted_access,
             service_linked_role: o.service_linked_role,
+            marketplace_service_linked_role: o.marketplace_service_linked_role,
+            enable_integration: o.enable_integration.unwrap_or(o.trusted_access),
             other_services: o
                 .enabled_services
                 .iter()

@@ -427,13 +427,24 @@ async fn admin_endpoint_changes_the_world_out_of_band() {
     )
     .await;
     assert_eq!(status, 200);
-    let settings = c.lm.get_service_settings().send().await.unwrap();
-    assert_eq!(
-        settings
+    // The integration is a fact of its own: trusted access off leaves it on.
+    let integration = async || {
+        c.lm.get_service_settings()
+            .send()
+            .await
+            .unwrap()
             .organization_configuration()
-            .map(|o| o.enable_integration()),
-        Some(false)
-    );
+            .map(|o| o.enable_integration())
+    };
+    assert_eq!(integration().await, Some(true));
+    let (status, _) = admin_post(
+        &emu,
+        "organization",
+        serde_json::json!({"enable_integration": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(integration().await, Some(false));
 
     // Counts.
     let (_, calls) = admin_get(&emu, "calls").await;

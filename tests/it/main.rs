@@ -9,6 +9,7 @@ mod emulator_faults;
 mod emulator_lm;
 mod emulator_orgs;
 mod emulator_shapes;
+mod emulator_time;
 mod gitops;
 mod iam;
 mod plan_live;

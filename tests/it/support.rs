@@ -298,3 +298,61 @@ pub fn seed_with_accounts(extra: usize) -> Seed {
 pub fn bulk_account(i: usize) -> String {
     format!("{:012}", 900_000_000_000u64 + i as u64)
 }
+
+/// Reads the emulator's entitlement oracle at a fixed pace in a background task (the sampler of
+/// the continuity tests): every sample is the sorted `EmulatorState::entitlements()` of one
+/// instant. Stop it to get the samples.
+pub struct EntitlementSampler {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Vec<Vec<bedrock_entitlements::emulator::EntitlementView>>>,
+}
+
+/// Starts sampling `state` every `every` (the first sample at once).
+pub fn sample_entitlements(
+    state: bedrock_entitlements::emulator::EmulatorState,
+    every: Duration,
+) -> EntitlementSampler {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut samples = Vec::new();
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => samples.push(state.entitlements()),
+                _ = stopped.changed() => break,
+            }
+        }
+        samples.push(state.entitlements());
+        samples
+    });
+    EntitlementSampler { stop, task }
+}
+
+impl EntitlementSampler {
+    /// Stops sampling (taking one last sample) and returns every sample, oldest first.
+    pub async fn stop(self) -> Vec<Vec<bedrock_entitlements::emulator::EntitlementView>> {
+        let _ = self.stop.send(true);
+        self.task.await.expect("the sampler task does not panic")
+    }
+}
+
+/// The (sample index, account) pairs where one of `accounts` held no ACTIVE entitlement for
+/// `product_sku`: empty when nobody ever went without.
+pub fn entitlement_gaps(
+    samples: &[Vec<bedrock_entitlements::emulator::EntitlementView>],
+    product_sku: &str,
+    accounts: &[&str],
+) -> Vec<(usize, String)> {
+    let mut gaps = Vec::new();
+    for (i, sample) in samples.iter().enumerate() {
+        for account in accounts {
+            let held = sample.iter().any(|e| {
+                e.product_sku == product_sku && e.account == *account && !e.grants.is_empty()
+            });
+            if !held {
+                gaps.push((i, (*account).to_owned()));
+            }
+        }
+    }
+    gaps
+}
