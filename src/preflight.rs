@@ -164,6 +164,16 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
             fix: "check the AWS credentials chain (AWS_PROFILE, aws sso login, the CI job's OIDC role); with --role-arn, check that the role exists and trusts the calling identity, and that the caller may sts:AssumeRole it".to_owned(),
         });
     }
+    if e.operation == "GetCallerIdentity" {
+        return Some(Problem {
+            check: "permissions",
+            message: format!(
+                "AWS STS refused GetCallerIdentity ({}): the tool cannot tell which account it runs as",
+                e.code
+            ),
+            fix: "allow sts:GetCallerIdentity to the role that runs the tool (docs/iam/readonly-policy.json), and check that no service control policy denies it".to_owned(),
+        });
+    }
     if ORGANIZATION_READS.contains(&e.operation) {
         return Some(Problem {
             check: "caller",

@@ -454,3 +454,71 @@ impl LicenseManagerApi for SdkLicenseManager {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_licensemanager::types::Grant as SdkGrant;
+
+    const LICENSE: &str =
+        "arn:aws:license-manager::294406891311:license:l-0123456789abcdef0123456789abcdef";
+    const PARENT: &str =
+        "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000001";
+
+    fn sdk_grant(arn: &str, parent: &str, principal: &str) -> SdkGrant {
+        SdkGrant::builder()
+            .grant_arn(arn)
+            .grant_name("n")
+            .parent_arn(parent)
+            .license_arn(LICENSE)
+            .grantee_principal_arn(principal)
+            .home_region("us-east-1")
+            .grant_status(SdkGrantStatus::Active)
+            .version("1")
+            .granted_operations(AllowedOperation::CheckoutLicense)
+            .build()
+            .expect("every required member")
+    }
+
+    #[test]
+    fn an_unreadable_item_is_left_out_not_fatal() {
+        let good = sdk_grant(
+            "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000002",
+            LICENSE,
+            "arn:aws:iam::222233334444:root",
+        );
+        let bad = sdk_grant("not-an-arn", LICENSE, "arn:aws:iam::222233334444:root");
+        let read: Vec<Grant> = [good, bad]
+            .into_iter()
+            .filter_map(|g| skip_unreadable(grant_from_sdk("ListDistributedGrants", g)))
+            .collect();
+        assert_eq!(read.len(), 1);
+    }
+
+    #[test]
+    fn only_an_accounts_share_of_a_grant_is_a_share() {
+        let share = sdk_grant(
+            "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000003",
+            PARENT,
+            "arn:aws:iam::222233334444:root",
+        );
+        let got = share_from_sdk(&share).expect("a share");
+        assert_eq!(got.parent.as_str(), PARENT);
+        assert_eq!(got.account.as_str(), "222233334444");
+        assert_eq!(got.status, GrantStatus::Active);
+        // An account grant: its parent is the license.
+        let account_grant = sdk_grant(
+            "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000004",
+            LICENSE,
+            "arn:aws:iam::222233334444:root",
+        );
+        assert_eq!(share_from_sdk(&account_grant), None);
+        // The parent grant itself, listed to its OU.
+        let ou = sdk_grant(
+            PARENT,
+            LICENSE,
+            "arn:aws:organizations::111122223333:ou/o-abcde12345/ou-ab12-cdef3456",
+        );
+        assert_eq!(share_from_sdk(&ou), None);
+    }
+}

@@ -21,8 +21,8 @@ use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{
     EmulatorHandle, EmulatorOptions, FaultRates, FeatureSetSeed, GrantSeed, GrantView, Seed,
 };
-use bedrock_entitlements::model::{Grant, GrantArn, License, LicenseArn, Share};
-use bedrock_entitlements::plan::{ActionKind, Plan};
+use bedrock_entitlements::model::{Grant, GrantArn, License, LicenseArn, Principal, Share};
+use bedrock_entitlements::plan::{ActionKind, Cover, Plan};
 use tokio::sync::Notify;
 
 use crate::support::*;
@@ -666,4 +666,273 @@ async fn the_apply_process_killed_at_seeded_points_converges_on_rerun() {
         }
         assert_managed_grants_active(&emu).await;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access continuity: a revoke runs only once the grant replacing it is in effect for the
+// accounts that keep access (the covers are added here by hand, as the planner will write them).
+
+const INTO_THE_OU: &str = r#"
+version: 1
+models:
+  claude:
+    product_sku: prod-cl4ud3s0nn3t1
+    grant_to:
+      organizational_units: [ou-ab12-mlplatfm]
+"#;
+
+/// ml-prod and ml-dev hold managed account grants of Claude; the ML OU's managed grant is
+/// DISABLED; `workflow_reads` says how long the OU's activation takes.
+async fn accounts_then_their_ou(workflow_reads: u32) -> (EmulatorHandle, String) {
+    let emu = start_emulator(
+        sandbox_seed(),
+        EmulatorOptions {
+            workflow_reads,
+            ..EmulatorOptions::default()
+        },
+    )
+    .await;
+    let state = emu.state();
+    for account in [ML_PROD, ML_DEV] {
+        state
+            .add_grant(managed_grant(
+                CLAUDE_LICENSE,
+                &account_principal(account),
+                "ACTIVE",
+                "claude",
+                account,
+            ))
+            .expect("seeded");
+    }
+    let ou = state
+        .add_grant(managed_grant(
+            CLAUDE_LICENSE,
+            &ou_principal(OU_ML),
+            "DISABLED",
+            "claude",
+            OU_ML,
+        ))
+        .expect("seeded");
+    (emu, ou.arn)
+}
+
+/// The plan for [`INTO_THE_OU`], each delete waiting for the OU grant to be in effect for its
+/// account.
+async fn plan_with_covers(emu: &EmulatorHandle, ou_grant: &str) -> Plan {
+    let mut p = plan(emu, INTO_THE_OU).await;
+    for a in &mut p.actions {
+        if let (ActionKind::Delete, Principal::Account(account)) = (a.kind, &a.principal) {
+            a.waits_for = vec![Cover {
+                license_arn: CLAUDE_LICENSE.parse().expect("valid"),
+                principal: ou_principal(OU_ML).parse().expect("valid"),
+                grant_arn: Some(ou_grant.parse().expect("valid")),
+                accounts: vec![account.clone()],
+            }];
+        }
+    }
+    p
+}
+
+fn deletes(p: &Plan) -> usize {
+    p.actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Delete)
+        .count()
+}
+
+#[tokio::test]
+async fn a_delete_whose_ou_cover_is_not_in_effect_is_deferred_and_the_next_run_carries_it_out() {
+    let (emu, ou_grant) = accounts_then_their_ou(1_000).await;
+    let p = plan_with_covers(&emu, &ou_grant).await;
+    assert_eq!(deletes(&p), 2, "{:?}", p.summary());
+    let report = execute(&emu, &p).await;
+    assert!(report.is_success(), "deferred is not a failure: {report:?}");
+    assert_eq!(report.counts().deferred, 2, "{report:?}");
+    let text = bedrock_entitlements::render::apply::text(&report);
+    for account in [ML_PROD, ML_DEV] {
+        assert!(
+            text.contains(&format!(
+                "deferred: waits for OU grant {OU_ML} to be in effect for {account}"
+            )),
+            "{text}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&bedrock_entitlements::render::apply::json(&report)).expect("json");
+    assert_eq!(json["success"], true);
+    assert_eq!(json["summary"]["deferred"], 2);
+    let deferred: Vec<&serde_json::Value> = json["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|a| a["outcome"] == "deferred")
+        .collect();
+    assert_eq!(deferred[0]["waits_for"][0]["grant_arn"], ou_grant.as_str());
+    // Nobody lost the grant they had.
+    for g in emu.state().grants() {
+        if g.principal == account_principal(ML_PROD) || g.principal == account_principal(ML_DEV) {
+            assert_eq!(g.status, "ACTIVE", "{g:?}");
+        }
+    }
+
+    // The OU's activation finishes; the next run's deletes go ahead.
+    emu.state()
+        .set_grant_status(&ou_grant, "WORKFLOW_COMPLETED")
+        .expect("admin");
+    let next = plan_with_covers(&emu, &ou_grant).await;
+    assert_eq!(deletes(&next), 2, "{:?}", next.summary());
+    let report = execute(&emu, &next).await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.counts().deferred, 0, "{report:?}");
+    assert!(plan(&emu, INTO_THE_OU).await.is_empty());
+}
+
+/// A License Manager client that checks, at every DeleteGrant, that the grant `cover` is in
+/// effect for `accounts` in the emulator's own state (its shares ACTIVE), and that can hide
+/// every grant from the first `hide` batched status reads (lists lagging behind writes).
+struct Watching<L> {
+    inner: L,
+    state: bedrock_entitlements::emulator::EmulatorState,
+    cover: Option<String>,
+    gaps: Arc<AtomicUsize>,
+    hide: AtomicUsize,
+}
+
+impl<L: LicenseManagerApi> LicenseManagerApi for Watching<L> {
+    async fn list_received_licenses(&self) -> Result<Vec<License>, AwsError> {
+        self.inner.list_received_licenses().await
+    }
+    async fn list_distributed_grants(&self, license: &LicenseArn) -> Result<Vec<Grant>, AwsError> {
+        self.inner.list_distributed_grants(license).await
+    }
+    async fn get_grant(&self, grant: &GrantArn) -> Result<Grant, AwsError> {
+        self.inner.get_grant(grant).await
+    }
+    async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
+        let read = self.inner.get_grants(grants).await?;
+        let hidden = self
+            .hide
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        Ok(if hidden { Vec::new() } else { read })
+    }
+    async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {
+        self.inner.create_grant(req).await
+    }
+    async fn create_grant_version(
+        &self,
+        grant: &GrantArn,
+        change: &GrantChange,
+    ) -> Result<GrantRef, AwsError> {
+        self.inner.create_grant_version(grant, change).await
+    }
+    async fn delete_grant(&self, grant: &GrantArn, version: &str) -> Result<GrantRef, AwsError> {
+        if let Some(cover) = &self.cover
+            && self.state.grant(cover).map(|g| g.status) != Some("WORKFLOW_COMPLETED".to_owned())
+        {
+            self.gaps.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.delete_grant(grant, version).await
+    }
+    async fn accept_grant(&self, grant: &GrantArn) -> Result<GrantRef, AwsError> {
+        self.inner.accept_grant(grant).await
+    }
+    async fn list_received_grants(
+        &self,
+        license: Option<&LicenseArn>,
+    ) -> Result<Vec<Grant>, AwsError> {
+        self.inner.list_received_grants(license).await
+    }
+    async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {
+        self.inner.get_service_settings().await
+    }
+    async fn list_received_grants_for_organization(
+        &self,
+        license: &LicenseArn,
+        parent: Option<&GrantArn>,
+    ) -> Result<Vec<Share>, AwsError> {
+        self.inner
+            .list_received_grants_for_organization(license, parent)
+            .await
+    }
+}
+
+async fn execute_watching(
+    emu: &EmulatorHandle,
+    plan: &Plan,
+    cover: Option<&str>,
+    hide: usize,
+    wait: Option<Duration>,
+) -> (ApplyReport, usize) {
+    let limits = Arc::new(AdaptiveLimits::new());
+    let s = session(emu, &limits).await;
+    let gaps = Arc::new(AtomicUsize::new(0));
+    let lm = Arc::new(Watching {
+        inner: (*s.lm).clone(),
+        state: emu.state(),
+        cover: cover.map(str::to_owned),
+        gaps: Arc::clone(&gaps),
+        hide: AtomicUsize::new(hide),
+    });
+    let opts = ApplyOptions {
+        wait,
+        ..options(&limits)
+    };
+    let report = apply::execute(lm, None::<&NoRecipients>, plan, &opts, &NoProgress).await;
+    (report, gaps.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn with_wait_the_deletes_run_once_the_ou_grant_is_in_effect_for_their_accounts() {
+    let (emu, ou_grant) = accounts_then_their_ou(6).await;
+    let mut p = plan_with_covers(&emu, &ou_grant).await;
+    // The OU's activation was started elsewhere (another run, the console): the deletes find
+    // it in its workflow and wait for its shares.
+    p.actions.retain(|a| a.kind == ActionKind::Delete);
+    assert_eq!(p.actions.len(), 2, "{:?}", p.summary());
+    let limits = Arc::new(AdaptiveLimits::new());
+    let started = session(&emu, &limits)
+        .await
+        .lm
+        .create_grant_version(
+            &ou_grant.parse().expect("valid"),
+            &GrantChange {
+                client_token: "activate-elsewhere".to_owned(),
+                source_version: Some(by_arn(&emu, &ou_grant).version.to_string()),
+                status: Some(bedrock_entitlements::model::GrantStatus::Active),
+                ..GrantChange::default()
+            },
+        )
+        .await
+        .expect("activation starts");
+    assert_eq!(started.status.as_str(), "PENDING_WORKFLOW");
+    let (report, gaps) =
+        execute_watching(&emu, &p, Some(&ou_grant), 0, Some(Duration::from_secs(60))).await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.counts().done, 2, "{report:?}");
+    assert_eq!(
+        gaps, 0,
+        "a DeleteGrant was sent before the OU grant was in effect"
+    );
+    assert!(emu.state().call_count("ListReceivedGrantsForOrganization") >= 1);
+}
+
+#[tokio::test]
+async fn a_grant_missing_from_batched_status_reads_is_waited_for() {
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    let yaml = r#"
+version: 1
+models:
+  claude:
+    product_sku: prod-cl4ud3s0nn3t1
+    grant_to:
+      accounts: ["222233334444", "333344445555"]
+"#;
+    let p = plan(&emu, yaml).await;
+    assert_eq!(p.actions.len(), 2, "{:?}", p.summary());
+    // The new grants are missing from the first three batched reads.
+    let (report, _) = execute_watching(&emu, &p, None, 3, None).await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.counts().done, 2, "{report:?}");
+    assert_managed_grants_active(&emu).await;
 }

@@ -275,3 +275,111 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
             .expect("read")
     );
 }
+
+/// Each account's share of the live organization and OU grants is read, one
+/// ListReceivedGrantsForOrganization stream per license that has one, in any status, sorted by
+/// (parent, account); a DELETED OU grant's license gets no stream of its own. The caller is the
+/// account STS names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_of_organization_and_ou_grants_are_read_per_account() {
+    use std::sync::Arc;
+
+    use bedrock_entitlements::aws::{self, ConnectOptions};
+    use bedrock_entitlements::live::{self, LicenseScope};
+    use bedrock_entitlements::model::GrantStatus;
+
+    use crate::support::{
+        COHERE_LICENSE, MANAGEMENT, ML_DEV, ML_PROD, ORG_ARN, OU_ML, ou_principal, sandbox_seed,
+    };
+
+    let grant = |license: &str, principal: &str, status: &str, name: &str| GrantSeed {
+        arn: None,
+        name: format!("bedrock-entitlements-{name}"),
+        license_arn: license.to_owned(),
+        principal: principal.to_owned(),
+        grantor: None,
+        status: status.to_owned(),
+        status_reason: None,
+        version: 2,
+        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    let mut seed = sandbox_seed();
+    seed.grants
+        .push(grant(CLAUDE, &ou_principal(OU_ML), "DISABLED", "ml"));
+    seed.grants
+        .push(grant(CLAUDE, ORG_ARN, "WORKFLOW_COMPLETED", "org"));
+    seed.grants.push(grant(
+        COHERE_LICENSE,
+        &ou_principal(OU_ML),
+        "DELETED",
+        "old",
+    ));
+    let emu = start_emulator(seed, EmulatorOptions::default()).await;
+    let clients = aws::connect(ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
+        ..ConnectOptions::default()
+    })
+    .await;
+    let lm = Arc::new(clients.license_manager.clone());
+    let orgs = Arc::new(clients.organizations.clone());
+    let live = live::read(&lm, &orgs, &LicenseScope::All)
+        .await
+        .expect("read");
+
+    assert_eq!(live.caller.as_str(), MANAGEMENT);
+    assert_eq!(emu.state().call_count("GetCallerIdentity"), 1);
+    assert_eq!(
+        emu.state().call_count("ListReceivedGrantsForOrganization"),
+        1,
+        "one stream, for the license with live organization or OU grants"
+    );
+    let ml = live
+        .grants
+        .iter()
+        .find(|g| g.name == "bedrock-entitlements-ml")
+        .expect("the OU grant");
+    let org = live
+        .grants
+        .iter()
+        .find(|g| g.name == "bedrock-entitlements-org")
+        .expect("the organization grant");
+    let of = |parent: &bedrock_entitlements::model::GrantArn| -> Vec<(String, GrantStatus)> {
+        live.shares
+            .iter()
+            .filter(|s| &s.parent == parent)
+            .map(|s| (s.account.to_string(), s.status.clone()))
+            .collect()
+    };
+    let ml_shares = of(&ml.arn);
+    for account in [ML_DEV, ML_PROD] {
+        assert!(
+            ml_shares.contains(&(account.to_owned(), GrantStatus::Disabled)),
+            "{account} holds a DISABLED share of the DISABLED OU grant: {ml_shares:?}"
+        );
+    }
+    let org_shares = of(&org.arn);
+    assert!(
+        org_shares.len() > ml_shares.len()
+            && org_shares.iter().all(|(_, s)| *s == GrantStatus::Active),
+        "{org_shares:?}"
+    );
+    assert!(
+        live.shares
+            .iter()
+            .all(|s| s.parent == ml.arn || s.parent == org.arn)
+    );
+    let keys: Vec<_> = live
+        .shares
+        .iter()
+        .map(|s| (&s.parent, &s.account))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted by (parent, account), once each");
+}

@@ -630,22 +630,24 @@ async fn trusted_access_off_refuses_an_ou_target() {
 }
 
 #[tokio::test]
-async fn license_manager_not_linked_to_the_organization_is_refused() {
-    // Trusted access off: GetServiceSettings says EnableIntegration false. The file grants one
-    // account only, so trusted access itself is not needed; the missing link is the one problem.
+async fn license_manager_not_linked_to_the_organization_refuses_only_organization_and_ou_grants() {
+    // Trusted access off: GetServiceSettings says EnableIntegration false. Account grants need
+    // neither (AWS needs the link for organization and OU grants only), so a file that grants
+    // one account applies; a file with OU targets is refused, the missing link named.
     let mut seed = all_features_management();
     seed.organization.trusted_access = false;
     let s = Shape::new(seed, EmulatorOptions::default(), ONE_ACCOUNT).await;
+    let run = s.run(&["apply", "--auto-approve"]).await.expect(0);
+    assert!(!run.stderr.contains("preflight"), "{}", run.stderr);
+    s.write_config(AF_CONFIG);
     let run = refused(&s, None, &["apply", "--auto-approve"]).await;
     says(
         &run,
         &[
-            "error: preflight license manager settings: License Manager is not linked to AWS Organizations (GetServiceSettings: EnableIntegration is false)",
+            "error: preflight license manager settings: License Manager is not linked to AWS Organizations (GetServiceSettings: EnableIntegration is false), so organization and OU grants cannot be distributed",
             "  fix: in the License Manager console of the management account, Settings → Link AWS Organizations accounts (or aws license-manager update-service-settings --organization-configuration EnableIntegration=true)",
-            "1 preflight check failed; nothing was changed",
         ],
     );
-    assert!(!run.stderr.contains("trusted access:"), "{}", run.stderr);
 }
 
 #[tokio::test]
