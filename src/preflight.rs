@@ -314,6 +314,7 @@ mod tests {
             } else {
                 vec![]
             },
+            validity_begin: None,
             validity_end: None,
             beneficiary: None,
         }

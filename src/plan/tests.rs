@@ -60,6 +60,7 @@ fn desired(spec: &str) -> Desired {
         principals: tokens.map(principal).collect(),
         status,
         excluded: BTreeSet::new(),
+        others: Vec::new(),
     };
     Desired {
         models: BTreeMap::from([(model.key.clone(), model)]),
@@ -68,6 +69,7 @@ fn desired(spec: &str) -> Desired {
         recipient_role,
         home_region: "us-east-1".to_owned(),
         activation_override: None,
+        expiry_warning_days: 30,
         targeted_only: false,
         warnings: Vec::new(),
     }
@@ -545,9 +547,11 @@ fn simulate_settles_each_action() {
     let failed = status("444444444444");
     assert_eq!(failed.len(), 2);
     assert!(failed.contains(&("g-3".into(), "DELETED".into(), "4".into())));
+    // The organization grant's activation swaps (ALL_GRANTS_PERMITTED_BY_ISSUER) the managed
+    // grant it replaces: disabled (version 4), then deleted (5).
     assert_eq!(
         status("777777777777"),
-        [("g-4".into(), "DELETED".into(), "4".into())]
+        [("g-4".into(), "DELETED".into(), "5".into())]
     );
     // Fake ARNs are deterministic, and new ones never reuse an ARN in use.
     assert_eq!(simulate(&l, &p), after);
