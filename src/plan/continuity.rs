@@ -258,13 +258,21 @@ impl<'a> Pass<'_, 'a> {
         };
         let mut groups: BTreeMap<&Principal, Vec<AccountId>> = BTreeMap::new();
         for account in holders {
-            // An account grant first: it is never held back by the one-active rule.
+            // The revoked grant's own pair first (a duplicate goes, the kept grant covers),
+            // then an account grant (never held back by the one-active rule), then any.
             let reaching = |p: &&Principal| self.holdings.reaches(p).contains(&account);
-            let cover = model
-                .principals
-                .iter()
-                .filter(|p| matches!(p, Principal::Account(_)))
-                .find(reaching)
+            let same_pair = model.license == grant.license_arn
+                && model.principals.contains(&grant.principal);
+            let cover = same_pair
+                .then_some(&grant.principal)
+                .filter(reaching)
+                .or_else(|| {
+                    model
+                        .principals
+                        .iter()
+                        .filter(|p| matches!(p, Principal::Account(_)))
+                        .find(reaching)
+                })
                 .or_else(|| model.principals.iter().find(reaching));
             if let Some(p) = cover {
                 groups.entry(p).or_default().push(account);
