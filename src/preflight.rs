@@ -348,6 +348,7 @@ mod tests {
             } else {
                 vec![]
             },
+            validity_begin: None,
             validity_end: None,
             beneficiary: None,
         }

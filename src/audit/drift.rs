@@ -49,10 +49,13 @@ pub enum DriftKind {
     ForeignOverlap,
     /// A foreign grant elsewhere: access the file does not describe.
     Foreign,
+    /// An organization or OU grant is in effect, but an account meant to have the model has
+    /// no ACTIVE share of it.
+    ShareNotInEffect,
 }
 
 impl DriftKind {
-    pub const ALL: [DriftKind; 12] = [
+    pub const ALL: [DriftKind; 13] = [
         DriftKind::Missing,
         DriftKind::DisabledOutOfBand,
         DriftKind::EnabledOutOfBand,
@@ -65,6 +68,7 @@ impl DriftKind {
         DriftKind::AwaitingAcceptance,
         DriftKind::ForeignOverlap,
         DriftKind::Foreign,
+        DriftKind::ShareNotInEffect,
     ];
 
     /// The JSON name.
@@ -82,6 +86,7 @@ impl DriftKind {
             DriftKind::AwaitingAcceptance => "awaiting_acceptance",
             DriftKind::ForeignOverlap => "foreign_overlap",
             DriftKind::Foreign => "foreign",
+            DriftKind::ShareNotInEffect => "share_not_in_effect",
         }
     }
 
@@ -100,6 +105,7 @@ impl DriftKind {
             DriftKind::AwaitingAcceptance => "Grants awaiting acceptance",
             DriftKind::ForeignOverlap => "Foreign grants overlapping the file",
             DriftKind::Foreign => "Other foreign grants",
+            DriftKind::ShareNotInEffect => "Organization or OU grants not in effect for an account",
         }
     }
 }
@@ -707,6 +713,8 @@ impl Classifier<'_> {
             NoteKind::Foreign => self.foreign(n, grant, item),
             NoteKind::AwaitingAcceptance => item(DriftKind::AwaitingAcceptance, n.message.clone()),
             NoteKind::InProgress => item(DriftKind::Stuck, self.stuck_message(n, grant)),
+            NoteKind::KeptForContinuity => item(DriftKind::ShareNotInEffect, n.message.clone()),
+            NoteKind::KeepsOtherGrant => item(DriftKind::ForeignOverlap, n.message.clone()),
         }
     }
 

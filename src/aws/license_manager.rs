@@ -227,6 +227,10 @@ fn license_from_sdk(
                     .collect()
             })
             .unwrap_or_default(),
+        validity_begin: l
+            .validity()
+            .map(|v| v.begin().to_owned())
+            .filter(|b| !b.is_empty()),
         validity_end: l.validity().and_then(|v| v.end()).map(str::to_owned),
         beneficiary: l.beneficiary().map(str::to_owned),
         arn,

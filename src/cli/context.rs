@@ -206,6 +206,8 @@ impl Context {
             "read live state"
         );
         let desired = desired?;
+        // The planner's clock (it judges license validity and expiry against it).
+        live.read_at = now_secs();
         if !read_all_grants {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
             (live.grants, live.shares) = live::read_grants_and_shares(&session.lm, &wanted).await?;
@@ -230,7 +232,15 @@ impl Context {
         live: &Live,
         targets: Option<BTreeSet<ModelKey>>,
     ) -> Result<Desired, CliError> {
-        match org::resolve(config, live, &ResolveOptions { targets }) {
+        let opts = ResolveOptions {
+            targets,
+            now: if live.read_at != 0 {
+                live.read_at
+            } else {
+                now_secs()
+            },
+        };
+        match org::resolve(config, live, &opts) {
             Ok(desired) => {
                 self.report(&desired.warnings);
                 Ok(desired)
@@ -249,4 +259,11 @@ impl Context {
             }
         }
     }
+}
+
+/// The clock the pure core is given: seconds since the Unix epoch (0 if the clock is before it).
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

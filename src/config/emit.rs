@@ -63,6 +63,9 @@ fn settings(out: &mut String, s: &Settings) {
     if s.max_deletes != d.max_deletes {
         let _ = writeln!(body, "  max_deletes: {}", s.max_deletes);
     }
+    if s.expiry_warning_days != d.expiry_warning_days {
+        let _ = writeln!(body, "  expiry_warning_days: {}", s.expiry_warning_days);
+    }
     if let Some(role) = &s.recipient_role {
         let _ = writeln!(body, "  recipient_role: {}", scalar(role));
     }

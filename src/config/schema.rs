@@ -103,6 +103,13 @@ pub fn schema() -> Value {
                         "maximum": u32::MAX,
                         "default": 10
                     },
+                    "expiry_warning_days": {
+                        "description": "plan and drift warn about a license in use whose validity ends within this many days, and about expired ones.",
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": u32::MAX,
+                        "default": 30
+                    },
                     "recipient_role": {
                         "description": "The NAME of a role to assume in member accounts to accept and activate the grants they receive (arn:aws:iam::ACCOUNT:role/NAME); null to leave that to the recipients.",
                         "type": ["string", "null"],

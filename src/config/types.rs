@@ -75,6 +75,9 @@ pub struct Settings {
     /// Role NAME to assume in member accounts to accept/activate received grants.
     pub recipient_role: Option<String>,
     pub activation_override: Option<ActivationOverride>,
+    /// `plan` and `drift` warn about a license in use whose validity ends within this many
+    /// days (and about expired ones).
+    pub expiry_warning_days: u32,
 }
 
 impl Default for Settings {
@@ -89,6 +92,7 @@ impl Default for Settings {
             max_deletes: 10,
             recipient_role: None,
             activation_override: None,
+            expiry_warning_days: 30,
         }
     }
 }

@@ -19,6 +19,7 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "grant_name_prefix",
     "allowed_operations",
     "max_deletes",
+    "expiry_warning_days",
     "recipient_role",
     "activation_override",
 ];
@@ -396,28 +397,19 @@ impl Walker {
         if let Some((_, v)) = fields.get("allowed_operations") {
             s.allowed_operations = self.operations(v).unwrap_or_default();
         }
-        if let Some((_, v)) = fields.get("max_deletes") {
-            match scalar(v).filter(|sc| sc.resolve() == ScalarType::Int) {
-                None => self.type_error(v, "settings.max_deletes", "a whole number"),
-                Some(sc) => match int_value(&sc.text) {
-                    Some(n) if n < 0 => self.error_hint(
-                        v.span,
-                        format!("`settings.max_deletes` must not be negative, found {n}"),
-                        "use 0 to refuse every delete",
-                    ),
-                    Some(n) => match u32::try_from(n) {
-                        Ok(n) => s.max_deletes = n,
-                        Err(_) => self.error(
-                            v.span,
-                            format!("`settings.max_deletes` is too large, found {}", sc.text),
-                        ),
-                    },
-                    None => self.error(
-                        v.span,
-                        format!("`settings.max_deletes` is too large, found {}", sc.text),
-                    ),
-                },
-            }
+        if let Some((_, v)) = fields.get("max_deletes")
+            && let Some(n) = self.count(v, "settings.max_deletes", "use 0 to refuse every delete")
+        {
+            s.max_deletes = n;
+        }
+        if let Some((_, v)) = fields.get("expiry_warning_days")
+            && let Some(n) = self.count(
+                v,
+                "settings.expiry_warning_days",
+                "use 0 to warn only about expired licenses",
+            )
+        {
+            s.expiry_warning_days = n;
         }
         if let Some((_, v)) = fields.get("recipient_role")
             && !is_null(v)
@@ -461,6 +453,35 @@ impl Walker {
             }
         }
         (self.diags.len() == before).then_some(s)
+    }
+
+    /// A whole number from 0 to `u32::MAX` at `path`; `negative` is the hint for a negative one.
+    fn count(&mut self, v: &Node, path: &str, negative: &str) -> Option<u32> {
+        let Some(sc) = scalar(v).filter(|sc| sc.resolve() == ScalarType::Int) else {
+            self.type_error(v, path, "a whole number");
+            return None;
+        };
+        match int_value(&sc.text) {
+            Some(n) if n < 0 => {
+                self.error_hint(
+                    v.span,
+                    format!("`{path}` must not be negative, found {n}"),
+                    negative,
+                );
+                None
+            }
+            Some(n) => match u32::try_from(n) {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.error(v.span, format!("`{path}` is too large, found {}", sc.text));
+                    None
+                }
+            },
+            None => {
+                self.error(v.span, format!("`{path}` is too large, found {}", sc.text));
+                None
+            }
+        }
     }
 
     fn operations(&mut self, node: &Node) -> Option<BTreeSet<String>> {

@@ -12,7 +12,7 @@ mod principal;
 pub use diag::{Diagnostic, Severity, Span, Spanned};
 pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation, Share};
 pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, RootId};
-pub use license::License;
+pub use license::{License, parse_time};
 pub use live::{Live, grant_order};
 pub use organization::{AccountState, FeatureSet, OrgAccount, OrgUnit, Organization, ParentId};
 pub use principal::Principal;

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{ActivationOverride, DesiredStatus, ModelKey};
 use crate::model::{AccountId, Diagnostic, LicenseArn, Principal};
 
-pub use resolve::{MAX_GRANT_NAME_LEN, MAX_GRANTS_PER_LICENSE, USABLE_LICENSE_STATUS, resolve};
+pub use resolve::{
+    MAX_GRANT_NAME_LEN, MAX_GRANTS_PER_LICENSE, USABLE_LICENSE_STATUS, choose_license, resolve,
+};
 pub use tree::covered_accounts;
 pub(crate) use tree::{OrgIndex, is_grantable};
 
@@ -24,6 +26,80 @@ pub struct ResolveOptions {
     /// `--target MODEL` (repeatable): only these models are resolved and planned; grants on
     /// other models' licenses are left out of the plan entirely. `None` plans everything.
     pub targets: Option<BTreeSet<ModelKey>>,
+    /// The clock, in seconds since the Unix epoch, that license validity is judged at; 0 means
+    /// `live.read_at`. The caller reads it (the resolver does no I/O).
+    pub now: i64,
+}
+
+/// Why a received license of a model's product was not the one chosen (see
+/// `docs/status-and-actions.md`, "Renewals": the rule decides in this order).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LostBecause {
+    /// Its `Status` is not AVAILABLE.
+    NotAvailable(String),
+    /// `CreateGrant` is not among its received allowed operations.
+    NoCreateGrant,
+    /// Its `Validity.Begin` is after the clock.
+    NotYetValid,
+    /// Its `Validity.End` is at or before the clock.
+    Expired,
+    /// The chosen license's validity ends later.
+    EndsEarlier,
+    /// Both end together and the chosen license's validity begins later.
+    BeganEarlier,
+    /// Same validity: the chosen license has the smaller ARN.
+    LargerArn,
+}
+
+impl LostBecause {
+    /// The JSON name.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LostBecause::NotAvailable(_) => "not_available",
+            LostBecause::NoCreateGrant => "no_create_grant",
+            LostBecause::NotYetValid => "not_yet_valid",
+            LostBecause::Expired => "expired",
+            LostBecause::EndsEarlier => "ends_earlier",
+            LostBecause::BeganEarlier => "began_earlier",
+            LostBecause::LargerArn => "larger_arn",
+        }
+    }
+
+    /// The reason of a JSON name (`status` for `not_available`).
+    pub fn from_code(code: &str, status: Option<&str>) -> Option<LostBecause> {
+        Some(match code {
+            "not_available" => LostBecause::NotAvailable(status.unwrap_or_default().to_owned()),
+            "no_create_grant" => LostBecause::NoCreateGrant,
+            "not_yet_valid" => LostBecause::NotYetValid,
+            "expired" => LostBecause::Expired,
+            "ends_earlier" => LostBecause::EndsEarlier,
+            "began_earlier" => LostBecause::BeganEarlier,
+            "larger_arn" => LostBecause::LargerArn,
+            _ => return None,
+        })
+    }
+
+    /// Words for people, after "lost: ".
+    pub fn describe(&self) -> String {
+        match self {
+            LostBecause::NotAvailable(status) => format!("its status is {status}, not AVAILABLE"),
+            LostBecause::NoCreateGrant => {
+                "this account may not create grants from it (no CreateGrant)".to_owned()
+            }
+            LostBecause::NotYetValid => "its validity has not begun".to_owned(),
+            LostBecause::Expired => "its validity has ended".to_owned(),
+            LostBecause::EndsEarlier => "its validity ends earlier".to_owned(),
+            LostBecause::BeganEarlier => "its validity began earlier".to_owned(),
+            LostBecause::LargerArn => "same validity, larger ARN".to_owned(),
+        }
+    }
+}
+
+/// A received license of a model's product that the rule did not choose.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LicenseCandidate {
+    pub arn: LicenseArn,
+    pub lost: LostBecause,
 }
 
 /// What one model should look like in License Manager, in terms of principals.
@@ -36,6 +112,9 @@ pub struct DesiredModel {
     pub status: DesiredStatus,
     /// The accounts `except_accounts` leaves out (the grantor never appears here).
     pub excluded: BTreeSet<AccountId>,
+    /// The other received licenses of the same product and why each lost to `license`, by
+    /// ARN (empty when `license_arn` pins the license or the product has one license).
+    pub others: Vec<LicenseCandidate>,
 }
 
 /// The whole desired state, resolved against the live organization and licenses.
@@ -50,6 +129,8 @@ pub struct Desired {
     pub home_region: String,
     /// `settings.activation_override`, passed by `apply` when it activates.
     pub activation_override: Option<ActivationOverride>,
+    /// `settings.expiry_warning_days`.
+    pub expiry_warning_days: u32,
     /// True under `--target`: `models` holds only the targeted models, and the planner leaves
     /// grants on every other license alone (it does not delete them as unnamed).
     pub targeted_only: bool,

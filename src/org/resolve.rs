@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::tree::{Node, OrgIndex, ROOT_NAME, is_grantable};
-use super::{Desired, DesiredModel, ResolveOptions, grant_name};
+use super::{Desired, DesiredModel, LicenseCandidate, LostBecause, ResolveOptions, grant_name};
 use crate::config::{AccountRef, Config, LicenseSelector, ModelKey, ModelSpec, OuRef};
 use crate::model::{
     AccountId, Diagnostic, FeatureSet, License, LicenseArn, Live, OuId, Principal, Severity, Span,
@@ -57,12 +57,19 @@ pub fn resolve(
 
     // Licenses are resolved for every model, so that two models sharing a license are caught
     // even under --target; errors are reported only for the models being planned.
-    let mut licenses: BTreeMap<ModelKey, LicenseArn> = BTreeMap::new();
+    let mut licenses: BTreeMap<ModelKey, (LicenseArn, Vec<LicenseCandidate>)> = BTreeMap::new();
     let mut owner: BTreeMap<LicenseArn, &ModelSpec> = BTreeMap::new();
     for spec in &config.models {
         let key = &spec.key.value;
         let mut model_diags = Vec::new();
-        let Some(arn) = resolve_license(spec, &live.licenses, &mut model_diags) else {
+        let now = if opts.now != 0 {
+            opts.now
+        } else {
+            live.read_at
+        };
+        let operations = &config.settings.allowed_operations;
+        let Some((arn, others)) = resolve_license(spec, live, now, operations, &mut model_diags)
+        else {
             if selected(key) {
                 diags.extend(model_diags);
             }
@@ -86,7 +93,7 @@ pub fn resolve(
             continue;
         }
         owner.insert(arn.clone(), spec);
-        licenses.insert(key.clone(), arn);
+        licenses.insert(key.clone(), (arn, others));
     }
 
     let mut models = BTreeMap::new();
@@ -98,7 +105,7 @@ pub fn resolve(
             prefix: &config.settings.grant_name_prefix,
         };
         let (principals, excluded) = resolver.resolve(&mut diags);
-        let Some(license) = licenses.get(&spec.key.value) else {
+        let Some((license, others)) = licenses.get(&spec.key.value) else {
             continue;
         };
         models.insert(
@@ -109,6 +116,7 @@ pub fn resolve(
                 principals,
                 status: spec.status,
                 excluded,
+                others: others.clone(),
             },
         );
     }
@@ -126,6 +134,7 @@ pub fn resolve(
         recipient_role: settings.recipient_role.clone(),
         home_region: settings.home_region.clone(),
         activation_override: settings.activation_override,
+        expiry_warning_days: settings.expiry_warning_days,
         targeted_only: opts.targets.is_some(),
         warnings: diags,
     })
@@ -156,11 +165,75 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// The renewal rule: among received licenses of one product, the one to grant from. Eligible:
+/// status AVAILABLE, `CreateGrant` among the received operations, and (when `now` is known,
+/// not 0) inside its validity at `now`. Among those: the latest end of validity (none = the
+/// latest), then the latest begin, then the smallest ARN. Returns the chosen license and every
+/// other with why it lost, by ARN; or, when none is eligible, why each failed.
+pub fn choose_license<'a>(
+    licenses: &[&'a License],
+    now: i64,
+) -> Result<(&'a License, Vec<LicenseCandidate>), Vec<LicenseCandidate>> {
+    let mut lost = Vec::new();
+    let mut eligible = Vec::new();
+    for license in licenses {
+        let why = if license.status != USABLE_LICENSE_STATUS {
+            Some(LostBecause::NotAvailable(license.status.clone()))
+        } else if !license.allows_create_grant() {
+            Some(LostBecause::NoCreateGrant)
+        } else if now != 0 && license.begin_secs().is_some_and(|b| now < b) {
+            Some(LostBecause::NotYetValid)
+        } else if now != 0 && license.end_secs().is_some_and(|e| e <= now) {
+            Some(LostBecause::Expired)
+        } else {
+            None
+        };
+        match why {
+            Some(lost_because) => lost.push(LicenseCandidate {
+                arn: license.arn.clone(),
+                lost: lost_because,
+            }),
+            None => eligible.push(*license),
+        }
+    }
+    let rank = |l: &License| {
+        (
+            std::cmp::Reverse(l.end_secs().unwrap_or(i64::MAX)),
+            std::cmp::Reverse(l.begin_secs().unwrap_or(i64::MIN)),
+            l.arn.clone(),
+        )
+    };
+    eligible.sort_by_key(|l| rank(l));
+    let Some((chosen, rest)) = eligible.split_first() else {
+        lost.sort();
+        return Err(lost);
+    };
+    for other in rest {
+        let why = if other.end_secs().unwrap_or(i64::MAX) != chosen.end_secs().unwrap_or(i64::MAX) {
+            LostBecause::EndsEarlier
+        } else if other.begin_secs() != chosen.begin_secs() {
+            LostBecause::BeganEarlier
+        } else {
+            LostBecause::LargerArn
+        };
+        lost.push(LicenseCandidate {
+            arn: other.arn.clone(),
+            lost: why,
+        });
+    }
+    lost.sort();
+    Ok((chosen, lost))
+}
+
+/// The license of one model, and the others of its product that lost; problems go to `diags`.
 fn resolve_license(
     spec: &ModelSpec,
-    licenses: &[License],
+    live: &Live,
+    now: i64,
+    operations: &BTreeSet<String>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<LicenseArn> {
+) -> Option<(LicenseArn, Vec<LicenseCandidate>)> {
+    let licenses = &live.licenses;
     let key = &spec.key.value;
     let span = spec.license.span;
     let (what, matches): (String, Vec<&License>) = match &spec.license.value {
@@ -180,83 +253,137 @@ fn resolve_license(
             licenses.iter().filter(|l| &l.arn == arn).collect(),
         ),
     };
-    let usable: Vec<&License> = matches
-        .iter()
-        .copied()
-        .filter(|l| l.status == USABLE_LICENSE_STATUS)
-        .collect();
-    match usable.as_slice() {
-        [license] => {
-            if !license.allows_create_grant() {
-                diags.push(
-                    Diagnostic::error(
-                        span,
-                        format!(
-                            "model {key}: license {} does not allow this account to create grants",
-                            license.arn
-                        ),
-                    )
-                    .with_hint(
-                        "only the account that subscribed to the model (the management account or \
-                         the delegated administrator) can distribute its license",
-                    ),
-                );
-                return None;
-            }
-            Some(license.arn.clone())
-        }
-        [] if !matches.is_empty() => {
-            let found: Vec<String> = matches
-                .iter()
-                .map(|l| format!("{} ({})", l.arn, l.status))
-                .collect();
-            diags.push(
-                Diagnostic::error(
-                    span,
-                    format!(
-                        "model {key}: the received license with {what} is not {USABLE_LICENSE_STATUS}: {}",
-                        list(&found)
-                    ),
-                )
-                .with_hint("renew or re-subscribe to the model, or point the model at another license"),
-            );
-            None
-        }
-        [] => {
-            let available: Vec<String> = licenses
-                .iter()
-                .filter(|l| l.status == USABLE_LICENSE_STATUS)
-                .map(|l| format!("{} ({})", l.product_sku, l.product_name))
-                .collect();
-            let hint = if available.is_empty() {
-                "this account has received no usable license: subscribe to the model first, \
-                 then check again after a few minutes"
-                    .to_owned()
-            } else {
-                format!("received licenses: {}", list(&available))
-            };
-            diags.push(
-                Diagnostic::error(span, format!("model {key}: no received license has {what}"))
-                    .with_hint(hint),
-            );
-            None
-        }
-        several => {
-            let found: Vec<String> = several.iter().map(|l| l.arn.to_string()).collect();
-            diags.push(
-                Diagnostic::error(
-                    span,
-                    format!(
-                        "model {key}: {} received licenses have {what}: {}",
-                        several.len(),
-                        list(&found)
-                    ),
-                )
-                .with_hint("name one of them with license_arn"),
-            );
-            None
-        }
+    if matches.is_empty() {
+        no_license(key, span, &what, licenses, diags);
+        return None;
     }
+    // A pinned license is judged by status and CreateGrant only: the file chose it.
+    let clock = match spec.license.value {
+        LicenseSelector::LicenseArn(_) => 0,
+        _ => now,
+    };
+    let (license, others) = match choose_license(&matches, clock) {
+        Ok(choice) => choice,
+        Err(lost) => {
+            none_eligible(key, span, &what, &lost, diags);
+            return None;
+        }
+    };
+    let refused: Vec<&str> = operations
+        .iter()
+        .filter(|op| !license.allows(op))
+        .map(String::as_str)
+        .collect();
+    if !refused.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "model {key}: license {} does not allow {} (settings.allowed_operations), \
+                     so no grant of it can carry them",
+                    license.arn,
+                    refused.join(", ")
+                ),
+            )
+            .with_hint(format!(
+                "the license allows: {}; remove the others from settings.allowed_operations",
+                license.received_operations.join(", ")
+            )),
+        );
+        return None;
+    }
+    Some((license.arn.clone(), others))
+}
+
+/// No received license matches the model's selector.
+fn no_license(
+    key: &ModelKey,
+    span: crate::model::Span,
+    what: &str,
+    licenses: &[License],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let available: Vec<String> = licenses
+        .iter()
+        .filter(|l| l.status == USABLE_LICENSE_STATUS)
+        .map(|l| format!("{} ({})", l.product_sku, l.product_name))
+        .collect();
+    let hint = if available.is_empty() {
+        "this account has received no usable license: subscribe to the model first, \
+         then check again after a few minutes"
+            .to_owned()
+    } else {
+        format!("received licenses: {}", list(&available))
+    };
+    diags.push(
+        Diagnostic::error(span, format!("model {key}: no received license has {what}"))
+            .with_hint(hint),
+    );
+}
+
+/// Licenses match the model's selector but none can be granted from.
+fn none_eligible(
+    key: &ModelKey,
+    span: crate::model::Span,
+    what: &str,
+    lost: &[LicenseCandidate],
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let [only] = lost
+        && only.lost == LostBecause::NoCreateGrant
+    {
+        diags.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "model {key}: license {} does not allow this account to create grants",
+                    only.arn
+                ),
+            )
+            .with_hint(
+                "only the account that subscribed to the model (the management account or \
+                 the delegated administrator) can distribute its license",
+            ),
+        );
+        return;
+    }
+    if lost
+        .iter()
+        .all(|c| matches!(c.lost, LostBecause::NotAvailable(_)))
+    {
+        let found: Vec<String> = lost
+            .iter()
+            .map(|c| match &c.lost {
+                LostBecause::NotAvailable(status) => format!("{} ({status})", c.arn),
+                _ => c.arn.to_string(),
+            })
+            .collect();
+        diags.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "model {key}: the received license with {what} is not {USABLE_LICENSE_STATUS}: {}",
+                    list(&found)
+                ),
+            )
+            .with_hint("renew or re-subscribe to the model, or point the model at another license"),
+        );
+        return;
+    }
+    let found: Vec<String> = lost
+        .iter()
+        .map(|c| format!("{} ({})", c.arn, c.lost.describe()))
+        .collect();
+    diags.push(
+        Diagnostic::error(
+            span,
+            format!(
+                "model {key}: no received license with {what} can be granted from now: {}",
+                list(&found)
+            ),
+        )
+        .with_hint("renew or re-subscribe to the model, or point the model at another license"),
+    );
 }
 
 /// Resolves one model's targets.

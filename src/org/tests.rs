@@ -24,7 +24,10 @@ pub(crate) fn license_arn(id: &str) -> String {
 }
 
 fn license(id: &str, sku: &str, name: &str, status: &str, can_grant: bool) -> License {
-    let mut ops = vec!["CheckoutLicense".to_owned()];
+    let mut ops: Vec<String> = crate::model::DEFAULT_OPERATIONS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     if can_grant {
         ops.push("CreateGrant".to_owned());
     }
@@ -37,6 +40,7 @@ fn license(id: &str, sku: &str, name: &str, status: &str, can_grant: bool) -> Li
         status: status.to_owned(),
         home_region: "us-east-1".to_owned(),
         received_operations: ops,
+        validity_begin: None,
         validity_end: None,
         beneficiary: Some("arn:aws:iam::111122223333:root".to_owned()),
     }
@@ -253,6 +257,7 @@ fn run(input: &str, live: &Live, settings: Settings, targets: Option<&[&str]>) -
     let config = parse_config(input, settings);
     let opts = ResolveOptions {
         targets: targets.map(|t| t.iter().map(|k| ModelKey::parse(k).unwrap()).collect()),
+        now: 0,
     };
     match resolve(&config, live, &opts) {
         Ok(desired) => {
@@ -485,11 +490,8 @@ fn licenses_resolve_to_exactly_one() {
         "error 1:1: model m: the received license with product SKU prod-c is not AVAILABLE: arn:aws:license-manager::294406891311:license:l-cccc (EXPIRED)
            hint: renew or re-subscribe to the model, or point the model at another license",
     );
-    check(
-        "sku=prod-d org",
-        "error 1:1: model m: 2 received licenses have product SKU prod-d: arn:aws:license-manager::294406891311:license:l-dd01, arn:aws:license-manager::294406891311:license:l-dd02
-           hint: name one of them with license_arn",
-    );
+    // Two licenses of one product with the same validity: the smaller ARN (the renewal rule).
+    check("sku=prod-d org", "m: o-aaaaaaaaaa");
     check(
         "sku=prod-e org",
         "error 1:1: model m: license arn:aws:license-manager::294406891311:license:l-eeee does not allow this account to create grants
@@ -551,6 +553,7 @@ fn targets_limit_the_models() {
         &fixture_live(),
         &ResolveOptions {
             targets: Some(BTreeSet::from([ModelKey::parse("a").unwrap()])),
+            now: 0,
         },
     )
     .unwrap();
@@ -675,5 +678,151 @@ fn covered_accounts_include_nested_ous() {
     assert_eq!(
         ids(&Principal::Account("999999999999".parse().unwrap())),
         ["999999999999"]
+    );
+}
+
+/// The renewal rule, in order: AVAILABLE, CreateGrant, inside its validity at the clock, then the
+/// latest end, the latest begin, the smallest ARN; every other license says why it lost.
+#[test]
+fn renewals_choose_one_license_by_the_written_rule() {
+    use super::{LicenseCandidate, LostBecause};
+    let mut live = fixture_live();
+    let lic = |id: &str, status: &str, grant: bool, begin: Option<&str>, end: Option<&str>| {
+        let mut l = license(id, "prod-r", "Renewed", status, grant);
+        l.validity_begin = begin.map(str::to_owned);
+        l.validity_end = end.map(str::to_owned);
+        l
+    };
+    live.licenses.extend([
+        lic(
+            "rr01",
+            "AVAILABLE",
+            true,
+            Some("2025-06-01T00:00:00Z"),
+            Some("2026-12-01T00:00:00Z"),
+        ),
+        lic(
+            "rr02",
+            "AVAILABLE",
+            true,
+            Some("2026-06-01T00:00:00Z"),
+            Some("2027-06-01T00:00:00Z"),
+        ),
+        lic("rr03", "AVAILABLE", false, None, None),
+        lic("rr04", "EXPIRED", true, None, None),
+        lic(
+            "rr05",
+            "AVAILABLE",
+            true,
+            Some("2027-01-01T00:00:00Z"),
+            None,
+        ),
+        lic(
+            "rr06",
+            "AVAILABLE",
+            true,
+            Some("2026-05-01T00:00:00Z"),
+            Some("2027-06-01T00:00:00Z"),
+        ),
+        lic(
+            "rr07",
+            "AVAILABLE",
+            true,
+            Some("2025-01-01T00:00:00Z"),
+            Some("2026-06-01T00:00:00Z"),
+        ),
+        lic(
+            "rr08",
+            "AVAILABLE",
+            true,
+            Some("2026-06-01T00:00:00Z"),
+            Some("2027-06-01T00:00:00Z"),
+        ),
+    ]);
+    let now = crate::model::parse_time("2026-07-01T00:00:00Z").unwrap();
+    let config = parse_config("sku=prod-r org", Settings::default());
+    let opts = ResolveOptions { targets: None, now };
+    let desired = resolve(&config, &live, &opts).unwrap();
+    let m = desired.models.values().next().unwrap();
+    assert_eq!(m.license.as_str(), license_arn("rr02"));
+    let lost = |id: &str, lost| LicenseCandidate {
+        arn: license_arn(id).parse().unwrap(),
+        lost,
+    };
+    assert_eq!(
+        m.others,
+        [
+            lost("rr01", LostBecause::EndsEarlier),
+            lost("rr03", LostBecause::NoCreateGrant),
+            lost("rr04", LostBecause::NotAvailable("EXPIRED".to_owned())),
+            lost("rr05", LostBecause::NotYetValid),
+            lost("rr06", LostBecause::BeganEarlier),
+            lost("rr07", LostBecause::Expired),
+            lost("rr08", LostBecause::LargerArn),
+        ]
+    );
+    // The clock comes from the live snapshot when the options give none.
+    live.read_at = now;
+    let again = resolve(&config, &live, &ResolveOptions::default()).unwrap();
+    assert_eq!(again.models, desired.models);
+    // A year later every license has ended or not: rr05 (no end, begun) is the one left.
+    let later = crate::model::parse_time("2027-07-01T00:00:00Z").unwrap();
+    let opts = ResolveOptions {
+        targets: None,
+        now: later,
+    };
+    let desired = resolve(&config, &live, &opts).unwrap();
+    assert_eq!(
+        desired.models.values().next().unwrap().license.as_str(),
+        license_arn("rr05")
+    );
+    // A pin wins over the rule.
+    let pinned = parse_config(
+        &format!("arn={} org", license_arn("rr01")),
+        Settings::default(),
+    );
+    let desired = resolve(&pinned, &live, &ResolveOptions { targets: None, now }).unwrap();
+    let m = desired.models.values().next().unwrap();
+    assert_eq!(m.license.as_str(), license_arn("rr01"));
+    assert!(m.others.is_empty());
+    // Nothing eligible: every license is listed with why.
+    live.licenses.retain(|l| {
+        ["rr03", "rr07"]
+            .iter()
+            .any(|id| l.arn.as_str().ends_with(id))
+    });
+    let errors = resolve(&config, &live, &ResolveOptions { targets: None, now }).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("can be granted from now"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[0]
+            .message
+            .contains("l-rr07 (its validity has ended)"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn operations_the_license_does_not_allow_are_an_error_naming_the_model() {
+    let mut live = fixture_live();
+    live.licenses[0].received_operations =
+        vec!["CreateGrant".to_owned(), "CheckoutLicense".to_owned()];
+    let errors = resolve(
+        &parse_config("key=claude sku=prod-a org", Settings::default()),
+        &live,
+        &ResolveOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.starts_with("model claude: license ")
+            && errors[0].message.contains("does not allow CheckInLicense, CreateToken, ExtendConsumptionLicense, ListPurchasedLicenses"),
+        "{}",
+        errors[0].message
     );
 }

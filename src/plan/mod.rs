@@ -4,7 +4,10 @@
 //! order. What each live grant status means and which action it leads to is written down in
 //! `docs/status-and-actions.md`; the rules live in `planner.rs`.
 
+mod continuity;
 mod digest;
+mod expiry;
+mod holdings;
 mod planner;
 mod simulate;
 mod types;
@@ -13,10 +16,12 @@ mod types;
 mod tests;
 
 pub use digest::{client_token, config_digest, fingerprint};
+pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, Action, ActionKind, Cover, Note, NoteKind, Phase, Plan, TargetStatus,
+    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteKind, Phase,
+    Plan, TargetStatus,
 };
 
 pub use crate::org::grant_name;

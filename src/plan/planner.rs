@@ -1,37 +1,70 @@
 //! The rules: from the desired principals and the live grants, one decision per
 //! (license, principal) pair. `docs/status-and-actions.md` is the table these rules implement.
 
-use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::digest::{config_digest, fingerprint_of};
+use super::holdings::Holdings;
 use super::simulate::simulate;
-use super::types::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+use super::types::{
+    AccessChange, Action, ActionKind, LicenseChoice, Note, NoteKind, Plan, TargetStatus,
+};
 use crate::config::{DesiredStatus, ModelKey};
 use crate::model::{AccountId, Grant, GrantStatus, LicenseArn, Live, Principal};
-use crate::org::{Desired, DesiredModel, OrgIndex, grant_name, is_grantable};
+use crate::org::{Desired, DesiredModel, grant_name, is_grantable};
 
 /// The licenses whose grants a plan looks at: the licenses of the desired models, plus (unless
 /// `--target` narrowed the run) every license that still has a managed grant, so that grants of
 /// models removed from the file are deleted.
 pub fn scope(desired: &Desired, live: &Live) -> BTreeSet<LicenseArn> {
-    scope_of(desired, &grants_by_license(live))
+    scope_of(desired, live, &grants_by_license(live))
 }
 
-fn scope_of(desired: &Desired, grants: &ByLicense<'_>) -> BTreeSet<LicenseArn> {
+/// With `--target`, the licenses of the targeted models plus the other licenses of their
+/// products that hold the models' managed grants (a renewal moves them).
+fn scope_of(desired: &Desired, live: &Live, grants: &ByLicense<'_>) -> BTreeSet<LicenseArn> {
     let mut licenses = desired.licenses();
-    if !desired.targeted_only {
-        for (license, of_license) in grants {
-            if !licenses.contains(*license)
-                && of_license
+    for (license, of_license) in grants {
+        if licenses.contains(*license) {
+            continue;
+        }
+        let holds = |g: &&&Grant| !g.status.is_terminal() && is_managed(desired, g);
+        let wanted = if desired.targeted_only {
+            moved_model(desired, live, license).is_some_and(|m| {
+                let own = format!("{}-{}-", desired.grant_name_prefix, m.key);
+                of_license
                     .iter()
-                    .any(|g| !g.status.is_terminal() && is_managed(desired, g))
-            {
-                licenses.insert((*license).clone());
-            }
+                    .filter(holds)
+                    .any(|g| g.name.starts_with(&own))
+            })
+        } else {
+            of_license.iter().any(|g| holds(&g))
+        };
+        if wanted {
+            licenses.insert((*license).clone());
         }
     }
     licenses
+}
+
+/// The desired model whose chosen license is another license of the product of `license`
+/// (a renewal): managed grants of that model on `license` move to the chosen one.
+pub(super) fn moved_model<'d>(
+    desired: &'d Desired,
+    live: &Live,
+    license: &LicenseArn,
+) -> Option<&'d DesiredModel> {
+    let product = |arn: &LicenseArn| {
+        live.licenses
+            .iter()
+            .find(|l| &l.arn == arn)
+            .map(|l| l.product_sku.as_str())
+    };
+    let sku = product(license)?;
+    desired
+        .models
+        .values()
+        .find(|m| &m.license != license && product(&m.license) == Some(sku))
 }
 
 /// Live grants grouped by license, each group in the order of `Live::grants`.
@@ -47,8 +80,14 @@ pub(super) fn grants_by_license(live: &Live) -> ByLicense<'_> {
     groups
 }
 
-fn is_managed(desired: &Desired, grant: &Grant) -> bool {
-    grant.name.starts_with(&desired.grant_name_prefix)
+/// Whether the tool owns a grant: its name starts with `settings.grant_name_prefix`
+/// (case-sensitive, at the start only).
+pub(crate) fn is_managed(desired: &Desired, grant: &Grant) -> bool {
+    is_managed_name(&desired.grant_name_prefix, &grant.name)
+}
+
+pub(crate) fn is_managed_name(prefix: &str, name: &str) -> bool {
+    name.starts_with(prefix)
 }
 
 fn target_status(status: DesiredStatus) -> TargetStatus {
@@ -71,9 +110,14 @@ fn describe(principal: &Principal) -> String {
 /// `docs/status-and-actions.md` for the rules.
 pub fn plan(desired: &Desired, live: &Live) -> Plan {
     let groups = grants_by_license(live);
-    let licenses = scope_of(desired, &groups);
+    let licenses = scope_of(desired, live, &groups);
     let model_of: BTreeMap<&LicenseArn, &DesiredModel> =
         desired.models.values().map(|m| (&m.license, m)).collect();
+    let holdings = Holdings::new(live);
+    // Organization and OU parents whose shares say they are not in effect are planned as
+    // DISABLED (a deactivation ends in WORKFLOW_COMPLETED with every share DISABLED).
+    let judged = judged_grants(&holdings, &model_of, &groups);
+    let decided = with_judged(&groups, &judged);
     // The fingerprint hashes every grant in scope; on a second core it takes no wall time
     // beside the decisions.
     let (live_fingerprint, out) = std::thread::scope(|threads| {
@@ -81,8 +125,12 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         let mut out = Output::default();
         let none = BTreeSet::new();
         for license in &licenses {
-            let of_license = groups.get(license).map(Vec::as_slice).unwrap_or_default();
+            let of_license = decided.get(license).map(Vec::as_slice).unwrap_or_default();
             let model = model_of.get(license).copied();
+            let moves_to = model
+                .is_none()
+                .then(|| moved_model(desired, live, license))
+                .flatten();
             let wanted = model.map_or(&none, |m| &m.principals);
             for_each_pair(of_license, wanted, |principal, is_wanted, grants| {
                 let pair = Pair {
@@ -90,6 +138,7 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
                     license,
                     principal,
                     model,
+                    moves_to,
                     wanted: is_wanted,
                 };
                 pair.decide(grants, &mut out);
@@ -105,6 +154,7 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         mut actions,
         mut notes,
     } = out;
+    super::continuity::apply_rules(desired, &holdings, &mut actions, &mut notes);
     actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
     if !actions.is_empty() {
         // Every grant of each pair, any status: the history each action's token digests.
@@ -131,11 +181,75 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         access: BTreeMap::new(),
         live_fingerprint,
         config_digest: config_digest(desired),
+        license_choices: license_choices(desired),
+        expiry: super::expiry::warnings(desired, &holdings, &licenses),
         licenses,
     };
     let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));
-    plan.access = access(desired, (live, &groups), after.as_ref());
+    plan.access = access(desired, &holdings, after.as_ref());
     plan
+}
+
+/// Models whose product has several received licenses, with the rule's choice.
+fn license_choices(desired: &Desired) -> Vec<LicenseChoice> {
+    desired
+        .models
+        .values()
+        .filter(|m| !m.others.is_empty())
+        .map(|m| LicenseChoice {
+            model: m.key.clone(),
+            chosen: m.license.clone(),
+            others: m.others.clone(),
+        })
+        .collect()
+}
+
+/// Copies of the organization and OU grants of wanted pairs that are to be planned as DISABLED
+/// (see `Holdings::judged_disabled`).
+fn judged_grants(
+    holdings: &Holdings<'_>,
+    model_of: &BTreeMap<&LicenseArn, &DesiredModel>,
+    groups: &ByLicense<'_>,
+) -> Vec<Grant> {
+    let mut judged = Vec::new();
+    if holdings.live().shares.is_empty() {
+        return judged;
+    }
+    for (license, grants) in groups {
+        let Some(model) = model_of.get(license) else {
+            continue;
+        };
+        let want_active = model.status == DesiredStatus::Active;
+        for grant in grants {
+            if model.principals.contains(&grant.principal)
+                && holdings.judged_disabled(grant, want_active)
+            {
+                let mut copy = (*grant).clone();
+                copy.status = GrantStatus::Disabled;
+                judged.push(copy);
+            }
+        }
+    }
+    judged
+}
+
+/// `groups` with each judged grant in place of the live one.
+fn with_judged<'a>(groups: &ByLicense<'a>, judged: &'a [Grant]) -> ByLicense<'a> {
+    if judged.is_empty() {
+        return groups.clone();
+    }
+    let by_arn: HashMap<&crate::model::GrantArn, &Grant> =
+        judged.iter().map(|g| (&g.arn, g)).collect();
+    groups
+        .iter()
+        .map(|(license, grants)| {
+            let grants = grants
+                .iter()
+                .map(|g| by_arn.get(&g.arn).copied().unwrap_or(g))
+                .collect();
+            (*license, grants)
+        })
+        .collect()
 }
 
 /// Calls `f` with every (principal, wanted, non-terminal grants sorted by ARN) pair of one
@@ -211,50 +325,41 @@ fn note_key(n: &Note) -> NoteKey<'_> {
     )
 }
 
-/// Who can use each desired model: the accounts reached by its license's effective grants
-/// (managed or not), without the grantor and accounts that can no longer use anything. `after`
-/// is `None` when the plan changes nothing.
+/// Who can use each desired model: the accounts for which its license's grants (managed or
+/// not) are in effect, without the grantor and accounts that can no longer use anything.
+/// `after` is `None` when the plan changes nothing.
 fn access(
     desired: &Desired,
-    before: (&Live, &ByLicense<'_>),
+    before: &Holdings<'_>,
     after: Option<&Live>,
 ) -> BTreeMap<ModelKey, AccessChange> {
-    let org = &before.0.organization;
-    // Built only if an organization or OU grant needs its subtrees.
-    let index = OnceCell::new();
+    let org = &before.live().organization;
     let ungrantable: BTreeSet<&AccountId> = org
         .accounts
         .values()
         .filter(|a| !is_grantable(&a.state))
         .map(|a| &a.id)
         .collect();
-    let reached = |(live, groups): (&Live, &ByLicense<'_>), license: &LicenseArn| {
-        let mut accounts: Vec<AccountId> = Vec::new();
-        let effective = groups
-            .get(license)
-            .into_iter()
-            .flatten()
-            .filter(|g| g.status.is_effective());
-        for grant in effective {
-            match &grant.principal {
-                Principal::Account(a) => accounts.push(a.clone()),
-                other => accounts.extend(index.get_or_init(|| OrgIndex::new(org)).covered(other)),
-            }
+    let reached = |holdings: &Holdings<'_>, license: &LicenseArn| {
+        let live = holdings.live();
+        let mut accounts: BTreeSet<AccountId> = BTreeSet::new();
+        let of_license = live.grants.iter().filter(|g| &g.license_arn == license);
+        for grant in of_license.filter(|g| !g.status.is_terminal()) {
+            accounts.extend(holdings.in_effect(grant));
         }
-        accounts.sort_unstable();
-        accounts.dedup();
-        accounts.retain(|a| *a != live.caller && !ungrantable.contains(a));
-        accounts
+        accounts.remove(&live.caller);
+        accounts.retain(|a| !ungrantable.contains(a));
+        accounts.into_iter().collect::<Vec<_>>()
     };
-    let after_groups = after.map(grants_by_license);
+    let after = after.map(Holdings::new);
     desired
         .models
         .values()
         .map(|m| {
             let was = reached(before, &m.license);
-            let will = match (after, &after_groups) {
-                (Some(live), Some(groups)) => reached((live, groups), &m.license),
-                _ => was.clone(),
+            let will = match &after {
+                Some(holdings) => reached(holdings, &m.license),
+                None => was.clone(),
             };
             let change = AccessChange {
                 before: was,
@@ -278,6 +383,9 @@ struct Pair<'a> {
     principal: &'a Principal,
     /// The model whose license this is, if any.
     model: Option<&'a DesiredModel>,
+    /// For a license no model uses: the model whose chosen license is another license of the
+    /// same product (a renewal), whose managed grants here move there.
+    moves_to: Option<&'a DesiredModel>,
     /// Whether that model wants this principal.
     wanted: bool,
 }
@@ -308,7 +416,7 @@ impl Pair<'_> {
     }
 
     fn model_key(&self) -> Option<ModelKey> {
-        self.model.map(|m| m.key.clone())
+        self.model.or(self.moves_to).map(|m| m.key.clone())
     }
 
     fn decide(&self, grants: &[&Grant], out: &mut Output) {
@@ -353,13 +461,18 @@ impl Pair<'_> {
         }
 
         let Some(model) = wanted else {
-            let reason = match self.model {
-                Some(m) => format!(
+            let reason = match (self.model, self.moves_to) {
+                (Some(m), _) => format!(
                     "model {} no longer grants {}",
                     m.key,
                     describe(self.principal)
                 ),
-                None => format!("no model in the file uses license {}", self.license),
+                (None, Some(m)) => format!(
+                    "model {} now grants from license {}, the chosen license of its product, \
+                     so this grant moves there",
+                    m.key, m.license
+                ),
+                (None, None) => format!("no model in the file uses license {}", self.license),
             };
             for grant in managed() {
                 self.retire(grant, &reason, out);

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ActionKind, Plan, fingerprint, plan, simulate};
+use super::{ActionKind, NoteKind, Plan, fingerprint, plan, simulate};
 use crate::config::{DesiredStatus, ModelKey};
 use crate::model::{Grant, GrantStatus, LicenseArn, Live, Principal};
 use crate::org::tests::{MGMT, fixture_live, license_arn};
@@ -60,6 +60,7 @@ fn desired(spec: &str) -> Desired {
         principals: tokens.map(principal).collect(),
         status,
         excluded: BTreeSet::new(),
+        others: Vec::new(),
     };
     Desired {
         models: BTreeMap::from([(model.key.clone(), model)]),
@@ -68,6 +69,7 @@ fn desired(spec: &str) -> Desired {
         recipient_role,
         home_region: "us-east-1".to_owned(),
         activation_override: None,
+        expiry_warning_days: 30,
         targeted_only: false,
         warnings: Vec::new(),
     }
@@ -397,7 +399,7 @@ fn foreign_grants_are_never_touched() {
 #[test]
 fn actions_are_ordered_by_phase_then_model_then_principal() {
     let p = plan(
-        &desired("active ou-root-workload 222222222222"),
+        &desired("active ou-root-webwebwe 222222222222"),
         &live(
             "managed ACTIVE 333333333333
              managed DISABLED 222222222222
@@ -412,7 +414,7 @@ fn actions_are_ordered_by_phase_then_model_then_principal() {
     assert_eq!(
         order,
         [
-            (ActionKind::Create, "ou-root-workload"),
+            (ActionKind::Create, "ou-root-webwebwe"),
             (ActionKind::Activate, "222222222222"),
             (ActionKind::Delete, "333333333333"),
             (ActionKind::Delete, "444444444444"),
@@ -545,10 +547,14 @@ fn simulate_settles_each_action() {
     let failed = status("444444444444");
     assert_eq!(failed.len(), 2);
     assert!(failed.contains(&("g-3".into(), "DELETED".into(), "4".into())));
+    // The file names both the organization and accounts inside it, so the organization grant
+    // keeps their grants (DISTRIBUTED_GRANTS_ONLY), and 777…'s share never becomes ACTIVE: its
+    // managed grant stays for continuity.
     assert_eq!(
         status("777777777777"),
-        [("g-4".into(), "DELETED".into(), "4".into())]
+        [("g-4".into(), "ACTIVE".into(), "3".into())]
     );
+    assert!(p.notes.iter().any(|n| n.kind == NoteKind::KeptForContinuity));
     // Fake ARNs are deterministic, and new ones never reuse an ARN in use.
     assert_eq!(simulate(&l, &p), after);
     let again = simulate(&after, &plan(&desired("active"), &after));
@@ -589,4 +595,258 @@ fn an_action_cut_short_resumes_where_it_stopped() {
             (ActionKind::Activate, "222222222222")
         ]
     );
+}
+
+/// Each action with its override and covers: `kind principal [override] [<- cover principal
+/// grant accounts]`, then each continuity note.
+fn continuity(plan: &Plan) -> String {
+    let mut out = String::new();
+    for a in &plan.actions {
+        out.push_str(&format!("{} {}", a.kind.as_str(), a.principal.short_id()));
+        if let Some(o) = a.activation_override {
+            out.push_str(&format!(" {}", o.api_value()));
+        }
+        for c in &a.waits_for {
+            let grant = c.grant_arn.as_ref().map_or("new", short_grant);
+            let accounts: Vec<&str> = c.accounts.iter().map(|a| a.as_str()).collect();
+            out.push_str(&format!(
+                " <- {} {grant} {}",
+                c.principal.short_id(),
+                accounts.join(",")
+            ));
+        }
+        out.push('\n');
+    }
+    for n in &plan.notes {
+        if matches!(n.kind, NoteKind::KeptForContinuity | NoteKind::KeepsOtherGrant) {
+            out.push_str(&format!("{:?} {}\n", n.kind, short_grant(&n.grant_arn)));
+        }
+    }
+    out
+}
+
+#[track_caller]
+fn check_continuity(d: &Desired, l: &Live, expect: &str) {
+    let got = continuity(&plan(d, l));
+    let expect: String = expect
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(got, expect, "got:\n{got}");
+}
+
+fn share(l: &mut Live, parent: &str, account: &str, status: &str) {
+    let parent: crate::model::GrantArn = format!("arn:aws:license-manager::{MGMT}:grant:{parent}")
+        .parse()
+        .unwrap();
+    l.shares.push(crate::model::Share {
+        arn: format!("arn:aws:license-manager::{account}:grant:g-s{account}")
+            .parse()
+            .unwrap(),
+        parent,
+        license_arn: license_arn("aaaa").parse().unwrap(),
+        account: account.parse().unwrap(),
+        status: GrantStatus::parse(status),
+    });
+    l.shares.sort();
+}
+
+#[test]
+fn revokes_wait_for_the_grant_that_covers_their_accounts() {
+    // Accounts → their OU: the OU grant swaps the tool's own grants, each delete waits for it.
+    check_continuity(
+        &desired("active ou-root-mlmlmlml"),
+        &live(
+            "managed ACTIVE 222222222222
+             managed ACTIVE 333333333333",
+        ),
+        "create ou-root-mlmlmlml ALL_GRANTS_PERMITTED_BY_ISSUER
+         delete 222222222222 <- ou-root-mlmlmlml new 222222222222
+         delete 333333333333 <- ou-root-mlmlmlml new 333333333333",
+    );
+    // The OU → its accounts: one delete waits for both account grants.
+    check_continuity(
+        &desired("active 222222222222 333333333333"),
+        &live("managed WORKFLOW_COMPLETED ou-root-mlmlmlml"),
+        "create 222222222222 ALL_GRANTS_PERMITTED_BY_ISSUER
+         create 333333333333 ALL_GRANTS_PERMITTED_BY_ISSUER
+         delete ou-root-mlmlmlml <- 222222222222 new 222222222222 <- 333333333333 new 333333333333",
+    );
+    // A disabled grant, a failed one (gives nothing) and accounts that leave the model wait for
+    // nothing; only accounts with an ACTIVE share count.
+    let mut l = live(
+        "managed DISABLED 222222222222
+         managed ACTIVE 444444444444
+         managed WORKFLOW_COMPLETED ou-root-mlmlmlml",
+    );
+    share(&mut l, "g-3", "222222222222", "ACTIVE");
+    share(&mut l, "g-3", "333333333333", "DISABLED");
+    check_continuity(
+        &desired("active org"),
+        &l,
+        "create o-aaaaaaaaaa ALL_GRANTS_PERMITTED_BY_ISSUER
+         delete ou-root-mlmlmlml <- o-aaaaaaaaaa new 222222222222
+         delete 222222222222
+         delete 444444444444 <- o-aaaaaaaaaa new 444444444444",
+    );
+    check_continuity(
+        &desired("active 888888888888"),
+        &live("managed ACTIVE 444444444444"),
+        "create 888888888888
+         delete 444444444444",
+    );
+}
+
+#[test]
+fn grants_the_one_active_rule_keeps_are_not_revoked() {
+    // An account with a foreign active grant of the product: the OU grant sends
+    // DISTRIBUTED_GRANTS_ONLY, names it, and the managed grant of the other account stays.
+    check_continuity(
+        &desired("active ou-root-mlmlmlml"),
+        &live(
+            "managed ACTIVE 222222222222
+             foreign ACTIVE 333333333333",
+        ),
+        "create ou-root-mlmlmlml DISTRIBUTED_GRANTS_ONLY
+         KeptForContinuity g-1
+         KeepsOtherGrant g-2",
+    );
+    // Next run: the OU grant is in effect but 222…'s share stayed DISABLED: still kept.
+    let mut l = live(
+        "managed ACTIVE 222222222222
+         foreign ACTIVE 333333333333
+         managed WORKFLOW_COMPLETED ou-root-mlmlmlml",
+    );
+    share(&mut l, "g-3", "222222222222", "DISABLED");
+    share(&mut l, "g-3", "333333333333", "DISABLED");
+    check_continuity(
+        &desired("active ou-root-mlmlmlml"),
+        &l,
+        "KeptForContinuity g-1",
+    );
+    // Once the share is ACTIVE the delete waits for the live OU grant; while it is pending too.
+    for status in ["ACTIVE", "PENDING_WORKFLOW"] {
+        let mut l = live(
+            "managed ACTIVE 222222222222
+             managed WORKFLOW_COMPLETED ou-root-mlmlmlml",
+        );
+        share(&mut l, "g-2", "222222222222", status);
+        check_continuity(
+            &desired("active ou-root-mlmlmlml"),
+            &l,
+            "delete 222222222222 <- ou-root-mlmlmlml g-2 222222222222",
+        );
+    }
+    // settings.activation_override wins.
+    let mut d = desired("active ou-root-mlmlmlml");
+    d.activation_override = Some(crate::config::ActivationOverride::AllGrantsPermittedByIssuer);
+    check_continuity(
+        &d,
+        &live("foreign ACTIVE 333333333333"),
+        "create ou-root-mlmlmlml ALL_GRANTS_PERMITTED_BY_ISSUER",
+    );
+}
+
+#[test]
+fn organization_grants_are_judged_by_their_shares() {
+    // A deactivation ends in WORKFLOW_COMPLETED with every share DISABLED: not deactivated
+    // again, and activated when the file wants it active.
+    let mut l = live("managed WORKFLOW_COMPLETED ou-root-mlmlmlml");
+    share(&mut l, "g-1", "222222222222", "DISABLED");
+    share(&mut l, "g-1", "333333333333", "DISABLED");
+    assert!(plan(&desired("disabled ou-root-mlmlmlml"), &l).is_empty());
+    check(
+        "active ou-root-mlmlmlml",
+        "",
+        "create m ou-root-mlmlmlml -: model m gives OU ou-root-mlmlmlml access to the model and no grant exists yet",
+    );
+    let p = plan(&desired("active ou-root-mlmlmlml"), &l);
+    assert_eq!(continuity(&p), "activate ou-root-mlmlmlml\n");
+    // Access counts only accounts whose share is ACTIVE.
+    let mut one = l.clone();
+    share(&mut one, "g-1", "888888888888", "ACTIVE");
+    let p = plan(&desired("disabled ou-root-mlmlmlml"), &one);
+    assert_eq!(p.access[&model_key()].before, ["888888888888".parse().unwrap()]);
+    // Simulating the activation yields shares that plan nothing more.
+    let d = desired("active ou-root-mlmlmlml");
+    let p = plan(&d, &l);
+    let after = simulate(&l, &p);
+    assert!(after.shares.iter().all(|s| s.status == GrantStatus::Active));
+    assert!(plan(&d, &after).is_empty());
+    let off = desired("disabled ou-root-mlmlmlml");
+    let after = simulate(&after, &plan(&off, &after));
+    assert!(after.shares.iter().all(|s| s.status == GrantStatus::Disabled));
+    assert!(plan(&off, &after).is_empty());
+}
+
+#[test]
+fn renewals_move_managed_grants_to_the_chosen_license() {
+    let mut l = live("managed ACTIVE 222222222222 license=aa02");
+    let mut renewal = l.licenses[0].clone();
+    renewal.arn = license_arn("aa02").parse().unwrap();
+    l.licenses.push(renewal);
+    l.licenses.sort_by(|a, b| a.arn.cmp(&b.arn));
+    let p = plan(&desired("active 222222222222"), &l);
+    assert_eq!(
+        continuity(&p),
+        "create 222222222222 ALL_GRANTS_PERMITTED_BY_ISSUER\n\
+         delete 222222222222 <- 222222222222 new 222222222222\n"
+    );
+    let delete = &p.actions[1];
+    assert_eq!(delete.model, Some(model_key()));
+    assert_eq!(delete.license_arn.as_str(), license_arn("aa02"));
+    assert!(delete.reason.contains("moves there"), "{}", delete.reason);
+    assert_eq!(p.actions[1].waits_for[0].license_arn.as_str(), license_arn("aaaa"));
+}
+
+#[test]
+fn expiring_licenses_name_the_accounts_that_would_lose_access() {
+    let mut l = live("managed ACTIVE 222222222222");
+    l.read_at = crate::model::parse_time("2026-05-01T00:00:00Z").unwrap();
+    l.licenses[0].validity_end = Some("2026-05-21T00:00:00Z".to_owned());
+    let d = desired("active 222222222222 333333333333");
+    let p = plan(&d, &l);
+    assert_eq!(p.expiry.len(), 1);
+    let w = &p.expiry[0];
+    assert_eq!((w.days_left, w.expired), (20, false));
+    let ids: Vec<&str> = w.accounts.iter().map(|a| a.as_str()).collect();
+    assert_eq!(ids, ["222222222222", "333333333333"]);
+    let mut near = d.clone();
+    near.expiry_warning_days = 19;
+    assert!(plan(&near, &l).expiry.is_empty());
+    l.read_at = crate::model::parse_time("2026-06-01T00:00:00Z").unwrap();
+    let w = &plan(&d, &l).expiry[0];
+    assert_eq!((w.days_left, w.expired), (-11, true));
+    l.read_at = 0;
+    assert!(plan(&d, &l).expiry.is_empty(), "no clock, no warning");
+}
+
+/// Ownership at its edges: only a name that starts with the prefix, in the same case.
+#[test]
+fn ownership_is_the_prefix_at_the_start_of_the_name() {
+    use super::planner::is_managed_name;
+    for (name, managed) in [
+        (PREFIX, true),
+        ("bedrock-entitlements-m-111111111111", true),
+        ("bedrock-entitlements", true),
+        ("team-bedrock-entitlements-x", false),
+        ("x-bedrock-entitlements", false),
+        ("Bedrock-Entitlements-m-111111111111", false),
+        ("BEDROCK-ENTITLEMENTS-m", false),
+        (" bedrock-entitlements-m", false),
+        ("bedrock-entitlement", false),
+        ("", false),
+    ] {
+        assert_eq!(is_managed_name(PREFIX, name), managed, "{name:?}");
+    }
+    // And through the planner: a foreign grant whose name holds the prefix elsewhere is never
+    // deleted.
+    let mut l = live("foreign ACTIVE 444444444444");
+    l.grants[0].name = "team-bedrock-entitlements-x".to_owned();
+    assert!(plan(&desired("active 222222222222"), &l)
+        .actions
+        .iter()
+        .all(|a| a.kind != ActionKind::Delete));
 }

@@ -139,6 +139,12 @@ pub enum NoteKind {
     InProgress,
     /// PENDING_ACCEPT and no `recipient_role`: the recipient account must accept.
     AwaitingAcceptance,
+    /// A managed grant the plan would revoke stays: accounts hold it ACTIVE and the grant meant
+    /// to cover them will not come into effect for them while it does (the one-active rule).
+    KeptForContinuity,
+    /// A grant this tool does not own stays active in some accounts: an activation of the plan
+    /// sends DISTRIBUTED_GRANTS_ONLY so as not to disable it.
+    KeepsOtherGrant,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -160,6 +166,30 @@ pub struct AccessChange {
     pub after: Vec<AccountId>,
 }
 
+/// A model whose product has several received licenses: the one chosen and why each other lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseChoice {
+    pub model: ModelKey,
+    pub chosen: LicenseArn,
+    pub others: Vec<crate::org::LicenseCandidate>,
+}
+
+/// A license in use whose validity ends soon (within `settings.expiry_warning_days` of the
+/// snapshot's `read_at`) or has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryWarning {
+    pub license_arn: LicenseArn,
+    /// The model that uses it, if the file names one.
+    pub model: Option<ModelKey>,
+    /// `Validity.End` as the API gives it.
+    pub ends: String,
+    /// Whole days from `read_at` to the end (negative once expired).
+    pub days_left: i64,
+    pub expired: bool,
+    /// The accounts that would lose access (have it now through the license, or are meant to).
+    pub accounts: Vec<AccountId>,
+}
+
 /// The planner's output.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
@@ -175,6 +205,10 @@ pub struct Plan {
     /// The licenses whose grants the plan looked at (and `live_fingerprint` covers): pass them
     /// to `plan::fingerprint` to check a saved plan against fresh live state.
     pub licenses: BTreeSet<LicenseArn>,
+    /// Models whose product has several received licenses, by model.
+    pub license_choices: Vec<LicenseChoice>,
+    /// Licenses in use that expire soon or have expired, by license.
+    pub expiry: Vec<ExpiryWarning>,
 }
 
 impl Plan {

@@ -192,6 +192,8 @@ pub(crate) fn note_label(kind: &NoteKind) -> &'static str {
         NoteKind::AwaitingAcceptance => "awaiting acceptance",
         NoteKind::InProgress => "in progress",
         NoteKind::Foreign => "foreign grant",
+        NoteKind::KeptForContinuity => "kept for continuity",
+        NoteKind::KeepsOtherGrant => "keeps other grant",
     }
 }
 
@@ -200,8 +202,10 @@ pub(crate) fn sorted_notes(plan: &Plan) -> Vec<&Note> {
     let rank = |k: &NoteKind| match k {
         NoteKind::ForeignConflict => 0,
         NoteKind::AwaitingAcceptance => 1,
-        NoteKind::InProgress => 2,
-        NoteKind::Foreign => 3,
+        NoteKind::KeptForContinuity => 2,
+        NoteKind::KeepsOtherGrant => 3,
+        NoteKind::InProgress => 4,
+        NoteKind::Foreign => 5,
     };
     let mut notes: Vec<&Note> = plan.notes.iter().collect();
     notes.sort_by_key(|n| rank(&n.kind));

@@ -280,6 +280,7 @@ pub fn mixed() -> Plan {
         access,
         live_fingerprint: "sha256:5f1a".to_owned(),
         config_digest: "sha256:c0de".to_owned(),
+        ..Plan::default()
     }
 }
 
@@ -359,5 +360,6 @@ pub fn huge() -> Plan {
         access,
         live_fingerprint: "sha256:feed".to_owned(),
         config_digest: "sha256:cafe".to_owned(),
+        ..Plan::default()
     }
 }

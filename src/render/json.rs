@@ -23,9 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::common::ALL_KINDS;
-use crate::config::ModelKey;
+use crate::config::{ActivationOverride, ModelKey};
 use crate::model::{AccountId, GrantArn, GrantStatus, IdError};
-use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+use crate::org::{LicenseCandidate, LostBecause};
+use crate::plan::{
+    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteKind, Plan,
+    TargetStatus,
+};
 
 /// The only `format_version` this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -46,6 +50,12 @@ pub struct PlanDocument {
     pub notes: Vec<NoteDocument>,
     /// Accounts that can use each model before and after the plan.
     pub access: BTreeMap<String, AccessDocument>,
+    /// Models whose product has several received licenses: the rule's choice and the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_choices: Vec<LicenseChoiceDocument>,
+    /// Licenses in use that expire soon or have expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiry: Vec<ExpiryDocument>,
 }
 
 /// Number of actions of each kind; every kind is present, zero included.
@@ -117,11 +127,64 @@ pub struct ActionDocument {
     pub reason: String,
     /// The idempotency token `apply` sends with this action's mutating calls.
     pub client_token: String,
+    /// Access continuity (revoking actions): the grants that must be in effect for the listed
+    /// accounts before the revoke runs; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits_for: Vec<CoverDocument>,
+    /// `Options.ActivationOverrideBehavior` API value sent with every activation of the
+    /// action (`DISTRIBUTED_GRANTS_ONLY` / `ALL_GRANTS_PERMITTED_BY_ISSUER`); absent for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_override: Option<String>,
+}
+
+/// A grant that must be in effect for some accounts before a revoke runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverDocument {
+    pub license_arn: String,
+    pub principal: String,
+    /// The live grant; absent when the plan's `create` on this pair makes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_arn: Option<String>,
+    pub accounts: Vec<String>,
+}
+
+/// A model whose product has several received licenses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseChoiceDocument {
+    pub model: String,
+    pub chosen: String,
+    pub others: Vec<LicenseCandidateDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseCandidateDocument {
+    pub license_arn: String,
+    /// `not_available`, `no_create_grant`, `not_yet_valid`, `expired`, `ends_earlier`,
+    /// `began_earlier` or `larger_arn`.
+    pub lost: String,
+    /// The license status, for `not_available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// A license in use that expires within `settings.expiry_warning_days`, or has expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryDocument {
+    pub license_arn: String,
+    pub model: Option<String>,
+    pub ends: String,
+    pub days_left: i64,
+    pub expired: bool,
+    /// The accounts that would lose access.
+    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteDocument {
-    /// `foreign`, `foreign_conflict`, `in_progress` or `awaiting_acceptance`.
+    /// `foreign`, `foreign_conflict`, `in_progress`, `awaiting_acceptance`,
+    /// `kept_for_continuity` or `keeps_other_grant`.
     pub kind: String,
     pub model: Option<String>,
     pub license_arn: String,
@@ -179,14 +242,18 @@ fn note_kind_name(kind: &NoteKind) -> &'static str {
         NoteKind::ForeignConflict => "foreign_conflict",
         NoteKind::InProgress => "in_progress",
         NoteKind::AwaitingAcceptance => "awaiting_acceptance",
+        NoteKind::KeptForContinuity => "kept_for_continuity",
+        NoteKind::KeepsOtherGrant => "keeps_other_grant",
     }
 }
 
-const NOTE_KINDS: [NoteKind; 4] = [
+const NOTE_KINDS: [NoteKind; 6] = [
     NoteKind::Foreign,
     NoteKind::ForeignConflict,
     NoteKind::InProgress,
     NoteKind::AwaitingAcceptance,
+    NoteKind::KeptForContinuity,
+    NoteKind::KeepsOtherGrant,
 ];
 
 fn target_status_name(s: TargetStatus) -> &'static str {
@@ -221,6 +288,8 @@ impl PlanDocument {
                     )
                 })
                 .collect(),
+            license_choices: plan.license_choices.iter().map(choice_document).collect(),
+            expiry: plan.expiry.iter().map(expiry_document).collect(),
         }
     }
 
@@ -276,11 +345,25 @@ impl PlanDocument {
             .enumerate()
             .map(|(i, l)| typed(&format!("licenses[{i}]"), l))
             .collect::<Result<_, _>>()?;
+        let license_choices = self
+            .license_choices
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| choice_from(&format!("license_choices[{i}]"), c))
+            .collect::<Result<_, _>>()?;
+        let expiry = self
+            .expiry
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| expiry_from(&format!("expiry[{i}]"), e))
+            .collect::<Result<_, _>>()?;
         Ok(Plan {
             actions,
             notes,
             access,
             licenses,
+            license_choices,
+            expiry,
             live_fingerprint: self.live_fingerprint,
             config_digest: self.config_digest,
         })
@@ -300,6 +383,124 @@ fn action_document(a: &Action) -> ActionDocument {
         target_status: target_status_name(a.target_status).to_owned(),
         reason: a.reason.clone(),
         client_token: a.client_token.clone(),
+        waits_for: a
+            .waits_for
+            .iter()
+            .map(|c| CoverDocument {
+                license_arn: c.license_arn.to_string(),
+                principal: c.principal.arn(),
+                grant_arn: c.grant_arn.as_ref().map(|g| g.to_string()),
+                accounts: c.accounts.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect(),
+        activation_override: a.activation_override.map(|o| o.api_value().to_owned()),
+    }
+}
+
+fn choice_document(c: &LicenseChoice) -> LicenseChoiceDocument {
+    LicenseChoiceDocument {
+        model: c.model.to_string(),
+        chosen: c.chosen.to_string(),
+        others: c
+            .others
+            .iter()
+            .map(|o| LicenseCandidateDocument {
+                license_arn: o.arn.to_string(),
+                lost: o.lost.code().to_owned(),
+                status: match &o.lost {
+                    LostBecause::NotAvailable(status) => Some(status.clone()),
+                    _ => None,
+                },
+                why: o.lost.describe(),
+            })
+            .collect(),
+    }
+}
+
+fn expiry_document(e: &ExpiryWarning) -> ExpiryDocument {
+    ExpiryDocument {
+        license_arn: e.license_arn.to_string(),
+        model: e.model.as_ref().map(|m| m.to_string()),
+        ends: e.ends.clone(),
+        days_left: e.days_left,
+        expired: e.expired,
+        accounts: e.accounts.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+fn choice_from(path: &str, c: LicenseChoiceDocument) -> Result<LicenseChoice, PlanFileError> {
+    let others = c
+        .others
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let at = format!("{path}.others[{i}]");
+            let lost = LostBecause::from_code(&o.lost, o.status.as_deref()).ok_or_else(|| {
+                invalid(format!("{at}.lost"), format!("unknown reason {:?}", o.lost))
+            })?;
+            Ok(LicenseCandidate {
+                arn: typed(&format!("{at}.license_arn"), &o.license_arn)?,
+                lost,
+            })
+        })
+        .collect::<Result<_, PlanFileError>>()?;
+    Ok(LicenseChoice {
+        model: model_key(&format!("{path}.model"), &c.model)?,
+        chosen: typed(&format!("{path}.chosen"), &c.chosen)?,
+        others,
+    })
+}
+
+fn expiry_from(path: &str, e: ExpiryDocument) -> Result<ExpiryWarning, PlanFileError> {
+    Ok(ExpiryWarning {
+        license_arn: typed(&format!("{path}.license_arn"), &e.license_arn)?,
+        model: optional_model(&format!("{path}.model"), e.model)?,
+        ends: e.ends,
+        days_left: e.days_left,
+        expired: e.expired,
+        accounts: e
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| typed(&format!("{path}.accounts[{i}]"), a))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn cover_from(path: &str, c: CoverDocument) -> Result<Cover, PlanFileError> {
+    Ok(Cover {
+        license_arn: typed(&format!("{path}.license_arn"), &c.license_arn)?,
+        principal: typed(&format!("{path}.principal"), &c.principal)?,
+        grant_arn: c
+            .grant_arn
+            .as_deref()
+            .map(|g| typed(&format!("{path}.grant_arn"), g))
+            .transpose()?,
+        accounts: c
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| typed(&format!("{path}.accounts[{i}]"), a))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn override_from(
+    path: &str,
+    value: Option<&str>,
+) -> Result<Option<ActivationOverride>, PlanFileError> {
+    match value {
+        None => Ok(None),
+        Some("DISTRIBUTED_GRANTS_ONLY") => Ok(Some(ActivationOverride::DistributedGrantsOnly)),
+        Some("ALL_GRANTS_PERMITTED_BY_ISSUER") => {
+            Ok(Some(ActivationOverride::AllGrantsPermittedByIssuer))
+        }
+        Some(other) => Err(invalid(
+            path,
+            format!(
+                "unknown override {other:?}: expected DISTRIBUTED_GRANTS_ONLY or ALL_GRANTS_PERMITTED_BY_ISSUER"
+            ),
+        )),
     }
 }
 
@@ -396,8 +597,16 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
         target_status,
         reason: a.reason,
         client_token: a.client_token,
-        waits_for: Vec::new(),
-        activation_override: None,
+        waits_for: a
+            .waits_for
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| cover_from(&format!("{path}.waits_for[{i}]"), c))
+            .collect::<Result<_, _>>()?,
+        activation_override: override_from(
+            &format!("{path}.activation_override"),
+            a.activation_override.as_deref(),
+        )?,
     })
 }
 
@@ -587,7 +796,7 @@ mod tests {
         );
         check(
             |v| v["notes"][1]["kind"] = json!("conflict"),
-            "the plan file is invalid at notes[1].kind: unknown note kind \"conflict\": expected one of foreign, foreign_conflict, in_progress, awaiting_acceptance",
+            "the plan file is invalid at notes[1].kind: unknown note kind \"conflict\": expected one of foreign, foreign_conflict, in_progress, awaiting_acceptance, kept_for_continuity, keeps_other_grant",
         );
         check(
             |v| v["access"]["llama-3"]["after"][1] = json!("12345"),

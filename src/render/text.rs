@@ -84,10 +84,10 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         for note in notes {
             let label = format!("{:<label_w$}", note_label(&note.kind));
             let label = match note.kind {
-                NoteKind::ForeignConflict | NoteKind::AwaitingAcceptance => {
-                    paint.paint(YELLOW, &label)
-                }
-                NoteKind::InProgress | NoteKind::Foreign => label,
+                NoteKind::ForeignConflict
+                | NoteKind::AwaitingAcceptance
+                | NoteKind::KeptForContinuity => paint.paint(YELLOW, &label),
+                NoteKind::InProgress | NoteKind::Foreign | NoteKind::KeepsOtherGrant => label,
             };
             let model = match &note.model {
                 Some(m) => format!("model {m}"),

@@ -136,7 +136,15 @@ fn licenses() -> Vec<License> {
             issuer: "AWS/Marketplace".to_owned(),
             status: "AVAILABLE".to_owned(),
             home_region: "us-east-1".to_owned(),
-            received_operations: vec!["CreateGrant".to_owned(), "CheckoutLicense".to_owned()],
+            received_operations: std::iter::once("CreateGrant")
+                .chain(
+                    bedrock_entitlements::model::DEFAULT_OPERATIONS
+                        .iter()
+                        .copied(),
+                )
+                .map(str::to_owned)
+                .collect(),
+            validity_begin: None,
             validity_end: None,
             beneficiary: None,
         })
@@ -238,6 +246,7 @@ fn build_scenario(
                 DesiredStatus::Disabled
             },
             excluded: BTreeSet::new(),
+            others: Vec::new(),
         };
         desired_models.insert(key, model);
     }
@@ -285,6 +294,7 @@ fn build_scenario(
         recipient_role: role.then(|| "EntitlementsAcceptor".to_owned()),
         home_region: "us-east-1".to_owned(),
         activation_override: None,
+        expiry_warning_days: 30,
         targeted_only,
         warnings: Vec::new(),
     };
@@ -377,7 +387,19 @@ proptest! {
         // Client tokens digest the pair's live history, and reasons describe the pair's state,
         // both of which the prefix may have moved; what each action does must be exactly the rest.
         let without_tokens = |actions: &[plan::Action]| -> Vec<plan::Action> {
-            actions.iter().cloned().map(|mut a| { a.client_token.clear(); a.reason.clear(); a }).collect()
+            // Covers name the grant a create of the prefix made, once it exists, and an override
+            // weighs the grants the prefix activated next to the pair's; a swap in the prefix
+            // (ALL_GRANTS_PERMITTED_BY_ISSUER) disables the grants it replaces, moving their version.
+            actions.iter().cloned().map(|mut a| {
+                if a.kind == plan::ActionKind::Delete {
+                    a.planned_version = None;
+                }
+                a.client_token.clear();
+                a.reason.clear();
+                a.waits_for.clear();
+                a.activation_override = None;
+                a
+            }).collect()
         };
         for n in 0..=full.actions.len() {
             let resumed = plan::plan(&s.desired, &plan::simulate(&s.live, &prefix(&full, n)));

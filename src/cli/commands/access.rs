@@ -35,7 +35,7 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         licenses,
         grants,
         shares: Vec::new(),
-        read_at: 0,
+        read_at: crate::cli::context::now_secs(),
     };
     let desired = match &config {
         Some(c) => Some(ctx.resolve(c, &live, None)?),

@@ -1,0 +1,395 @@
+//! Access continuity and the one-active-grant rule, decided over the whole plan once every
+//! (license, principal) pair has its actions: which override each activation sends, which
+//! grants each revoke waits for, and which revokes must not be planned at all.
+//! `docs/status-and-actions.md` ("Continuity", "Override") is the rule these functions implement.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::holdings::Holdings;
+use super::types::{Action, ActionKind, Cover, Note, NoteKind, TargetStatus};
+use crate::config::ActivationOverride;
+use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Principal};
+use crate::org::{Desired, DesiredModel};
+
+/// Whether an action makes an activation (CreateGrantVersion Status=ACTIVE, or a create that
+/// ends active).
+pub(crate) fn activates(action: &Action) -> bool {
+    match action.kind {
+        ActionKind::Create | ActionKind::Recreate | ActionKind::Accept => {
+            action.target_status == TargetStatus::Active
+        }
+        ActionKind::Activate => true,
+        _ => false,
+    }
+}
+
+/// Whether an action takes a grant away (or its delete half does).
+pub(crate) fn revokes(action: &Action) -> bool {
+    matches!(
+        action.kind,
+        ActionKind::Delete | ActionKind::Deactivate | ActionKind::Recreate
+    )
+}
+
+/// "dev (222233334444)" where the organization names the account, else the id.
+pub(crate) fn account_label(holdings: &Holdings<'_>, account: &AccountId) -> String {
+    match holdings.live().organization.accounts.get(account) {
+        Some(a) if !a.name.is_empty() => format!("{} ({account})", a.name),
+        _ => account.to_string(),
+    }
+}
+
+pub(crate) fn account_list(holdings: &Holdings<'_>, accounts: &[AccountId]) -> String {
+    let labels: Vec<String> = accounts
+        .iter()
+        .map(|a| account_label(holdings, a))
+        .collect();
+    match labels.as_slice() {
+        [] => "nobody".to_owned(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "the OU grant ou-…", "the organization grant o-…", "the account grant 1111…".
+pub(crate) fn cover_label(principal: &Principal) -> String {
+    match principal {
+        Principal::Organization { org, .. } => format!("the organization grant {org}"),
+        Principal::Ou { ou, .. } => format!("the OU grant {ou}"),
+        Principal::Account(a) => format!("the account grant {a}"),
+    }
+}
+
+struct Pass<'h, 'a> {
+    desired: &'h Desired,
+    holdings: &'h Holdings<'a>,
+    by_arn: HashMap<&'a GrantArn, &'a Grant>,
+    /// Every non-terminal grant of each pair.
+    by_pair: HashMap<(&'a LicenseArn, &'a Principal), Vec<&'a Grant>>,
+    revoked: BTreeSet<GrantArn>,
+    /// (product, account) → the activations of this plan that reach it, by action index.
+    planned: BTreeMap<(&'a str, AccountId), Vec<usize>>,
+}
+
+/// Fills `activation_override` and `waits_for`, and turns revokes that would cut an account
+/// off for good into `KeptForContinuity` notes.
+pub(crate) fn apply_rules<'a>(
+    desired: &Desired,
+    holdings: &Holdings<'a>,
+    actions: &mut Vec<Action>,
+    notes: &mut Vec<Note>,
+) {
+    if actions.is_empty() {
+        return;
+    }
+    let live = holdings.live();
+    let mut by_pair: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
+    for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
+        by_pair
+            .entry((&g.license_arn, &g.principal))
+            .or_default()
+            .push(g);
+    }
+    let pass = Pass {
+        desired,
+        holdings,
+        by_arn: live.grants.iter().map(|g| (&g.arn, g)).collect(),
+        by_pair,
+        revoked: actions
+            .iter()
+            .filter(|a| revokes(a))
+            .filter_map(|a| a.grant_arn.clone())
+            .collect(),
+        planned: BTreeMap::new(),
+    };
+    let mut planned: BTreeMap<(&str, AccountId), Vec<usize>> = BTreeMap::new();
+    for (i, action) in actions.iter().enumerate().filter(|(_, a)| activates(a)) {
+        let product = holdings.product(&action.license_arn);
+        for account in holdings.reaches(&action.principal) {
+            planned.entry((product, account)).or_default().push(i);
+        }
+    }
+    let pass = Pass { planned, ..pass };
+    for i in 0..actions.len() {
+        if activates(&actions[i]) {
+            let (choice, note) = pass.override_for(i, &actions[i]);
+            actions[i].activation_override = choice;
+            notes.extend(note);
+        }
+    }
+    let mut kept = Vec::new();
+    for (i, action) in actions.iter().enumerate() {
+        if !revokes(action) {
+            continue;
+        }
+        match pass.covers_for(action, actions) {
+            Ok(covers) => kept.push((i, Ok(covers))),
+            Err(note) => kept.push((i, Err(note))),
+        }
+    }
+    let mut drop = BTreeSet::new();
+    for (i, outcome) in kept {
+        match outcome {
+            Ok(covers) => actions[i].waits_for = covers,
+            Err(note) => {
+                notes.push(note);
+                drop.insert(i);
+            }
+        }
+    }
+    let mut i = 0;
+    actions.retain(|_| {
+        i += 1;
+        !drop.contains(&(i - 1))
+    });
+}
+
+impl<'a> Pass<'_, 'a> {
+    fn is_managed(&self, grant: &Grant) -> bool {
+        grant.name.starts_with(&self.desired.grant_name_prefix)
+    }
+
+    /// The override an activation sends, and the note naming the accounts that keep a grant
+    /// this tool does not own.
+    fn override_for(
+        &self,
+        index: usize,
+        action: &Action,
+    ) -> (Option<ActivationOverride>, Option<Note>) {
+        let holdings = self.holdings;
+        let product = holdings.product(&action.license_arn);
+        let caller = &holdings.live().caller;
+        let mut foreign: BTreeMap<&GrantArn, (&Grant, Vec<AccountId>)> = BTreeMap::new();
+        let mut keepers: BTreeSet<AccountId> = BTreeSet::new();
+        let mut replaces = false;
+        let mut keeps_own = false;
+        for account in holdings.reaches(&action.principal) {
+            if &account == caller {
+                continue;
+            }
+            // Another activation of this plan reaches the account: its grant stays too.
+            if self
+                .planned
+                .get(&(product, account.clone()))
+                .is_some_and(|others| others.iter().any(|&j| j != index))
+            {
+                keeps_own = true;
+            }
+            for other in holdings.held(product, &account) {
+                if Some(&other.arn) == action.grant_arn.as_ref() {
+                    continue;
+                }
+                keepers.insert(account.clone());
+                if !self.is_managed(other) {
+                    let entry = foreign.entry(&other.arn).or_insert((other, Vec::new()));
+                    entry.1.push(account.clone());
+                } else if self.revoked.contains(&other.arn) {
+                    replaces = true;
+                } else {
+                    keeps_own = true;
+                }
+            }
+        }
+        let choice = match self.desired.activation_override {
+            Some(explicit) => Some(explicit),
+            // A grant that stays (foreign, or managed and kept by this plan) must not be
+            // disabled by the swap.
+            None if !foreign.is_empty() || keeps_own => {
+                Some(ActivationOverride::DistributedGrantsOnly)
+            }
+            None if replaces => Some(ActivationOverride::AllGrantsPermittedByIssuer),
+            None => None,
+        };
+        if choice == Some(ActivationOverride::AllGrantsPermittedByIssuer) || foreign.is_empty() {
+            return (choice, None);
+        }
+        let (first, _) = foreign.values().next().expect("checked non-empty");
+        let names: Vec<String> = foreign
+            .values()
+            .map(|(g, _)| format!("{:?}", g.name))
+            .collect();
+        let keepers: Vec<AccountId> = keepers.into_iter().collect();
+        let message = format!(
+            "{} keep their active grant for this product ({}), which this tool does not own: \
+             activating {} uses DISTRIBUTED_GRANTS_ONLY, so those accounts get no active share \
+             of it and any managed grant they hold stays",
+            account_list(holdings, &keepers),
+            names.join(", "),
+            cover_label(&action.principal)
+        );
+        let note = Note {
+            kind: NoteKind::KeepsOtherGrant,
+            model: action.model.clone(),
+            license_arn: first.license_arn.clone(),
+            principal: first.principal.clone(),
+            grant_arn: first.arn.clone(),
+            grant_name: first.name.clone(),
+            status: first.status.clone(),
+            message,
+        };
+        (choice, Some(note))
+    }
+
+    /// The desired model that keeps the product of `license` (its own license, or a renewal).
+    fn keeper_model(&self, license: &LicenseArn) -> Option<&DesiredModel> {
+        let product = self.holdings.product(license);
+        let models = &self.desired.models;
+        models
+            .values()
+            .find(|m| &m.license == license)
+            .or_else(|| {
+                models
+                    .values()
+                    .find(|m| self.holdings.product(&m.license) == product)
+            })
+            .filter(|m| m.status == crate::config::DesiredStatus::Active)
+    }
+
+    /// The covers a revoke waits for, or the note that keeps its grant instead.
+    fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Note> {
+        let Some(grant) = action.grant_arn.as_ref().and_then(|a| self.by_arn.get(a)) else {
+            return Ok(Vec::new());
+        };
+        let caller = &self.holdings.live().caller;
+        let mut holders = self.holdings.in_effect(grant);
+        holders.remove(caller);
+        let Some(model) = self.keeper_model(&grant.license_arn) else {
+            return Ok(Vec::new());
+        };
+        let mut groups: BTreeMap<&Principal, Vec<AccountId>> = BTreeMap::new();
+        for account in holders {
+            // The revoked grant's own pair first (a duplicate goes, the kept grant covers),
+            // then an account grant (never held back by the one-active rule), then any.
+            let reaching = |p: &&Principal| self.holdings.reaches(p).contains(&account);
+            let same_pair = model.license == grant.license_arn
+                && model.principals.contains(&grant.principal);
+            let cover = same_pair
+                .then_some(&grant.principal)
+                .filter(reaching)
+                .or_else(|| {
+                    model
+                        .principals
+                        .iter()
+                        .filter(|p| matches!(p, Principal::Account(_)))
+                        .find(reaching)
+                })
+                .or_else(|| model.principals.iter().find(reaching));
+            if let Some(p) = cover {
+                groups.entry(p).or_default().push(account);
+            }
+        }
+        let mut covers = Vec::new();
+        let mut kept: Vec<(AccountId, String)> = Vec::new();
+        for (principal, accounts) in groups {
+            let (cover, why) = self.cover(&model.license, principal, accounts, actions);
+            kept.extend(why);
+            covers.push(cover);
+        }
+        if kept.is_empty() {
+            covers.sort();
+            return Ok(covers);
+        }
+        Err(self.kept_note(action, grant, &kept))
+    }
+
+    /// The cover on (license, principal) for `accounts`, with each account for which it will not
+    /// come into effect while the revoked grant stays (and why).
+    fn cover(
+        &self,
+        license: &LicenseArn,
+        principal: &Principal,
+        accounts: Vec<AccountId>,
+        actions: &[Action],
+    ) -> (Cover, Vec<(AccountId, String)>) {
+        let on_pair = |a: &&Action| &a.license_arn == license && &a.principal == principal;
+        let activation = actions.iter().filter(on_pair).find(|a| activates(a));
+        let acting = actions.iter().filter(on_pair).find(|a| !revokes(a));
+        let live = self
+            .by_pair
+            .get(&(license, principal))
+            .into_iter()
+            .flatten()
+            .filter(|g| !self.revoked.contains(&g.arn) && g.status != GrantStatus::PendingDelete)
+            .min_by_key(|g| (!self.is_managed(g), &g.arn))
+            .copied();
+        let grant_arn = match acting {
+            Some(a) if a.kind == ActionKind::Create || a.kind == ActionKind::Recreate => None,
+            Some(a) => a.grant_arn.clone(),
+            None => live.map(|g| g.arn.clone()),
+        };
+        let mut kept = Vec::new();
+        if !matches!(principal, Principal::Account(_)) {
+            let label = cover_label(principal);
+            match (activation, live) {
+                (Some(a), _) => {
+                    if a.activation_override != Some(ActivationOverride::AllGrantsPermittedByIssuer)
+                    {
+                        for account in &accounts {
+                            kept.push((
+                                account.clone(),
+                                format!(
+                                    "the activation of {label} keeps other active grants for \
+                                     the product (no ALL_GRANTS_PERMITTED_BY_ISSUER), so its \
+                                     share would never become ACTIVE for them"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                (None, Some(cover)) if cover.status.is_effective() => {
+                    let in_effect = self.holdings.in_effect(cover);
+                    for account in &accounts {
+                        let share = self.holdings.share_status(&cover.arn, account);
+                        let pending = matches!(
+                            share,
+                            Some(GrantStatus::PendingWorkflow | GrantStatus::PendingAccept)
+                        );
+                        if !in_effect.contains(account) && !pending {
+                            let status = share.map_or("missing", GrantStatus::as_str);
+                            kept.push((
+                                account.clone(),
+                                format!(
+                                    "{label} is in effect but their share of it is {status}: \
+                                     the one-active-grant rule kept this grant"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let cover = Cover {
+            license_arn: license.clone(),
+            principal: principal.clone(),
+            grant_arn,
+            accounts,
+        };
+        (cover, kept)
+    }
+
+    fn kept_note(&self, action: &Action, grant: &Grant, kept: &[(AccountId, String)]) -> Note {
+        let accounts: Vec<AccountId> = kept.iter().map(|(a, _)| a.clone()).collect();
+        let why: BTreeSet<&str> = kept.iter().map(|(_, w)| w.as_str()).collect();
+        let why: Vec<&str> = why.into_iter().collect();
+        let message = format!(
+            "managed grant {:?} stays ({} was planned: {}): {} hold it ACTIVE and {}; \
+             it is planned again once they are covered",
+            grant.name,
+            action.kind.as_str(),
+            action.reason,
+            account_list(self.holdings, &accounts),
+            why.join("; ")
+        );
+        Note {
+            kind: NoteKind::KeptForContinuity,
+            model: action.model.clone(),
+            license_arn: grant.license_arn.clone(),
+            principal: grant.principal.clone(),
+            grant_arn: grant.arn.clone(),
+            grant_name: grant.name.clone(),
+            status: grant.status.clone(),
+            message,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Per-account truth: for which accounts each grant is in effect now, and which grants each
+//! account holds active for each product. An organization or OU grant is in effect for an
+//! account only where that account's share (`Live::shares`) is ACTIVE; a parent with no share
+//! listed at all is judged by its own status and the accounts it reaches.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal, Share};
+use crate::org::OrgIndex;
+
+/// Who holds what, computed once per live snapshot.
+pub struct Holdings<'a> {
+    live: &'a Live,
+    index: OnceCell<OrgIndex<'a>>,
+    shares: HashMap<&'a GrantArn, Vec<&'a Share>>,
+    product: HashMap<&'a LicenseArn, &'a str>,
+    /// (product, account) → the grants in effect for that account, by ARN.
+    held: BTreeMap<(&'a str, AccountId), Vec<&'a Grant>>,
+}
+
+impl<'a> Holdings<'a> {
+    pub fn new(live: &'a Live) -> Self {
+        let mut shares: HashMap<&GrantArn, Vec<&Share>> = HashMap::new();
+        for share in &live.shares {
+            shares.entry(&share.parent).or_default().push(share);
+        }
+        let mut product: HashMap<&LicenseArn, &str> = HashMap::new();
+        for grant in &live.grants {
+            product.insert(&grant.license_arn, grant.license_arn.as_str());
+        }
+        for license in &live.licenses {
+            product.insert(&license.arn, license.product_sku.as_str());
+        }
+        let mut holdings = Holdings {
+            live,
+            index: OnceCell::new(),
+            shares,
+            product,
+            held: BTreeMap::new(),
+        };
+        let mut held: BTreeMap<(&str, AccountId), Vec<&Grant>> = BTreeMap::new();
+        for grant in live.grants.iter().filter(|g| !g.status.is_terminal()) {
+            let product = holdings.product(&grant.license_arn);
+            for account in holdings.in_effect(grant) {
+                held.entry((product, account)).or_default().push(grant);
+            }
+        }
+        for grants in held.values_mut() {
+            grants.sort_by(|a, b| a.arn.cmp(&b.arn));
+        }
+        holdings.held = held;
+        holdings
+    }
+
+    pub fn live(&self) -> &'a Live {
+        self.live
+    }
+
+    /// The product of a license: its `product_sku`, or the license ARN itself when the license
+    /// is not among the received ones (empty for a license nothing in the snapshot names).
+    pub fn product(&self, license: &LicenseArn) -> &'a str {
+        self.product.get(license).copied().unwrap_or("")
+    }
+
+    /// The grantable accounts a grant to `principal` reaches in this organization.
+    pub fn reaches(&self, principal: &Principal) -> BTreeSet<AccountId> {
+        let index = self
+            .index
+            .get_or_init(|| OrgIndex::new(&self.live.organization));
+        let mut accounts = index.covered(principal);
+        accounts.retain(|a| index.is_grantable(a));
+        accounts
+    }
+
+    /// The shares listed for an organization or OU grant (empty for none or an account grant).
+    pub fn shares_of(&self, parent: &GrantArn) -> &[&'a Share] {
+        self.shares.get(parent).map_or(&[], Vec::as_slice)
+    }
+
+    /// The status of `account`'s share of `parent`, if one is listed.
+    pub fn share_status(&self, parent: &GrantArn, account: &AccountId) -> Option<&'a GrantStatus> {
+        self.shares_of(parent)
+            .iter()
+            .find(|s| &s.account == account)
+            .map(|s| &s.status)
+    }
+
+    /// The accounts for which `grant` is in effect now.
+    pub fn in_effect(&self, grant: &Grant) -> BTreeSet<AccountId> {
+        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
+            return BTreeSet::new();
+        }
+        match &grant.principal {
+            Principal::Account(account) if grant.status.is_effective() => {
+                BTreeSet::from([account.clone()])
+            }
+            Principal::Account(_) => BTreeSet::new(),
+            parent => match self.shares.get(&grant.arn) {
+                Some(shares) => shares
+                    .iter()
+                    .filter(|s| s.status == GrantStatus::Active)
+                    .map(|s| s.account.clone())
+                    .collect(),
+                None if grant.status.is_effective() => self.reaches(parent),
+                None => BTreeSet::new(),
+            },
+        }
+    }
+
+    /// The grants in effect for `account` for `product`, by ARN.
+    pub fn held(&self, product: &'a str, account: &AccountId) -> &[&'a Grant] {
+        self.held
+            .get(&(product, account.clone()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// An organization or OU parent that says it settled (ACTIVE / WORKFLOW_COMPLETED) but whose
+    /// listed shares are none ACTIVE: `Some(DISABLED)` when it should be judged disabled for a
+    /// pair that wants `active` (`want_active`) or not. Wanted disabled: nobody has access through
+    /// it, so it is disabled (a deactivation ends in WORKFLOW_COMPLETED with every share
+    /// DISABLED). Wanted active: disabled unless every account with a listed share keeps another
+    /// active grant of the product (the one-active rule kept it; activating again changes
+    /// nothing).
+    pub fn judged_disabled(&self, grant: &Grant, want_active: bool) -> bool {
+        if matches!(grant.principal, Principal::Account(_)) || !grant.status.is_effective() {
+            return false;
+        }
+        let shares = self.shares_of(&grant.arn);
+        if shares.is_empty() || shares.iter().any(|s| s.status == GrantStatus::Active) {
+            return false;
+        }
+        if !want_active {
+            return true;
+        }
+        let product = self.product(&grant.license_arn);
+        !shares.iter().all(|s| {
+            self.held(product, &s.account)
+                .iter()
+                .any(|g| g.arn != grant.arn)
+        })
+    }
+}
