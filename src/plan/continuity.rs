@@ -261,8 +261,8 @@ impl<'a> Pass<'_, 'a> {
             // The revoked grant's own pair first (a duplicate goes, the kept grant covers),
             // then an account grant (never held back by the one-active rule), then any.
             let reaching = |p: &&Principal| self.holdings.reaches(p).contains(&account);
-            let same_pair = model.license == grant.license_arn
-                && model.principals.contains(&grant.principal);
+            let same_pair =
+                model.license == grant.license_arn && model.principals.contains(&grant.principal);
             let cover = same_pair
                 .then_some(&grant.principal)
                 .filter(reaching)

@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod cli_support;
 mod config;
+mod continuity;
 mod emulator;
 mod emulator_faults;
 mod emulator_lm;
