@@ -18,8 +18,10 @@ mod faults;
 mod identity;
 mod license_manager;
 mod options;
+mod org_policies;
 mod organizations;
 mod policy;
+mod scp_eval;
 mod seed;
 mod server;
 mod state;
@@ -37,6 +39,7 @@ use tokio::task::JoinHandle;
 pub use admin::{AdminError, GrantView, StateDump};
 pub use options::{EmulatorOptions, FaultRates, RateLimit};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
+pub use scp_eval::{Decision, PolicyView, ScpDocument, ScpEvaluation, evaluate_levels};
 pub use seed::{
     AccountSeed, FeatureSetSeed, GrantSeed, LicenseSeed, OrganizationSeed, OuSeed, SANDBOX_YAML,
     Seed,

@@ -459,6 +459,8 @@ pub(crate) struct World {
     pub next_seq: u64,
     pub next_session: u64,
     salt: u64,
+    /// Organizations policies (SCPs): `org_policies.rs`.
+    pub policies: super::org_policies::OrgPolicies,
 }
 
 impl World {
@@ -663,6 +665,7 @@ impl World {
             region: seed.region.clone(),
             default_caller,
             salt: fnv1a(&org.id),
+            policies: Default::default(),
             org,
             licenses,
             grants: Vec::new(),
