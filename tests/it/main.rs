@@ -8,6 +8,7 @@ mod emulator;
 mod emulator_faults;
 mod emulator_lm;
 mod emulator_orgs;
+mod emulator_policies;
 mod emulator_shapes;
 mod gitops;
 mod iam;
