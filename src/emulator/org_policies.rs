@@ -918,3 +918,74 @@ fn untag_resource(world: &mut World, input: &Input<'_>) -> Result<Value, ApiErro
     }
     Ok(json!({}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::Seed;
+
+    fn call(world: &mut World, op: &str, body: Value) -> Result<Value, ApiError> {
+        let caller = Caller {
+            account: world.org.management.clone(),
+            role: None,
+            session_name: None,
+            access_key: "test".to_owned(),
+        };
+        let input = Input::new(Service::Organizations, &body)?;
+        handle(world, &caller, &input, op, (20, false))
+    }
+
+    fn create(world: &mut World, name: &str, policy_type: &str) -> Result<Value, ApiError> {
+        let content = r#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#;
+        let body =
+            json!({"Name": name, "Description": "", "Type": policy_type, "Content": content});
+        call(world, "CreatePolicy", body)
+    }
+
+    #[test]
+    fn an_organization_holds_10000_scps_with_full_aws_access_and_1000_of_other_types() {
+        let mut world = World::from_seed(&Seed::sandbox()).unwrap();
+        let filler = |i: usize, t: &str| PolicyRec {
+            id: format!("p-filler{i:06}"),
+            name: format!("{t}-{i}"),
+            description: String::new(),
+            policy_type: t.to_owned(),
+            content: "{}".to_owned(),
+            aws_managed: false,
+        };
+        for i in 0..9_998 {
+            let p = filler(i, SCP);
+            world.policies.policies.insert(p.id.clone(), p);
+        }
+        // 9,998 + FullAWSAccess + this one = 10,000.
+        create(&mut world, "scp-last", SCP).unwrap();
+        let e = create(&mut world, "scp-one-too-many", SCP).unwrap_err();
+        assert_eq!(e.code, "ConstraintViolationException");
+        assert_eq!(
+            e.extra,
+            [("Reason", "POLICY_NUMBER_LIMIT_EXCEEDED".to_owned())]
+        );
+        for i in 0..999 {
+            let p = filler(10_000 + i, "RESOURCE_CONTROL_POLICY");
+            world.policies.policies.insert(p.id.clone(), p);
+        }
+        create(&mut world, "rcp-last", "RESOURCE_CONTROL_POLICY").unwrap();
+        let e = create(&mut world, "rcp-too-many", "RESOURCE_CONTROL_POLICY").unwrap_err();
+        assert_eq!(e.extra[0].1, "POLICY_NUMBER_LIMIT_EXCEEDED");
+    }
+
+    #[test]
+    fn names_are_unique_per_type_and_full_aws_access_is_taken() {
+        let mut world = World::from_seed(&Seed::sandbox()).unwrap();
+        create(&mut world, "guard", SCP).unwrap();
+        assert_eq!(
+            create(&mut world, "guard", SCP).unwrap_err().code,
+            "DuplicatePolicyException"
+        );
+        create(&mut world, "guard", "TAG_POLICY").unwrap();
+        let e = create(&mut world, "FullAWSAccess", SCP).unwrap_err();
+        assert_eq!(e.code, "DuplicatePolicyException");
+        let e = create(&mut world, "x", "NOT_A_TYPE").unwrap_err();
+        assert_eq!(e.extra[0].1, "INVALID_ENUM_POLICY_TYPE");
+    }
+}
