@@ -109,24 +109,37 @@ fn path(org: &Organization, a: &AccountId) -> Vec<Target> {
 }
 
 /// What the emulator's evaluator says about `resource` for `a` under `l` (foreign SCPs are
-/// allow-all documents, as FullAWSAccess is).
-fn decide(inp: &LayoutInput<'_>, l: &Layout, a: &AccountId, resource: &str) -> Decision {
+/// allow-all documents, as FullAWSAccess is); `docs` holds each policy parsed once.
+fn decide(
+    inp: &LayoutInput<'_>,
+    l: &Layout,
+    docs: &BTreeMap<String, ScpDocument>,
+    a: &AccountId,
+    resource: &str,
+) -> Decision {
+    let full = ScpDocument::from_json(FULL).unwrap();
     let levels: Vec<Vec<ScpDocument>> = path(inp.organization, a)
         .iter()
         .map(|t| {
-            let mut docs: Vec<ScpDocument> = (0..inp.foreign_at(t))
-                .map(|_| ScpDocument::from_json(FULL).unwrap())
-                .collect();
-            docs.extend(
+            let mut level: Vec<ScpDocument> =
+                (0..inp.foreign_at(t)).map(|_| full.clone()).collect();
+            level.extend(
                 l.policies
                     .iter()
                     .filter(|p| p.targets.contains(t))
-                    .map(|p| ScpDocument::from_json(&p.document).unwrap()),
+                    .map(|p| docs[&p.name].clone()),
             );
-            docs
+            level
         })
         .collect();
     evaluate_levels(&levels, "bedrock:InvokeModel", resource)
+}
+
+fn parsed(l: &Layout) -> BTreeMap<String, ScpDocument> {
+    l.policies
+        .iter()
+        .map(|p| (p.name.clone(), ScpDocument::from_json(&p.document).unwrap()))
+        .collect()
 }
 
 /// A concrete model id matching a pattern.
@@ -137,6 +150,11 @@ fn concrete(pattern: &str) -> String {
 /// Every AWS quota holds, and every active member account is denied each model exactly when it
 /// is not entitled to it, through the foundation model and the inference profile alike.
 fn assert_sound(inp: &LayoutInput<'_>, l: &Layout) {
+    assert_sound_sampled(inp, l, 1);
+}
+
+/// [`assert_sound`] on every `stride`-th account.
+fn assert_sound_sampled(inp: &LayoutInput<'_>, l: &Layout, stride: usize) {
     let mut per_target: BTreeMap<&Target, u32> = BTreeMap::new();
     for p in &l.policies {
         assert!(p.document.chars().count() <= SCP_MAX_CHARS, "{}", p.name);
@@ -151,8 +169,9 @@ fn assert_sound(inp: &LayoutInput<'_>, l: &Layout) {
         assert!(n + inp.foreign_at(t) <= SCPS_PER_TARGET, "{t} holds {n}");
     }
     let org = inp.organization;
+    let docs = parsed(l);
     for m in &inp.models {
-        for a in org.accounts.values() {
+        for a in org.accounts.values().step_by(stride) {
             if a.id == org.management_account || a.state != AccountState::Active {
                 continue;
             }
@@ -169,8 +188,8 @@ fn assert_sound(inp: &LayoutInput<'_>, l: &Layout) {
                     "arn:aws:bedrock:us-east-1:{}:inference-profile/us.{c}",
                     a.id
                 );
-                assert_eq!(decide(inp, l, &a.id, &fm), expect, "{} {fm}", a.id);
-                assert_eq!(decide(inp, l, &a.id, &ip), expect, "{} {ip}", a.id);
+                assert_eq!(decide(inp, l, &docs, &a.id, &fm), expect, "{} {fm}", a.id);
+                assert_eq!(decide(inp, l, &docs, &a.id, &ip), expect, "{} {ip}", a.id);
             }
             assert_eq!(l.denied[&m.key].contains(&a.id), !entitled);
         }
@@ -263,7 +282,7 @@ fn the_document_is_the_aws_example_shape() {
         "bedrock-entitlements guardrail: denies Bedrock model claude to accounts not entitled to it"
     );
     // The Subscribe deny is conditional: the evaluator cannot decide it statically.
-    let sub = decide(&inp, &l, &acct(1), "*");
+    let sub = decide(&inp, &l, &parsed(&l), &acct(1), "*");
     assert_eq!(sub, Decision::Allow, "InvokeModel on * is not a model ARN");
     assert_sound(&inp, &l);
 }
@@ -407,6 +426,46 @@ fn the_layout_is_deterministic() {
     reversed.reverse();
     let inp2 = input(&o, reversed);
     assert_eq!(layout(&inp).unwrap(), layout(&inp2).unwrap());
+}
+
+#[test]
+fn two_thousand_accounts_and_twenty_models_fit_aws_quotas() {
+    // 50 OUs (10 top-level, 40 under them), 2,000 accounts spread over them.
+    let ous: Vec<Option<usize>> = (0..50).map(|i| (i >= 10).then_some(i % 10)).collect();
+    let accounts: Vec<(Option<usize>, bool)> = (0..2_000)
+        .map(|i| ((i > 0).then_some(i % 50), i % 97 != 5))
+        .collect();
+    let o = org(&ous, &accounts);
+    let mut seed = 7u64;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        seed >> 33
+    };
+    let models: Vec<ModelGuard> = (0..20)
+        .map(|m| {
+            // Some models go to whole OUs, others to scattered accounts.
+            let entitled: Vec<usize> = (0..2_000)
+                .filter(|i| match m % 3 {
+                    0 => (i % 50) % 7 == m % 7,
+                    1 => next() % 5 == 0,
+                    _ => false,
+                })
+                .collect();
+            model(
+                &format!("model-{m:02}"),
+                &[
+                    &format!("vendor{m}.model-*"),
+                    &format!("vendor{m}.other-v?:0"),
+                ],
+                &entitled,
+            )
+        })
+        .collect();
+    let mut inp = input(&o, models);
+    inp.deny_marketplace_subscribe = true;
+    let l = layout(&inp).unwrap();
+    assert_sound_sampled(&inp, &l, 41);
+    assert!(l.policies.len() + inp.foreign_policies <= SCPS_PER_ORGANIZATION);
 }
 
 /// A random organization: OU parents, account parents and states, models' entitled sets, and
