@@ -206,7 +206,7 @@ pub(crate) fn handle(
         "UpdatePolicy" => update_policy(world, input),
         "DescribePolicy" => {
             let p = existing_policy(world, input.str("PolicyId")?)?;
-            Ok(json!({"Policy": policy_json(world, &p, true)}))
+            Ok(json!({"Policy": policy_json(world, &p)}))
         }
         "DeletePolicy" => delete_policy(world, input),
         "AttachPolicy" => attach_policy(world, input),
@@ -506,7 +506,7 @@ fn summary_json(world: &World, p: &PolicyRec) -> Value {
     })
 }
 
-fn policy_json(world: &World, p: &PolicyRec, _content: bool) -> Value {
+fn policy_json(world: &World, p: &PolicyRec) -> Value {
     json!({"PolicySummary": summary_json(world, p), "Content": p.content})
 }
 
@@ -583,7 +583,7 @@ fn create_policy(world: &mut World, input: &Input<'_>) -> Result<Value, ApiError
     if !tags.is_empty() {
         world.policies.tags.insert(id, tags);
     }
-    Ok(json!({"Policy": policy_json(world, &rec, true)}))
+    Ok(json!({"Policy": policy_json(world, &rec)}))
 }
 
 fn immutable() -> ApiError {
@@ -612,7 +612,7 @@ fn update_policy(world: &mut World, input: &Input<'_>) -> Result<Value, ApiError
         p.content = c.to_owned();
     }
     world.policies.policies.insert(p.id.clone(), p.clone());
-    Ok(json!({"Policy": policy_json(world, &p, true)}))
+    Ok(json!({"Policy": policy_json(world, &p)}))
 }
 
 fn delete_policy(world: &mut World, input: &Input<'_>) -> Result<Value, ApiError> {
