@@ -585,6 +585,9 @@ pub(crate) fn handle_http(
         Ok(v) => reply(200, v),
         Err(e) => admin_error(e),
     };
+    if let Some(v) = super::scp_eval::admin_route(state, get, route, body) {
+        return done(v);
+    }
     match route {
         "state" if get => reply(200, to_json(&state.dump())),
         "calls" if get => reply(

@@ -19,8 +19,10 @@ mod identity;
 mod ids;
 mod license_manager;
 mod options;
+mod org_policies;
 mod organizations;
 mod policy;
+mod scp_eval;
 mod seed;
 mod server;
 mod shares;
@@ -39,6 +41,7 @@ use tokio::task::JoinHandle;
 pub use admin::{AdminError, GrantView, SetupFacts, StateDump};
 pub use options::{EmulatorOptions, FaultRates, RateLimit, RecallEnd};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
+pub use scp_eval::{Decision, PolicyView, ScpDocument, ScpEvaluation, evaluate_levels};
 pub use seed::{
     AccountSeed, FeatureSetSeed, GrantSeed, LicenseSeed, OrganizationSeed, OuSeed, SANDBOX_YAML,
     Seed,

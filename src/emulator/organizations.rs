@@ -24,6 +24,21 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListOrganizationalUnitsForParent",
     "ListParents",
     "ListRoots",
+    // Policies: org_policies.rs.
+    "AttachPolicy",
+    "CreatePolicy",
+    "DeletePolicy",
+    "DescribePolicy",
+    "DetachPolicy",
+    "DisablePolicyType",
+    "EnablePolicyType",
+    "ListPolicies",
+    "ListPoliciesForTarget",
+    "ListTagsForResource",
+    "ListTargetsForPolicy",
+    "TagResource",
+    "UntagResource",
+    "UpdatePolicy",
 ];
 
 const MAX_RESULTS: u32 = 20;
@@ -65,6 +80,10 @@ pub(crate) fn handle(
             )
             .map(|l| (l, empty_page))
     };
+    if super::org_policies::OPERATIONS.contains(&op) {
+        let page = (opts.org_default_page_size.clamp(1, MAX_RESULTS), empty_page);
+        return super::org_policies::handle(world, caller, &input, op, page).map(|v| v.to_string());
+    }
     let v = match op {
         "DescribeOrganization" => describe_organization(world),
         "ListRoots" => {
@@ -74,7 +93,7 @@ pub(crate) fn handle(
                 "Id": world.org.root_id,
                 "Arn": world.org.root_arn(),
                 "Name": "Root",
-                "PolicyTypes": [],
+                "PolicyTypes": world.policies.root_policy_types(),
             })];
             paged(
                 "Roots",

@@ -542,6 +542,8 @@ pub(crate) struct World {
     /// Grants with a timed workflow or a timed deletion in progress.
     pub timed: BTreeSet<usize>,
     salt: u64,
+    /// Organizations policies (SCPs): `org_policies.rs`.
+    pub policies: super::org_policies::OrgPolicies,
 }
 
 impl World {
@@ -754,6 +756,7 @@ impl World {
             region: seed.region.clone(),
             default_caller,
             salt: fnv1a(&org.id),
+            policies: Default::default(),
             org,
             licenses,
             grants: Vec::new(),

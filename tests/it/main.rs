@@ -9,6 +9,7 @@ mod emulator;
 mod emulator_faults;
 mod emulator_lm;
 mod emulator_orgs;
+mod emulator_policies;
 mod emulator_shapes;
 mod emulator_time;
 mod gitops;
