@@ -68,7 +68,7 @@ fn registry_installs(text: &str) -> Vec<String> {
 }
 
 #[test]
-fn examples_and_install_docs_never_cargo_install_the_unpublished_crate() {
+fn examples_and_installers_never_cargo_install_the_unpublished_crate() {
     assert_eq!(
         registry_installs("    - cargo install bedrock-entitlements --locked"),
         ["- cargo install bedrock-entitlements --locked"],
@@ -79,9 +79,10 @@ fn examples_and_install_docs_never_cargo_install_the_unpublished_crate() {
     );
     let mut files = Vec::new();
     files_under(&root().join("examples"), &mut files);
-    files.extend(
-        ["README.md", "docs/ci-guide.md", "action.yml", "Dockerfile"].map(|f| root().join(f)),
-    );
+    // What users copy and what installs: the examples, the action, the image and the scripts
+    // (the docs say in prose that the registry install does not work).
+    files_under(&root().join("scripts"), &mut files);
+    files.extend(["action.yml", "Dockerfile"].map(|f| root().join(f)));
     files.sort();
     assert!(
         files.iter().any(|f| f.ends_with(".gitlab-ci.yml")),
@@ -233,14 +234,19 @@ fn a_5000_action_plan_fits_one_pr_comment_with_counts_first_changes_and_the_arti
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["actions"].as_array().unwrap().len(), 5_000);
 
-    let (code, mut md, err) = run_bin(
+    let (code, md, err) = run_bin(
         &[&args[..], &["--format", "markdown"]].concat(),
         &env,
         dir.path(),
     );
     assert_eq!(code, 0, "{err}");
-    // What examples/github-actions/plan.yml appends before posting.
-    md.push_str("\n[Full plan (plan.json)](https://github.com/o/r/actions/runs/1/artifacts/2) · run `bedrock-entitlements plan --format json` for the same.\n");
+    // Posted as examples/github-actions/plan.yml posts it: its step appends the artifact link.
+    let (script, _) = step("plan.yml", "Post the plan as a sticky comment");
+    let url = "https://github.com/o/r/actions/runs/1/artifacts/2";
+    let vars = [("PR", "9"), ("ARTIFACT_URL", url)];
+    let (calls, md) = run_step_on(&script, "", &vars, &md);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(md.contains(url), "the artifact link");
     let chars = md.chars().count();
     assert!(chars < 65_536, "{chars} characters");
     assert!(
@@ -264,7 +270,6 @@ fn a_5000_action_plan_fits_one_pr_comment_with_counts_first_changes_and_the_arti
         .find(|l| l.contains("This comment is shortened"))
         .expect("the shortening warning");
     assert!(warning.contains("artifact"), "{warning}");
-    assert!(md.contains("/artifacts/"), "the artifact link");
 }
 
 /// The `run` script and `env` keys of the step named `name` in an example workflow.
@@ -304,6 +309,16 @@ esac
 /// Runs a workflow step's script as GitHub does (`bash -e -o pipefail`) with the fake `gh` and
 /// returns the `gh` calls it made.
 fn run_step(script: &str, answer: &str, env: &[(&str, &str)]) -> Vec<String> {
+    run_step_on(script, answer, env, "<!-- bedrock-entitlements:plan -->\n").0
+}
+
+/// [`run_step`] with `plan.md` holding `plan_md`; also returns `plan.md` as the step left it.
+fn run_step_on(
+    script: &str,
+    answer: &str,
+    env: &[(&str, &str)],
+    plan_md: &str,
+) -> (Vec<String>, String) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
@@ -316,11 +331,7 @@ fn run_step(script: &str, answer: &str, env: &[(&str, &str)]) -> Vec<String> {
         "<!-- bedrock-entitlements:drift -->\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("plan.md"),
-        "<!-- bedrock-entitlements:plan -->\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("plan.md"), plan_md).unwrap();
     let path = format!("{}:/usr/bin:/bin", bin.display());
     let out = Command::new("bash")
         .args([
@@ -345,11 +356,15 @@ fn run_step(script: &str, answer: &str, env: &[(&str, &str)]) -> Vec<String> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::read_to_string(dir.path().join("calls"))
+    let calls = std::fs::read_to_string(dir.path().join("calls"))
         .unwrap_or_default()
         .lines()
         .map(str::to_owned)
-        .collect()
+        .collect();
+    (
+        calls,
+        std::fs::read_to_string(dir.path().join("plan.md")).unwrap(),
+    )
 }
 
 #[test]
@@ -584,6 +599,14 @@ async fn html_access_report_renders_in_headless_chromium_with_one_row_per_accoun
         &std::fs::read_to_string(root().join("examples/entitlements.yaml")).unwrap(),
     );
     cli.run(&["apply", "--auto-approve"]).await.expect(0);
+    // After the apply, the file grants one more account: its cell differs from the file.
+    let wider = std::fs::read_to_string(cli.path("entitlements.yaml"))
+        .unwrap()
+        .replace(
+            "        - sandbox-alice\n",
+            "        - sandbox-alice\n        - sandbox-bob\n",
+        );
+    cli.write("entitlements.yaml", &wider);
     // Reads move AWS workflows on (PENDING_WORKFLOW settles): compare the page with a JSON
     // view read before and after it, once the two agree.
     let mut settled = None;
@@ -660,6 +683,14 @@ async fn html_access_report_renders_in_headless_chromium_with_one_row_per_accoun
         }
     }
     assert!(granted >= 5, "a sample of granted cells ({granted})");
+    let bob = rows
+        .iter()
+        .find(|r| r.contains("data-account=\"666677778888\""))
+        .unwrap();
+    assert!(
+        bob.contains("<td data-model=\"stability-sdxl\" data-state=\"none\" class=\"none diff\">"),
+        "the difference is highlighted: {bob}"
+    );
 
     // The OU filter, from the URL fragment: only the accounts under Root/Workloads/ML stay.
     let filtered = chromium_run(
