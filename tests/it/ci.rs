@@ -851,7 +851,12 @@ fn the_static_release_binary_runs_alone_in_an_empty_root() {
     // chroot makes the directory the whole filesystem: no loader, no libc, no /proc, no /etc.
     let run = |args: &[&str]| {
         let mut cmd = if is_root {
-            let mut c = Command::new("chroot");
+            // An absolute path: with the environment cleared, the lookup has no PATH.
+            let chroot = ["/usr/sbin/chroot", "/usr/bin/chroot", "/sbin/chroot"]
+                .into_iter()
+                .find(|p| Path::new(p).exists())
+                .expect("chroot (coreutils)");
+            let mut c = Command::new(chroot);
             c.arg(dir.path()).arg("/bedrock-entitlements");
             c
         } else {
