@@ -30,10 +30,35 @@ fn is_sdk_detail(meta: &tracing::Metadata<'_>) -> bool {
     *meta.level() > tracing::Level::INFO && SDK_TARGETS.iter().any(|t| meta.target().starts_with(t))
 }
 
+fn is_sdk_target(target: &str) -> bool {
+    SDK_TARGETS.iter().any(|t| target.starts_with(t))
+}
+
+/// Whether `RUST_LOG` names one of the SDK's crates in a directive (`aws_config=warn`,
+/// `hyper=info`): only then are the SDK's own lines wanted. A bare level (`RUST_LOG=warn`) or
+/// a directive for this tool does not ask for them.
+fn asks_for_sdk(rust_log: &str) -> bool {
+    rust_log.split(',').any(|directive| {
+        let target = directive.split(['=', '[']).next().unwrap_or("").trim();
+        directive.contains('=') && is_sdk_target(target)
+    })
+}
+
 fn init_tracing(format: LogFormat) {
     use tracing_subscriber::filter::{EnvFilter, filter_fn};
     use tracing_subscriber::prelude::*;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let rust_log = std::env::var("RUST_LOG").unwrap_or_default();
+    let filter = EnvFilter::try_new(&rust_log).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = if rust_log.trim().is_empty() {
+        EnvFilter::new("warn")
+    } else {
+        filter
+    };
+    // Unless RUST_LOG names one of its crates, the SDK is silent: its credential chain warns
+    // once per provider it tries (a full debug dump of an IMDS response among them) before the
+    // tool's own error, which already says what failed and how to fix it.
+    let sdk_wanted = asks_for_sdk(&rust_log);
+    let quiet_sdk = filter_fn(move |meta| sdk_wanted || !is_sdk_target(meta.target()));
     let ansi = cli::color_enabled(false) && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let no_secrets = filter_fn(|meta| !is_sdk_detail(meta));
     let layer = tracing_subscriber::fmt::layer()
@@ -41,10 +66,21 @@ fn init_tracing(format: LogFormat) {
         .with_ansi(ansi);
     match format {
         LogFormat::Text => tracing_subscriber::registry()
-            .with(layer.with_filter(filter).with_filter(no_secrets))
+            .with(
+                layer
+                    .with_filter(filter)
+                    .with_filter(no_secrets)
+                    .with_filter(quiet_sdk),
+            )
             .init(),
         LogFormat::Json => tracing_subscriber::registry()
-            .with(layer.json().with_filter(filter).with_filter(no_secrets))
+            .with(
+                layer
+                    .json()
+                    .with_filter(filter)
+                    .with_filter(no_secrets)
+                    .with_filter(quiet_sdk),
+            )
             .init(),
     }
 }

@@ -4,10 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `--version`: the crate version and the git revision it was built from (`build.rs`; `unknown`
+/// when the build had no git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("BEDROCK_ENTITLEMENTS_GIT_REV"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "bedrock-entitlements",
-    version,
+    version = VERSION,
     about = "Govern which AWS accounts may use which third-party Amazon Bedrock models, through AWS License Manager grants",
     propagate_version = true
 )]
@@ -81,6 +90,17 @@ pub enum Command {
     Access(AccessArgs),
     /// Serve a local License Manager + Organizations endpoint (AWS JSON 1.1)
     Emulator(EmulatorArgs),
+    /// Print a shell completion script (e.g. `completions bash > /etc/bash_completion.d/bedrock-entitlements`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of the command line
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -151,6 +171,8 @@ pub enum AccessFormat {
     Csv,
     Json,
     Markdown,
+    /// One self-contained HTML page: the matrix grouped by OU path, with filters
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]

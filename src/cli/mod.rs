@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod context;
 mod error;
+mod generate;
 
 pub use args::PlanArgs;
 pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};
@@ -44,6 +45,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Import(args) => commands::import::run(&ctx, &args).await,
         Command::Access(args) => commands::access::run(&ctx, &args).await,
         Command::Emulator(args) => commands::emulator::run(&args).await,
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man => generate::man(),
     };
     result.map_err(commands::plan::explain_refusal)
 }

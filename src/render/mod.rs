@@ -14,6 +14,7 @@ pub(crate) mod common;
 pub mod drift;
 #[cfg(test)]
 mod fixtures;
+pub mod html;
 pub mod json;
 pub mod licenses;
 pub mod markdown;

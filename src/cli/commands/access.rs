@@ -75,6 +75,7 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         AccessFormat::Markdown => render::access::markdown(&matrix, opts),
         AccessFormat::Csv => render::access::csv(&matrix),
         AccessFormat::Json => render::access::json(&matrix),
+        AccessFormat::Html => render::html::access(&matrix),
     };
     print!("{out}");
     Ok(Outcome::Success)
