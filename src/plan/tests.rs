@@ -350,7 +350,8 @@ fn duplicates_keep_the_best_grant() {
         "active 222222222222",
         "managed ACTIVE 222222222222
          managed ACTIVE 222222222222",
-        "delete m 222222222222 g-2: another managed grant on this pair is kept, so this duplicate goes",
+        "delete m 222222222222 g-2: another managed grant on this pair is kept, so this duplicate goes; \
+         deleted once the account grant 222222222222 is in effect for ml-dev (222222222222)",
     );
     // Status first, then name, then ARN.
     check(
@@ -554,7 +555,11 @@ fn simulate_settles_each_action() {
         status("777777777777"),
         [("g-4".into(), "ACTIVE".into(), "3".into())]
     );
-    assert!(p.notes.iter().any(|n| n.kind == NoteKind::KeptForContinuity));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::KeptForContinuity)
+    );
     // Fake ARNs are deterministic, and new ones never reuse an ARN in use.
     assert_eq!(simulate(&l, &p), after);
     let again = simulate(&after, &plan(&desired("active"), &after));
@@ -618,7 +623,10 @@ fn continuity(plan: &Plan) -> String {
         out.push('\n');
     }
     for n in &plan.notes {
-        if matches!(n.kind, NoteKind::KeptForContinuity | NoteKind::KeepsOtherGrant) {
+        if matches!(
+            n.kind,
+            NoteKind::KeptForContinuity | NoteKind::KeepsOtherGrant
+        ) {
             out.push_str(&format!("{:?} {}\n", n.kind, short_grant(&n.grant_arn)));
         }
     }
@@ -768,7 +776,10 @@ fn organization_grants_are_judged_by_their_shares() {
     let mut one = l.clone();
     share(&mut one, "g-1", "888888888888", "ACTIVE");
     let p = plan(&desired("disabled ou-root-mlmlmlml"), &one);
-    assert_eq!(p.access[&model_key()].before, ["888888888888".parse().unwrap()]);
+    assert_eq!(
+        p.access[&model_key()].before,
+        ["888888888888".parse().unwrap()]
+    );
     // Simulating the activation yields shares that plan nothing more.
     let d = desired("active ou-root-mlmlmlml");
     let p = plan(&d, &l);
@@ -777,7 +788,12 @@ fn organization_grants_are_judged_by_their_shares() {
     assert!(plan(&d, &after).is_empty());
     let off = desired("disabled ou-root-mlmlmlml");
     let after = simulate(&after, &plan(&off, &after));
-    assert!(after.shares.iter().all(|s| s.status == GrantStatus::Disabled));
+    assert!(
+        after
+            .shares
+            .iter()
+            .all(|s| s.status == GrantStatus::Disabled)
+    );
     assert!(plan(&off, &after).is_empty());
 }
 
@@ -798,7 +814,10 @@ fn renewals_move_managed_grants_to_the_chosen_license() {
     assert_eq!(delete.model, Some(model_key()));
     assert_eq!(delete.license_arn.as_str(), license_arn("aa02"));
     assert!(delete.reason.contains("moves there"), "{}", delete.reason);
-    assert_eq!(p.actions[1].waits_for[0].license_arn.as_str(), license_arn("aaaa"));
+    assert_eq!(
+        p.actions[1].waits_for[0].license_arn.as_str(),
+        license_arn("aaaa")
+    );
 }
 
 #[test]
@@ -845,8 +864,10 @@ fn ownership_is_the_prefix_at_the_start_of_the_name() {
     // deleted.
     let mut l = live("foreign ACTIVE 444444444444");
     l.grants[0].name = "team-bedrock-entitlements-x".to_owned();
-    assert!(plan(&desired("active 222222222222"), &l)
-        .actions
-        .iter()
-        .all(|a| a.kind != ActionKind::Delete));
+    assert!(
+        plan(&desired("active 222222222222"), &l)
+            .actions
+            .iter()
+            .all(|a| a.kind != ActionKind::Delete)
+    );
 }
