@@ -176,6 +176,8 @@ pub struct DriftReport {
     pub generated_at: Option<u64>,
     /// When the baseline used was made, if one was given.
     pub baseline: Option<BaselineInfo>,
+    /// Licenses in use that expire within `settings.expiry_warning_days`, or have expired.
+    pub expiry: Vec<crate::plan::ExpiryWarning>,
 }
 
 /// What was compared against.
@@ -338,6 +340,7 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
             ))
     });
     DriftReport {
+        expiry: input.plan.expiry.clone(),
         items,
         actions: input.plan.actions.len(),
         access: input.plan.access.clone(),

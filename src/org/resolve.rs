@@ -167,7 +167,7 @@ fn list(items: &[String]) -> String {
 
 /// The renewal rule: among received licenses of one product, the one to grant from. Eligible:
 /// status AVAILABLE, `CreateGrant` among the received operations, and (when `now` is known,
-/// not 0) inside its validity at `now`. Among those: the latest end of validity (none = the
+/// not 0, and some such license is) inside its validity at `now`. Among those: the latest end of validity (none = the
 /// latest), then the latest begin, then the smallest ARN. Returns the chosen license and every
 /// other with why it lost, by ARN; or, when none is eligible, why each failed.
 pub fn choose_license<'a>(
@@ -175,25 +175,42 @@ pub fn choose_license<'a>(
     now: i64,
 ) -> Result<(&'a License, Vec<LicenseCandidate>), Vec<LicenseCandidate>> {
     let mut lost = Vec::new();
-    let mut eligible = Vec::new();
+    let mut usable = Vec::new();
     for license in licenses {
-        let why = if license.status != USABLE_LICENSE_STATUS {
-            Some(LostBecause::NotAvailable(license.status.clone()))
+        if license.status != USABLE_LICENSE_STATUS {
+            lost.push(LicenseCandidate {
+                arn: license.arn.clone(),
+                lost: LostBecause::NotAvailable(license.status.clone()),
+            });
         } else if !license.allows_create_grant() {
-            Some(LostBecause::NoCreateGrant)
-        } else if now != 0 && license.begin_secs().is_some_and(|b| now < b) {
+            lost.push(LicenseCandidate {
+                arn: license.arn.clone(),
+                lost: LostBecause::NoCreateGrant,
+            });
+        } else {
+            usable.push(*license);
+        }
+    }
+    // Validity decides only when some license is inside it: an AVAILABLE license past its end
+    // is still granted from when it is the only one (and the expiry warning says so).
+    let outside = |l: &License| {
+        if now != 0 && l.begin_secs().is_some_and(|b| now < b) {
             Some(LostBecause::NotYetValid)
-        } else if now != 0 && license.end_secs().is_some_and(|e| e <= now) {
+        } else if now != 0 && l.end_secs().is_some_and(|e| e <= now) {
             Some(LostBecause::Expired)
         } else {
             None
-        };
-        match why {
-            Some(lost_because) => lost.push(LicenseCandidate {
+        }
+    };
+    let any_valid = usable.iter().any(|l| outside(l).is_none());
+    let mut eligible = Vec::new();
+    for license in usable {
+        match outside(license).filter(|_| any_valid) {
+            Some(why) => lost.push(LicenseCandidate {
                 arn: license.arn.clone(),
-                lost: lost_because,
+                lost: why,
             }),
-            None => eligible.push(*license),
+            None => eligible.push(license),
         }
     }
     let rank = |l: &License| {

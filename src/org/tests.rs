@@ -785,12 +785,19 @@ fn renewals_choose_one_license_by_the_written_rule() {
     let m = desired.models.values().next().unwrap();
     assert_eq!(m.license.as_str(), license_arn("rr01"));
     assert!(m.others.is_empty());
-    // Nothing eligible: every license is listed with why.
+    // Only licenses past their validity: the latest of them is still granted from (the expiry
+    // warning says so); none AVAILABLE with CreateGrant is an error listing each.
     live.licenses.retain(|l| {
         ["rr03", "rr07"]
             .iter()
             .any(|id| l.arn.as_str().ends_with(id))
     });
+    let desired = resolve(&config, &live, &ResolveOptions { targets: None, now }).unwrap();
+    assert_eq!(
+        desired.models.values().next().unwrap().license.as_str(),
+        license_arn("rr07")
+    );
+    live.licenses[1].status = "EXPIRED".to_owned();
     let errors = resolve(&config, &live, &ResolveOptions { targets: None, now }).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
@@ -799,9 +806,7 @@ fn renewals_choose_one_license_by_the_written_rule() {
         errors[0].message
     );
     assert!(
-        errors[0]
-            .message
-            .contains("l-rr07 (its validity has ended)"),
+        errors[0].message.contains("l-rr07 (its status is EXPIRED"),
         "{}",
         errors[0].message
     );

@@ -110,12 +110,18 @@ pub(crate) fn apply_rules<'a>(
         }
     }
     let pass = Pass { planned, ..pass };
-    for i in 0..actions.len() {
-        if activates(&actions[i]) {
-            let (choice, note) = pass.override_for(i, &actions[i]);
-            actions[i].activation_override = choice;
-            notes.extend(note);
-        }
+    let overrides: Vec<(usize, Option<ActivationOverride>, Option<Note>)> = actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| activates(a))
+        .map(|(i, a)| {
+            let (choice, note) = pass.override_for(i, a);
+            (i, choice, note)
+        })
+        .collect();
+    for (i, choice, note) in overrides {
+        actions[i].activation_override = choice;
+        notes.extend(note);
     }
     let mut kept = Vec::new();
     for (i, action) in actions.iter().enumerate() {
@@ -130,9 +136,15 @@ pub(crate) fn apply_rules<'a>(
     let mut drop = BTreeSet::new();
     for (i, outcome) in kept {
         match outcome {
-            Ok(covers) => actions[i].waits_for = covers,
+            Ok(covers) => {
+                if !covers.is_empty() {
+                    let once = once_sentence(holdings, actions[i].kind, &covers);
+                    actions[i].reason = format!("{}; {once}", actions[i].reason);
+                }
+                actions[i].waits_for = covers;
+            }
             Err(note) => {
-                notes.push(note);
+                notes.push(*note);
                 drop.insert(i);
             }
         }
@@ -246,7 +258,7 @@ impl<'a> Pass<'_, 'a> {
     }
 
     /// The covers a revoke waits for, or the note that keeps its grant instead.
-    fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Note> {
+    fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Box<Note>> {
         let Some(grant) = action.grant_arn.as_ref().and_then(|a| self.by_arn.get(a)) else {
             return Ok(Vec::new());
         };
@@ -289,7 +301,7 @@ impl<'a> Pass<'_, 'a> {
             covers.sort();
             return Ok(covers);
         }
-        Err(self.kept_note(action, grant, &kept))
+        Err(Box::new(self.kept_note(action, grant, &kept)))
     }
 
     /// The cover on (license, principal) for `accounts`, with each account for which it will not
@@ -321,19 +333,19 @@ impl<'a> Pass<'_, 'a> {
         if !matches!(principal, Principal::Account(_)) {
             let label = cover_label(principal);
             match (activation, live) {
-                (Some(a), _) => {
-                    if a.activation_override != Some(ActivationOverride::AllGrantsPermittedByIssuer)
-                    {
-                        for account in &accounts {
-                            kept.push((
-                                account.clone(),
-                                format!(
-                                    "the activation of {label} keeps other active grants for \
-                                     the product (no ALL_GRANTS_PERMITTED_BY_ISSUER), so its \
-                                     share would never become ACTIVE for them"
-                                ),
-                            ));
-                        }
+                (Some(a), _)
+                    if a.activation_override
+                        != Some(ActivationOverride::AllGrantsPermittedByIssuer) =>
+                {
+                    for account in &accounts {
+                        kept.push((
+                            account.clone(),
+                            format!(
+                                "the activation of {label} keeps other active grants for \
+                                 the product (no ALL_GRANTS_PERMITTED_BY_ISSUER), so its \
+                                 share would never become ACTIVE for them"
+                            ),
+                        ));
                     }
                 }
                 (None, Some(cover)) if cover.status.is_effective() => {
@@ -392,4 +404,29 @@ impl<'a> Pass<'_, 'a> {
             message,
         }
     }
+}
+
+/// "deleted once the OU grant ou-… is in effect for dev (222…) and test (333…)", one clause per
+/// cover.
+fn once_sentence(holdings: &Holdings<'_>, kind: ActionKind, covers: &[Cover]) -> String {
+    let verb = match kind {
+        ActionKind::Deactivate => "deactivated",
+        _ => "deleted",
+    };
+    let clauses: Vec<String> = covers
+        .iter()
+        .map(|c| {
+            let new = if c.grant_arn.is_none() {
+                " this plan creates"
+            } else {
+                ""
+            };
+            format!(
+                "{}{new} is in effect for {}",
+                cover_label(&c.principal),
+                account_list(holdings, &c.accounts)
+            )
+        })
+        .collect();
+    format!("{verb} once {}", clauses.join(", and "))
 }

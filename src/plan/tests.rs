@@ -350,7 +350,8 @@ fn duplicates_keep_the_best_grant() {
         "active 222222222222",
         "managed ACTIVE 222222222222
          managed ACTIVE 222222222222",
-        "delete m 222222222222 g-2: another managed grant on this pair is kept, so this duplicate goes",
+        "delete m 222222222222 g-2: another managed grant on this pair is kept, so this duplicate goes; \
+         deleted once the account grant 222222222222 is in effect for ml-dev (222222222222)",
     );
     // Status first, then name, then ARN.
     check(

@@ -286,6 +286,47 @@ pub(crate) fn thousands(n: usize) -> String {
     out
 }
 
+/// Plain-text lines, one per fact, for what the plan says before its actions: expiring and
+/// expired licenses (first), then each model's license choice among several.
+pub(crate) fn heads_up(plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    for w in &plan.expiry {
+        let model = w
+            .model
+            .as_ref()
+            .map_or_else(String::new, |m| format!(" (model {m})"));
+        let accounts: Vec<&str> = w.accounts.iter().map(|a| a.as_str()).collect();
+        let who = if accounts.is_empty() {
+            "no account".to_owned()
+        } else {
+            accounts.join(", ")
+        };
+        let when = if w.expired {
+            format!("expired on {} ({} days ago)", w.ends, -w.days_left)
+        } else {
+            format!("expires on {} (in {} days)", w.ends, w.days_left)
+        };
+        lines.push(format!(
+            "warning: license {}{model} {when}; would lose access: {who}",
+            w.license_arn
+        ));
+    }
+    for c in &plan.license_choices {
+        let others: Vec<String> = c
+            .others
+            .iter()
+            .map(|o| format!("{} ({})", o.arn, o.lost.describe()))
+            .collect();
+        lines.push(format!(
+            "model {} grants from license {}; not chosen: {}",
+            c.model,
+            c.chosen,
+            others.join(", ")
+        ));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,6 +135,14 @@ pub fn markdown(report: &DriftReport) -> String {
     let mut out = String::new();
     out.push_str(MARKER);
     out.push_str("\n## bedrock-entitlements drift\n\n");
+    // Expiring licenses first: they cut access off whatever else is done.
+    let heads_up = crate::plan::Plan {
+        expiry: report.expiry.clone(),
+        ..crate::plan::Plan::default()
+    };
+    for line in super::common::heads_up(&heads_up) {
+        let _ = writeln!(out, "> **{}**\n", md_escape(&line));
+    }
     let _ = writeln!(out, "**{}**\n", summary_line(report));
     let groups = by_kind(report);
     if !groups.is_empty() {
@@ -265,6 +273,14 @@ pub fn json(report: &DriftReport) -> String {
         "summary": summary,
         "items": items,
         "access": access,
+        "expiry": report.expiry.iter().map(|w| json!({
+            "license_arn": w.license_arn.as_str(),
+            "model": w.model.as_ref().map(|m| m.as_str()),
+            "ends": w.ends,
+            "days_left": w.days_left,
+            "expired": w.expired,
+            "accounts": w.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');
@@ -372,6 +388,7 @@ mod tests {
             })
             .collect();
         DriftReport {
+            expiry: Vec::new(),
             items,
             actions: n.div_ceil(2),
             access: Default::default(),

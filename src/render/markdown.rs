@@ -41,6 +41,9 @@ pub fn plan(plan: &Plan) -> String {
 
     doc.out.push_str(MARKER);
     doc.out.push_str("\n## bedrock-entitlements plan\n\n");
+    for line in common::heads_up(plan) {
+        let _ = writeln!(doc.out, "> {}\n", md_text(&line));
+    }
     if plan.actions.is_empty() {
         doc.out
             .push_str("**No changes.** Live grants match entitlements.yaml.\n\n");

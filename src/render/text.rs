@@ -53,6 +53,14 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
     let mut out = String::new();
     let sections = common::sections(plan);
 
+    let heads_up = common::heads_up(plan);
+    for line in &heads_up {
+        out.push_str(&clean(line));
+        out.push('\n');
+    }
+    if !heads_up.is_empty() {
+        out.push('\n');
+    }
     if !plan.actions.is_empty() {
         out.push_str(
             "Symbols: + create, ~ change in place, - delete, -/+ delete and create again\n",
