@@ -948,3 +948,40 @@ async fn a_grant_a_batched_read_leaves_out_is_waited_for_not_failed() {
     assert_eq!(grant(&env, &g1).status, GrantStatus::Active);
     assert_eq!(env.world.lock().expect("lock").hidden_reads[&g1], 0);
 }
+
+#[test]
+fn a_cover_the_plan_creates_takes_the_grant_its_create_reported() {
+    let made: GrantArn =
+        "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000abc"
+            .parse()
+            .expect("valid");
+    let old: GrantArn =
+        "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000def"
+            .parse()
+            .expect("valid");
+    let mut delete = action(ActionKind::Delete, account(9), Some((&old, "1")));
+    delete.waits_for = vec![
+        cover(LICENSE, account(1), None, &[account(9)]),
+        cover(LICENSE, ou(), Some(&old), &[account(9)]),
+    ];
+    let p = plan(vec![
+        action(ActionKind::Create, account(1), None),
+        delete.clone(),
+    ]);
+    let done = Outcome::Done {
+        grant: made.clone(),
+        status: GrantStatus::Active,
+    };
+    let checks = continuity::resolve(&p, &[Some(done), None], &delete);
+    assert_eq!(checks[0].grant, Some(made));
+    assert_eq!(checks[1].grant, Some(old), "a live cover keeps its grant");
+    let failed = Outcome::Failed {
+        grant: None,
+        error: StepError::Task("x".to_owned()),
+    };
+    let checks = continuity::resolve(&p, &[Some(failed), None], &delete);
+    assert_eq!(
+        checks[0].grant, None,
+        "a failed create leaves its cover unmade"
+    );
+}

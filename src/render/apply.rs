@@ -293,3 +293,43 @@ pub fn markdown(report: &ApplyReport) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deferral_names_the_cover_and_the_accounts_waiting() {
+        let ou: Principal = "arn:aws:organizations::111122223333:ou/o-abcde12345/ou-ab12-cdef3456"
+            .parse()
+            .expect("valid");
+        let wait = CoverWait {
+            license_arn:
+                "arn:aws:license-manager::294406891311:license:l-0123456789abcdef0123456789abcdef"
+                    .parse()
+                    .expect("valid"),
+            principal: ou,
+            grant: Some(
+                "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000001"
+                    .parse()
+                    .expect("valid"),
+            ),
+            accounts: vec![
+                "222233334444".parse().expect("valid"),
+                "333344445555".parse().expect("valid"),
+            ],
+        };
+        assert_eq!(
+            deferral(std::slice::from_ref(&wait)),
+            "waits for OU grant ou-ab12-cdef3456 to be in effect for 222233334444, 333344445555"
+        );
+        let unmade = CoverWait {
+            grant: None,
+            ..wait
+        };
+        assert_eq!(
+            deferral(&[unmade]),
+            "waits for OU grant ou-ab12-cdef3456 (this run did not make it) to be in effect for 222233334444, 333344445555"
+        );
+    }
+}
