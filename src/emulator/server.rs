@@ -232,6 +232,12 @@ fn authorize(
     let Some(policy) = policy else {
         return Ok(());
     };
+    // STS API reference, GetCallerIdentity: "No permissions are required to perform this
+    // operation. If an administrator attaches a policy to your identity that explicitly denies
+    // access to the sts:GetCallerIdentity action, you can still perform this operation."
+    if service == Service::Sts && op == "GetCallerIdentity" {
+        return Ok(());
+    }
     let action = format!("{}:{op}", service.iam_prefix());
     if policy.allows(&action) {
         Ok(())

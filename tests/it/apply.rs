@@ -693,6 +693,15 @@ async fn accounts_then_their_ou(workflow_reads: u32) -> (EmulatorHandle, String)
     )
     .await;
     let state = emu.state();
+    // Without the sandbox's foreign grant to ml-research (an OU member), the OU grant can replace
+    // the account grants: the planner activates it with ALL_GRANTS_PERMITTED_BY_ISSUER and plans
+    // the deletes (with the foreign grant it keeps them; tests/it/continuity.rs covers that).
+    let foreign = state
+        .grants()
+        .into_iter()
+        .find(|g| g.name == "ml-research-claude-manual")
+        .expect("the sandbox's foreign grant");
+    state.delete_grant(&foreign.arn).expect("admin delete");
     for account in [ML_PROD, ML_DEV] {
         state
             .add_grant(managed_grant(
@@ -900,6 +909,8 @@ async fn with_wait_the_deletes_run_once_the_ou_grant_is_in_effect_for_their_acco
                 client_token: "activate-elsewhere".to_owned(),
                 source_version: Some(by_arn(&emu, &ou_grant).version.to_string()),
                 status: Some(bedrock_entitlements::model::GrantStatus::Active),
+                // Replacing the members' account grants (one active grant per product).
+                activation_override: Some("ALL_GRANTS_PERMITTED_BY_ISSUER".to_owned()),
                 ..GrantChange::default()
             },
         )

@@ -483,3 +483,23 @@ async fn assume_role_is_checked() {
     let who = c.get_caller_identity().send().await.unwrap();
     assert_eq!(who.account(), Some(MANAGEMENT));
 }
+
+/// STS API reference: GetCallerIdentity needs no permission, even under a policy that denies it;
+/// every other call is still judged by the policy.
+#[tokio::test]
+async fn get_caller_identity_needs_no_permission() {
+    let deny_all = bedrock_entitlements::emulator::PolicyDocument::from_json(
+        r#"{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#,
+    )
+    .expect("a valid policy");
+    let opts = EmulatorOptions {
+        iam_policy: Some(deny_all),
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(sandbox_seed(), opts).await;
+    let c = clients(&emu).await;
+    let who = c.sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who.account(), Some(MANAGEMENT));
+    let denied = c.lm.list_received_licenses().send().await;
+    assert_eq!(error_of(denied).0, "AccessDeniedException");
+}

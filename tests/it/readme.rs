@@ -39,7 +39,10 @@ fn the_readme_session_against_the_emulator_runs() {
     .unwrap();
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!("set -euo pipefail\n{script}"))
+        // A failed step must not leave the backgrounded emulator holding the output pipes.
+        .arg(format!(
+            "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}"
+        ))
         .current_dir(dir.path())
         .env("BIN", env!("CARGO_BIN_EXE_bedrock-entitlements"))
         .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
