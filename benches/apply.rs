@@ -7,6 +7,11 @@
 //!   limit), the answered calls per second of each operation, throttled attempts and failures.
 //! - `latency`: the same 2,000 actions with no rate limit and 20 ms added to every call; compares
 //!   the wall time with calls / parallelism × 20 ms.
+//! - `move`: accounts holding managed account grants move into their OU's grant (50 accounts per
+//!   OU), 20 ms per call, every workflow settling on its first read: creates and activations of
+//!   the OU grants, then each account grant's delete once its OU grant's share is ACTIVE for that
+//!   account (the continuity check, ListReceivedGrantsForOrganization). Reports the calls the
+//!   continuity checks add per delete and the wall time against calls / parallelism x 20 ms.
 //! - `accept`: a consolidated-billing organization, 500 member accounts, `recipient_role`: each
 //!   account's grant is created, then accepted and activated by the account itself (AssumeRole,
 //!   AcceptGrant, CreateGrantVersion), 20 ms per call; compares with calls / parallelism × 20 ms.
@@ -24,8 +29,8 @@ use bedrock_entitlements::aws::{self, ConnectOptions};
 use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
 use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{
-    self, AccountSeed, EmulatorHandle, EmulatorOptions, FeatureSetSeed, RateLimit, SANDBOX_YAML,
-    Seed,
+    self, AccountSeed, EmulatorHandle, EmulatorOptions, FeatureSetSeed, GrantSeed, OuSeed,
+    RateLimit, SANDBOX_YAML, Seed,
 };
 use bedrock_entitlements::plan::{Action, Plan};
 
@@ -183,12 +188,24 @@ async fn run(
     poll: PollPolicy,
     recipients: bool,
 ) -> Run {
+    run_waiting(emu, yaml, parallelism, poll, recipients, None).await
+}
+
+async fn run_waiting(
+    emu: &EmulatorHandle,
+    yaml: &str,
+    parallelism: usize,
+    poll: PollPolicy,
+    recipients: bool,
+    wait: Option<Duration>,
+) -> Run {
     let p = plan(emu, yaml).await;
     let limits = Arc::new(AdaptiveLimits::new());
     let s = session(emu, &limits).await;
     let opts = ApplyOptions {
         parallelism,
         poll,
+        wait,
         limits: limits.clone(),
         ..ApplyOptions::default()
     };
@@ -287,6 +304,88 @@ async fn latency(actions: usize, parallelism: usize) {
     report_against_bound("latency", &r, parallelism, 1.5);
 }
 
+/// The sandbox plus `accounts` accounts in OUs of 50, each holding a managed, active account
+/// grant of the Cohere license; and the file that grants the OUs instead.
+fn move_world(accounts: usize) -> (Seed, String) {
+    let mut seed = seed(0, false);
+    let license = seed
+        .licenses
+        .iter()
+        .find(|l| l.product_sku == "prod-c0h3r3cmdr01")
+        .expect("the sandbox has the Cohere license")
+        .arn
+        .clone();
+    let root = seed.organization.root.clone();
+    let mut ous = Vec::new();
+    for i in 0..accounts {
+        if i % 50 == 0 {
+            let id = format!("ou-ab12-mv{:06}", i / 50);
+            seed.organization.organizational_units.push(OuSeed {
+                id: id.clone(),
+                name: format!("move-{}", i / 50),
+                parent: root.clone(),
+            });
+            ous.push(id);
+        }
+        seed.organization.accounts.push(AccountSeed {
+            id: account(i),
+            name: format!("bulk-{i}"),
+            email: None,
+            state: "ACTIVE".to_owned(),
+            parent: ous.last().cloned(),
+            joined_method: "CREATED".to_owned(),
+            joined_timestamp: 1_704_067_200,
+        });
+        seed.grants.push(GrantSeed {
+            arn: None,
+            name: format!("bedrock-entitlements-model-0-{}", account(i)),
+            license_arn: license.clone(),
+            principal: format!("arn:aws:iam::{}:root", account(i)),
+            grantor: None,
+            status: "ACTIVE".to_owned(),
+            status_reason: None,
+            version: 2,
+            operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
+                .iter()
+                .map(|o| (*o).to_owned())
+                .collect(),
+        });
+    }
+    let yaml = format!(
+        "version: 1\nmodels:\n  model-0:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{}]\n",
+        ous.join(", ")
+    );
+    (seed, yaml)
+}
+
+async fn move_into_ous(accounts: usize, parallelism: usize) {
+    let (seed, yaml) = move_world(accounts);
+    let opts = EmulatorOptions {
+        latency: LATENCY,
+        workflow_reads: 0,
+        ..EmulatorOptions::default()
+    };
+    let emu = start(seed, opts).await;
+    let poll = PollPolicy {
+        initial: LATENCY,
+        max: Duration::from_millis(200),
+    };
+    let wait = Some(Duration::from_secs(600));
+    let r = run_waiting(&emu, &yaml, parallelism, poll, false, wait).await;
+    report_against_bound("move", &r, parallelism, 1.5);
+    let deletes = r.answered("DeleteGrant").max(1);
+    let checks = r
+        .calls
+        .get("ListReceivedGrantsForOrganization")
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "  continuity checks: {checks} ListReceivedGrantsForOrganization calls for {deletes} deletes ({:.3} per delete, {:.1}% of all calls)",
+        checks as f64 / deletes as f64,
+        100.0 * checks as f64 / r.total_calls().max(1) as f64
+    );
+}
+
 async fn accept(accounts: usize, parallelism: usize) {
     let opts = EmulatorOptions {
         latency: LATENCY,
@@ -353,6 +452,9 @@ async fn main() {
     }
     if wants("accept") {
         accept(500, parallelism).await;
+    }
+    if wants("move") {
+        move_into_ous(actions / 2, parallelism).await;
     }
     if wants("rate-limited") {
         rate_limited(
