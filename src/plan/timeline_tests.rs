@@ -747,6 +747,42 @@ fn timeline(case: &Case, tamper: fn(&mut Plan)) -> Result<(), String> {
             world.dump()
         ));
     }
+    end_state(&world, &desired, case)
+}
+
+/// Once converged, every account the file means is entitled, and (unless a foreign grant made
+/// the tool keep one) only the file's own grants give access.
+fn end_state(world: &World, desired: &Desired, case: &Case) -> Result<(), String> {
+    let model = desired.models.values().next().expect("one model");
+    let wanted: BTreeSet<(&LicenseArn, &Principal)> = model
+        .principals
+        .iter()
+        .map(|p| (&model.license, p))
+        .collect();
+    for principal in &model.principals {
+        for account in reach(world.org(), principal) {
+            if world.entitlements(&account).is_empty() {
+                return Err(format!(
+                    "converged, but account {account} has no entitlement\n{}",
+                    world.dump()
+                ));
+            }
+        }
+    }
+    if matches!(case.change, Change::ForeignOu { .. }) {
+        return Ok(());
+    }
+    for (arn, g) in &world.grants {
+        let gives = world.gives_access(arn) && g.status != GrantStatus::Disabled;
+        if gives && !wanted.contains(&(&g.license, &g.principal)) {
+            return Err(format!(
+                "converged, but grant {} on {} is not the file's\n{}",
+                arn.grant_id(),
+                g.principal.short_id(),
+                world.dump()
+            ));
+        }
+    }
     Ok(())
 }
 
