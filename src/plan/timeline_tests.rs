@@ -34,7 +34,7 @@ const ORG: &str = "o-aaaaaaaaaa";
 /// How the file changes, with raw random parameters reduced modulo the organization's sizes.
 #[derive(Debug, Clone)]
 enum Change {
-    /// Account grants on the accounts of `mask` inside an OU → that OU.
+    /// Account grants on the accounts of `mask` → an OU (those outside it leave the model).
     ToOu { ou: usize, mask: u64 },
     /// Account grants on the accounts of `mask` → the organization.
     ToOrg { mask: u64 },
@@ -44,7 +44,11 @@ enum Change {
     /// renewal of the product (a license with a later end of validity).
     Renewal { kind: u8, ou: usize, mask: u64 },
     /// Like `ToOu`, but one account of the OU holds a foreign active grant of the product.
-    ForeignOu { ou: usize, mask: u64, foreign: usize },
+    ForeignOu {
+        ou: usize,
+        mask: u64,
+        foreign: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -355,8 +359,10 @@ impl World {
             .filter(|(arn, _)| self.gives_access(arn))
             .filter(|(arn, g)| match &g.principal {
                 Principal::Account(a) => a == account && g.status == GrantStatus::Active,
-                _ => self.shares.get(&((*arn).clone(), account.clone()))
-                    == Some(&GrantStatus::Active),
+                _ => {
+                    self.shares.get(&((*arn).clone(), account.clone()))
+                        == Some(&GrantStatus::Active)
+                }
             })
             .map(|(arn, _)| arn.clone())
             .collect()
@@ -399,7 +405,10 @@ impl World {
             ));
         }
         for ((parent, account), status) in &self.shares {
-            out.push_str(&format!("  share {} {account} {status}\n", parent.grant_id()));
+            out.push_str(&format!(
+                "  share {} {account} {status}\n",
+                parent.grant_id()
+            ));
         }
         out.push_str(&format!("  ran: {}\n", self.log.join("; ")));
         out
@@ -467,7 +476,11 @@ impl World {
     }
 
     /// Whether every cover of a revoke is in effect for its accounts now.
-    fn covered(&self, action: &Action, created: &BTreeMap<(LicenseArn, Principal), GrantArn>) -> bool {
+    fn covered(
+        &self,
+        action: &Action,
+        created: &BTreeMap<(LicenseArn, Principal), GrantArn>,
+    ) -> bool {
         action.waits_for.iter().all(|cover| {
             let pair = (cover.license_arn.clone(), cover.principal.clone());
             let Some(arn) = cover.grant_arn.as_ref().or_else(|| created.get(&pair)) else {
@@ -487,7 +500,11 @@ impl World {
 
     /// A revoke takes access away at once.
     fn revoke(&mut self, action: &Action) {
-        let Some(arn) = action.grant_arn.as_ref().filter(|a| self.grants.contains_key(*a)) else {
+        let Some(arn) = action
+            .grant_arn
+            .as_ref()
+            .filter(|a| self.grants.contains_key(*a))
+        else {
             return;
         };
         self.log.push(format!(
@@ -551,7 +568,10 @@ impl World {
         let mut pending = Vec::new();
         for (i, action) in plan.actions.iter().enumerate() {
             let duration = durations[i % durations.len()];
-            let existing = action.grant_arn.clone().filter(|a| self.grants.contains_key(a));
+            let existing = action
+                .grant_arn
+                .clone()
+                .filter(|a| self.grants.contains_key(a));
             match action.kind {
                 ActionKind::Create | ActionKind::Recreate => {
                     if action.kind == ActionKind::Recreate {
@@ -649,7 +669,8 @@ fn setup(case: &Case) -> (World, Desired) {
     };
     match case.change {
         Change::ToOu { ou, mask } => {
-            for a in masked(&inside(ou), mask) {
+            // Holders outside the OU leave the model: their grants go without waiting.
+            for a in masked(&all, mask) {
                 world.seed("aaaa", Principal::Account(a), true);
             }
             targets.ous.push(ou_of(ou));
@@ -686,12 +707,14 @@ fn setup(case: &Case) -> (World, Desired) {
             }
         },
         Change::ForeignOu { ou, mask, foreign } => {
-            let mut inside = inside(ou);
+            let inside = inside(ou);
+            let mut holders = masked(&all, mask);
             if !inside.is_empty() {
-                let f = inside.remove(foreign % inside.len());
+                let f = inside[foreign % inside.len()].clone();
+                holders.retain(|a| a != &f);
                 world.seed("aaaa", Principal::Account(f), false);
             }
-            for a in masked(&inside, mask) {
+            for a in holders {
                 world.seed("aaaa", Principal::Account(a), true);
             }
             targets.ous.push(ou_of(ou));
@@ -791,8 +814,11 @@ fn change() -> impl Strategy<Value = Change> {
         (any::<usize>(), any::<u64>()).prop_map(|(ou, mask)| Change::ToOu { ou, mask }),
         any::<u64>().prop_map(|mask| Change::ToOrg { mask }),
         any::<usize>().prop_map(|account| Change::Except { account }),
-        (any::<u8>(), any::<usize>(), any::<u64>())
-            .prop_map(|(kind, ou, mask)| Change::Renewal { kind, ou, mask }),
+        (any::<u8>(), any::<usize>(), any::<u64>()).prop_map(|(kind, ou, mask)| Change::Renewal {
+            kind,
+            ou,
+            mask
+        }),
         (any::<usize>(), any::<u64>(), any::<usize>())
             .prop_map(|(ou, mask, foreign)| Change::ForeignOu { ou, mask, foreign }),
     ]
@@ -801,7 +827,11 @@ fn change() -> impl Strategy<Value = Change> {
 fn case() -> impl Strategy<Value = Case> {
     (1usize..=3, 2usize..=6).prop_flat_map(|(n_ous, n_accounts)| {
         let ous: Vec<BoxedStrategy<Option<usize>>> = (0..n_ous)
-            .map(|i| proptest::option::of(0..i.max(1)).prop_map(move |p| p.filter(|_| i > 0)).boxed())
+            .map(|i| {
+                proptest::option::of(0..i.max(1))
+                    .prop_map(move |p| p.filter(|_| i > 0))
+                    .boxed()
+            })
             .collect();
         let accounts = proptest::collection::vec(proptest::option::of(0..n_ous), n_accounts);
         (
