@@ -64,6 +64,9 @@ struct Case {
     /// When the first run ends (its deferred revokes wait for the next run); `None`: it waits
     /// for every workflow.
     deadline: Option<u64>,
+    /// The first run is killed after this many of its actions (`None`: it is not): the rest
+    /// never runs, and nothing waits.
+    crash_after: Option<usize>,
 }
 
 fn ou_id(i: usize) -> OuId {
@@ -757,7 +760,11 @@ fn timeline(case: &Case, tamper: fn(&mut Plan)) -> Result<(), String> {
             return Ok(());
         }
         tamper(&mut p);
-        let deadline = if run == 0 { case.deadline } else { None };
+        let mut deadline = if run == 0 { case.deadline } else { None };
+        if let Some(k) = case.crash_after.filter(|_| run == 0) {
+            p.actions.truncate(k);
+            deadline = Some(0);
+        }
         world
             .run(&p, &case.durations, deadline)
             .map_err(|e| format!("run {}: {}: {e}", run + 1, summary(&p)))?;
@@ -840,14 +847,18 @@ fn case() -> impl Strategy<Value = Case> {
             change(),
             proptest::collection::vec(1u64..=30, 8),
             proptest::option::of(0u64..=30),
+            proptest::option::weighted(0.3, 0usize..8),
         )
-            .prop_map(|(ous, accounts, change, durations, deadline)| Case {
-                ous,
-                accounts,
-                change,
-                durations,
-                deadline,
-            })
+            .prop_map(
+                |(ous, accounts, change, durations, deadline, crash_after)| Case {
+                    ous,
+                    accounts,
+                    change,
+                    durations,
+                    deadline,
+                    crash_after,
+                },
+            )
     })
 }
 
@@ -872,6 +883,7 @@ fn the_timeline_catches_a_revoke_that_does_not_wait() {
         change: Change::ToOu { ou: 0, mask: 0b11 },
         durations: vec![5],
         deadline: None,
+        crash_after: None,
     };
     assert_eq!(timeline(&case, |_| {}), Ok(()));
     let err = timeline(&case, |p| {
