@@ -14,6 +14,8 @@ mod types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;
 
 pub use digest::{client_token, config_digest, fingerprint};
 pub use holdings::Holdings;
