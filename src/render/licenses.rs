@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::common::clean;
+use super::escape::md;
 use crate::model::License;
 
 /// The licenses in the order every view lists them.
@@ -88,10 +89,6 @@ pub fn text(licenses: &[License]) -> String {
     out
 }
 
-fn md_cell(s: &str) -> String {
-    clean(s).replace('|', "\\|")
-}
-
 /// A Markdown table.
 pub fn markdown(licenses: &[License]) -> String {
     let mut out = String::from("## Received model licenses\n\n");
@@ -106,13 +103,13 @@ pub fn markdown(licenses: &[License]) -> String {
     for l in sorted(licenses) {
         let _ = writeln!(
             out,
-            "| {} | `{}` | `{}` | {} | {} | {} | {} |",
-            md_cell(&l.product_name),
-            md_cell(&l.product_sku),
+            "| {} | {} | `{}` | {} | {} | {} | {} |",
+            md(&l.product_name),
+            md(&l.product_sku),
             l.arn,
-            md_cell(&l.status),
-            md_cell(&l.issuer),
-            md_cell(validity(l)),
+            md(&l.status),
+            md(&l.issuer),
+            md(validity(l)),
             yes_no(l.allows_create_grant())
         );
     }
