@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::common::clean;
+use super::escape::{csv_record, md};
 use crate::audit::access::explain;
 use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
 
@@ -177,15 +178,6 @@ pub fn text(m: &AccessMatrix, opts: AccessOptions) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
-    let s = clean(s);
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// One line per (account, model), with a header line.
 pub fn csv(m: &AccessMatrix) -> String {
     let mut out = String::from(
@@ -218,8 +210,7 @@ pub fn csv(m: &AccessMatrix) -> String {
                 r.map(|r| r.status.to_string()).unwrap_or_default(),
                 r.map(|r| r.managed.to_string()).unwrap_or_default(),
             ];
-            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&line.join(","));
+            out.push_str(&csv_record(&fields));
             out.push('\n');
         }
     }
@@ -298,10 +289,6 @@ pub fn json(m: &AccessMatrix) -> String {
     text
 }
 
-fn md(s: &str) -> String {
-    clean(s).replace('|', "\\|")
-}
-
 /// A Markdown table (what an auditor pastes into a ticket), or with `explain` the reasons.
 pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
     let mut out = String::from("## Effective access to Bedrock models\n\n");
@@ -313,7 +300,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
         for row in &m.rows {
             let _ = writeln!(
                 out,
-                "### Account `{}` ({}) in `{}`\n",
+                "### Account `{}` ({}) in {}\n",
                 row.account,
                 md(&row.name),
                 md(&row.path)
@@ -346,10 +333,10 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
             md(&row.path)
         );
         for cell in &row.cells {
-            let _ = write!(out, " {} |", md(&cell_short(cell)).replace('*', "\\*"));
+            let _ = write!(out, " {} |", md(&cell_short(cell)));
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "\n<sub>{}</sub>", md(LEGEND).replace('*', "\\*"));
+    let _ = writeln!(out, "\n<sub>{}</sub>", md(LEGEND));
     out
 }

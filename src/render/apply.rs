@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::apply::{ActionReport, ApplyReport, CoverWait, Outcome};
 use crate::model::Principal;
 use crate::render::common::clean;
+use crate::render::escape::md;
 
 /// `OU grant ou-ab12-cdef3456`, `organization grant o-abcde12345`, `account grant 222233334444`.
 fn cover_grant(principal: &Principal) -> String {
@@ -238,22 +239,6 @@ pub fn json(report: &ApplyReport) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
     s
-}
-
-/// Text from outside the tool, safe in a Markdown table cell (the same escapes as the plan's
-/// Markdown view).
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '!' | '$'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The report as Markdown: a table of every action and its outcome, then the summary.

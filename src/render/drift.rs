@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::common::clean;
+use super::escape::md as md_escape;
 use crate::audit::{Baseline, DriftItem, DriftKind, DriftReport};
 use crate::model::{AccountId, GrantArn};
 
@@ -201,22 +202,6 @@ pub fn markdown(report: &DriftReport) -> String {
         );
     }
     out.push_str("<sub>Fix what apply can with `bedrock-entitlements apply`; the rest needs a person (see docs/troubleshooting.md).</sub>\n");
-    out
-}
-
-/// Text from outside the tool inside Markdown: control characters replaced, and the characters
-/// that would start markup or close an HTML comment escaped.
-fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        if matches!(
-            c,
-            '<' | '>' | '*' | '_' | '`' | '[' | ']' | '|' | '#' | '\\'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
     out
 }
 

@@ -10,8 +10,9 @@
 use std::fmt::Write as _;
 
 use super::common::{
-    self, ALL_KINDS, Section, SectionKey, accept_hint, clean, note_label, symbol, thousands,
+    self, ALL_KINDS, Section, SectionKey, accept_hint, note_label, symbol, thousands,
 };
+use super::escape::md as md_text;
 use crate::model::Principal;
 use crate::plan::{Note, NoteKind, Plan};
 
@@ -262,23 +263,6 @@ fn fold(long: bool, summary: &str) -> (String, String) {
     } else {
         (String::new(), String::new())
     }
-}
-
-/// Text from outside the tool, safe in a paragraph or a table cell: control characters
-/// replaced, Markdown and HTML punctuation escaped, so a grant name cannot break the table,
-/// open a tag or fake the marker.
-fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' | '!' | '$'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Some rows with what opens and closes them (a table, a fenced diff, a list).

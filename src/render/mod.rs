@@ -12,6 +12,7 @@ pub mod access;
 pub mod apply;
 pub(crate) mod common;
 pub mod drift;
+pub mod escape;
 #[cfg(test)]
 mod fixtures;
 pub mod html;

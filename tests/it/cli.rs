@@ -164,3 +164,194 @@ async fn unknown_target_is_an_error() {
     assert!(run.stderr.contains("no-such-model"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
+
+/// What a caller of CreateGrant or an account's owner can put in a name: a formula, a table
+/// pipe, a code fence, emphasis, a link, HTML, and a newline that would start a heading.
+const HOSTILE: &str = "=HYPERLINK(\"x\")|a`b*c[l](https://e.test)<img src=x>\n# owned";
+
+/// The sandbox with an account name, a foreign grant's name, a managed grant's name and a
+/// product name set to [`HOSTILE`].
+fn hostile_seed(c: &Cli) -> String {
+    let seed = std::fs::read_to_string(repo("examples/sandbox.yaml")).expect("the sandbox seed");
+    let quoted = serde_json::to_string(HOSTILE).expect("a JSON string is a YAML string");
+    let managed = serde_json::to_string(&format!("bedrock-entitlements-{HOSTILE}")).expect("str");
+    let mut seed = seed
+        .replace("name: ml-prod,", &format!("name: {quoted},"))
+        .replace(
+            "name: ml-research-claude-manual",
+            &format!("name: {quoted}"),
+        )
+        .replace(
+            "product_name: Stable Diffusion XL 1.0 (Amazon Bedrock Edition)",
+            &format!("product_name: {quoted}"),
+        );
+    seed.push_str(&format!(
+        "  - name: {managed}\n    license_arn: arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811\n    principal: arn:aws:iam::999900001111:root\n    status: ACTIVE\n"
+    ));
+    c.write("hostile-seed.yaml", &seed).display().to_string()
+}
+
+/// `|` not preceded by a backslash (an escaped backslash before it does not count).
+fn unescaped(line: &str, wanted: char) -> usize {
+    let mut n = 0;
+    let mut escaped = false;
+    for ch in line.chars() {
+        if escaped {
+            escaped = false;
+        } else if ch == '\\' {
+            escaped = true;
+        } else if ch == wanted {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Markdown where the hostile strings are inert: every table row has its header's cells, no
+/// unescaped `[`, `<` other than the tool's own tags, an even number of unescaped backticks
+/// per line, and the text after the newline never starts a line.
+fn assert_inert_markdown(what: &str, md: &str) {
+    let mut header_cells: Option<usize> = None;
+    let mut fenced = false;
+    for line in md.lines() {
+        let context = format!("{what}: {line}\n--- whole output\n{md}");
+        if line.trim_start().starts_with("```") {
+            // Only the tool opens (```diff, ```sh) and closes (```) fences.
+            assert!(
+                matches!(line.trim_start(), "```" | "```diff" | "```sh"),
+                "{context}"
+            );
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            assert!(
+                !line.trim_start().starts_with("```"),
+                "a closed fence in {context}"
+            );
+            continue;
+        }
+        if line.starts_with('|') {
+            let cells = unescaped(line, '|');
+            let want = *header_cells.get_or_insert(cells);
+            assert_eq!(
+                cells, want,
+                "a table row with another cell count in {context}"
+            );
+        } else {
+            header_cells = None;
+        }
+        assert!(
+            !line.trim_start_matches(['>', ' ']).starts_with("# owned"),
+            "{context}"
+        );
+        assert_eq!(
+            unescaped(line, '[') + unescaped(line, ']'),
+            0,
+            "a link in {context}"
+        );
+        assert_eq!(
+            unescaped(line, '`') % 2,
+            0,
+            "an open code span in {context}"
+        );
+        let tags = [
+            "<!--",
+            "<details>",
+            "</details>",
+            "<summary>",
+            "</summary>",
+            "<sub>",
+            "</sub>",
+        ];
+        let mut rest = line.to_owned();
+        for tag in tags {
+            rest = rest.replace(tag, "");
+        }
+        assert_eq!(unescaped(&rest, '<'), 0, "HTML in {context}");
+    }
+}
+
+/// RFC 4180 records of a CSV document (quoted fields may hold commas, quotes and newlines).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(ch) = chars.next() {
+        match (quoted, ch) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, _) => field.push(ch),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, _) => field.push(ch),
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && record.is_empty(),
+        "CSV ends mid-record:\n{text}"
+    );
+    records
+}
+
+#[tokio::test]
+async fn hostile_names_come_out_inert_in_every_markdown_and_csv_output() {
+    let c = cli();
+    let seed = hostile_seed(&c);
+    let file = repo("examples/entitlements.yaml");
+    let base = ["--sandbox", seed.as_str(), "-c", file.as_str()];
+    let with_base = |args: &[&'static str]| -> Vec<String> {
+        base.iter().chain(args).map(|s| (*s).to_owned()).collect()
+    };
+    let mut outputs = Vec::new();
+    for (what, args) in [
+        ("plan", vec!["plan", "--format", "markdown"]),
+        ("drift", vec!["drift", "--format", "markdown"]),
+        ("access", vec!["access", "--format", "markdown"]),
+        ("licenses", vec!["licenses", "--format", "markdown"]),
+        (
+            "apply",
+            vec!["apply", "--auto-approve", "--format", "markdown"],
+        ),
+    ] {
+        let args = with_base(&args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = c.run(&args).await;
+        assert!(out.code == 0 || out.code == 2, "{what}: {out:?}");
+        assert_inert_markdown(what, &out.stdout);
+        outputs.push((what, out.stdout));
+    }
+    // Not vacuous: the hostile text reaches each report that lists names.
+    for (what, out) in &outputs {
+        if *what != "apply" {
+            assert!(out.contains("owned"), "{what} lost the name:\n{out}");
+        }
+    }
+
+    let args = with_base(&["access", "--format", "csv"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let csv = c.run(&args).await.expect(0).stdout;
+    let records = csv_records(&csv);
+    let width = records[0].len();
+    let mut seen = 0;
+    for record in &records {
+        assert_eq!(record.len(), width, "{record:?}\n--- whole output\n{csv}");
+        for field in record {
+            assert!(
+                !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{field:?}"
+            );
+            seen += usize::from(field.contains("# owned"));
+        }
+    }
+    assert!(
+        seen > 0,
+        "the hostile account name is not in the CSV:\n{csv}"
+    );
+}
