@@ -840,6 +840,8 @@ async fn access_reads_each_accounts_share_of_an_ou_grant() {
         .await
         .expect(0)
         .json();
+    // The caller comes from STS (the management account), not from a license's beneficiary.
+    assert_eq!(m["grantor"], "100000000001");
     // test: entitled through the OU grant, its share ACTIVE.
     let t = cell(&m, TEST, "claude");
     assert_eq!(t["state"], "granted", "{t}");
