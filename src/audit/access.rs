@@ -2,10 +2,13 @@
 //! the account can use the model now, through which grant (an organization grant, an OU grant via
 //! the OU's path, or an account grant) and in which status, and whether the file wants it so.
 //!
-//! Access is read from the grants the grantor distributed (`ListDistributedGrants`): an
-//! organization or OU grant counts with the status of the grant itself. The per-account
-//! sub-grants AWS keeps under it are not read, so an account that deactivated its own copy
-//! still shows as having access.
+//! Access is read per account ([`crate::plan::Holdings`]): an account grant counts with its own
+//! status; an organization or OU grant counts for an account only where that account's share
+//! (`ListReceivedGrantsForOrganization`, `Live::shares`) is ACTIVE. `WORKFLOW_COMPLETED` on the
+//! parent says a distribution or a recall finished, not that every account has the model: a
+//! member that keeps another active grant for the product (the one-active rule) holds a DISABLED
+//! share, and is shown as "share not in effect". A parent with no share listed is judged by its
+//! own status.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +18,7 @@ use crate::model::{
     AccountId, AccountState, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal,
 };
 use crate::org::{Desired, covered_accounts};
+use crate::plan::Holdings;
 
 /// How a grant reaches an account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,11 +42,21 @@ pub struct Reach {
     pub status: GrantStatus,
     /// The name carries the managed prefix.
     pub managed: bool,
+    /// For an organization or OU grant: the status of this account's share, when one is listed.
+    pub share: Option<GrantStatus>,
+    /// The grant gives this account the model now (for an organization or OU grant: its share
+    /// is ACTIVE, or no share is listed and the parent is in effect).
+    pub in_effect: bool,
 }
 
 impl Reach {
     pub fn is_effective(&self) -> bool {
-        self.status.is_effective()
+        self.in_effect
+    }
+
+    /// An organization or OU grant in effect as a whole whose share for this account is not.
+    pub fn share_not_in_effect(&self) -> bool {
+        !self.in_effect && self.status.is_effective() && self.share.is_some()
     }
 }
 
@@ -51,8 +65,13 @@ impl Reach {
 pub enum CellState {
     /// The account is the grantor: it holds the subscription and needs no grant.
     Grantor,
-    /// An ACTIVE (or WORKFLOW_COMPLETED) grant reaches the account.
+    /// A grant in effect for the account reaches it (an ACTIVE account grant, or an
+    /// organization or OU grant whose share for the account is ACTIVE).
     Granted,
+    /// An organization or OU grant that is in effect reaches the account, but the account's own
+    /// share of it is not ACTIVE (e.g. DISABLED by the one-active rule), and nothing else gives
+    /// access.
+    ShareNotInEffect,
     /// Grants reach the account but none is in effect (DISABLED, PENDING_…).
     Inactive,
     /// The account is suspended or closing and cannot use any model.
@@ -71,6 +90,7 @@ impl CellState {
         match self {
             CellState::Grantor => "grantor",
             CellState::Granted => "granted",
+            CellState::ShareNotInEffect => "share_not_in_effect",
             CellState::Inactive => "inactive",
             CellState::Unusable => "unusable",
             CellState::None => "none",
@@ -199,62 +219,38 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
         .collect();
     models.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.license.cmp(&b.license)));
 
-    // Which accounts each grant reaches, computed once per grant.
-    let reached: BTreeMap<&GrantArn, BTreeSet<AccountId>> = live
+    // Which accounts each grant reaches, computed once per grant; for which it is in effect,
+    // from the shares.
+    let holdings = Holdings::new(live);
+    let reached: BTreeMap<&GrantArn, Coverage> = live
         .grants
         .iter()
         .filter(|g| !g.status.is_terminal())
-        .map(|g| (&g.arn, covered_accounts(org, &g.principal)))
+        .map(|g| {
+            let coverage = Coverage {
+                reaches: covered_accounts(org, &g.principal),
+                in_effect: holdings.in_effect(g),
+            };
+            (&g.arn, coverage)
+        })
         .collect();
-
+    let ctx = CellContext {
+        live,
+        holdings: &holdings,
+        prefix,
+        grants_by_license: &grants_by_license,
+        reached: &reached,
+        desired_by_license: &desired_by_license,
+    };
     let rows = org
         .accounts
         .values()
-        .map(|account| {
-            let cells = models
-                .iter()
-                .map(|m| {
-                    let grants = grants_by_license
-                        .get(&m.license)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default();
-                    let mut via: Vec<Reach> = grants
-                        .iter()
-                        .filter(|g| reached.get(&g.arn).is_some_and(|s| s.contains(&account.id)))
-                        .map(|g| reach(live, g, prefix))
-                        .collect();
-                    via.sort_by(|a, b| {
-                        (!a.is_effective(), &a.route, &a.grant_arn).cmp(&(
-                            !b.is_effective(),
-                            &b.route,
-                            &b.grant_arn,
-                        ))
-                    });
-                    let state = if account.id == live.caller {
-                        CellState::Grantor
-                    } else if !super::usable(&account.state) {
-                        CellState::Unusable
-                    } else if via.iter().any(Reach::is_effective) {
-                        CellState::Granted
-                    } else if via.is_empty() {
-                        CellState::None
-                    } else {
-                        CellState::Inactive
-                    };
-                    let wanted = match desired_by_license.get(&m.license) {
-                        None => Wanted::NotInFile,
-                        Some(d) => wanted(live, d, &account.id),
-                    };
-                    Cell { state, via, wanted }
-                })
-                .collect();
-            Row {
-                account: account.id.clone(),
-                name: account.name.clone(),
-                state: account.state.clone(),
-                path: account_path(org, &account.id).unwrap_or_default(),
-                cells,
-            }
+        .map(|account| Row {
+            account: account.id.clone(),
+            name: account.name.clone(),
+            state: account.state.clone(),
+            path: account_path(org, &account.id).unwrap_or_default(),
+            cells: models.iter().map(|m| ctx.cell(account, m)).collect(),
         })
         .collect();
 
@@ -266,7 +262,75 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
     }
 }
 
-fn reach(live: &Live, g: &Grant, prefix: &str) -> Reach {
+/// The accounts a grant reaches, and those for which it is in effect.
+struct Coverage {
+    reaches: BTreeSet<AccountId>,
+    in_effect: BTreeSet<AccountId>,
+}
+
+/// What every cell of one matrix is computed from.
+struct CellContext<'a> {
+    live: &'a Live,
+    holdings: &'a Holdings<'a>,
+    prefix: &'a str,
+    grants_by_license: &'a BTreeMap<&'a LicenseArn, Vec<&'a Grant>>,
+    reached: &'a BTreeMap<&'a GrantArn, Coverage>,
+    desired_by_license: &'a BTreeMap<&'a LicenseArn, &'a crate::org::DesiredModel>,
+}
+
+impl CellContext<'_> {
+    fn cell(&self, account: &crate::model::OrgAccount, m: &MatrixModel) -> Cell {
+        let grants = self
+            .grants_by_license
+            .get(&m.license)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut via: Vec<Reach> = grants
+            .iter()
+            .filter_map(|g| {
+                let coverage = self.reached.get(&g.arn)?;
+                coverage.reaches.contains(&account.id).then(|| {
+                    let in_effect = coverage.in_effect.contains(&account.id);
+                    let share = self.holdings.share_status(&g.arn, &account.id).cloned();
+                    reach(self.live, g, self.prefix, share, in_effect)
+                })
+            })
+            .collect();
+        via.sort_by(|a, b| {
+            (!a.is_effective(), &a.route, &a.grant_arn).cmp(&(
+                !b.is_effective(),
+                &b.route,
+                &b.grant_arn,
+            ))
+        });
+        let state = if account.id == self.live.caller {
+            CellState::Grantor
+        } else if !super::usable(&account.state) {
+            CellState::Unusable
+        } else if via.iter().any(Reach::is_effective) {
+            CellState::Granted
+        } else if via.is_empty() {
+            CellState::None
+        } else if via.iter().any(Reach::share_not_in_effect) {
+            CellState::ShareNotInEffect
+        } else {
+            CellState::Inactive
+        };
+        let wanted = match self.desired_by_license.get(&m.license) {
+            None => Wanted::NotInFile,
+            Some(d) => wanted(self.live, d, &account.id),
+        };
+        Cell { state, via, wanted }
+    }
+}
+
+fn reach(
+    live: &Live,
+    g: &Grant,
+    prefix: &str,
+    share: Option<GrantStatus>,
+    in_effect: bool,
+) -> Reach {
     let route = match &g.principal {
         Principal::Organization { .. } => Route::Organization,
         Principal::Ou { ou, .. } => Route::Ou {
@@ -282,6 +346,8 @@ fn reach(live: &Live, g: &Grant, prefix: &str) -> Reach {
         grant_name: g.name.clone(),
         status: g.status.clone(),
         managed: g.name.starts_with(prefix),
+        share,
+        in_effect,
     }
 }
 
@@ -334,17 +400,9 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
             let r = cell.provider().expect("a granted cell has a grant in effect");
             out.push(format!("yes: through {} {}", route(r), grant(r)));
         }
-        CellState::Inactive => {
+        CellState::ShareNotInEffect | CellState::Inactive => {
             for r in &cell.via {
-                let why = match &r.status {
-                    GrantStatus::Disabled => "is DISABLED (accepted but not activated)",
-                    GrantStatus::PendingAccept => "waits for the account to accept it",
-                    GrantStatus::PendingWorkflow => "is still in an AWS workflow",
-                    GrantStatus::PendingDelete => "is being deleted",
-                    GrantStatus::FailedWorkflow => "failed (AWS could not distribute it)",
-                    _ => "is not in effect",
-                };
-                out.push(format!("no: {} {} {why}", route(r), grant(r)));
+                out.push(format!("no: {} {} {}", route(r), grant(r), not_in_effect(r)));
             }
         }
         CellState::None => out.push(match &cell.wanted {
@@ -373,7 +431,16 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
     // What else reaches the account, beyond the grant named above.
     if cell.state == CellState::Granted {
         for r in cell.via.iter().skip(1) {
-            out.push(format!("also: {} {}", route(r), grant(r)));
+            if r.is_effective() {
+                out.push(format!("also: {} {}", route(r), grant(r)));
+            } else {
+                out.push(format!(
+                    "not through: {} {} {}",
+                    route(r),
+                    grant(r),
+                    not_in_effect(r)
+                ));
+            }
         }
     }
     // Where the file disagrees with what is live.
@@ -391,6 +458,13 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
             "drift: model {} is disabled in the file, yet a grant in effect reaches the account",
             model.key
         )),
+        (Wanted::Yes(p), false) if cell.state == CellState::ShareNotInEffect => {
+            out.push(format!(
+                "drift: model {} grants it through {}, but the account's share is not in effect",
+                model.key,
+                super::describe_principal_short(p)
+            ));
+        }
         (Wanted::Yes(p), false) if cell.state == CellState::Inactive => out.push(format!(
             "drift: model {} grants it through {}, so apply activates what it can",
             model.key,
@@ -399,4 +473,25 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// Why a grant that reaches an account gives it nothing: the account's share of an organization
+/// or OU grant, or the grant's own status.
+fn not_in_effect(r: &Reach) -> String {
+    if r.share_not_in_effect() {
+        let share = r.share.as_ref().map_or("", GrantStatus::as_str);
+        return format!(
+            "is in effect, but its share for the account is {share}: share not in effect \
+             (an account that keeps another active grant for the product gets no active share)"
+        );
+    }
+    match &r.status {
+        GrantStatus::Disabled => "is DISABLED (accepted but not activated)",
+        GrantStatus::PendingAccept => "waits for the account to accept it",
+        GrantStatus::PendingWorkflow => "is still in an AWS workflow",
+        GrantStatus::PendingDelete => "is being deleted",
+        GrantStatus::FailedWorkflow => "failed (AWS could not distribute it)",
+        _ => "is not in effect",
+    }
+    .to_owned()
 }

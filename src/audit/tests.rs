@@ -273,3 +273,50 @@ fn durations_read_like_people_write_them() {
         assert_eq!(drift::duration(s), want);
     }
 }
+
+/// An organization or OU grant counts per account: only where the account's share is ACTIVE.
+#[test]
+fn access_judges_an_ou_grant_by_each_accounts_share() {
+    let mut live = live();
+    let share = |account: &str, status: GrantStatus| crate::model::Share {
+        parent: live.grants[0].arn.clone(),
+        arn: format!("arn:aws:license-manager::{account}:grant:g-{account}")
+            .parse()
+            .unwrap(),
+        license_arn: live.grants[0].license_arn.clone(),
+        account: account.parse().unwrap(),
+        status,
+    };
+    live.shares = vec![
+        share("333333333333", GrantStatus::Active),
+        share("444444444444", GrantStatus::Disabled),
+        share("888888888888", GrantStatus::Active),
+    ];
+    let m = matrix(&live, None, "bedrock-entitlements");
+    let col = m
+        .models
+        .iter()
+        .position(|x| x.license.as_str() == license_arn("aaaa"))
+        .unwrap();
+    let row = |id: &str| m.rows.iter().find(|r| r.account.as_str() == id).unwrap();
+    let state = |id: &str| row(id).cells[col].state;
+    assert_eq!(state("333333333333"), CellState::Granted);
+    assert_eq!(state("444444444444"), CellState::ShareNotInEffect);
+    let web = &row("444444444444").cells[col];
+    assert_eq!(
+        (web.via[0].share.as_ref(), web.via[0].in_effect),
+        (Some(&GrantStatus::Disabled), false)
+    );
+    let why = explain(&m, row("444444444444"), col);
+    assert!(why[0].contains("share not in effect"), "{why:?}");
+    // A parent that is itself DISABLED is not in effect: its accounts are inactive, not "share".
+    live.grants[0].status = GrantStatus::Disabled;
+    let m = matrix(&live, None, "bedrock-entitlements");
+    let web = &m
+        .rows
+        .iter()
+        .find(|r| r.account.as_str() == "444444444444")
+        .unwrap()
+        .cells[col];
+    assert_eq!(web.state, CellState::Inactive);
+}

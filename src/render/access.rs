@@ -9,6 +9,7 @@ use super::common::clean;
 use super::escape::{csv_record, md};
 use crate::audit::access::explain;
 use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
+use crate::model::GrantStatus;
 
 /// A few characters saying how an account gets a model: `org`, `ou:ML`, `account`, `grantor`,
 /// `disabled`, `-`, ... A `*` marks a grant the tool does not manage, a `!` a cell where live
@@ -28,6 +29,14 @@ pub fn cell_short(cell: &Cell) -> String {
         CellState::Grantor => "grantor".to_owned(),
         CellState::Unusable => "unusable".to_owned(),
         CellState::Granted => route(cell.provider().expect("granted has a provider")),
+        CellState::ShareNotInEffect => {
+            let r = cell
+                .via
+                .iter()
+                .find(|r| r.share_not_in_effect())
+                .expect("a share_not_in_effect cell has such a grant");
+            format!("no-share({})", route(r))
+        }
         CellState::Inactive => {
             let r = &cell.via[0];
             format!("{}({})", r.status.as_str().to_ascii_lowercase(), route(r))
@@ -46,7 +55,10 @@ pub fn disagrees(cell: &Cell) -> bool {
     let has = cell.state == CellState::Granted;
     match &cell.wanted {
         Wanted::NotInFile => false,
-        Wanted::Yes(_) => matches!(cell.state, CellState::None | CellState::Inactive),
+        Wanted::Yes(_) => matches!(
+            cell.state,
+            CellState::None | CellState::Inactive | CellState::ShareNotInEffect
+        ),
         Wanted::Excluded | Wanted::NotTargeted | Wanted::Disabled => has,
     }
 }
@@ -79,6 +91,8 @@ pub struct AccessOptions {
 const LEGEND: &str = "org / ou:NAME / account: the grant that gives access (organization, OU by its last path \
 segment, account); grantor: holds the subscription; excluded: left out by except_accounts; \
 disabled(...) / pending_accept(...): a grant reaches the account but is not in effect; \
+no-share(...): an organization or OU grant is in effect but the account's share of it is not \
+(share not in effect); \
 unusable: suspended or closing account; -: no grant; *: grant not managed by this tool; \
 !: differs from the file";
 
@@ -163,7 +177,16 @@ pub fn text(m: &AccessMatrix, opts: AccessOptions) -> String {
                 .iter()
                 .filter(|r| r.cells[i].state == CellState::Granted)
                 .count();
-            format!("{} {n}", mm.key)
+            let off = m
+                .rows
+                .iter()
+                .filter(|r| r.cells[i].state == CellState::ShareNotInEffect)
+                .count();
+            if off == 0 {
+                format!("{} {n}", mm.key)
+            } else {
+                format!("{} {n} ({off} share not in effect)", mm.key)
+            }
         })
         .collect();
     let _ = writeln!(
@@ -181,11 +204,14 @@ pub fn text(m: &AccessMatrix, opts: AccessOptions) -> String {
 /// One line per (account, model), with a header line.
 pub fn csv(m: &AccessMatrix) -> String {
     let mut out = String::from(
-        "account_id,account_name,account_path,account_state,model,in_file,license_arn,access,state,wanted,route,ou_path,principal,grant_arn,grant_name,grant_status,managed\n",
+        "account_id,account_name,account_path,account_state,model,in_file,license_arn,access,state,wanted,route,ou_path,principal,grant_arn,grant_name,grant_status,managed,share_status,in_effect\n",
     );
     for row in &m.rows {
         for (cell, model) in row.cells.iter().zip(&m.models) {
-            let r = cell.provider().or_else(|| cell.via.first());
+            let r = cell
+                .provider()
+                .or_else(|| cell.via.iter().find(|r| r.share_not_in_effect()))
+                .or_else(|| cell.via.first());
             let (route, ou_path) = match r.map(|r| &r.route) {
                 Some(Route::Ou { path, .. }) => ("ou", path.clone()),
                 Some(other) => (route_str(other), String::new()),
@@ -209,6 +235,10 @@ pub fn csv(m: &AccessMatrix) -> String {
                 r.map(|r| r.grant_name.clone()).unwrap_or_default(),
                 r.map(|r| r.status.to_string()).unwrap_or_default(),
                 r.map(|r| r.managed.to_string()).unwrap_or_default(),
+                r.and_then(|r| r.share.as_ref())
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                r.map(|r| r.in_effect.to_string()).unwrap_or_default(),
             ];
             out.push_str(&csv_record(&fields));
             out.push('\n');
@@ -231,6 +261,8 @@ fn cell_json(m: &AccessMatrix, row: &Row, i: usize) -> Value {
                 "grant_name": r.grant_name,
                 "status": r.status.as_str(),
                 "managed": r.managed,
+                "share_status": r.share.as_ref().map(GrantStatus::as_str),
+                "share_not_in_effect": r.share_not_in_effect(),
                 "in_effect": r.is_effective(),
             })
         })

@@ -35,7 +35,7 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}\
 table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;\
 vertical-align:top}thead th{background:#eee;position:sticky;top:0}tr.group th{background:#dde6f3}\
-td.granted,td.grantor{background:#e6f4e6}td.inactive{background:#fff4d6}td.unusable{background:#eee}\
+td.granted,td.grantor{background:#e6f4e6}td.inactive,td.share_not_in_effect{background:#fff4d6}td.unusable{background:#eee}\
 td.diff{outline:3px solid #d33;outline-offset:-3px}.diffnote{color:#b00;font-weight:bold}\
 small{color:#555}.filters{margin:1em 0}.filters label{margin-right:1.5em}[hidden]{display:none}";
 
@@ -185,6 +185,15 @@ fn cell_html(cell: &Cell) -> String {
             Some(r) => format!("{}{}", route_html(r), reach_html(r)),
             None => "granted".to_owned(),
         },
+        CellState::ShareNotInEffect => match cell.via.iter().find(|r| r.share_not_in_effect()) {
+            Some(r) => format!(
+                "no access: share not in effect<br><small>share {}</small><br>{}{}",
+                escape(r.share.as_ref().map_or("", |s| s.as_str())),
+                route_html(r),
+                reach_html(r)
+            ),
+            None => "no access: share not in effect".to_owned(),
+        },
         CellState::Inactive => match cell.via.first() {
             Some(r) => format!(
                 "no access: {}<br>{}{}",
@@ -215,8 +224,13 @@ fn reach_html(r: &Reach) -> String {
     } else {
         " <em>not managed</em>"
     };
+    let share = r
+        .share
+        .as_ref()
+        .map(|s| format!(" data-share=\"{}\"", escape(s.as_str())))
+        .unwrap_or_default();
     format!(
-        "<br><small class=\"grant\" data-grant=\"{}\">{}{managed}</small>",
+        "<br><small class=\"grant\" data-grant=\"{}\"{share}>{}{managed}</small>",
         escape(r.grant_arn.as_str()),
         escape(&r.grant_name)
     )

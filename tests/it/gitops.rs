@@ -790,3 +790,161 @@ async fn credentials_never_reach_logs_even_at_trace() {
     let plan = std::fs::read_to_string(cli.path("plan.json")).unwrap();
     assert!(!plan.contains(key) && !plan.contains(secret) && !plan.contains(token));
 }
+
+/// Per-account truth of an OU grant (issue 11 item 3). Teams (dev, test, Labs/lab) is granted
+/// claude through the tool; dev keeps a foreign ACTIVE account grant for the product, so the
+/// emulator's one-active rule (no `ALL_GRANTS_PERMITTED_BY_ISSUER` on an activation that would
+/// disable a grant the tool does not own) leaves dev's share of the OU grant DISABLED while the
+/// OU grant itself is in effect. `access` must say dev is not entitled through the OU grant and
+/// test is; once the foreign grant is disabled, dev has no access at all: "share not in effect".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_reads_each_accounts_share_of_an_ou_grant() {
+    const L1: &str =
+        "arn:aws:license-manager::294406891311:license:l-c0000000000000000000000000000001";
+    const DEV: &str = "200000000001";
+    const TEST: &str = "200000000002";
+    let mut seed =
+        Seed::from_yaml(include_str!("../data/continuity.yaml")).expect("the seed is valid");
+    let mut foreign = grant(0xd1, "hand-made-dev", CLAUDE, &acct(DEV), "ACTIVE");
+    foreign.arn = Some(
+        "arn:aws:license-manager::100000000001:grant:g-d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1".to_owned(),
+    );
+    foreign.license_arn = L1.to_owned();
+    seed.grants = vec![foreign.clone()];
+    let emu = start_emulator(seed, EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write(
+        "entitlements.yaml",
+        "version: 1\nmodels:\n  claude:\n    product_sku: prod-claude0001\n    grant_to:\n      organizational_units: [Root/Teams]\n",
+    );
+    // Create, then activate (each apply takes what is ready); at most 4 runs.
+    let mut settled = false;
+    for _ in 0..4 {
+        cli.run(&["apply", "--auto-approve"]).await.expect(0);
+        let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+        if plan.code == 0 {
+            settled = true;
+            break;
+        }
+    }
+    assert!(settled, "apply settles: {:?}", emu.state().grants());
+    let foreign_arn = foreign.arn.clone().unwrap();
+    assert_eq!(
+        emu.state().grant(&foreign_arn).map(|g| g.status).as_deref(),
+        Some("ACTIVE"),
+        "the foreign grant is never disabled"
+    );
+
+    let m = cli
+        .run(&["access", "--format", "json"])
+        .await
+        .expect(0)
+        .json();
+    // The caller comes from STS (the management account), not from a license's beneficiary.
+    assert_eq!(m["grantor"], "100000000001");
+    // test: entitled through the OU grant, its share ACTIVE.
+    let t = cell(&m, TEST, "claude");
+    assert_eq!(t["state"], "granted", "{t}");
+    assert_eq!(
+        (
+            t["via"][0]["route"].as_str(),
+            t["via"][0]["share_status"].as_str()
+        ),
+        (Some("ou"), Some("ACTIVE"))
+    );
+    // dev: entitled through its foreign grant only; the OU grant reaches it, not in effect.
+    let d = cell(&m, DEV, "claude");
+    assert_eq!(d["state"], "granted", "{d}");
+    assert_eq!(
+        (
+            d["via"][0]["route"].as_str(),
+            d["via"][0]["grant_arn"].as_str()
+        ),
+        (Some("account"), Some(foreign_arn.as_str())),
+        "{d}"
+    );
+    let ou_reach = &d["via"][1];
+    assert_eq!(
+        (
+            ou_reach["route"].as_str(),
+            ou_reach["share_status"].as_str(),
+            ou_reach["in_effect"].as_bool(),
+            ou_reach["share_not_in_effect"].as_bool()
+        ),
+        (Some("ou"), Some("DISABLED"), Some(false), Some(true)),
+        "{d}"
+    );
+    let why = cli
+        .run(&["access", "--account", "dev", "--model", "claude"])
+        .await
+        .expect(0);
+    assert!(
+        why.stdout
+            .contains("not through: the grant to OU Root/Teams")
+            && why.stdout.contains("share not in effect"),
+        "{}",
+        why.stdout
+    );
+
+    // Without the foreign grant, dev's share stays DISABLED: no access, share not in effect.
+    emu.state().disable_grant(&foreign_arn).unwrap();
+    let m = cli
+        .run(&["access", "--format", "json"])
+        .await
+        .expect(0)
+        .json();
+    let d = cell(&m, DEV, "claude");
+    assert_eq!(
+        (d["state"].as_str(), d["access"].as_bool()),
+        (Some("share_not_in_effect"), Some(false)),
+        "{d}"
+    );
+    assert_eq!(d["differs_from_file"], true);
+    assert_eq!(cell(&m, TEST, "claude")["state"], "granted");
+    let text = cli.run(&["access"]).await.expect(0).stdout;
+    let dev_line = text
+        .lines()
+        .find(|l| l.starts_with(DEV))
+        .unwrap_or_default();
+    assert!(dev_line.contains("no-share(ou:Teams)!"), "{text}");
+    assert!(text.contains("claude 2 (1 share not in effect)"), "{text}");
+    let md = cli
+        .run(&["access", "--format", "markdown"])
+        .await
+        .expect(0)
+        .stdout;
+    assert!(md.contains("no-share(ou:Teams)!"), "{md}");
+    let csv = cli
+        .run(&["access", "--format", "csv"])
+        .await
+        .expect(0)
+        .stdout;
+    assert!(
+        csv.lines().any(|l| l.starts_with(DEV)
+            && l.contains(",no,share_not_in_effect,yes,ou,Root/Teams,")
+            && l.ends_with(",DISABLED,false")),
+        "{csv}"
+    );
+    let html = cli
+        .run(&["access", "--format", "html"])
+        .await
+        .expect(0)
+        .stdout;
+    assert!(
+        html.contains("data-state=\"share_not_in_effect\"")
+            && html.contains("share not in effect")
+            && html.contains("data-share=\"DISABLED\""),
+        "{html}"
+    );
+    let why = cli
+        .run(&["access", "--account", DEV, "--model", "claude"])
+        .await
+        .expect(0)
+        .stdout;
+    assert!(
+        why.contains("no: the grant to OU Root/Teams")
+            && why.contains("its share for the account is DISABLED: share not in effect")
+            && why.contains("the account's share is not in effect"),
+        "{why}"
+    );
+}

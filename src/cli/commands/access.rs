@@ -1,13 +1,11 @@
 //! `access`: who can use which model, through which grant, and why (not).
 
-use std::sync::Arc;
-
 use crate::audit;
 use crate::cli::args::{AccessArgs, AccessFormat};
 use crate::cli::{CliError, Context, Outcome};
 use crate::config::Settings;
-use crate::live;
-use crate::model::{AccountId, Live, Organization};
+use crate::live::{self, LicenseScope};
+use crate::model::{AccountId, Organization};
 use crate::render;
 use crate::render::access::AccessOptions;
 
@@ -23,24 +21,21 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         .as_ref()
         .map_or_else(Settings::default, |c| c.settings.clone());
     let session = ctx.connect(&settings.home_region).await?;
-    let (organization, licenses) =
-        live::read_organization_and_licenses(session.lm.as_ref(), &session.orgs).await?;
-    let caller =
-        live::caller_account(&licenses).unwrap_or_else(|| organization.management_account.clone());
-    let arns: Vec<_> = licenses.iter().map(|l| l.arn.clone()).collect();
-    let grants = live::read_grants(&Arc::clone(&session.lm), &arns).await?;
-    let live = Live {
-        organization,
-        caller,
-        licenses,
-        grants,
-        shares: Vec::new(),
-        read_at: crate::cli::context::now_secs(),
-    };
-    let desired = match &config {
-        Some(c) => Some(ctx.resolve(c, &live, None)?),
-        None => None,
-    };
+    // The same reads as `plan`: the caller from STS, every received license's grants and the
+    // shares of their organization and OU grants; the file is resolved as soon as the
+    // organization and the licenses are known.
+    let (mut live, desired) = live::read_then(
+        &session.lm,
+        &session.orgs,
+        &LicenseScope::All,
+        |live| match &config {
+            Some(c) => ctx.resolve(c, live, None).map(Some),
+            None => Ok(None),
+        },
+    )
+    .await?;
+    live.read_at = crate::cli::context::now_secs();
+    let desired = desired?;
     let mut matrix = audit::matrix(&live, desired.as_ref(), &settings.grant_name_prefix);
     tracing::debug!(
         accounts = matrix.rows.len(),
