@@ -115,10 +115,10 @@ fn long_functions(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
         let line = strip_comment(lines[i]);
         pending_test |= line.contains("#[cfg(test)]");
         let soon = lines[i..lines.len().min(i + 12)].concat();
-        if let Some(name) = fn_name(line).filter(|_| skip_depth.is_none() && soon.contains('{')) {
-            if let Some(len) = body_length(&lines, i).filter(|len| *len > limit) {
-                found.push((i + 1, name.to_owned(), len));
-            }
+        if let Some(name) = fn_name(line).filter(|_| skip_depth.is_none() && soon.contains('{'))
+            && let Some(len) = body_length(&lines, i).filter(|len| *len > limit)
+        {
+            found.push((i + 1, name.to_owned(), len));
         }
         if pending_test && is_mod_line(line) {
             skip_depth = Some(depth);
