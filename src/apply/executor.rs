@@ -42,74 +42,22 @@ where
     R: Recipients,
 {
     progress.on_start(plan.actions.len());
-    let (tx, mut requests) = mpsc::unbounded_channel::<RecipientRequest<R::Api>>();
+    let (tx, requests) = mpsc::unbounded_channel::<RecipientRequest<R::Api>>();
     let shared = Arc::new(Shared::new(lm, opts, recipients.is_some().then_some(tx)));
     let mut background = JoinSet::new();
     background.spawn(watch::run(Arc::clone(&shared)));
-    let mut clients: BTreeMap<AccountId, Arc<R::Api>> = BTreeMap::new();
-
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.actions.len()];
+    let mut run = Run {
+        shared,
+        recipients,
+        plan,
+        parallelism: opts.parallelism.max(1),
+        progress,
+        requests,
+        clients: BTreeMap::new(),
+        outcomes: vec![None; plan.actions.len()],
+    };
     for phase in [Phase::Grant, Phase::Enable, Phase::Revoke] {
-        shared.continuity.start_phase();
-        let mut queue = plan
-            .actions
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.kind.phase() == phase)
-            .map(|(i, _)| i);
-        let admission = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-        let mut tasks = JoinSet::new();
-        let mut task_index = HashMap::new();
-        let mut next = queue.next();
-        loop {
-            if next.is_none() && tasks.is_empty() {
-                break;
-            }
-            if next.is_none() && tasks.len() == shared.continuity.waiting() {
-                // Only revokes waiting for their covers are left: nothing else this run does can
-                // bring a cover into effect; they look once more and end.
-                shared.continuity.end_phase();
-            }
-            tokio::select! {
-                _ = shared.continuity.changed.notified() => {}
-                Some((account, reply)) = requests.recv(), if recipients.is_some() => {
-                    if let Some(r) = recipients {
-                        let client = match clients.get(&account) {
-                            Some(c) => Ok(Arc::clone(c)),
-                            None => r.license_manager_for(&account).await.map(|c| {
-                                let c = Arc::new(c);
-                                clients.insert(account, Arc::clone(&c));
-                                c
-                            }),
-                        };
-                        let _ = reply.send(client);
-                    }
-                }
-                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                    let (i, outcome) = match joined {
-                        Ok((id, outcome)) => (task_index.remove(&id), outcome),
-                        Err(e) => (
-                            task_index.remove(&e.id()),
-                            Outcome::Failed { grant: None, error: StepError::Task(e.to_string()) },
-                        ),
-                    };
-                    if let Some(i) = i {
-                        progress.on_done(&plan.actions[i], &outcome);
-                        outcomes[i] = Some(outcome);
-                    }
-                }
-                permit = Arc::clone(&admission).acquire_owned(), if next.is_some() => {
-                    if let (Ok(permit), Some(i)) = (permit, next) {
-                        let action = plan.actions[i].clone();
-                        let checks = continuity::resolve(plan, &outcomes, &action);
-                        let handle =
-                            tasks.spawn(run_action(Arc::clone(&shared), action, checks, permit));
-                        task_index.insert(handle.id(), i);
-                        next = queue.next();
-                    }
-                }
-            }
-        }
+        run.phase(phase).await;
     }
     background.abort_all();
     progress.on_finish();
@@ -117,7 +65,7 @@ where
     let actions = plan
         .actions
         .iter()
-        .zip(outcomes)
+        .zip(run.outcomes)
         .enumerate()
         .map(|(index, (action, outcome))| ActionReport {
             index,
@@ -129,4 +77,95 @@ where
         })
         .collect();
     ApplyReport { actions }
+}
+
+/// What every phase of one run shares.
+struct Run<'a, L, R: Recipients> {
+    shared: Arc<Shared<L, R::Api>>,
+    recipients: Option<&'a R>,
+    plan: &'a Plan,
+    parallelism: usize,
+    progress: &'a dyn Progress,
+    requests: mpsc::UnboundedReceiver<RecipientRequest<R::Api>>,
+    clients: BTreeMap<AccountId, Arc<R::Api>>,
+    outcomes: Vec<Option<Outcome>>,
+}
+
+impl<L, R> Run<'_, L, R>
+where
+    L: LicenseManagerApi + 'static,
+    R: Recipients,
+{
+    /// One phase: its actions run concurrently, up to `parallelism` at a time.
+    async fn phase(&mut self, phase: Phase) {
+        let plan = self.plan;
+        self.shared.continuity.start_phase();
+        let mut queue = plan
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.kind.phase() == phase)
+            .map(|(i, _)| i);
+        let admission = Arc::new(Semaphore::new(self.parallelism));
+        let mut tasks = JoinSet::new();
+        let mut task_index = HashMap::new();
+        let mut next = queue.next();
+        loop {
+            if next.is_none() && tasks.is_empty() {
+                break;
+            }
+            if next.is_none() && tasks.len() == self.shared.continuity.waiting() {
+                // Only revokes waiting for their covers are left: nothing else this run does can
+                // bring a cover into effect; they look once more and end.
+                self.shared.continuity.end_phase();
+            }
+            tokio::select! {
+                _ = self.shared.continuity.changed.notified() => {}
+                Some((account, reply)) = self.requests.recv(), if self.recipients.is_some() => {
+                    if let Some(r) = self.recipients {
+                        let _ = reply.send(client_for(r, &mut self.clients, account).await);
+                    }
+                }
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    let (i, outcome) = match joined {
+                        Ok((id, outcome)) => (task_index.remove(&id), outcome),
+                        Err(e) => (
+                            task_index.remove(&e.id()),
+                            Outcome::Failed { grant: None, error: StepError::Task(e.to_string()) },
+                        ),
+                    };
+                    if let Some(i) = i {
+                        self.progress.on_done(&plan.actions[i], &outcome);
+                        self.outcomes[i] = Some(outcome);
+                    }
+                }
+                permit = Arc::clone(&admission).acquire_owned(), if next.is_some() => {
+                    if let (Ok(permit), Some(i)) = (permit, next) {
+                        let action = plan.actions[i].clone();
+                        let checks = continuity::resolve(plan, &self.outcomes, &action);
+                        let handle =
+                            tasks.spawn(run_action(Arc::clone(&self.shared), action, checks, permit));
+                        task_index.insert(handle.id(), i);
+                        next = queue.next();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The recipient account's client, made once per account.
+async fn client_for<R: Recipients>(
+    r: &R,
+    clients: &mut BTreeMap<AccountId, Arc<R::Api>>,
+    account: AccountId,
+) -> Result<Arc<R::Api>, crate::aws::AwsError> {
+    match clients.get(&account) {
+        Some(c) => Ok(Arc::clone(c)),
+        None => r.license_manager_for(&account).await.map(|c| {
+            let c = Arc::new(c);
+            clients.insert(account, Arc::clone(&c));
+            c
+        }),
+    }
 }

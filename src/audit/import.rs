@@ -88,12 +88,54 @@ struct Draft<'a> {
 
 /// Derives a desired-state file from `live`. See the module docs.
 pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
-    let org = &live.organization;
     let mut warnings = Vec::new();
-    let is_managed = |g: &Grant| g.name.starts_with(&opts.prefix);
+    let (drafts, skipped_foreign) = drafts(live, opts, &mut warnings);
+    let keys = keys(live, opts, &drafts);
+    let operations = operations(&drafts, opts.adopt);
+    let ctx = ModelContext {
+        live,
+        opts,
+        operations: &operations,
+        path_count: unique_paths(&live.organization),
+    };
+    let mut models = Vec::new();
+    let mut adoptions = Vec::new();
+    for (license, draft) in &drafts {
+        let key = keys[*license].clone();
+        if let Some(model) = ctx.model(license, draft, key, &mut adoptions, &mut warnings) {
+            models.push(model);
+        }
+    }
+    models.sort_by(|a, b| a.key.value.cmp(&b.key.value));
+    adoptions.sort_by(|a, b| (&a.model, &a.principal).cmp(&(&b.model, &b.principal)));
+    if skipped_foreign > 0 {
+        warnings.push(format!(
+            "{skipped_foreign} grant(s) without the prefix {:?} are not managed and left out of the file \
+             (--include-unmanaged writes their targets too)",
+            opts.prefix
+        ));
+    }
+    Imported {
+        config: Config {
+            version: crate::config::SUPPORTED_VERSION,
+            settings: settings(live, opts, &drafts, operations),
+            models,
+        },
+        adoptions,
+        warnings,
+    }
+}
 
-    // Grants by license, for the licenses the file can name.
-    let mut drafts: BTreeMap<&LicenseArn, Draft<'_>> = BTreeMap::new();
+type Drafts<'a> = BTreeMap<&'a LicenseArn, Draft<'a>>;
+
+/// Grants by license, for the licenses the file can name; also how many foreign grants were skipped.
+fn drafts<'a>(
+    live: &'a Live,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> (Drafts<'a>, usize) {
+    let is_managed = |g: &Grant| g.name.starts_with(&opts.prefix);
+    let mut drafts: Drafts<'a> = BTreeMap::new();
     let mut skipped_foreign = 0usize;
     for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
         let managed = is_managed(g);
@@ -130,11 +172,14 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
         }
         true
     });
+    (drafts, skipped_foreign)
+}
 
-    // Keys: those managed grant names carry first, then keys from product names.
+/// Keys: those managed grant names carry first, then keys from product names.
+fn keys(live: &Live, opts: &ImportOptions, drafts: &Drafts<'_>) -> BTreeMap<LicenseArn, ModelKey> {
     let mut keys: BTreeMap<LicenseArn, ModelKey> = BTreeMap::new();
     let mut taken: BTreeSet<ModelKey> = BTreeSet::new();
-    for (license, draft) in &drafts {
+    for (license, draft) in drafts {
         let mut votes: BTreeMap<ModelKey, usize> = BTreeMap::new();
         for g in &draft.managed {
             if let Some(k) = key_in_name(&opts.prefix, g) {
@@ -164,18 +209,23 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
             .unwrap_or_else(|| ModelKey::parse("model").expect("a literal key"));
         keys.insert((*license).clone(), names::unique_key(&base, &mut taken));
     }
+    keys
+}
 
-    // The operations most managed grants allow become settings.allowed_operations.
-    fn counted<'g>(draft: &Draft<'g>, adopt: bool) -> Vec<&'g Grant> {
-        let mut v: Vec<&Grant> = draft.managed.clone();
-        if adopt {
-            v.extend(draft.foreign.iter().copied());
-        }
-        v
+/// The grants whose operations and status count: the managed ones, and the foreign ones when adopting.
+fn counted<'g>(draft: &Draft<'g>, adopt: bool) -> Vec<&'g Grant> {
+    let mut v: Vec<&Grant> = draft.managed.clone();
+    if adopt {
+        v.extend(draft.foreign.iter().copied());
     }
+    v
+}
+
+/// The operations most managed grants allow become settings.allowed_operations.
+fn operations(drafts: &Drafts<'_>, adopt: bool) -> BTreeSet<String> {
     let mut op_votes: BTreeMap<BTreeSet<String>, usize> = BTreeMap::new();
     for draft in drafts.values() {
-        for g in counted(draft, opts.adopt) {
+        for g in counted(draft, adopt) {
             if g.operations
                 .iter()
                 .all(|o| KNOWN_OPERATIONS.contains(&o.as_str()))
@@ -186,7 +236,7 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
         }
     }
     let defaults = Settings::default();
-    let operations = op_votes
+    op_votes
         .into_iter()
         .max_by(|a, b| {
             a.1.cmp(&b.1)
@@ -195,18 +245,46 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                 })
                 .then_with(|| b.0.cmp(&a.0))
         })
-        .map_or_else(|| defaults.allowed_operations.clone(), |(ops, _)| ops);
+        .map_or_else(|| defaults.allowed_operations.clone(), |(ops, _)| ops)
+}
 
-    // OU paths that name exactly one OU.
+/// How many OUs each OU path names (a path naming exactly one can stand for it).
+fn unique_paths(org: &crate::model::Organization) -> BTreeMap<String, usize> {
     let mut path_count: BTreeMap<String, usize> = BTreeMap::new();
     for ou in org.ous.keys() {
         *path_count.entry(ou_path(org, ou)).or_default() += 1;
     }
+    path_count
+}
 
-    let mut models = Vec::new();
-    let mut adoptions = Vec::new();
-    for (license, draft) in &drafts {
-        let key = keys[*license].clone();
+/// The managed grants of `draft` to `p`.
+fn managed_on<'g>(draft: &Draft<'g>, p: &Principal) -> Vec<&'g Grant> {
+    draft
+        .managed
+        .iter()
+        .copied()
+        .filter(|g| &g.principal == p)
+        .collect()
+}
+
+/// What one model is made from, shared by every license.
+struct ModelContext<'a> {
+    live: &'a Live,
+    opts: &'a ImportOptions,
+    operations: &'a BTreeSet<String>,
+    path_count: BTreeMap<String, usize>,
+}
+
+impl ModelContext<'_> {
+    /// One license's model (None when no target is left), with its adoptions and warnings.
+    fn model(
+        &self,
+        license: &LicenseArn,
+        draft: &Draft<'_>,
+        key: ModelKey,
+        adoptions: &mut Vec<Adoption>,
+        warnings: &mut Vec<String>,
+    ) -> Option<ModelSpec> {
         let mut principals: BTreeSet<&Principal> = BTreeSet::new();
         for g in draft
             .managed
@@ -218,44 +296,65 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
         for g in &draft.foreign {
             principals.insert(&g.principal);
         }
-        let managed_on = |p: &Principal| -> Vec<&Grant> {
-            draft
-                .managed
-                .iter()
-                .copied()
-                .filter(|g| &g.principal == p)
-                .collect()
-        };
+        let kept = self.nameable(&key, draft, &principals, warnings);
+        let outer = self.outermost(&key, draft, &kept, warnings);
+        let status = self.status(&key, draft, &outer, warnings);
+        self.rename_warnings(&key, draft, &outer, warnings);
+        self.adoptions(&key, draft, &outer, adoptions);
+        if outer.is_empty() {
+            return None;
+        }
+        let span = Span::default();
+        Some(ModelSpec {
+            grant_to: self.grant_to(&outer),
+            key: Spanned::new(key, span),
+            license: Spanned::new(selector(self.live, license), span),
+            except_accounts: Vec::new(),
+            status,
+        })
+    }
 
-        // Drop what the file cannot name, then what another target already covers.
+    /// Why the file cannot name `p`, if it cannot.
+    fn problem(&self, p: &Principal) -> Option<String> {
+        let org = &self.live.organization;
+        match p {
+            Principal::Organization { org: id, .. } if *id != org.id => {
+                Some(format!("it goes to another organization ({id})"))
+            }
+            Principal::Ou { ou, .. } if !org.ous.contains_key(ou) => {
+                Some(format!("OU {ou} is not in organization {}", org.id))
+            }
+            Principal::Account(a) if !org.accounts.contains_key(a) => {
+                Some(format!("account {a} is not in organization {}", org.id))
+            }
+            Principal::Account(a) if *a == self.live.caller => {
+                Some(format!("account {a} is the grantor, which needs no grant"))
+            }
+            Principal::Account(a)
+                if org.accounts.get(a).is_some_and(|acct| !usable(&acct.state)) =>
+            {
+                Some(format!(
+                    "account {a} is {} and cannot receive a grant",
+                    org.accounts[a].state.as_str()
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops what the file cannot name, with a warning for each managed grant left out.
+    fn nameable<'p>(
+        &self,
+        key: &ModelKey,
+        draft: &Draft<'_>,
+        principals: &BTreeSet<&'p Principal>,
+        warnings: &mut Vec<String>,
+    ) -> Vec<&'p Principal> {
         let mut kept: Vec<&Principal> = Vec::new();
-        for p in &principals {
-            let problem = match p {
-                Principal::Organization { org: id, .. } if *id != org.id => {
-                    Some(format!("it goes to another organization ({id})"))
-                }
-                Principal::Ou { ou, .. } if !org.ous.contains_key(ou) => {
-                    Some(format!("OU {ou} is not in organization {}", org.id))
-                }
-                Principal::Account(a) if !org.accounts.contains_key(a) => {
-                    Some(format!("account {a} is not in organization {}", org.id))
-                }
-                Principal::Account(a) if *a == live.caller => {
-                    Some(format!("account {a} is the grantor, which needs no grant"))
-                }
-                Principal::Account(a)
-                    if org.accounts.get(a).is_some_and(|acct| !usable(&acct.state)) =>
-                {
-                    Some(format!(
-                        "account {a} is {} and cannot receive a grant",
-                        org.accounts[a].state.as_str()
-                    ))
-                }
-                _ => None,
-            };
-            match problem {
+        for p in principals {
+            match self.problem(p) {
                 Some(why) => {
-                    for g in managed_on(p) {
+                    for g in managed_on(draft, p) {
                         warnings.push(format!(
                             "model {key}: grant {:?} ({}) is left out of the file because {why}; the next plan deletes it",
                             g.name, g.arn
@@ -265,6 +364,18 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                 None => kept.push(p),
             }
         }
+        kept
+    }
+
+    /// Drops what another target already covers, with a warning for each managed grant left out.
+    fn outermost<'p>(
+        &self,
+        key: &ModelKey,
+        draft: &Draft<'_>,
+        kept: &[&'p Principal],
+        warnings: &mut Vec<String>,
+    ) -> Vec<&'p Principal> {
+        let org = &self.live.organization;
         let outer: Vec<&Principal> = kept
             .iter()
             .copied()
@@ -276,7 +387,7 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                 .find(|q| principal_within(org, p, q))
                 .map(|q| describe_principal(org, q))
                 .unwrap_or_default();
-            for g in managed_on(p) {
+            for g in managed_on(draft, p) {
                 warnings.push(format!(
                     "model {key}: grant {:?} ({}) to {} is redundant next to the grant to {container}; \
                      the file names only the latter, so the next plan deletes it",
@@ -286,9 +397,19 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                 ));
             }
         }
+        outer
+    }
 
-        // Status: what the grants the file keeps say.
-        let in_file: Vec<&Grant> = counted(draft, opts.adopt)
+    /// Status: what the grants the file keeps say (with warnings for what the next plan changes).
+    fn status(
+        &self,
+        key: &ModelKey,
+        draft: &Draft<'_>,
+        outer: &[&Principal],
+        warnings: &mut Vec<String>,
+    ) -> DesiredStatus {
+        let operations = self.operations;
+        let in_file: Vec<&Grant> = counted(draft, self.opts.adopt)
             .into_iter()
             .filter(|g| outer.contains(&&g.principal))
             .collect();
@@ -297,11 +418,6 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
             .iter()
             .filter(|g| g.status == GrantStatus::Disabled)
             .count();
-        let status = if disabled > 0 && active == 0 {
-            DesiredStatus::Disabled
-        } else {
-            DesiredStatus::Active
-        };
         if disabled > 0 && active > 0 {
             warnings.push(format!(
                 "model {key}: {active} grant(s) are active and {disabled} disabled; the file says active, \
@@ -315,22 +431,37 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                     g.name, g.arn
                 ));
             }
-            if !g.operations.is_empty() && g.operations != operations {
+            if !g.operations.is_empty() && g.operations != *operations {
                 warnings.push(format!(
                     "model {key}: grant {:?} ({}) allows {} while the file allows {}; the next plan updates it",
                     g.name,
                     g.arn,
                     join(&g.operations),
-                    join(&operations)
+                    join(operations)
                 ));
             }
         }
+        if disabled > 0 && active == 0 {
+            DesiredStatus::Disabled
+        } else {
+            DesiredStatus::Active
+        }
+    }
+
+    /// A warning for each managed grant the next plan renames.
+    fn rename_warnings(
+        &self,
+        key: &ModelKey,
+        draft: &Draft<'_>,
+        outer: &[&Principal],
+        warnings: &mut Vec<String>,
+    ) {
         for g in draft
             .managed
             .iter()
             .filter(|g| outer.contains(&&g.principal))
         {
-            let wanted = grant_name(&opts.prefix, &key, &g.principal);
+            let wanted = grant_name(&self.opts.prefix, key, &g.principal);
             if g.name != wanted && claimable(g) {
                 warnings.push(format!(
                     "model {key}: managed grant {:?} ({}) is not named {wanted:?}; the next plan renames it",
@@ -338,10 +469,18 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                 ));
             }
         }
+    }
 
-        // Foreign grants the file now claims, on pairs without a managed grant.
-        for p in &outer {
-            if managed_on(p).into_iter().any(claimable) {
+    /// Foreign grants the file now claims, on pairs without a managed grant.
+    fn adoptions(
+        &self,
+        key: &ModelKey,
+        draft: &Draft<'_>,
+        outer: &[&Principal],
+        adoptions: &mut Vec<Adoption>,
+    ) {
+        for p in outer {
+            if managed_on(draft, p).into_iter().any(claimable) {
                 continue;
             }
             if let Some(g) = draft.foreign.iter().find(|g| &&g.principal == p) {
@@ -350,22 +489,26 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
                     grant_arn: g.arn.clone(),
                     principal: g.principal.clone(),
                     old_name: g.name.clone(),
-                    new_name: grant_name(&opts.prefix, &key, &g.principal),
+                    new_name: grant_name(&self.opts.prefix, key, &g.principal),
                     version: g.version.clone(),
                 });
             }
         }
+    }
 
+    /// The file's targets for the outermost principals, sorted.
+    fn grant_to(&self, outer: &[&Principal]) -> GrantTo {
+        let org = &self.live.organization;
         let span = Span::default();
         let mut grant_to = GrantTo::default();
         let mut ous: Vec<OuRef> = Vec::new();
         let mut accounts: Vec<AccountRef> = Vec::new();
-        for p in &outer {
+        for p in outer {
             match p {
                 Principal::Organization { .. } => grant_to.organization = Some(span),
                 Principal::Ou { ou, .. } => {
                     let path = ou_path(org, ou);
-                    ous.push(if path_count.get(&path) == Some(&1) {
+                    ous.push(if self.path_count.get(&path) == Some(&1) {
                         OuRef::Path(path)
                     } else {
                         OuRef::Id(ou.clone())
@@ -385,27 +528,17 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
             .into_iter()
             .map(|a| Spanned::new(a, span))
             .collect();
-        if outer.is_empty() {
-            continue;
-        }
-        models.push(ModelSpec {
-            key: Spanned::new(key, span),
-            license: Spanned::new(selector(live, license), span),
-            grant_to,
-            except_accounts: Vec::new(),
-            status,
-        });
+        grant_to
     }
-    models.sort_by(|a, b| a.key.value.cmp(&b.key.value));
-    adoptions.sort_by(|a, b| (&a.model, &a.principal).cmp(&(&b.model, &b.principal)));
-    if skipped_foreign > 0 {
-        warnings.push(format!(
-            "{skipped_foreign} grant(s) without the prefix {:?} are not managed and left out of the file \
-             (--include-unmanaged writes their targets too)",
-            opts.prefix
-        ));
-    }
+}
 
+/// Settings: the prefix, the operations most grants allow, and the home region when only one is seen.
+fn settings(
+    live: &Live,
+    opts: &ImportOptions,
+    drafts: &Drafts<'_>,
+    operations: BTreeSet<String>,
+) -> Settings {
     let home_regions: BTreeSet<&str> = drafts
         .keys()
         .filter_map(|arn| live.licenses.iter().find(|l| &l.arn == *arn))
@@ -420,15 +553,7 @@ pub fn import(live: &Live, opts: &ImportOptions) -> Imported {
     if let [region] = home_regions.into_iter().collect::<Vec<_>>().as_slice() {
         settings.home_region = (*region).to_owned();
     }
-    Imported {
-        config: Config {
-            version: crate::config::SUPPORTED_VERSION,
-            settings,
-            models,
-        },
-        adoptions,
-        warnings,
-    }
+    settings
 }
 
 /// `product_sku` when exactly one usable received license has it, else the license ARN.

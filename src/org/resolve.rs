@@ -7,6 +7,7 @@ use super::{Desired, DesiredModel, LicenseCandidate, LostBecause, ResolveOptions
 use crate::config::{AccountRef, Config, LicenseSelector, ModelKey, ModelSpec, OuRef};
 use crate::model::{
     AccountId, Diagnostic, FeatureSet, License, LicenseArn, Live, OuId, Principal, Severity, Span,
+    Spanned,
 };
 
 /// License Manager's quota of grants per license.
@@ -35,66 +36,9 @@ pub fn resolve(
     let index = OrgIndex::new(&live.organization);
     let mut diags = Vec::new();
 
-    if let Some(targets) = &opts.targets {
-        for target in targets {
-            if config.model(target.as_str()).is_none() {
-                let keys: Vec<String> = config
-                    .models
-                    .iter()
-                    .map(|m| m.key.value.to_string())
-                    .collect();
-                diags.push(
-                    Diagnostic::error(
-                        Span::default(),
-                        format!("--target {target}: the file has no model {target}"),
-                    )
-                    .with_hint(format!("models in the file: {}", list(&keys))),
-                );
-            }
-        }
-    }
+    check_targets(config, opts, &mut diags);
     let selected = |key: &ModelKey| opts.targets.as_ref().is_none_or(|t| t.contains(key));
-
-    // Licenses are resolved for every model, so that two models sharing a license are caught
-    // even under --target; errors are reported only for the models being planned.
-    let mut licenses: BTreeMap<ModelKey, (LicenseArn, Vec<LicenseCandidate>)> = BTreeMap::new();
-    let mut owner: BTreeMap<LicenseArn, &ModelSpec> = BTreeMap::new();
-    for spec in &config.models {
-        let key = &spec.key.value;
-        let mut model_diags = Vec::new();
-        let now = if opts.now != 0 {
-            opts.now
-        } else {
-            live.read_at
-        };
-        let operations = &config.settings.allowed_operations;
-        let Some((arn, others)) = resolve_license(spec, live, now, operations, &mut model_diags)
-        else {
-            if selected(key) {
-                diags.extend(model_diags);
-            }
-            continue;
-        };
-        if let Some(first) = owner.get(&arn) {
-            if selected(key) || selected(&first.key.value) {
-                diags.push(
-                    Diagnostic::error(
-                        spec.license.span,
-                        format!(
-                            "model {key}: license {arn} is already the license of model {}",
-                            first.key.value
-                        ),
-                    )
-                    .with_hint(
-                        "each model needs its own license: one grant per account and license",
-                    ),
-                );
-            }
-            continue;
-        }
-        owner.insert(arn.clone(), spec);
-        licenses.insert(key.clone(), (arn, others));
-    }
+    let licenses = resolve_licenses(config, live, opts, &mut diags);
 
     let mut models = BTreeMap::new();
     for spec in config.models.iter().filter(|m| selected(&m.key.value)) {
@@ -138,6 +82,81 @@ pub fn resolve(
         targeted_only: opts.targets.is_some(),
         warnings: diags,
     })
+}
+
+/// Every `--target` must name a model of the file.
+fn check_targets(config: &Config, opts: &ResolveOptions, diags: &mut Vec<Diagnostic>) {
+    if let Some(targets) = &opts.targets {
+        for target in targets {
+            if config.model(target.as_str()).is_none() {
+                let keys: Vec<String> = config
+                    .models
+                    .iter()
+                    .map(|m| m.key.value.to_string())
+                    .collect();
+                diags.push(
+                    Diagnostic::error(
+                        Span::default(),
+                        format!("--target {target}: the file has no model {target}"),
+                    )
+                    .with_hint(format!("models in the file: {}", list(&keys))),
+                );
+            }
+        }
+    }
+}
+
+type ResolvedLicenses = BTreeMap<ModelKey, (LicenseArn, Vec<LicenseCandidate>)>;
+
+/// Each model's license and the other candidates; a license two models share is an error.
+fn resolve_licenses(
+    config: &Config,
+    live: &Live,
+    opts: &ResolveOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> ResolvedLicenses {
+    let selected = |key: &ModelKey| opts.targets.as_ref().is_none_or(|t| t.contains(key));
+    // Licenses are resolved for every model, so that two models sharing a license are caught
+    // even under --target; errors are reported only for the models being planned.
+    let mut licenses: ResolvedLicenses = BTreeMap::new();
+    let mut owner: BTreeMap<LicenseArn, &ModelSpec> = BTreeMap::new();
+    for spec in &config.models {
+        let key = &spec.key.value;
+        let mut model_diags = Vec::new();
+        let now = if opts.now != 0 {
+            opts.now
+        } else {
+            live.read_at
+        };
+        let operations = &config.settings.allowed_operations;
+        let Some((arn, others)) = resolve_license(spec, live, now, operations, &mut model_diags)
+        else {
+            if selected(key) {
+                diags.extend(model_diags);
+            }
+            continue;
+        };
+        if let Some(first) = owner.get(&arn) {
+            if selected(key) || selected(&first.key.value) {
+                diags.push(
+                    Diagnostic::error(
+                        spec.license.span,
+                        format!(
+                            "model {key}: license {arn} is already the license of model {}",
+                            first.key.value
+                        ),
+                    )
+                    .with_hint(
+                        "each model needs its own license: one grant per account and license",
+                    ),
+                );
+            }
+            continue;
+        }
+        owner.insert(arn.clone(), spec);
+        licenses.insert(key.clone(), (arn, others));
+    }
+    licenses
 }
 
 fn count_errors(diags: &[Diagnostic]) -> usize {
@@ -437,11 +456,33 @@ impl ModelResolver<'_> {
 
     /// The principals and excluded accounts of the model; problems go to `diags`.
     fn resolve(&self, diags: &mut Vec<Diagnostic>) -> (BTreeSet<Principal>, BTreeSet<AccountId>) {
+        let errors_before = count_errors(diags);
+        let per_account = self.live.organization.feature_set == FeatureSet::ConsolidatedBilling;
+        let kept = self.containers(per_account, diags);
+        let excluded = self.exclusions(&kept, diags);
+        let mut principals = BTreeSet::new();
+        for node in &kept {
+            self.index
+                .cover(node, &excluded, self.caller(), per_account, &mut principals);
+        }
+        // Explicit accounts, unless already covered.
+        let mut listed = BTreeSet::new();
+        for entry in &self.spec.grant_to.accounts {
+            if let Some(account) =
+                self.explicit_account(entry, &kept, &excluded, &mut listed, diags)
+            {
+                principals.insert(Principal::Account(account));
+            }
+        }
+        let clean = count_errors(diags) == errors_before;
+        self.check_limits(&principals, clean, diags);
+        (principals, excluded)
+    }
+
+    /// Organization and OU targets, minus those inside another target.
+    fn containers(&self, per_account: bool, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
         let key = self.key();
         let grant_to = &self.spec.grant_to;
-        let errors_before = count_errors(diags);
-
-        // Organization and OU targets, minus those inside another target.
         let mut nodes: Vec<(Node, Span)> = Vec::new();
         if let Some(span) = grant_to.organization {
             nodes.push((Node::Root, span));
@@ -472,7 +513,6 @@ impl ModelResolver<'_> {
                 None => kept.push(node.clone()),
             }
         }
-        let per_account = self.live.organization.feature_set == FeatureSet::ConsolidatedBilling;
         if per_account && let Some((_, span)) = nodes.first() {
             diags.push(
                 Diagnostic::warning(
@@ -485,22 +525,29 @@ impl ModelResolver<'_> {
                 .with_hint("accounts that join later need a new plan; enable all features to grant whole OUs"),
             );
         }
+        kept
+    }
 
-        // Exclusions.
+    /// Exclusions: the `except_accounts` that resolve, with warnings for those that change nothing.
+    fn exclusions(&self, kept: &[Node], diags: &mut Vec<Diagnostic>) -> BTreeSet<AccountId> {
+        let key = self.key();
         let mut excluded = BTreeSet::new();
         for except in &self.spec.except_accounts {
             let Some(account) = self.resolve_account(&except.value, except.span, diags) else {
                 continue;
             };
+            let warn = |diags: &mut Vec<Diagnostic>, message: String| {
+                diags.push(Diagnostic::warning(except.span, message));
+            };
             if &account == self.caller() {
-                diags.push(Diagnostic::warning(
-                    except.span,
+                warn(
+                    diags,
                     format!(
                         "model {key}: {} is the grantor, which holds the subscription itself; \
                          excluding it changes nothing",
                         self.describe_account(&account)
                     ),
-                ));
+                );
                 continue;
             }
             let node = self
@@ -511,102 +558,79 @@ impl ModelResolver<'_> {
                 .map(|_| self.account_node(&account));
             let targeted = node.is_some_and(|n| kept.iter().any(|k| self.index.is_within(&n, k)));
             if !targeted {
-                diags.push(Diagnostic::warning(
-                    except.span,
+                warn(
+                    diags,
                     format!(
                         "model {key}: {} is in no targeted OU or organization, so there is nothing to exclude it from",
                         self.describe_account(&account)
                     ),
-                ));
+                );
             }
             if !excluded.insert(account.clone()) {
-                diags.push(Diagnostic::warning(
-                    except.span,
+                warn(
+                    diags,
                     format!(
                         "model {key}: {} is excluded twice",
                         self.describe_account(&account)
                     ),
-                ));
-            }
-        }
-
-        let mut principals = BTreeSet::new();
-        for node in &kept {
-            self.index
-                .cover(node, &excluded, self.caller(), per_account, &mut principals);
-        }
-
-        // Explicit accounts, unless already covered.
-        let mut listed = BTreeSet::new();
-        for entry in &grant_to.accounts {
-            let Some(account) = self.resolve_account(&entry.value, entry.span, diags) else {
-                continue;
-            };
-            let Some(state) = self.index.org.accounts.get(&account).map(|a| &a.state) else {
-                continue;
-            };
-            if !is_grantable(state) {
-                diags.push(
-                    Diagnostic::error(
-                        entry.span,
-                        format!(
-                            "model {key}: {} is {} and cannot receive a grant",
-                            self.describe_account(&account),
-                            state.as_str()
-                        ),
-                    )
-                    .with_hint("remove it from the file"),
                 );
-                continue;
             }
-            if &account == self.caller() {
-                diags.push(Diagnostic::warning(
-                    entry.span,
-                    format!(
-                        "model {key}: {} is the grantor, which holds the subscription and needs no grant",
-                        self.describe_account(&account)
-                    ),
-                ));
-                continue;
-            }
-            if excluded.contains(&account) {
-                diags.push(Diagnostic::error(
-                    entry.span,
-                    format!(
-                        "model {key}: {} is both granted and in except_accounts",
-                        self.describe_account(&account)
-                    ),
-                ));
-                continue;
-            }
-            if !listed.insert(account.clone()) {
-                diags.push(Diagnostic::warning(
-                    entry.span,
-                    format!(
-                        "model {key}: {} is listed twice",
-                        self.describe_account(&account)
-                    ),
-                ));
-                continue;
-            }
-            let node = self.account_node(&account);
-            if let Some(container) = kept.iter().find(|k| self.index.is_within(&node, k)) {
-                diags.push(Diagnostic::warning(
-                    entry.span,
-                    format!(
-                        "model {key}: {} is already covered by {}",
-                        self.describe_account(&account),
-                        self.describe(container)
-                    ),
-                ));
-                continue;
-            }
-            principals.insert(Principal::Account(account));
         }
+        excluded
+    }
 
-        let clean = count_errors(diags) == errors_before;
-        self.check_limits(&principals, clean, diags);
-        (principals, excluded)
+    /// One explicit account target: the account to grant, or None with a diagnostic saying why not.
+    fn explicit_account(
+        &self,
+        entry: &Spanned<AccountRef>,
+        kept: &[Node],
+        excluded: &BTreeSet<AccountId>,
+        listed: &mut BTreeSet<AccountId>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<AccountId> {
+        let key = self.key();
+        let account = self.resolve_account(&entry.value, entry.span, diags)?;
+        let state = self.index.org.accounts.get(&account).map(|a| &a.state)?;
+        let described = self.describe_account(&account);
+        let node = self.account_node(&account);
+        let (error, message) = if !is_grantable(state) {
+            let message = format!(
+                "model {key}: {described} is {} and cannot receive a grant",
+                state.as_str()
+            );
+            diags.push(Diagnostic::error(entry.span, message).with_hint("remove it from the file"));
+            return None;
+        } else if &account == self.caller() {
+            (
+                false,
+                format!(
+                    "model {key}: {described} is the grantor, which holds the subscription and needs no grant"
+                ),
+            )
+        } else if excluded.contains(&account) {
+            (
+                true,
+                format!("model {key}: {described} is both granted and in except_accounts"),
+            )
+        } else if !listed.insert(account.clone()) {
+            (false, format!("model {key}: {described} is listed twice"))
+        } else if let Some(container) = kept.iter().find(|k| self.index.is_within(&node, k)) {
+            (
+                false,
+                format!(
+                    "model {key}: {described} is already covered by {}",
+                    self.describe(container)
+                ),
+            )
+        } else {
+            return Some(account);
+        };
+        diags.push(if error {
+            Diagnostic::error(entry.span, message)
+        } else {
+            Diagnostic::warning(entry.span, message)
+        });
+        None
     }
 
     /// The node an account hangs under.

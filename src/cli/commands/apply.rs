@@ -6,15 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::apply::{
-    self, AdaptiveLimits, ApplyOptions, BarProgress, LogProgress, NoRecipients, Progress,
-    RoleRecipients,
+    self, AdaptiveLimits, ApplyOptions, ApplyReport, BarProgress, LogProgress, NoRecipients,
+    Progress, RoleRecipients,
 };
 use crate::cli::apply_args::ApplyArgs;
-use crate::cli::{CliError, Context, Format, Outcome};
+use crate::cli::{CliError, Context, Format, Outcome, Planned, Session};
+use crate::config::Config;
+use crate::model::Live;
 use crate::plan::{self, ActionKind, Plan};
 use crate::{preflight, render};
 
 pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
+    // Load: the file, the arguments, the saved plan.
     let config = ctx.load_config()?;
     let targets = ctx.targets(&config, &args.targets)?;
     let wait = args.wait.as_deref().map(parse_duration).transpose()?;
@@ -23,17 +26,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
             "--parallelism must be at least 1".to_owned(),
         ));
     }
-    let saved = match &args.plan {
-        Some(path) => {
-            let text = super::read_text(path)?;
-            Some(
-                render::json::parse(&text)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
-            )
-        }
-        None => None,
-    };
-
+    let saved = load_saved(args)?;
     let settings_problems = preflight::check_settings(&config.settings.home_region);
     if !settings_problems.is_empty() {
         return Err(preflight_failed(&settings_problems));
@@ -47,29 +40,12 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         .plan(&session, &config, targets)
         .await
         .map_err(|e| nothing_changed(super::plan::explain_refusal(e)))?;
-
-    let plan: Plan = match saved {
-        Some(saved) => {
-            let now = plan::fingerprint(&planned.live, &saved.licenses);
-            if now != saved.live_fingerprint {
-                return Err(CliError::Usage(
-                    "the saved plan is stale: live grants changed since it was made; nothing was changed; run plan again".to_owned(),
-                ));
-            }
-            if saved.config_digest != planned.plan.config_digest {
-                return Err(CliError::Usage(
-                    "the saved plan was made from another desired state (the file or the organization's structure changed); nothing was changed; run plan again".to_owned(),
-                ));
-            }
-            saved
-        }
-        None => planned.plan,
-    };
+    let Planned { live, plan, .. } = planned;
+    let plan = fresh(saved, &live, plan)?;
 
     let max_deletes = args.max_deletes.unwrap_or(config.settings.max_deletes);
     apply::check_max_deletes(&plan, max_deletes)
         .map_err(|refusal| CliError::Usage(format!("{refusal}; nothing was changed")))?;
-
     let color = ctx.color();
     if plan.is_empty() {
         print!(
@@ -78,7 +54,57 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         );
         return Ok(Outcome::Success);
     }
+    check_preflight(&session, &live, &config, &plan).await?;
+    confirm(args, &plan, color)?;
 
+    let opts = ApplyOptions {
+        parallelism: args.parallelism,
+        wait,
+        home_region: config.settings.home_region.clone(),
+        poll: apply::PollPolicy::default(),
+        limits,
+    };
+    let report = execute(&session, &config, &plan, &opts).await;
+    report_outcome(args.format, &report)
+}
+
+/// The saved plan of `--plan`, if any.
+fn load_saved(args: &ApplyArgs) -> Result<Option<Plan>, CliError> {
+    let Some(path) = &args.plan else {
+        return Ok(None);
+    };
+    let text = super::read_text(path)?;
+    render::json::parse(&text)
+        .map(Some)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// Freshness: a saved plan runs only when live grants and the desired state are those it was made from.
+fn fresh(saved: Option<Plan>, live: &Live, planned: Plan) -> Result<Plan, CliError> {
+    let Some(saved) = saved else {
+        return Ok(planned);
+    };
+    let now = plan::fingerprint(live, &saved.licenses);
+    if now != saved.live_fingerprint {
+        return Err(CliError::Usage(
+            "the saved plan is stale: live grants changed since it was made; nothing was changed; run plan again".to_owned(),
+        ));
+    }
+    if saved.config_digest != planned.config_digest {
+        return Err(CliError::Usage(
+            "the saved plan was made from another desired state (the file or the organization's structure changed); nothing was changed; run plan again".to_owned(),
+        ));
+    }
+    Ok(saved)
+}
+
+/// Preflight: the organization and the licenses allow what the plan does.
+async fn check_preflight(
+    session: &Session,
+    live: &Live,
+    config: &Config,
+    plan: &Plan,
+) -> Result<(), CliError> {
     let org_or_ou = plan.actions.iter().any(|a| {
         matches!(a.kind, ActionKind::Create | ActionKind::Recreate)
             && !matches!(a.principal, crate::model::Principal::Account(_))
@@ -86,7 +112,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let facts = preflight::gather(
         session.lm.as_ref(),
         session.orgs.as_ref(),
-        &planned.live,
+        live,
         &config.settings.home_region,
         &plan.actions.iter().map(|a| a.license_arn.clone()).collect(),
         org_or_ou,
@@ -96,41 +122,47 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     if !problems.is_empty() {
         return Err(preflight_failed(&problems));
     }
+    Ok(())
+}
 
-    if !args.auto_approve {
-        if std::io::stdin().is_terminal() {
-            print!(
-                "{}",
-                render::text::plan(&plan, &render::text::TextOptions { color })
-            );
-        }
-        super::confirm(
-            &format!("Apply these {} actions?", plan.actions.len()),
-            "apply needs --auto-approve when stdin is not a terminal; nothing was changed",
-            "apply cancelled; nothing was changed",
-        )?;
+/// Confirm: without `--auto-approve`, the plan is shown and the user asked.
+fn confirm(args: &ApplyArgs, plan: &Plan, color: bool) -> Result<(), CliError> {
+    if args.auto_approve {
+        return Ok(());
     }
+    if std::io::stdin().is_terminal() {
+        print!(
+            "{}",
+            render::text::plan(plan, &render::text::TextOptions { color })
+        );
+    }
+    super::confirm(
+        &format!("Apply these {} actions?", plan.actions.len()),
+        "apply needs --auto-approve when stdin is not a terminal; nothing was changed",
+        "apply cancelled; nothing was changed",
+    )
+}
 
-    let opts = ApplyOptions {
-        parallelism: args.parallelism,
-        wait,
-        home_region: config.settings.home_region.clone(),
-        poll: apply::PollPolicy::default(),
-        limits,
-    };
+/// Execute: the plan's actions, with the recipient role when the settings name one.
+async fn execute(
+    session: &Session,
+    config: &Config,
+    plan: &Plan,
+    opts: &ApplyOptions,
+) -> ApplyReport {
     let progress: Box<dyn Progress> = if std::io::stderr().is_terminal() {
         Box::new(BarProgress::new())
     } else {
         Box::new(LogProgress)
     };
-    let report = match &config.settings.recipient_role {
+    match &config.settings.recipient_role {
         Some(role) => {
             let recipients = RoleRecipients::new(session.clients.clone(), role.clone());
             apply::execute(
                 session.lm.clone(),
                 Some(&recipients),
-                &plan,
-                &opts,
+                plan,
+                opts,
                 progress.as_ref(),
             )
             .await
@@ -139,17 +171,21 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
             apply::execute(
                 session.lm.clone(),
                 None::<&NoRecipients>,
-                &plan,
-                &opts,
+                plan,
+                opts,
                 progress.as_ref(),
             )
             .await
         }
-    };
-    match args.format {
-        Format::Json => print!("{}", render::apply::json(&report)),
-        Format::Markdown => print!("{}", render::apply::markdown(&report)),
-        Format::Text => print!("{}", render::apply::text(&report)),
+    }
+}
+
+/// The report in the chosen format, and the outcome it makes.
+fn report_outcome(format: Format, report: &ApplyReport) -> Result<Outcome, CliError> {
+    match format {
+        Format::Json => print!("{}", render::apply::json(report)),
+        Format::Markdown => print!("{}", render::apply::markdown(report)),
+        Format::Text => print!("{}", render::apply::text(report)),
     }
     if report.is_success() {
         Ok(Outcome::Success)
