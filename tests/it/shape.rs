@@ -150,7 +150,8 @@ fn counted(path: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     !path.components().any(|c| c.as_os_str() == "emulator")
-        && !["tests.rs", "fake.rs", "fixtures.rs"].contains(&name)
+        && !name.ends_with("tests.rs")
+        && !["fake.rs", "fixtures.rs"].contains(&name)
 }
 
 #[test]
@@ -168,15 +169,54 @@ fn no_function_in_src_is_over_the_limit() {
             .display()
             .to_string();
         for (line, name, len) in long_functions(&text, LIMIT) {
-            long.push(format!("src/{rel}:{line} {name} {len}"));
+            long.push((
+                format!("src/{rel} {name}"),
+                format!("src/{rel}:{line} {name} {len}"),
+            ));
         }
     }
+    // A ratchet: the functions not split yet may stay long, every other one may not, and a
+    // function split since must leave this list (so the list only shrinks).
+    let new: Vec<&String> = long
+        .iter()
+        .filter(|(key, _)| !NOT_YET_SPLIT.contains(&key.as_str()))
+        .map(|(_, shown)| shown)
+        .collect();
     assert!(
-        long.is_empty(),
+        new.is_empty(),
         "functions over {LIMIT} lines:\n{}",
-        long.join("\n")
+        new.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let split: Vec<&&str> = NOT_YET_SPLIT
+        .iter()
+        .filter(|key| !long.iter().any(|(k, _)| k == *key))
+        .collect();
+    assert!(
+        split.is_empty(),
+        "no longer over {LIMIT} lines, remove from NOT_YET_SPLIT: {split:?}"
     );
 }
+
+/// Functions over the limit that are still to be split (issue 12), as `src/FILE NAME`.
+const NOT_YET_SPLIT: &[&str] = &[
+    "src/apply/steps.rs converge",
+    "src/audit/access.rs explain",
+    "src/audit/drift.rs action",
+    "src/audit/drift.rs delete",
+    "src/audit/drift.rs since_baseline",
+    "src/config/schema.rs schema",
+    "src/config/validate.rs settings",
+    "src/config/validate.rs model",
+    "src/plan/continuity.rs apply_rules",
+    "src/plan/planner.rs plan",
+    "src/plan/planner.rs decide",
+    "src/plan/planner.rs decide_kept",
+    "src/preflight.rs evaluate",
+    "src/render/access.rs text",
+];
 
 #[test]
 fn the_counter_sees_a_long_function_and_skips_test_modules() {
