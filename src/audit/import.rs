@@ -311,6 +311,8 @@ impl ModelContext<'_> {
             license: Spanned::new(selector(self.live, license), span),
             except_accounts: Vec::new(),
             status,
+            bedrock_model_ids: Vec::new(),
+            marketplace_product_id: None,
         })
     }
 

@@ -78,6 +78,42 @@ pub struct Settings {
     /// `plan` and `drift` warn about a license in use whose validity ends within this many
     /// days (and about expired ones).
     pub expiry_warning_days: u32,
+    /// `settings.guardrails`: the service control policies that decide who may invoke.
+    pub guardrails: GuardrailSettings,
+}
+
+/// `settings.guardrails.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GuardrailMode {
+    /// No SCP is read or written (the default: files written before guardrails keep their meaning).
+    #[default]
+    Off,
+    /// Live SCPs are read and compared with what `enforce` would write; nothing is written.
+    Report,
+    /// The plan creates, updates, attaches, detaches and deletes the tool's SCPs.
+    Enforce,
+}
+
+/// `settings.guardrails`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailSettings {
+    pub mode: GuardrailMode,
+    /// Names of the tool's SCPs start with it (`{prefix}-{model}`); with the managed tag it marks
+    /// the only policies the tool changes.
+    pub policy_name_prefix: String,
+    /// Also deny `aws-marketplace:Subscribe` to the file's products in accounts not entitled.
+    pub deny_marketplace_subscribe: bool,
+}
+
+impl Default for GuardrailSettings {
+    fn default() -> Self {
+        GuardrailSettings {
+            mode: GuardrailMode::Off,
+            policy_name_prefix: "bedrock-entitlements".to_owned(),
+            deny_marketplace_subscribe: false,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -93,6 +129,7 @@ impl Default for Settings {
             recipient_role: None,
             activation_override: None,
             expiry_warning_days: 30,
+            guardrails: GuardrailSettings::default(),
         }
     }
 }
@@ -190,6 +227,11 @@ pub struct ModelSpec {
     pub grant_to: GrantTo,
     pub except_accounts: Vec<Spanned<AccountRef>>,
     pub status: DesiredStatus,
+    /// `bedrock_model_ids`: the Bedrock model ids the model stands for (IAM wildcards allowed);
+    /// what the guardrail SCPs deny. Empty when not given.
+    pub bedrock_model_ids: Vec<Spanned<String>>,
+    /// `marketplace_product_id`, where it differs from what the license tells.
+    pub marketplace_product_id: Option<Spanned<String>>,
 }
 
 #[cfg(test)]

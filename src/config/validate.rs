@@ -729,6 +729,8 @@ impl Walker {
             grant_to: grant_to?,
             except_accounts,
             status,
+            bedrock_model_ids: Vec::new(),
+            marketplace_product_id: None,
         })
     }
 

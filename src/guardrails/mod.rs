@@ -32,9 +32,9 @@ mod document;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use crate::model::{AccountId, AccountState, Organization, OuId, RootId};
+pub use crate::model::Target;
+use crate::model::{AccountId, AccountState, Organization};
 
 pub use document::resources_for as model_resources;
 
@@ -50,31 +50,6 @@ pub const POLICY_NAME_MAX: usize = 128;
 pub const POLICY_DESCRIPTION_MAX: usize = 512;
 /// The Bedrock action each policy denies on the model's resources.
 pub const DENIED_ACTION: &str = "bedrock:*";
-
-/// Where an SCP is attached.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
-    Root(RootId),
-    Ou(OuId),
-    Account(AccountId),
-}
-
-impl Target {
-    /// The `TargetId` Organizations takes (`r-…`, `ou-…`, 12 digits).
-    pub fn id(&self) -> &str {
-        match self {
-            Target::Root(r) => r.as_str(),
-            Target::Ou(o) => o.as_str(),
-            Target::Account(a) => a.as_str(),
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
 
 /// One model of the file, as the layout needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The layout judged by the emulator's SCP evaluator (`emulator::evaluate_levels`), which shares
 //! no code with it.
 
+use crate::model::{OuId, RootId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;

@@ -115,6 +115,7 @@ where
         grants: Vec::new(),
         shares: Vec::new(),
         read_at: 0,
+        guardrails: None,
     };
     let early = ready(&live);
     (live.grants, live.shares) = grants.join().await?;

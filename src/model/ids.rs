@@ -101,6 +101,10 @@ string_id!(
     RootId
 );
 string_id!(
+    /// An Organizations policy id, `p-<8-128 letters, digits or '_'>` (`p-FullAWSAccess` included).
+    PolicyId
+);
+string_id!(
     /// A License Manager license ARN, `arn:aws:license-manager::<account>:license:l-<id>`.
     LicenseArn
 );
@@ -167,6 +171,25 @@ impl FromStr for RootId {
                 "root id",
                 s,
                 "r-<4-32 lowercase letters or digits>",
+            )),
+        }
+    }
+}
+
+impl FromStr for PolicyId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        match s.strip_prefix("p-") {
+            Some(rest)
+                if len_in(rest, 8, 128)
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Ok(PolicyId(s.to_owned()))
+            }
+            _ => Err(IdError::new(
+                "policy id",
+                s,
+                "p-<8-128 letters, digits or '_'>",
             )),
         }
     }

@@ -23,6 +23,8 @@ pub struct Live {
     /// When the snapshot was read, in seconds since the Unix epoch (the planner's clock: it
     /// judges license validity against it). 0 when unknown.
     pub read_at: i64,
+    /// The organization's SCPs; `None` when guardrails are off (no policy is read then).
+    pub guardrails: Option<super::LiveGuardrails>,
 }
 
 /// The order of `Live::grants`: by license ARN, then grant ARN.

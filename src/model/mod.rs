@@ -8,14 +8,16 @@ mod license;
 mod live;
 mod organization;
 mod principal;
+mod scp;
 
 pub use diag::{Diagnostic, Severity, Span, Spanned};
 pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation, Share};
-pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, RootId};
+pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, PolicyId, RootId};
 pub use license::{License, parse_time};
 pub use live::{Live, grant_order};
 pub use organization::{AccountState, FeatureSet, OrgAccount, OrgUnit, Organization, ParentId};
 pub use principal::Principal;
+pub use scp::{LiveGuardrails, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ScpPolicy, Target};
 
 /// The account AWS Marketplace issues model licenses from.
 pub const MARKETPLACE_ACCOUNT: &str = "294406891311";

@@ -157,6 +157,7 @@ pub(crate) fn fixture_live() -> Live {
         grants: Vec::new(),
         shares: Vec::new(),
         read_at: 0,
+        guardrails: None,
     }
 }
 
@@ -227,6 +228,8 @@ fn parse_config(input: &str, settings: Settings) -> Config {
             grant_to,
             except_accounts,
             status,
+            bedrock_model_ids: Vec::new(),
+            marketplace_product_id: None,
         });
     }
     models.sort_by(|a, b| a.key.value.cmp(&b.key.value));

@@ -22,8 +22,8 @@ pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteKind, Phase,
-    Plan, TargetStatus,
+    AccessChange, Action, ActionKind, Cover, ExpiryWarning, GuardrailEffect, GuardrailPlan,
+    LicenseChoice, Note, NoteKind, Phase, Plan, PolicyAction, PolicyPhase, TargetStatus,
 };
 
 pub use crate::org::grant_name;

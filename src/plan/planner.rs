@@ -183,6 +183,7 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         config_digest: config_digest(desired),
         license_choices: license_choices(desired),
         expiry: super::expiry::warnings(desired, &holdings, &licenses),
+        guardrails: None,
         licenses,
     };
     let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));

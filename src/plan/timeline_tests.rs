@@ -201,6 +201,8 @@ fn resolve_targets(live: &Live, t: &Targets) -> Desired {
             .map(|a| Spanned::new(AccountRef::Id(a.clone()), at()))
             .collect(),
         status: DesiredStatus::Active,
+        bedrock_model_ids: Vec::new(),
+        marketplace_product_id: None,
     };
     let config = Config {
         version: 1,

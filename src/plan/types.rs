@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{ActivationOverride, ModelKey};
-use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, Principal};
+use crate::config::{ActivationOverride, GuardrailMode, ModelKey};
+use crate::model::{AccountId, GrantArn, GrantStatus, LicenseArn, PolicyId, Principal, Target};
 
 /// What to do with one (license, principal) grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -209,11 +209,18 @@ pub struct Plan {
     pub license_choices: Vec<LicenseChoice>,
     /// Licenses in use that expire soon or have expired, by license.
     pub expiry: Vec<ExpiryWarning>,
+    /// The guardrails layer (SCPs); `None` when `settings.guardrails.mode` is `off`.
+    pub guardrails: Option<GuardrailPlan>,
 }
 
 impl Plan {
+    /// No grant action and no SCP write: `apply` would change nothing.
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
+            && self
+                .guardrails
+                .as_ref()
+                .is_none_or(|g| g.mode != GuardrailMode::Enforce || g.actions.is_empty())
     }
 
     /// Number of actions of each kind, for summaries.
@@ -224,4 +231,101 @@ impl Plan {
         }
         counts
     }
+}
+
+/// The guardrails layer of a plan: the SCP writes that make "may invoke" match "entitled".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailPlan {
+    /// `report` plans the same actions as `enforce` but `apply` carries none of them out.
+    pub mode: GuardrailMode,
+    /// In execution order (see [`PolicyAction::phase`]), then by policy name, then target.
+    pub actions: Vec<PolicyAction>,
+    /// Per model, whose ability to invoke the actions change, in people's terms.
+    pub effects: Vec<GuardrailEffect>,
+}
+
+/// One Organizations write on an SCP. Only the tool's own policies (name prefix and managed
+/// tag) are ever updated, detached or deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyAction {
+    /// CreatePolicy (type SERVICE_CONTROL_POLICY) with the managed tag. Organizations takes no
+    /// client token: the executor first looks the name up and reuses a managed policy of that name.
+    Create {
+        name: String,
+        description: String,
+        content: String,
+    },
+    /// UpdatePolicy of a managed policy whose document or description differs.
+    Update {
+        policy: PolicyId,
+        name: String,
+        description: String,
+        content: String,
+    },
+    /// AttachPolicy. `policy` is `None` for a policy created by this plan (found by name).
+    Attach {
+        policy: Option<PolicyId>,
+        name: String,
+        target: Target,
+    },
+    /// DetachPolicy of a managed policy.
+    Detach {
+        policy: PolicyId,
+        name: String,
+        target: Target,
+    },
+    /// DeletePolicy of a managed policy no longer wanted (detached from everything first).
+    Delete { policy: PolicyId, name: String },
+}
+
+/// When a policy action runs relative to the grant phases, so that continuity holds: denies are
+/// lifted before grants are activated and attached only after grants are revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyPhase {
+    /// Create, Update, Detach: before any grant action.
+    BeforeGrants,
+    /// Attach, then Delete: after every grant action.
+    AfterGrants,
+}
+
+impl PolicyAction {
+    pub fn phase(&self) -> PolicyPhase {
+        match self {
+            PolicyAction::Create { .. }
+            | PolicyAction::Update { .. }
+            | PolicyAction::Detach { .. } => PolicyPhase::BeforeGrants,
+            PolicyAction::Attach { .. } | PolicyAction::Delete { .. } => PolicyPhase::AfterGrants,
+        }
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        match self {
+            PolicyAction::Create { name, .. }
+            | PolicyAction::Update { name, .. }
+            | PolicyAction::Attach { name, .. }
+            | PolicyAction::Detach { name, .. }
+            | PolicyAction::Delete { name, .. } => name,
+        }
+    }
+
+    /// Detach and Delete count against `max_deletes`.
+    pub fn is_destructive(&self) -> bool {
+        matches!(
+            self,
+            PolicyAction::Detach { .. } | PolicyAction::Delete { .. }
+        )
+    }
+}
+
+/// What the guardrail actions change for one model.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuardrailEffect {
+    pub model: Option<ModelKey>,
+    /// Active accounts that may invoke it now and no longer will.
+    pub newly_denied: BTreeSet<AccountId>,
+    /// Active accounts denied now that will be allowed.
+    pub newly_allowed: BTreeSet<AccountId>,
+    /// Accounts allowed because a grant entitles them (after the plan).
+    pub allowed_through_grant: BTreeSet<AccountId>,
 }

@@ -364,6 +364,7 @@ impl PlanDocument {
             licenses,
             license_choices,
             expiry,
+            guardrails: None,
             live_fingerprint: self.live_fingerprint,
             config_digest: self.config_digest,
         })

@@ -305,6 +305,7 @@ fn build_scenario(
         grants: live_grants,
         shares: Vec::new(),
         read_at: 0,
+        guardrails: None,
     };
     Scenario { desired, live }
 }
@@ -517,6 +518,8 @@ fn build_cover_case(
         grant_to,
         except_accounts,
         status: DesiredStatus::Active,
+        bedrock_model_ids: Vec::new(),
+        marketplace_product_id: None,
     };
     let live = Live {
         organization: org,
@@ -525,6 +528,7 @@ fn build_cover_case(
         grants: Vec::new(),
         shares: Vec::new(),
         read_at: 0,
+        guardrails: None,
     };
     let config = Config {
         version: 1,
