@@ -119,11 +119,13 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         );
         return Ok(json_error(Service::LicenseManager, &e, &request_id));
     };
-    let known = match service {
-        Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
-        Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
-        Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
-    };
+    let served = !state.options_arc().unserved_operations.contains(&op);
+    let known = served
+        && match service {
+            Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
+            Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
+            Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
+        };
     if !known {
         let e = match service {
             Service::Sts => ApiError::client(
