@@ -183,6 +183,19 @@ pub trait OrganizationsApi: Send + Sync {
     /// The account the calls are made as: STS `GetCallerIdentity` (it sits here because the
     /// organization calls are the ones that depend on who the caller is).
     fn caller_account(&self) -> impl Future<Output = Result<AccountId, AwsError>> + Send;
+    /// Whether the IAM role `name` exists in the caller's account (IAM `GetRole`): how the
+    /// service-linked roles that License Manager and AWS Marketplace need are checked.
+    fn role_exists(&self, name: &str) -> impl Future<Output = Result<bool, AwsError>> + Send {
+        let name = name.to_owned();
+        async move {
+            Err(AwsError::new(
+                "GetRole",
+                ErrorKind::Other,
+                "NotConfigured",
+                format!("no IAM client to look up role {name}"),
+            ))
+        }
+    }
 }
 
 /// Follows `NextToken` until it is absent or empty, retrying each page on its own (a throttle

@@ -6,7 +6,7 @@ use aws_sdk_organizations::types::OrganizationFeatureSet;
 
 use super::retry::with_retry;
 use super::{
-    AccountEntry, AwsError, Observer, OrgInfo, OrganizationsApi, RetryPolicy, all_pages,
+    AccountEntry, AwsError, ErrorKind, Observer, OrgInfo, OrganizationsApi, RetryPolicy, all_pages,
     parent_id_str,
 };
 use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, RootId};
@@ -18,6 +18,8 @@ pub struct SdkOrganizations {
     client: Client,
     /// For `GetCallerIdentity` only.
     sts: aws_sdk_sts::Client,
+    /// For `GetRole` only (the service-linked roles).
+    iam: Option<aws_sdk_iam::Client>,
     retry: RetryPolicy,
     observer: Observer,
 }
@@ -32,9 +34,16 @@ impl SdkOrganizations {
         SdkOrganizations {
             client,
             sts,
+            iam: None,
             retry,
             observer,
         }
+    }
+
+    /// Adds the IAM client `role_exists` uses.
+    pub fn with_iam(mut self, iam: aws_sdk_iam::Client) -> Self {
+        self.iam = Some(iam);
+        self
     }
 }
 
@@ -56,6 +65,35 @@ impl OrganizationsApi for SdkOrganizations {
         out.account()
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| AwsError::missing(OP, "Account"))
+    }
+
+    async fn role_exists(&self, name: &str) -> Result<bool, AwsError> {
+        const OP: &str = "GetRole";
+        let Some(iam) = &self.iam else {
+            return Err(AwsError::new(
+                OP,
+                ErrorKind::Other,
+                "NotConfigured",
+                format!("no IAM client to look up role {name}"),
+            ));
+        };
+        let found = with_retry(
+            &self.retry,
+            || async {
+                iam.get_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e))
+            },
+            |e| self.observer.on_retry(e),
+        )
+        .await;
+        match found {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.on(format_args!("role {name}"))),
+        }
     }
 
     async fn describe_organization(&self) -> Result<OrgInfo, AwsError> {
