@@ -365,6 +365,7 @@ impl PlanDocument {
             license_choices,
             expiry,
             guardrails: None,
+            guardrail_notes: Vec::new(),
             live_fingerprint: self.live_fingerprint,
             config_digest: self.config_digest,
         })
