@@ -77,6 +77,19 @@ pub(super) fn add(desired: &Desired, live: &Live, plan: &mut Plan) {
     });
 }
 
+/// The layout `enforce` would write for the file, in any mode (`guardrail export`): the SCPs
+/// this run owns are left out of the count of other policies at each target, as in a plan. Only
+/// models that give `bedrock_model_ids` are laid out.
+pub fn guardrail_layout(
+    desired: &Desired,
+    live: &Live,
+) -> Result<Layout, crate::guardrails::LayoutError> {
+    let none = LiveGuardrails::default();
+    let run = Run::new(desired, live.guardrails.as_ref().unwrap_or(&none));
+    let entitled = entitled_accounts(desired, live);
+    layout(&layout_input(desired, live, &run, &entitled))
+}
+
 fn note(kind: GuardrailNoteKind, message: String) -> GuardrailNote {
     GuardrailNote { kind, message }
 }

@@ -55,8 +55,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
 
     let heads_up = common::heads_up(plan);
     for line in &heads_up {
-        out.push_str(&clean(line));
-        out.push('\n');
+        let _ = writeln!(out, "{}", clean(line));
     }
     if !heads_up.is_empty() {
         out.push('\n');
