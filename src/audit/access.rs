@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::invoke::{InvokeReader, InvokeState};
 use super::{account_path, model_keys, ou_path, principal_within};
 use crate::config::ModelKey;
 use crate::model::{
@@ -117,13 +118,47 @@ pub enum Wanted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
     pub state: CellState,
+    /// The second layer: may the account invoke the model, as the SCPs along its path read
+    /// ([`super::invoke`]); `None` when the SCPs were not read (guardrails off).
+    pub invoke: Option<InvokeState>,
     /// Every non-terminal grant that reaches the account: grants in effect first, then by route
     /// (organization, OUs from the outermost, account), then by ARN.
     pub via: Vec<Reach>,
     pub wanted: Wanted,
 }
 
+/// Where the two layers disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Leak {
+    /// The account may invoke the model but holds no grant: it would pay public rates, outside
+    /// the negotiated terms.
+    WithoutTerms,
+    /// The account is entitled (a grant in effect) but an SCP denies it.
+    EntitledButDenied,
+}
+
+impl Leak {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Leak::WithoutTerms => "can_invoke_without_terms",
+            Leak::EntitledButDenied => "entitled_but_denied",
+        }
+    }
+}
+
 impl Cell {
+    /// The leak the two layers show, if any (only where the SCPs were read).
+    pub fn leak(&self) -> Option<Leak> {
+        let invoke = self.invoke.as_ref()?;
+        match (self.state, invoke) {
+            (CellState::Grantor | CellState::Unusable, _) => None,
+            (CellState::Granted, InvokeState::Denied { .. }) => Some(Leak::EntitledButDenied),
+            (CellState::Granted, _) => None,
+            (_, i) if i.may_invoke() => Some(Leak::WithoutTerms),
+            _ => None,
+        }
+    }
+
     /// The grant that provides access (the first in effect), if any.
     pub fn provider(&self) -> Option<&Reach> {
         self.via.iter().find(|r| r.is_effective())
@@ -200,24 +235,7 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
     let mut licenses: BTreeSet<&LicenseArn> = grants_by_license.keys().copied().collect();
     licenses.extend(desired_by_license.keys().copied());
 
-    let mut models: Vec<MatrixModel> = licenses
-        .into_iter()
-        .map(|arn| MatrixModel {
-            key: keys
-                .get(arn)
-                .cloned()
-                .unwrap_or_else(|| ModelKey::parse("unknown-license").expect("a literal key")),
-            license: arn.clone(),
-            product_name: live
-                .licenses
-                .iter()
-                .find(|l| &l.arn == arn)
-                .map(|l| l.product_name.clone())
-                .unwrap_or_default(),
-            in_file: desired_by_license.contains_key(arn),
-        })
-        .collect();
-    models.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.license.cmp(&b.license)));
+    let models = columns(live, licenses, &keys, &desired_by_license);
 
     // Which accounts each grant reaches, computed once per grant; for which it is in effect,
     // from the shares.
@@ -234,8 +252,14 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
             (&g.arn, coverage)
         })
         .collect();
+    let invoke = live
+        .guardrails
+        .as_ref()
+        .map(|g| InvokeReader::new(org, g, guardrail_prefix(desired)));
     let ctx = CellContext {
         live,
+        invoke: invoke.as_ref(),
+        model_ids: desired.map(|d| &d.guardrails.models),
         holdings: &holdings,
         prefix,
         grants_by_license: &grants_by_license,
@@ -262,6 +286,34 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
     }
 }
 
+/// The matrix's columns, sorted by key then license.
+fn columns(
+    live: &Live,
+    licenses: BTreeSet<&LicenseArn>,
+    keys: &BTreeMap<LicenseArn, ModelKey>,
+    desired_by_license: &BTreeMap<&LicenseArn, &crate::org::DesiredModel>,
+) -> Vec<MatrixModel> {
+    let mut models: Vec<MatrixModel> = licenses
+        .into_iter()
+        .map(|arn| MatrixModel {
+            key: keys
+                .get(arn)
+                .cloned()
+                .unwrap_or_else(|| ModelKey::parse("unknown-license").expect("a literal key")),
+            license: arn.clone(),
+            product_name: live
+                .licenses
+                .iter()
+                .find(|l| &l.arn == arn)
+                .map(|l| l.product_name.clone())
+                .unwrap_or_default(),
+            in_file: desired_by_license.contains_key(arn),
+        })
+        .collect();
+    models.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.license.cmp(&b.license)));
+    models
+}
+
 /// The accounts a grant reaches, and those for which it is in effect.
 struct Coverage {
     reaches: BTreeSet<AccountId>,
@@ -271,6 +323,8 @@ struct Coverage {
 /// What every cell of one matrix is computed from.
 struct CellContext<'a> {
     live: &'a Live,
+    invoke: Option<&'a InvokeReader<'a>>,
+    model_ids: Option<&'a BTreeMap<ModelKey, crate::org::GuardedModel>>,
     holdings: &'a Holdings<'a>,
     prefix: &'a str,
     grants_by_license: &'a BTreeMap<&'a LicenseArn, Vec<&'a Grant>>,
@@ -320,8 +374,29 @@ impl CellContext<'_> {
             None => Wanted::NotInFile,
             Some(d) => wanted(self.live, d, &account.id),
         };
-        Cell { state, via, wanted }
+        let invoke = self.invoke.map(|reader| {
+            let ids = self
+                .model_ids
+                .filter(|_| m.in_file)
+                .and_then(|ids| ids.get(&m.key))
+                .map(|g| g.bedrock_model_ids.as_slice())
+                .unwrap_or_default();
+            reader.state(&account.id, ids)
+        });
+        Cell {
+            state,
+            invoke,
+            via,
+            wanted,
+        }
     }
+}
+
+/// `settings.guardrails.policy_name_prefix` of the file, or the default without one.
+fn guardrail_prefix(desired: Option<&Desired>) -> &str {
+    desired.map_or("bedrock-entitlements", |d| {
+        d.guardrails.settings.policy_name_prefix.as_str()
+    })
 }
 
 fn reach(
@@ -472,7 +547,41 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
         )),
         _ => {}
     }
+    if let Some(invoke) = &cell.invoke {
+        out.push(invoke_line(invoke));
+        match cell.leak() {
+            Some(Leak::WithoutTerms) => out.push(
+                "leak: the account can invoke the model without the negotiated terms (no grant in effect)".to_owned(),
+            ),
+            Some(Leak::EntitledButDenied) => out.push(
+                "leak: the account is entitled, but a service control policy denies it".to_owned(),
+            ),
+            None => {}
+        }
+    }
     out
+}
+
+/// The invoke layer in one sentence.
+fn invoke_line(invoke: &InvokeState) -> String {
+    match invoke {
+        InvokeState::NotRestricted => {
+            "may invoke: yes, service control policies do not restrict the management account"
+                .to_owned()
+        }
+        InvokeState::Allowed => {
+            "may invoke: yes, no service control policy on its path denies it".to_owned()
+        }
+        InvokeState::Denied { policy, managed } => format!(
+            "may invoke: no, denied by {policy:?}{}",
+            if *managed {
+                " (the tool's guardrail)"
+            } else {
+                ""
+            }
+        ),
+        InvokeState::Unknown { why } => format!("may invoke: unknown ({why})"),
+    }
 }
 
 /// Why a grant that reaches an account gives it nothing: the account's share of an organization

@@ -11,18 +11,20 @@
 pub mod access;
 pub mod drift;
 pub mod import;
+pub mod invoke;
 pub mod names;
 
 #[cfg(test)]
 mod tests;
 
 pub use access::{
-    AccessMatrix, Cell, CellState, MatrixModel, Reach, Route, Row, Wanted, explain, matrix,
+    AccessMatrix, Cell, CellState, Leak, MatrixModel, Reach, Route, Row, Wanted, explain, matrix,
 };
 pub use drift::{
     Baseline, BaselineInfo, DriftInput, DriftItem, DriftKind, DriftReport, GrantFacts, classify,
 };
 pub use import::{Adoption, ImportOptions, Imported, import};
+pub use invoke::InvokeState;
 pub use names::{key_from_product_name, unique_key};
 
 use std::collections::BTreeMap;

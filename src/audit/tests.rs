@@ -320,3 +320,85 @@ fn access_judges_an_ou_grant_by_each_accounts_share() {
         .cells[col];
     assert_eq!(web.state, CellState::Inactive);
 }
+
+#[test]
+fn access_shows_both_layers_and_flags_the_two_leaks() {
+    use crate::model::{LiveGuardrails, PolicyId, ScpPolicy, Target};
+    let mut live = live();
+    let org = &live.organization;
+    let everywhere: std::collections::BTreeSet<Target> =
+        std::iter::once(Target::Root(org.root.clone()))
+            .chain(org.ous.keys().cloned().map(Target::Ou))
+            .chain(org.accounts.keys().cloned().map(Target::Account))
+            .collect();
+    let scp = |id: &str, name: &str, content: &str, targets| ScpPolicy {
+        id: id.parse::<PolicyId>().unwrap(),
+        arn: String::new(),
+        name: name.to_owned(),
+        description: String::new(),
+        aws_managed: name == "FullAWSAccess",
+        content: content.to_owned(),
+        managed_tag: name.starts_with("bedrock-entitlements"),
+        targets,
+    };
+    live.guardrails = Some(LiveGuardrails {
+        scp_enabled: true,
+        policies: vec![
+            scp(
+                "p-FullAWSAccess",
+                "FullAWSAccess",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                everywhere,
+            ),
+            scp(
+                "p-aaaaaaaa",
+                "bedrock-entitlements-sonnet",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"bedrock:*","Resource":"arn:aws:bedrock:*::foundation-model/anthropic.*"}]}"#,
+                [Target::Account("333333333333".parse().unwrap())].into(),
+            ),
+        ],
+    });
+    let config = crate::config::parse(
+        "version: 1\nsettings:\n  guardrails:\n    mode: report\nmodels:\n  sonnet:\n    product_sku: prod-a\n    bedrock_model_ids: [anthropic.claude-sonnet-4-5-*]\n    grant_to:\n      organizational_units: [Root/Workloads]\n",
+    )
+    .unwrap();
+    let desired = resolve(&config, &live, &ResolveOptions::default()).unwrap();
+    let m = matrix(&live, Some(&desired), "bedrock-entitlements");
+    let col = m
+        .models
+        .iter()
+        .position(|x| x.key.as_str() == "sonnet")
+        .unwrap();
+    let cell = |id: &str| {
+        &m.rows
+            .iter()
+            .find(|r| r.account.as_str() == id)
+            .unwrap()
+            .cells[col]
+    };
+    // Granted through the OU, denied by the tool's own SCP: entitled but denied.
+    assert_eq!(cell("333333333333").leak(), Some(Leak::EntitledButDenied));
+    // No grant reaches it and nothing denies it: it can invoke without the negotiated terms.
+    assert_eq!(cell("666666666666").leak(), Some(Leak::WithoutTerms));
+    assert_eq!(cell(MGMT).invoke, Some(InvokeState::NotRestricted));
+    let text = crate::render::access::text(&m, Default::default());
+    assert!(
+        text.contains("sonnet: 1 entitled but denied (333333333333)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("can invoke without the negotiated terms"),
+        "{text}"
+    );
+    let csv = crate::render::access::csv(&m);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",may_invoke,invoke_policy,leak")
+    );
+    // Without the SCPs read, the outputs keep their shape.
+    live.guardrails = None;
+    let plain = matrix(&live, Some(&desired), "bedrock-entitlements");
+    assert!(!crate::render::access::csv(&plain).contains("may_invoke"));
+}

@@ -358,7 +358,7 @@ pub(crate) fn unconditional_bedrock_denies(content: &str) -> BTreeSet<String> {
 }
 
 /// The targets from an account up to the root: the account, its OUs, the root.
-pub(crate) fn path_of(org: &Organization, account: &AccountId) -> Vec<Target> {
+pub fn path_of(org: &Organization, account: &AccountId) -> Vec<Target> {
     let mut path = vec![Target::Account(account.clone())];
     let mut parent = org.accounts.get(account).map(|a| a.parent.clone());
     while let Some(p) = parent.take() {

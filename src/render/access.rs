@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::common::clean;
 use super::escape::{csv_record, md};
 use crate::audit::access::explain;
-use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
+use crate::audit::{AccessMatrix, Cell, CellState, InvokeState, Leak, Reach, Route, Row, Wanted};
 use crate::model::GrantStatus;
 
 /// A few characters saying how an account gets a model: `org`, `ou:ML`, `account`, `grantor`,
@@ -47,7 +47,61 @@ pub fn cell_short(cell: &Cell) -> String {
     if disagrees(cell) {
         s.push('!');
     }
+    if let Some(invoke) = &cell.invoke {
+        s.push_str(match invoke {
+            InvokeState::NotRestricted => "",
+            InvokeState::Allowed => "/invoke",
+            InvokeState::Denied { .. } => "/deny",
+            InvokeState::Unknown { .. } => "/?",
+        });
+        if cell.leak().is_some() {
+            s.push('#');
+        }
+    }
     s
+}
+
+/// The second layer's legend, shown when the SCPs were read.
+const INVOKE_LEGEND: &str = "/invoke: may invoke (no SCP on its path denies it); /deny: an SCP denies it; /?: undecidable (a condition, NotAction/NotResource, or no bedrock_model_ids); #: a leak (can invoke without the negotiated terms, or entitled but denied)";
+
+/// Whether the matrix carries the invoke layer.
+fn has_invoke(m: &AccessMatrix) -> bool {
+    m.rows
+        .iter()
+        .any(|r| r.cells.iter().any(|c| c.invoke.is_some()))
+}
+
+/// `Leaks: KEY: N can invoke without the negotiated terms (a, b); M entitled but denied (c).`
+fn leak_lines(m: &AccessMatrix) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, mm) in m.models.iter().enumerate() {
+        let of = |leak: Leak| -> Vec<String> {
+            m.rows
+                .iter()
+                .filter(|r| r.cells[i].leak() == Some(leak))
+                .map(|r| r.account.to_string())
+                .collect()
+        };
+        let without = of(Leak::WithoutTerms);
+        let denied = of(Leak::EntitledButDenied);
+        if !without.is_empty() {
+            out.push(format!(
+                "{}: {} can invoke without the negotiated terms ({})",
+                mm.key,
+                without.len(),
+                without.join(", ")
+            ));
+        }
+        if !denied.is_empty() {
+            out.push(format!(
+                "{}: {} entitled but denied ({})",
+                mm.key,
+                denied.len(),
+                denied.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Live access differs from what the file wants (only for models of the file).
@@ -197,15 +251,34 @@ pub fn text(m: &AccessMatrix, opts: AccessOptions) -> String {
     if m.models.iter().any(|mm| !mm.in_file) {
         out.push_str("Models marked * are licenses no model of the file names (keys derived from the product name).\n");
     }
-    let _ = writeln!(out, "Legend: {LEGEND}.");
+    if has_invoke(m) {
+        let leaks = leak_lines(m);
+        if leaks.is_empty() {
+            out.push_str(
+                "Leaks: none (who may invoke matches who is entitled).
+",
+            );
+        } else {
+            let _ = writeln!(out, "Leaks: {}.", leaks.join("; "));
+        }
+        let _ = writeln!(out, "Legend: {LEGEND}; {INVOKE_LEGEND}.");
+    } else {
+        let _ = writeln!(out, "Legend: {LEGEND}.");
+    }
     out
 }
 
 /// One line per (account, model), with a header line.
 pub fn csv(m: &AccessMatrix) -> String {
+    let invoke = has_invoke(m);
     let mut out = String::from(
-        "account_id,account_name,account_path,account_state,model,in_file,license_arn,access,state,wanted,route,ou_path,principal,grant_arn,grant_name,grant_status,managed,share_status,in_effect\n",
+        "account_id,account_name,account_path,account_state,model,in_file,license_arn,access,state,wanted,route,ou_path,principal,grant_arn,grant_name,grant_status,managed,share_status,in_effect",
     );
+    out.push_str(if invoke {
+        ",may_invoke,invoke_policy,leak\n"
+    } else {
+        "\n"
+    });
     for row in &m.rows {
         for (cell, model) in row.cells.iter().zip(&m.models) {
             let r = cell
@@ -241,10 +314,31 @@ pub fn csv(m: &AccessMatrix) -> String {
                 r.map(|r| r.in_effect.to_string()).unwrap_or_default(),
             ];
             out.push_str(&csv_record(&fields));
+            if invoke {
+                out.push(',');
+                out.push_str(&csv_record(&invoke_fields(cell)));
+            }
             out.push('\n');
         }
     }
     out
+}
+
+/// `may_invoke`, `invoke_policy`, `leak` of a cell.
+fn invoke_fields(cell: &Cell) -> [String; 3] {
+    let Some(invoke) = &cell.invoke else {
+        return Default::default();
+    };
+    let policy = match invoke {
+        InvokeState::Denied { policy, .. } => policy.clone(),
+        InvokeState::Unknown { why } => why.clone(),
+        _ => String::new(),
+    };
+    [
+        invoke.as_str().to_owned(),
+        policy,
+        cell.leak().map(Leak::as_str).unwrap_or_default().to_owned(),
+    ]
 }
 
 fn cell_json(m: &AccessMatrix, row: &Row, i: usize) -> Value {
@@ -267,14 +361,21 @@ fn cell_json(m: &AccessMatrix, row: &Row, i: usize) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "access": cell.state.has_access(),
         "state": cell.state.as_str(),
         "wanted": wanted_str(&cell.wanted),
         "differs_from_file": disagrees(cell),
         "via": via,
         "why": explain(m, row, i),
-    })
+    });
+    if cell.invoke.is_some() {
+        let [may_invoke, policy, leak] = invoke_fields(cell);
+        doc["may_invoke"] = json!(may_invoke);
+        doc["invoke_policy"] = json!((!policy.is_empty()).then_some(policy));
+        doc["leak"] = json!((!leak.is_empty()).then_some(leak));
+    }
+    doc
 }
 
 /// `{organization, grantor, models: [...], accounts: [{id, name, path, state, models: {KEY: cell}}]}`.
@@ -369,6 +470,14 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "\n<sub>{}</sub>", md(LEGEND));
+    if has_invoke(m) {
+        let leaks = leak_lines(m);
+        if !leaks.is_empty() {
+            let _ = writeln!(out, "\n**Leaks:** {}.", md(&leaks.join("; ")));
+        }
+        let _ = writeln!(out, "\n<sub>{}; {}</sub>", md(LEGEND), md(INVOKE_LEGEND));
+    } else {
+        let _ = writeln!(out, "\n<sub>{}</sub>", md(LEGEND));
+    }
     out
 }
