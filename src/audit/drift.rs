@@ -178,6 +178,8 @@ pub struct DriftReport {
     pub baseline: Option<BaselineInfo>,
     /// Licenses in use that expire within `settings.expiry_warning_days`, or have expired.
     pub expiry: Vec<crate::plan::ExpiryWarning>,
+    /// Guardrail differences (SCPs); see `audit::guardrail_drift`.
+    pub guardrails: Vec<super::guardrail_drift::GuardrailDrift>,
 }
 
 /// What was compared against.
@@ -190,7 +192,7 @@ pub struct BaselineInfo {
 impl DriftReport {
     /// Something `apply` would change: exit code 2.
     pub fn has_drift(&self) -> bool {
-        self.actions > 0
+        self.actions > 0 || super::guardrail_drift::has_drift(&self.guardrails)
     }
 
     pub fn count(&self, kind: DriftKind) -> usize {
@@ -340,6 +342,7 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
             ))
     });
     DriftReport {
+        guardrails: super::guardrail_drift::classify(input.desired, input.live, input.plan),
         expiry: input.plan.expiry.clone(),
         items,
         actions: input.plan.actions.len(),

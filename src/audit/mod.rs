@@ -10,6 +10,9 @@
 
 pub mod access;
 pub mod drift;
+pub mod guardrail_drift;
+#[cfg(test)]
+mod guardrail_drift_tests;
 pub mod import;
 pub mod invoke;
 pub mod names;

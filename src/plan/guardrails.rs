@@ -155,7 +155,10 @@ fn targeted_name(desired: &Desired, prefix: &str, name: &str) -> bool {
 }
 
 /// Per guarded model, the accounts its desired grants reach (without the grantor).
-fn entitled_accounts(desired: &Desired, live: &Live) -> BTreeMap<ModelKey, BTreeSet<AccountId>> {
+pub fn entitled_accounts(
+    desired: &Desired,
+    live: &Live,
+) -> BTreeMap<ModelKey, BTreeSet<AccountId>> {
     desired
         .guardrails
         .models
@@ -221,7 +224,7 @@ fn layout_input<'a>(
 
 /// The same policy document: equal as JSON values (AWS may return it reformatted), or as text
 /// when one does not parse.
-pub(crate) fn same_document(a: &str, b: &str) -> bool {
+pub fn same_document(a: &str, b: &str) -> bool {
     match (
         serde_json::from_str::<serde_json::Value>(a),
         serde_json::from_str::<serde_json::Value>(b),

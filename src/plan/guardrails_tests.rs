@@ -333,6 +333,9 @@ fn a_managed_policy_the_layout_no_longer_has_is_detached_then_deleted() {
         ]
     );
     assert_eq!(super::destructive_policy_actions(&p), 3);
+    // They count against max_deletes (no grant is deleted here).
+    assert!(crate::apply::check_max_deletes(&p, 2).is_err());
+    assert_eq!(crate::apply::check_max_deletes(&p, 3), Ok(()));
     // Phase first: every BeforeGrants action precedes every AfterGrants one.
     let phases: Vec<PolicyPhase> = actions(&p).iter().map(PolicyAction::phase).collect();
     assert!(phases.is_sorted(), "{phases:?}");
@@ -341,6 +344,7 @@ fn a_managed_policy_the_layout_no_longer_has_is_detached_then_deleted() {
     let report = plan(&desired("report", &live), &live);
     assert_eq!(actions(&report), actions(&p));
     assert_eq!(super::destructive_policy_actions(&report), 0);
+    assert_eq!(crate::apply::check_max_deletes(&report, 0), Ok(()));
     assert_eq!(report.actions, p.actions);
     assert!(super::guardrails_differ(&report));
     let only_guardrails = Plan {

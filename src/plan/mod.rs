@@ -21,7 +21,10 @@ mod tests;
 mod timeline_tests;
 
 pub use digest::{client_token, config_digest, fingerprint};
-pub use guardrails::{destructive_policy_actions, guardrail_layout, guardrails_differ, path_of};
+pub use guardrails::{
+    destructive_policy_actions, entitled_accounts, guardrail_layout, guardrails_differ, path_of,
+    same_document,
+};
 pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;

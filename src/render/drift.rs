@@ -125,6 +125,7 @@ pub fn text(report: &DriftReport) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::guardrails::drift_text(&report.guardrails));
     out.push_str(&summary_line(report));
     out.push('\n');
     out
@@ -201,6 +202,7 @@ pub fn markdown(report: &DriftReport) -> String {
             "> [!WARNING]\n> {left_out} item(s) left out to fit in an issue; run `bedrock-entitlements drift` for the full report.\n"
         );
     }
+    out.push_str(&super::guardrails::drift_markdown(&report.guardrails));
     out.push_str("<sub>Fix what apply can with `bedrock-entitlements apply`; the rest needs a person (see docs/troubleshooting.md).</sub>\n");
     out
 }
@@ -246,7 +248,7 @@ pub fn json(report: &DriftReport) -> String {
             )
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "report": "drift",
         "drift": report.has_drift(),
@@ -267,6 +269,7 @@ pub fn json(report: &DriftReport) -> String {
             "accounts": w.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
+    super::guardrails::add_drift_json(&mut doc, &report.guardrails);
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');
     text
@@ -381,6 +384,7 @@ mod tests {
             config_digest: "d".to_owned(),
             generated_at: Some(1),
             baseline: None,
+            guardrails: Vec::new(),
         }
     }
 
