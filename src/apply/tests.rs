@@ -51,7 +51,7 @@ fn action_on(
             ActionKind::Deactivate | ActionKind::Delete => TargetStatus::Disabled,
             _ => TargetStatus::Active,
         },
-        reason: String::new(),
+        reason: crate::plan::Reason::Recorded(String::new()),
         client_token: format!("tok-{}-{}", kind.as_str(), principal.short_id()),
         waits_for: Vec::new(),
         activation_override: None,

@@ -20,7 +20,7 @@ use super::{account_path, describe_account, describe_principal, principal_within
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, OuId, Principal};
 use crate::org::{Desired, covered_accounts};
-use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan};
+use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, words};
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -533,7 +533,10 @@ impl Classifier<'_> {
             ),
             ActionKind::Update => item(
                 DriftKind::Changed,
-                format!("grant to {who}: {}; apply changes it back", a.reason),
+                format!(
+                    "grant to {who}: {}; apply changes it back",
+                    words::reason(&a.reason)
+                ),
             ),
             ActionKind::Recreate => item(
                 DriftKind::Failed,
@@ -549,7 +552,7 @@ impl Classifier<'_> {
                 DriftKind::AwaitingAcceptance,
                 format!(
                     "grant to {who} waits for its recipient to accept it: {}",
-                    a.reason
+                    words::reason(&a.reason)
                 ),
             ),
             ActionKind::Delete => self.delete(a, grant),
@@ -704,7 +707,7 @@ impl Classifier<'_> {
             }
             i
         };
-        match n.kind {
+        match n.kind() {
             NoteKind::ForeignConflict => item(
                 DriftKind::ForeignOverlap,
                 format!(
@@ -714,10 +717,10 @@ impl Classifier<'_> {
                 ),
             ),
             NoteKind::Foreign => self.foreign(n, grant, item),
-            NoteKind::AwaitingAcceptance => item(DriftKind::AwaitingAcceptance, n.message.clone()),
+            NoteKind::AwaitingAcceptance => item(DriftKind::AwaitingAcceptance, words::note(n)),
             NoteKind::InProgress => item(DriftKind::Stuck, self.stuck_message(n, grant)),
-            NoteKind::KeptForContinuity => item(DriftKind::ShareNotInEffect, n.message.clone()),
-            NoteKind::KeepsOtherGrant => item(DriftKind::ForeignOverlap, n.message.clone()),
+            NoteKind::KeptForContinuity => item(DriftKind::ShareNotInEffect, words::note(n)),
+            NoteKind::KeepsOtherGrant => item(DriftKind::ForeignOverlap, words::note(n)),
         }
     }
 

@@ -11,6 +11,7 @@ mod holdings;
 mod planner;
 mod simulate;
 mod types;
+pub mod words;
 
 #[cfg(test)]
 mod tests;
@@ -22,8 +23,9 @@ pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, GuardrailEffect, GuardrailPlan,
-    LicenseChoice, Note, NoteKind, Phase, Plan, PolicyAction, PolicyPhase, TargetStatus,
+    AccessChange, AccountLabel, Action, ActionKind, Changes, Cover, CoverWords, ExpiryWarning,
+    GuardrailEffect, GuardrailPlan, KeptBecause, LicenseChoice, Note, NoteDetail, NoteKind, Phase,
+    Plan, PolicyAction, PolicyPhase, Reason, TargetStatus,
 };
 
 pub use crate::org::grant_name;

@@ -139,16 +139,16 @@ fn render(plan: &Plan) -> String {
             "{} {model} {} {grant}: {}\n",
             a.kind.as_str(),
             a.principal.short_id(),
-            a.reason
+            super::words::reason(&a.reason)
         ));
     }
     for n in &plan.notes {
         out.push_str(&format!(
             "note {:?} {} {}: {}\n",
-            n.kind,
+            n.kind(),
             n.principal.short_id(),
             short_grant(&n.grant_arn),
-            n.message
+            super::words::note(n)
         ));
     }
     out
@@ -558,7 +558,7 @@ fn simulate_settles_each_action() {
     assert!(
         p.notes
             .iter()
-            .any(|n| n.kind == NoteKind::KeptForContinuity)
+            .any(|n| n.kind() == NoteKind::KeptForContinuity)
     );
     // Fake ARNs are deterministic, and new ones never reuse an ARN in use.
     assert_eq!(simulate(&l, &p), after);
@@ -624,10 +624,10 @@ fn continuity(plan: &Plan) -> String {
     }
     for n in &plan.notes {
         if matches!(
-            n.kind,
+            n.kind(),
             NoteKind::KeptForContinuity | NoteKind::KeepsOtherGrant
         ) {
-            out.push_str(&format!("{:?} {}\n", n.kind, short_grant(&n.grant_arn)));
+            out.push_str(&format!("{:?} {}\n", n.kind(), short_grant(&n.grant_arn)));
         }
     }
     out
@@ -813,7 +813,11 @@ fn renewals_move_managed_grants_to_the_chosen_license() {
     let delete = &p.actions[1];
     assert_eq!(delete.model, Some(model_key()));
     assert_eq!(delete.license_arn.as_str(), license_arn("aa02"));
-    assert!(delete.reason.contains("moves there"), "{}", delete.reason);
+    assert!(
+        matches!(delete.reason.decision(), super::Reason::Renewal { model, .. } if *model == model_key()),
+        "{:?}",
+        delete.reason
+    );
     assert_eq!(
         p.actions[1].waits_for[0].license_arn.as_str(),
         license_arn("aaaa")

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::ModelKey;
 use crate::model::{AccountId, DEFAULT_OPERATIONS, GrantArn, GrantStatus, LicenseArn, Principal};
-use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+use crate::plan::{
+    AccessChange, Action, ActionKind, Note, NoteDetail, NoteKind, Plan, Reason, TargetStatus,
+};
 
 const MANAGEMENT: &str = "999900001111";
 const ORG: &str = "o-abcde12345";
@@ -84,7 +86,7 @@ fn action(a: A) -> Action {
         grant_name,
         operations,
         target_status: a.status,
-        reason: a.reason.to_owned(),
+        reason: Reason::Recorded(a.reason.to_owned()),
         client_token,
         waits_for: Vec::new(),
         activation_override: None,
@@ -181,14 +183,16 @@ pub fn mixed() -> Plan {
     ];
     let note =
         |kind, model: Option<&str>, lic, principal, g, grant_name: &str, status, msg: &str| Note {
-            kind,
             model: model.map(key),
             license_arn: license(lic),
             principal,
             grant_arn: grant(g),
             grant_name: grant_name.to_owned(),
             status,
-            message: msg.to_owned(),
+            detail: NoteDetail::Recorded {
+                kind,
+                message: msg.to_owned(),
+            },
         };
     let notes = vec![
         note(
@@ -329,7 +333,9 @@ pub fn huge() -> Plan {
                 } else {
                     TargetStatus::Active
                 },
-                reason: "the file grants this account and no grant exists".to_owned(),
+                reason: Reason::Recorded(
+                    "the file grants this account and no grant exists".to_owned(),
+                ),
                 client_token: format!("token-{m}{i:06}"),
                 waits_for: Vec::new(),
                 activation_override: None,
@@ -340,14 +346,16 @@ pub fn huge() -> Plan {
     actions.sort_by_key(|a| a.kind.phase());
     let notes = (0..300)
         .map(|i| Note {
-            kind: NoteKind::Foreign,
             model: None,
             license_arn: license("00000000"),
             principal: acct(&format!("{:012}", 200_000_000_000u64 + i)),
             grant_arn: grant(&format!("ff{i:06}")),
             grant_name: format!("hand-made-grant-{i}"),
             status: GrantStatus::Active,
-            message: "not managed (no bedrock-entitlements prefix): left alone".to_owned(),
+            detail: NoteDetail::Recorded {
+                kind: NoteKind::Foreign,
+                message: "not managed (no bedrock-entitlements prefix): left alone".to_owned(),
+            },
         })
         .collect();
     Plan {

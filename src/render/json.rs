@@ -27,8 +27,8 @@ use crate::config::{ActivationOverride, ModelKey};
 use crate::model::{AccountId, GrantArn, GrantStatus, IdError};
 use crate::org::{LicenseCandidate, LostBecause};
 use crate::plan::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteKind, Plan,
-    TargetStatus,
+    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteDetail,
+    NoteKind, Plan, Reason, TargetStatus, words,
 };
 
 /// The only `format_version` this build writes and reads.
@@ -382,7 +382,7 @@ fn action_document(a: &Action) -> ActionDocument {
         grant_name: a.grant_name.clone(),
         operations: a.operations.iter().cloned().collect(),
         target_status: target_status_name(a.target_status).to_owned(),
-        reason: a.reason.clone(),
+        reason: words::reason(&a.reason),
         client_token: a.client_token.clone(),
         waits_for: a
             .waits_for
@@ -507,14 +507,14 @@ fn override_from(
 
 fn note_document(n: &Note) -> NoteDocument {
     NoteDocument {
-        kind: note_kind_name(&n.kind).to_owned(),
+        kind: note_kind_name(&n.kind()).to_owned(),
         model: n.model.as_ref().map(|m| m.to_string()),
         license_arn: n.license_arn.to_string(),
         principal: n.principal.arn(),
         grant_arn: n.grant_arn.to_string(),
         grant_name: n.grant_name.clone(),
         status: n.status.as_str().to_owned(),
-        message: n.message.clone(),
+        message: words::note(n),
     }
 }
 
@@ -596,7 +596,7 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
         grant_name: a.grant_name,
         operations: a.operations.into_iter().collect::<BTreeSet<_>>(),
         target_status,
-        reason: a.reason,
+        reason: Reason::Recorded(a.reason),
         client_token: a.client_token,
         waits_for: a
             .waits_for
@@ -628,14 +628,16 @@ fn note_from(path: &str, n: NoteDocument) -> Result<Note, PlanFileError> {
             )
         })?;
     Ok(Note {
-        kind,
         model: optional_model(&format!("{path}.model"), n.model)?,
         license_arn: typed(&format!("{path}.license_arn"), &n.license_arn)?,
         principal: typed(&format!("{path}.principal"), &n.principal)?,
         grant_arn: typed(&format!("{path}.grant_arn"), &n.grant_arn)?,
         grant_name: n.grant_name,
         status: GrantStatus::parse(&n.status),
-        message: n.message,
+        detail: NoteDetail::Recorded {
+            kind,
+            message: n.message,
+        },
     })
 }
 

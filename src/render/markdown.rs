@@ -14,7 +14,7 @@ use super::common::{
 };
 use super::escape::md as md_text;
 use crate::model::Principal;
-use crate::plan::{Note, NoteKind, Plan};
+use crate::plan::{Note, NoteKind, Plan, words};
 
 /// The hidden first line CI looks for to update its sticky comment instead of adding one.
 pub const MARKER: &str = "<!-- bedrock-entitlements:plan -->";
@@ -212,7 +212,7 @@ fn action_row(action: &crate::plan::Action) -> String {
         action.kind.as_str(),
         principal_md(&action.principal),
         md_text(&action.grant_name),
-        md_text(&action.reason),
+        md_text(&words::reason(&action.reason)),
     )
 }
 
@@ -221,7 +221,7 @@ fn principal_md(p: &Principal) -> String {
 }
 
 fn note_item(note: &Note) -> String {
-    let mut item = format!("- **{}**:", note_label(&note.kind));
+    let mut item = format!("- **{}**:", note_label(&note.kind()));
     if let Some(m) = &note.model {
         let _ = write!(item, " model `{m}`,");
     }
@@ -232,9 +232,9 @@ fn note_item(note: &Note) -> String {
         md_text(&note.grant_name),
         note.grant_arn.grant_id(),
         note.status,
-        md_text(&note.message),
+        md_text(&words::note(note)),
     );
-    if note.kind == NoteKind::AwaitingAcceptance {
+    if note.kind() == NoteKind::AwaitingAcceptance {
         let hint = accept_hint(note);
         let _ = write!(item, "  {}\n  ```sh\n", capitalize(&hint.intro));
         for cmd in hint.commands {
@@ -553,7 +553,7 @@ mod tests {
                 grant_name: name,
                 operations: Default::default(),
                 target_status: TargetStatus::Active,
-                reason,
+                reason: crate::plan::Reason::Recorded(reason),
                 client_token: format!("token-{i}"),
                 waits_for: Vec::new(),
                 activation_override: None,
@@ -562,7 +562,6 @@ mod tests {
 
         fn note(i: usize, name: String, message: String) -> Note {
             Note {
-                kind: NoteKind::AwaitingAcceptance,
                 model: None,
                 license_arn: "arn:aws:license-manager::294406891311:license:l-0"
                     .parse()
@@ -575,7 +574,10 @@ mod tests {
                     .unwrap(),
                 grant_name: name,
                 status: GrantStatus::PendingAccept,
-                message,
+                detail: crate::plan::NoteDetail::Recorded {
+                    kind: NoteKind::AwaitingAcceptance,
+                    message,
+                },
             }
         }
 

@@ -569,7 +569,8 @@ async fn without_a_recipient_role_grants_waiting_for_acceptance_are_pending() {
         again
             .notes
             .iter()
-            .any(|n| n.message.contains(ML_PROD) && n.message.contains("accept-grant")),
+            .map(bedrock_entitlements::plan::words::note)
+            .any(|m| m.contains(ML_PROD) && m.contains("accept-grant")),
         "{:?}",
         again.notes
     );

@@ -396,7 +396,7 @@ proptest! {
                     a.planned_version = None;
                 }
                 a.client_token.clear();
-                a.reason.clear();
+                a.reason = plan::Reason::Recorded(String::new());
                 a.waits_for.clear();
                 a.activation_override = None;
                 a

@@ -213,7 +213,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "src/plan/continuity.rs apply_rules",
     "src/plan/planner.rs plan",
     "src/plan/planner.rs decide",
-    "src/plan/planner.rs decide_kept",
     "src/preflight.rs evaluate",
     "src/render/access.rs text",
 ];
