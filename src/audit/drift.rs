@@ -432,7 +432,7 @@ impl Classifier<'_> {
     /// ([`Reason`]); what happened since the last apply (a deletion out of band, an account
     /// that moved) is read from live state and the file's targets.
     fn action(&self, a: &Action) -> DriftItem {
-        let grant = self.grant(a.grant_arn.as_ref());
+        let grant = self.grant(a.grant_arn());
         let who = self.describe(&a.principal);
         let item = |kind, message| self.action_item(a, grant, kind, message);
         match a.reason.decision() {
@@ -494,7 +494,7 @@ impl Classifier<'_> {
             }
             Reason::Renewal { model, .. } => self.no_longer(a, grant, model),
             reason @ (Reason::Recorded(_) | Reason::Deferred { .. }) => {
-                item(recorded_class(a.kind), words::reason(reason))
+                item(recorded_class(a.kind()), words::reason(reason))
             }
         }
     }
@@ -507,11 +507,11 @@ impl Classifier<'_> {
         message: String,
     ) -> DriftItem {
         let subject = Subject {
-            model: a.model.as_ref(),
+            model: a.model(),
             license: &a.license_arn,
             principal: &a.principal,
             grant,
-            action: Some(a.kind),
+            action: Some(a.kind()),
         };
         self.item(kind, subject, message)
     }
@@ -526,7 +526,7 @@ impl Classifier<'_> {
 
     fn duplicate(&self, a: &Action, grant: Option<&Grant>) -> DriftItem {
         let who = self.describe(&a.principal);
-        let key = a.model.as_ref().map(ModelKey::as_str).unwrap_or_default();
+        let key = a.model().map(ModelKey::as_str).unwrap_or_default();
         let message = format!(
             "grant {:?} to {who} is a second managed grant of model {key} on the same target: apply deletes it",
             a.grant_name
@@ -590,8 +590,8 @@ impl Classifier<'_> {
             .actions
             .iter()
             .filter(|d| {
-                d.kind == ActionKind::Delete
-                    && d.model.as_ref() == Some(key)
+                d.kind() == ActionKind::Delete
+                    && d.model() == Some(key)
                     && d.principal != a.principal
                     && principal_within(org, &d.principal, &a.principal)
             })

@@ -113,7 +113,7 @@ fn import_round_trips_through_the_planner() {
     let kinds: Vec<_> = p
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id().to_owned()))
+        .map(|a| (a.kind(), a.principal.short_id().to_owned()))
         .collect();
     assert_eq!(
         kinds,

@@ -17,7 +17,7 @@ use crate::org::{Desired, DesiredModel};
 /// Whether an action makes an activation (CreateGrantVersion Status=ACTIVE, or a create that
 /// ends active).
 pub(crate) fn activates(action: &Action) -> bool {
-    match action.kind {
+    match action.kind() {
         ActionKind::Create | ActionKind::Recreate | ActionKind::Accept => {
             action.target_status == TargetStatus::Active
         }
@@ -29,7 +29,7 @@ pub(crate) fn activates(action: &Action) -> bool {
 /// Whether an action takes a grant away (or its delete half does).
 pub(crate) fn revokes(action: &Action) -> bool {
     matches!(
-        action.kind,
+        action.kind(),
         ActionKind::Delete | ActionKind::Deactivate | ActionKind::Recreate
     )
 }
@@ -88,7 +88,7 @@ pub(crate) fn apply_rules<'a>(
         revoked: actions
             .iter()
             .filter(|a| revokes(a))
-            .filter_map(|a| a.grant_arn.clone())
+            .filter_map(|a| a.grant_arn().cloned())
             .collect(),
         planned: BTreeMap::new(),
     };
@@ -131,7 +131,7 @@ pub(crate) fn apply_rules<'a>(
                     let reason = std::mem::replace(&mut actions[i].reason, Reason::Duplicate);
                     actions[i].reason = Reason::Deferred {
                         reason: Box::new(reason),
-                        revoke: actions[i].kind,
+                        revoke: actions[i].kind(),
                         covers: cover_words(holdings, &covers),
                     };
                 }
@@ -182,7 +182,7 @@ impl<'a> Pass<'_, 'a> {
                 keeps_own = true;
             }
             for other in holdings.held(product, &account) {
-                if Some(&other.arn) == action.grant_arn.as_ref() {
+                if Some(&other.arn) == action.grant_arn() {
                     continue;
                 }
                 keepers.insert(account.clone());
@@ -217,7 +217,7 @@ impl<'a> Pass<'_, 'a> {
             activated: action.principal.clone(),
         };
         let note = Note {
-            model: action.model.clone(),
+            model: action.model().cloned(),
             license_arn: first.license_arn.clone(),
             principal: first.principal.clone(),
             grant_arn: first.arn.clone(),
@@ -245,7 +245,7 @@ impl<'a> Pass<'_, 'a> {
 
     /// The covers a revoke waits for, or the note that keeps its grant instead.
     fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Box<Note>> {
-        let Some(grant) = action.grant_arn.as_ref().and_then(|a| self.by_arn.get(a)) else {
+        let Some(grant) = action.grant_arn().and_then(|a| self.by_arn.get(a)) else {
             return Ok(Vec::new());
         };
         let caller = &self.holdings.live().caller;
@@ -311,8 +311,8 @@ impl<'a> Pass<'_, 'a> {
             .min_by_key(|g| (!self.is_managed(g), &g.arn))
             .copied();
         let grant_arn = match acting {
-            Some(a) if a.kind == ActionKind::Create || a.kind == ActionKind::Recreate => None,
-            Some(a) => a.grant_arn.clone(),
+            Some(a) if a.kind() == ActionKind::Create || a.kind() == ActionKind::Recreate => None,
+            Some(a) => a.grant_arn().cloned(),
             None => live.map(|g| g.arn.clone()),
         };
         let mut kept = Vec::new();
@@ -360,14 +360,14 @@ impl<'a> Pass<'_, 'a> {
         let accounts: Vec<AccountId> = kept.iter().map(|(a, _)| a.clone()).collect();
         let because: BTreeSet<&KeptBecause> = kept.iter().map(|(_, w)| w).collect();
         Note {
-            model: action.model.clone(),
+            model: action.model().cloned(),
             license_arn: grant.license_arn.clone(),
             principal: grant.principal.clone(),
             grant_arn: grant.arn.clone(),
             grant_name: grant.name.clone(),
             status: grant.status.clone(),
             detail: NoteDetail::KeptForContinuity {
-                planned: action.kind,
+                planned: action.kind(),
                 reason: action.reason.clone(),
                 accounts: labels(self.holdings, &accounts),
                 because: because.into_iter().cloned().collect(),

@@ -23,9 +23,10 @@ pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, AccountLabel, Action, ActionKind, Changes, Cover, CoverWords, ExpiryWarning,
-    GuardrailEffect, GuardrailPlan, KeptBecause, LicenseChoice, Note, NoteDetail, NoteKind, Phase,
-    Plan, PolicyAction, PolicyPhase, Reason, TargetStatus,
+    AccessChange, AccountLabel, Action, ActionBody, ActionKind, BodyError, Changes, Cover,
+    CoverWords, ExpiryWarning, GuardrailEffect, GuardrailPlan, KeptBecause, LicenseChoice, Note,
+    NoteDetail, NoteKind, Phase, Plan, PlannedGrant, PolicyAction, PolicyPhase, Reason,
+    TargetStatus,
 };
 
 pub use crate::org::grant_name;

@@ -7,8 +7,8 @@ use super::digest::{config_digest, fingerprint_of};
 use super::holdings::Holdings;
 use super::simulate::simulate;
 use super::types::{
-    AccessChange, Action, ActionKind, Changes, LicenseChoice, Note, NoteDetail, NoteKind, Plan,
-    Reason, TargetStatus,
+    AccessChange, Action, ActionBody, ActionKind, Changes, LicenseChoice, Note, NoteDetail,
+    NoteKind, Plan, PlannedGrant, Reason, TargetStatus,
 };
 use crate::config::{DesiredStatus, ModelKey};
 use crate::model::{AccountId, Grant, GrantStatus, LicenseArn, Live, Principal};
@@ -288,13 +288,13 @@ type ActionKey<'a> = (
 /// Phase (creates and activations before deletes), then model (unnamed last), then principal.
 fn action_key(a: &Action) -> ActionKey<'_> {
     (
-        a.kind.phase(),
-        a.model.is_none(),
-        a.model.as_ref(),
+        a.kind().phase(),
+        a.model().is_none(),
+        a.model(),
         &a.license_arn,
         &a.principal,
-        a.kind,
-        a.grant_arn.as_ref(),
+        a.kind(),
+        a.grant_arn(),
     )
 }
 
@@ -367,6 +367,13 @@ fn access(
 struct Output {
     actions: Vec<Action>,
     notes: Vec<Note>,
+}
+
+fn planned(grant: &Grant) -> PlannedGrant {
+    PlannedGrant {
+        arn: grant.arn.clone(),
+        version: grant.version.clone(),
+    }
 }
 
 /// One (license, principal) pair and what the file says about it.
@@ -481,14 +488,10 @@ impl Pair<'_> {
                     principal: self.principal.clone(),
                     wanted: target,
                 };
-                out.actions.push(self.action(
-                    ActionKind::Create,
-                    None,
-                    model,
-                    name,
-                    target,
-                    reason,
-                ));
+                let body = ActionBody::Create {
+                    model: model.key.clone(),
+                };
+                out.actions.push(self.action(body, name, target, reason));
             }
             None => {}
             Some(grant) => self.decide_kept(grant, model, name, target, blocking, out),
@@ -507,49 +510,48 @@ impl Pair<'_> {
     ) {
         let changes = self.changes(grant, &name);
         let status = &grant.status;
-        let act = |kind, reason: Reason, out: &mut Output| {
+        // Every kind planned here acts on the kept grant, for this model.
+        type Make = fn(ModelKey, PlannedGrant) -> ActionBody;
+        let act = |make: Make, reason: Reason, out: &mut Output| {
+            let body = make(model.key.clone(), planned(grant));
             out.actions
-                .push(self.action(kind, Some(grant), model, name.clone(), target, reason));
+                .push(self.action(body, name.clone(), target, reason));
         };
-        let differs = |kind, out: &mut Output| {
+        let differs = |make: Make, out: &mut Output| {
             let reason = Reason::StatusDiffers {
                 model: model.key.clone(),
                 live: status.clone(),
                 wanted: target,
                 changes: changes.clone(),
             };
-            act(kind, reason, out);
+            act(make, reason, out);
         };
         match (status, target) {
             (GrantStatus::Active | GrantStatus::WorkflowCompleted, TargetStatus::Disabled) => {
-                differs(ActionKind::Deactivate, out);
+                differs(|model, grant| ActionBody::Deactivate { model, grant }, out);
             }
-            (GrantStatus::Disabled, TargetStatus::Active) => differs(ActionKind::Activate, out),
+            (GrantStatus::Disabled, TargetStatus::Active) => {
+                differs(|model, grant| ActionBody::Activate { model, grant }, out);
+            }
             (GrantStatus::Active | GrantStatus::WorkflowCompleted | GrantStatus::Disabled, _) => {
                 if !changes.is_empty() {
                     let reason = Reason::Changed {
                         changes: changes.clone(),
                     };
-                    act(ActionKind::Update, reason, out);
+                    act(
+                        |model, grant| ActionBody::Update { model, grant },
+                        reason,
+                        out,
+                    );
                 }
             }
-            (GrantStatus::PendingAccept, _) => match (self.principal, &self.desired.recipient_role)
-            {
-                (Principal::Account(account), Some(role)) => {
-                    let reason = Reason::NotAccepted {
-                        account: account.clone(),
-                        role: role.clone(),
-                        wanted: target,
-                    };
-                    act(ActionKind::Accept, reason, out);
-                }
-                _ => {
-                    let detail = NoteDetail::AwaitingAcceptance {
-                        region: self.desired.home_region.clone(),
-                        wanted: target,
-                    };
-                    out.notes.push(self.note(grant, detail));
-                }
+            (GrantStatus::PendingAccept, _) => match self.accept_by_role(target) {
+                Some(reason) => act(
+                    |model, grant| ActionBody::Accept { model, grant },
+                    reason,
+                    out,
+                ),
+                None => out.notes.push(self.note(grant, self.awaiting(target))),
             },
             (GrantStatus::FailedWorkflow, _) => match blocking {
                 Some(foreign) => out.actions.push(self.retire_action(
@@ -559,18 +561,42 @@ impl Pair<'_> {
                         foreign: foreign.arn.clone(),
                     },
                 )),
-                None => act(
-                    ActionKind::Recreate,
-                    Reason::Failed {
+                None => {
+                    let reason = Reason::Failed {
                         status: status.clone(),
-                    },
-                    out,
-                ),
+                    };
+                    act(
+                        |model, grant| ActionBody::Recreate { model, grant },
+                        reason,
+                        out,
+                    );
+                }
             },
             (GrantStatus::PendingWorkflow, _) => {
                 out.notes.push(self.note(grant, NoteDetail::Settling));
             }
             _ => out.notes.push(self.note(grant, NoteDetail::UnknownStatus)),
+        }
+    }
+
+    /// A grant waiting for its recipient, accepted by apply through `settings.recipient_role`
+    /// (account principals only); `None` when the recipient must accept it.
+    fn accept_by_role(&self, target: TargetStatus) -> Option<Reason> {
+        match (self.principal, &self.desired.recipient_role) {
+            (Principal::Account(account), Some(role)) => Some(Reason::NotAccepted {
+                account: account.clone(),
+                role: role.clone(),
+                wanted: target,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The note with the commands the recipient runs.
+    fn awaiting(&self, target: TargetStatus) -> NoteDetail {
+        NoteDetail::AwaitingAcceptance {
+            region: self.desired.home_region.clone(),
+            wanted: target,
         }
     }
 
@@ -600,12 +626,12 @@ impl Pair<'_> {
 
     fn retire_action(&self, grant: &Grant, reason: Reason) -> Action {
         Action {
-            kind: ActionKind::Delete,
-            model: self.model_key(),
+            body: ActionBody::Delete {
+                model: self.model_key(),
+                grant: planned(grant),
+            },
             license_arn: self.license.clone(),
             principal: self.principal.clone(),
-            grant_arn: Some(grant.arn.clone()),
-            planned_version: Some(grant.version.clone()),
             grant_name: grant.name.clone(),
             operations: BTreeSet::new(),
             target_status: TargetStatus::Disabled,
@@ -618,20 +644,15 @@ impl Pair<'_> {
 
     fn action(
         &self,
-        kind: ActionKind,
-        grant: Option<&Grant>,
-        model: &DesiredModel,
+        body: ActionBody,
         name: String,
         target_status: TargetStatus,
         reason: Reason,
     ) -> Action {
         Action {
-            kind,
-            model: Some(model.key.clone()),
+            body,
             license_arn: self.license.clone(),
             principal: self.principal.clone(),
-            grant_arn: grant.map(|g| g.arn.clone()),
-            planned_version: grant.map(|g| g.version.clone()),
             grant_name: name,
             operations: self.desired.operations.clone(),
             target_status,

@@ -133,11 +133,11 @@ fn short_grant(arn: &crate::model::GrantArn) -> &str {
 fn render(plan: &Plan) -> String {
     let mut out = String::new();
     for a in &plan.actions {
-        let grant = a.grant_arn.as_ref().map_or("-", short_grant);
-        let model = a.model.as_ref().map_or("-", ModelKey::as_str);
+        let grant = a.grant_arn().map_or("-", short_grant);
+        let model = a.model().map_or("-", ModelKey::as_str);
         out.push_str(&format!(
             "{} {model} {} {grant}: {}\n",
-            a.kind.as_str(),
+            a.kind().as_str(),
             a.principal.short_id(),
             super::words::reason(&a.reason)
         ));
@@ -410,7 +410,7 @@ fn actions_are_ordered_by_phase_then_model_then_principal() {
     let order: Vec<(ActionKind, &str)> = p
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id()))
+        .map(|a| (a.kind(), a.principal.short_id()))
         .collect();
     assert_eq!(
         order,
@@ -591,7 +591,7 @@ fn an_action_cut_short_resumes_where_it_stopped() {
     let kinds: Vec<(ActionKind, &str)> = resumed
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id()))
+        .map(|a| (a.kind(), a.principal.short_id()))
         .collect();
     assert_eq!(
         kinds,
@@ -607,7 +607,7 @@ fn an_action_cut_short_resumes_where_it_stopped() {
 fn continuity(plan: &Plan) -> String {
     let mut out = String::new();
     for a in &plan.actions {
-        out.push_str(&format!("{} {}", a.kind.as_str(), a.principal.short_id()));
+        out.push_str(&format!("{} {}", a.kind().as_str(), a.principal.short_id()));
         if let Some(o) = a.activation_override {
             out.push_str(&format!(" {}", o.api_value()));
         }
@@ -811,7 +811,7 @@ fn renewals_move_managed_grants_to_the_chosen_license() {
          delete 222222222222 <- 222222222222 new 222222222222\n"
     );
     let delete = &p.actions[1];
-    assert_eq!(delete.model, Some(model_key()));
+    assert_eq!(delete.model(), Some(&model_key()));
     assert_eq!(delete.license_arn.as_str(), license_arn("aa02"));
     assert!(
         matches!(delete.reason.decision(), super::Reason::Renewal { model, .. } if *model == model_key()),
@@ -872,6 +872,6 @@ fn ownership_is_the_prefix_at_the_start_of_the_name() {
         plan(&desired("active 222222222222"), &l)
             .actions
             .iter()
-            .all(|a| a.kind != ActionKind::Delete)
+            .all(|a| a.kind() != ActionKind::Delete)
     );
 }

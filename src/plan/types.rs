@@ -80,15 +80,11 @@ pub enum TargetStatus {
 /// One step of the plan, fully specified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
-    pub kind: ActionKind,
-    /// `None` for a managed grant the file no longer names.
-    pub model: Option<ModelKey>,
+    /// The kind, with what only some kinds have: a create names its model, every other kind
+    /// the grant it acts on.
+    pub body: ActionBody,
     pub license_arn: LicenseArn,
     pub principal: Principal,
-    /// The grant acted on; `None` for `create`.
-    pub grant_arn: Option<GrantArn>,
-    /// The grant's version when planned (for stale-state detection); `None` for `create`.
-    pub planned_version: Option<String>,
     /// Name the grant has after the action: the managed name `{prefix}-{model}-{principal id}`
     /// for every kind but `delete`, which shows the grant's current name. Every
     /// CreateGrantVersion the action implies (activate, deactivate, update, accept's activation)
@@ -115,6 +111,149 @@ pub struct Action {
     /// `Options.ActivationOverrideBehavior` for every activation this action makes (the
     /// planner's choice, or `settings.activation_override`); `None` sends no `Options`.
     pub activation_override: Option<ActivationOverride>,
+}
+
+/// What an action does, with the members its kind always has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionBody {
+    Create {
+        model: ModelKey,
+    },
+    Activate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Deactivate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Update {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    /// `model` is `None` for a managed grant the file no longer names.
+    Delete {
+        model: Option<ModelKey>,
+        grant: PlannedGrant,
+    },
+    Recreate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Accept {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+}
+
+/// The grant an action acts on, as the plan saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedGrant {
+    pub arn: GrantArn,
+    /// The grant's version when planned (for stale-state detection).
+    pub version: String,
+}
+
+/// What an action of some kind lacks (see [`ActionBody::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("a create action names no existing grant")]
+    CreateWithGrant,
+    #[error("{} actions need the grant they act on", .0.as_str())]
+    NoGrant(ActionKind),
+    #[error("{} actions name their model", .0.as_str())]
+    NoModel(ActionKind),
+}
+
+impl ActionBody {
+    /// The body of a `kind` action, or what it lacks.
+    pub fn new(
+        kind: ActionKind,
+        model: Option<ModelKey>,
+        grant: Option<PlannedGrant>,
+    ) -> Result<ActionBody, BodyError> {
+        let grant = match (kind, grant) {
+            (ActionKind::Create, Some(_)) => return Err(BodyError::CreateWithGrant),
+            (ActionKind::Create, None) => None,
+            (_, None) => return Err(BodyError::NoGrant(kind)),
+            (_, Some(grant)) => Some(grant),
+        };
+        if kind == ActionKind::Delete {
+            let grant = grant.ok_or(BodyError::NoGrant(kind))?;
+            return Ok(ActionBody::Delete { model, grant });
+        }
+        let model = model.ok_or(BodyError::NoModel(kind))?;
+        let Some(grant) = grant else {
+            return Ok(ActionBody::Create { model });
+        };
+        Ok(match kind {
+            ActionKind::Activate => ActionBody::Activate { model, grant },
+            ActionKind::Deactivate => ActionBody::Deactivate { model, grant },
+            ActionKind::Update => ActionBody::Update { model, grant },
+            ActionKind::Recreate => ActionBody::Recreate { model, grant },
+            ActionKind::Accept => ActionBody::Accept { model, grant },
+            ActionKind::Create | ActionKind::Delete => unreachable!("handled above"),
+        })
+    }
+
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ActionBody::Create { .. } => ActionKind::Create,
+            ActionBody::Activate { .. } => ActionKind::Activate,
+            ActionBody::Deactivate { .. } => ActionKind::Deactivate,
+            ActionBody::Update { .. } => ActionKind::Update,
+            ActionBody::Delete { .. } => ActionKind::Delete,
+            ActionBody::Recreate { .. } => ActionKind::Recreate,
+            ActionBody::Accept { .. } => ActionKind::Accept,
+        }
+    }
+
+    /// The model; `None` only for a delete of a grant the file no longer names.
+    pub fn model(&self) -> Option<&ModelKey> {
+        match self {
+            ActionBody::Delete { model, .. } => model.as_ref(),
+            ActionBody::Create { model }
+            | ActionBody::Activate { model, .. }
+            | ActionBody::Deactivate { model, .. }
+            | ActionBody::Update { model, .. }
+            | ActionBody::Recreate { model, .. }
+            | ActionBody::Accept { model, .. } => Some(model),
+        }
+    }
+
+    /// The grant acted on; `None` only for a create.
+    pub fn grant(&self) -> Option<&PlannedGrant> {
+        match self {
+            ActionBody::Create { .. } => None,
+            ActionBody::Activate { grant, .. }
+            | ActionBody::Deactivate { grant, .. }
+            | ActionBody::Update { grant, .. }
+            | ActionBody::Delete { grant, .. }
+            | ActionBody::Recreate { grant, .. }
+            | ActionBody::Accept { grant, .. } => Some(grant),
+        }
+    }
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        self.body.kind()
+    }
+
+    /// The model; `None` only for a delete of a grant the file no longer names.
+    pub fn model(&self) -> Option<&ModelKey> {
+        self.body.model()
+    }
+
+    /// The grant acted on; `None` only for a create.
+    pub fn grant_arn(&self) -> Option<&GrantArn> {
+        self.body.grant().map(|g| &g.arn)
+    }
+
+    /// The grant's version when planned; `None` only for a create.
+    pub fn planned_version(&self) -> Option<&str> {
+        self.body.grant().map(|g| g.version.as_str())
+    }
 }
 
 /// A grant that must be in effect for some accounts before a revoke runs.
@@ -406,7 +545,7 @@ impl Plan {
     pub fn summary(&self) -> BTreeMap<ActionKind, usize> {
         let mut counts = BTreeMap::new();
         for a in &self.actions {
-            *counts.entry(a.kind).or_insert(0) += 1;
+            *counts.entry(a.kind()).or_insert(0) += 1;
         }
         counts
     }

@@ -101,7 +101,7 @@ impl Section<'_> {
 pub(crate) fn sections(plan: &Plan) -> Vec<Section<'_>> {
     let mut map: BTreeMap<SectionKey, Section<'_>> = BTreeMap::new();
     for action in &plan.actions {
-        let key = match &action.model {
+        let key = match action.model() {
             Some(m) => SectionKey::Model(m.clone()),
             None => SectionKey::Unnamed(action.license_arn.clone()),
         };

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::ModelKey;
 use crate::model::{AccountId, DEFAULT_OPERATIONS, GrantArn, GrantStatus, LicenseArn, Principal};
 use crate::plan::{
-    AccessChange, Action, ActionKind, Note, NoteDetail, NoteKind, Plan, Reason, TargetStatus,
+    AccessChange, Action, ActionBody, ActionKind, Note, NoteDetail, NoteKind, Plan, PlannedGrant,
+    Reason, TargetStatus,
 };
 
 const MANAGEMENT: &str = "999900001111";
@@ -76,13 +77,14 @@ fn action(a: A) -> Action {
         _ => BTreeSet::new(),
     };
     let client_token = format!("token-{}-{}", a.kind.as_str(), a.principal.short_id());
+    let planned = a.grant.map(|g| PlannedGrant {
+        arn: grant(g),
+        version: "3".to_owned(),
+    });
     Action {
-        kind: a.kind,
-        model,
+        body: ActionBody::new(a.kind, model, planned).expect("a well-formed fixture"),
         license_arn: license(a.license),
         principal: a.principal,
-        grant_arn: a.grant.map(grant),
-        planned_version: a.grant.map(|_| "3".to_owned()),
         grant_name,
         operations,
         target_status: a.status,
@@ -315,14 +317,16 @@ pub fn huge() -> Plan {
                 }
                 _ => before.push(account(&id)),
             }
+            let planned = grant_arn.map(|arn| PlannedGrant {
+                arn,
+                version: "1".to_owned(),
+            });
+            let body = ActionBody::new(kind, Some(key(&model)), planned);
             actions.push(Action {
-                kind,
-                model: Some(key(&model)),
+                body: body.expect("a well-formed fixture"),
                 license_arn: license(&lic),
                 grant_name: name(&model, &principal),
                 principal,
-                planned_version: grant_arn.as_ref().map(|_| "1".to_owned()),
-                grant_arn,
                 operations: if matches!(kind, ActionKind::Create | ActionKind::Update) {
                     ops()
                 } else {
@@ -343,7 +347,7 @@ pub fn huge() -> Plan {
         }
         access.insert(key(&model), AccessChange { before, after });
     }
-    actions.sort_by_key(|a| a.kind.phase());
+    actions.sort_by_key(|a| a.kind().phase());
     let notes = (0..300)
         .map(|i| Note {
             model: None,

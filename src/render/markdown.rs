@@ -208,8 +208,8 @@ fn write_section(doc: &mut Doc, section: &Section<'_>, cap: usize) {
 fn action_row(action: &crate::plan::Action) -> String {
     format!(
         "| `{}` | {} | {} | {} | {} |\n",
-        symbol(action.kind),
-        action.kind.as_str(),
+        symbol(action.kind()),
+        action.kind().as_str(),
         principal_md(&action.principal),
         md_text(&action.grant_name),
         md_text(&words::reason(&action.reason)),
@@ -543,13 +543,19 @@ mod tests {
                 format!("arn:aws:license-manager::294406891311:license:l-{}", i % 3)
                     .parse()
                     .unwrap();
+            let model = (!i.is_multiple_of(4) || kind != crate::plan::ActionKind::Delete)
+                .then(|| fixtures::key(&format!("m-{}", i % 7)));
+            let grant =
+                (kind != crate::plan::ActionKind::Create).then(|| crate::plan::PlannedGrant {
+                    arn: format!("arn:aws:license-manager::999900001111:grant:g-a{i}")
+                        .parse()
+                        .unwrap(),
+                    version: "1".to_owned(),
+                });
             Action {
-                kind,
-                model: (!i.is_multiple_of(4)).then(|| fixtures::key(&format!("m-{}", i % 7))),
+                body: crate::plan::ActionBody::new(kind, model, grant).unwrap(),
                 license_arn: license,
                 principal: Principal::Account(account),
-                grant_arn: None,
-                planned_version: None,
                 grant_name: name,
                 operations: Default::default(),
                 target_status: TargetStatus::Active,

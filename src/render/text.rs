@@ -144,11 +144,15 @@ fn write_section(out: &mut String, section: &Section<'_>, paint: &Paint) {
         .max()
         .unwrap_or(0);
     for action in &section.actions {
-        let head = format!("{:>3} {:<10}", symbol(action.kind), action.kind.as_str());
+        let head = format!(
+            "{:>3} {:<10}",
+            symbol(action.kind()),
+            action.kind().as_str()
+        );
         let _ = writeln!(
             out,
             "  {}  {:<principal_w$}  ({})  grant {}  # {}",
-            paint.paint(kind_color(action.kind), &head),
+            paint.paint(kind_color(action.kind()), &head),
             principal_short(&action.principal),
             action.principal.arn(),
             clean(&action.grant_name),

@@ -210,7 +210,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "src/config/validate.rs model",
     "src/plan/continuity.rs apply_rules",
     "src/plan/planner.rs plan",
-    "src/plan/planner.rs decide",
     "src/preflight.rs evaluate",
     "src/render/access.rs text",
 ];
