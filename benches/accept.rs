@@ -152,7 +152,7 @@ async fn run(accounts: usize, parallelism: usize, latency: Duration) -> Figures 
     let planned = ctx.plan(&session, &config, None).await.expect("plan");
     let plan = planned.plan;
     assert_eq!(plan.actions.len(), accounts, "one accept per account");
-    assert!(plan.actions.iter().all(|a| a.kind == ActionKind::Accept));
+    assert!(plan.actions.iter().all(|a| a.kind() == ActionKind::Accept));
 
     // From here on every call (STS included) takes `latency`.
     emu.state().update_options(|o| o.latency = latency);

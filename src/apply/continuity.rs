@@ -48,7 +48,7 @@ pub(crate) fn resolve(plan: &Plan, outcomes: &[Option<Outcome>], action: &Action
                     .iter()
                     .zip(outcomes)
                     .find(|(a, _)| {
-                        matches!(a.kind, ActionKind::Create | ActionKind::Recreate)
+                        matches!(a.kind(), ActionKind::Create | ActionKind::Recreate)
                             && a.license_arn == cover.license_arn
                             && a.principal == cover.principal
                     })

@@ -104,7 +104,7 @@ where
             .actions
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.kind.phase() == phase)
+            .filter(|(_, a)| a.kind().phase() == phase)
             .map(|(i, _)| i);
         let admission = Arc::new(Semaphore::new(self.parallelism));
         let mut tasks = JoinSet::new();

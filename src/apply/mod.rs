@@ -114,7 +114,7 @@ pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), String> {
     let deletes = plan
         .actions
         .iter()
-        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::Recreate))
+        .filter(|a| matches!(a.kind(), ActionKind::Delete | ActionKind::Recreate))
         .count()
         + crate::plan::destructive_policy_actions(plan);
     if deletes as u64 > u64::from(max) {

@@ -37,8 +37,8 @@ impl Progress for LogProgress {
         let grant = outcome.grant().map(ToString::to_string).unwrap_or_default();
         let detail = detail(outcome);
         tracing::info!(
-            action = action.kind.as_str(),
-            model = action.model.as_ref().map(|m| m.as_str()).unwrap_or("-"),
+            action = action.kind().as_str(),
+            model = action.model().map(|m| m.as_str()).unwrap_or("-"),
             principal = %action.principal,
             grant = %grant,
             outcome = outcome.label(),
@@ -88,14 +88,14 @@ impl Progress for BarProgress {
             bar.println(format!(
                 "{} {} {}: {}",
                 outcome.label(),
-                action.kind.as_str(),
+                action.kind().as_str(),
                 action.principal.short_id(),
                 detail(outcome)
             ));
         }
         bar.set_message(format!(
             "{} {}",
-            action.kind.as_str(),
+            action.kind().as_str(),
             action.principal.short_id()
         ));
         bar.inc(1);

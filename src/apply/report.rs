@@ -31,12 +31,6 @@ pub enum StepError {
     /// The grant the action names cannot be read by the caller.
     #[error("grant {grant} cannot be found")]
     Vanished { grant: GrantArn },
-    /// The plan lacks what the action needs (a hand-edited or corrupted plan).
-    #[error("the plan's {kind} action has no {member}")]
-    Incomplete {
-        kind: &'static str,
-        member: &'static str,
-    },
     /// No client acting as the recipient account could be made.
     #[error("cannot act as recipient account {account}: {source}")]
     Recipient {
@@ -57,7 +51,7 @@ impl StepError {
             StepError::Unreachable { .. }
             | StepError::NoProgress { .. }
             | StepError::Vanished { .. } => "GetGrant",
-            StepError::Incomplete { .. } | StepError::Task(_) => "apply",
+            StepError::Task(_) => "apply",
         }
     }
 

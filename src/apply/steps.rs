@@ -21,7 +21,7 @@ use super::continuity::{self, Check};
 use super::report::{Outcome, StepError, Waiting};
 use crate::aws::{AwsError, ErrorKind, GrantChange, GrantRef, LicenseManagerApi, NewGrant};
 use crate::model::{Grant, GrantArn, GrantStatus, Principal};
-use crate::plan::{Action, ActionKind, TargetStatus};
+use crate::plan::{Action, ActionBody, ActionKind, PlannedGrant, TargetStatus};
 
 /// Mutating calls one action may make before it is declared stuck.
 const MAX_CHANGES: u32 = 4;
@@ -36,7 +36,7 @@ pub(crate) struct Goal {
 
 impl Goal {
     pub fn of(action: &Action) -> Goal {
-        let status = match action.kind {
+        let status = match action.kind() {
             ActionKind::Update => None,
             _ => Some(action.target_status),
         };
@@ -175,31 +175,31 @@ where
         recipient: None,
     };
     if matches!(
-        action.kind,
+        action.kind(),
         ActionKind::Delete | ActionKind::Deactivate | ActionKind::Recreate
     ) && !checks.is_empty()
     {
         // Waiting holds no admission place: other actions start meanwhile.
         run.admission = None;
-        if let Some(outcome) =
-            continuity::await_covers(&shared, action.grant_arn.as_ref(), &checks).await
+        if let Some(outcome) = continuity::await_covers(&shared, action.grant_arn(), &checks).await
         {
             return outcome;
         }
     }
-    match action.kind {
-        ActionKind::Create => run.create().await,
-        ActionKind::Recreate => match run.delete(shared.settle_wait).await {
+    match &action.body {
+        ActionBody::Create { .. } => run.create().await,
+        ActionBody::Recreate { grant, .. } => match run.delete(grant, shared.settle_wait).await {
             // A grant still PENDING_DELETE keeps its pair: the create waits until it is gone.
             Outcome::Done { status, .. } if status != GrantStatus::PendingDelete => {
                 run.create().await
             }
             other => other,
         },
-        ActionKind::Delete => run.delete_bounded().await,
-        ActionKind::Activate | ActionKind::Deactivate | ActionKind::Update | ActionKind::Accept => {
-            run.change().await
-        }
+        ActionBody::Delete { grant, .. } => run.delete_bounded(grant).await,
+        ActionBody::Activate { grant, .. }
+        | ActionBody::Deactivate { grant, .. }
+        | ActionBody::Update { grant, .. }
+        | ActionBody::Accept { grant, .. } => run.change(grant).await,
     }
 }
 
@@ -230,17 +230,6 @@ where
         self.call("GetGrant", lm.get_grant(arn)).await
     }
 
-    /// The failure of an action that names no grant although its kind needs one.
-    fn no_grant(&self) -> Outcome {
-        failed(
-            None,
-            StepError::Incomplete {
-                kind: self.action.kind.as_str(),
-                member: "grant_arn",
-            },
-        )
-    }
-
     /// CreateGrant with the plan's token, then on to the goal.
     async fn create(&mut self) -> Outcome {
         let a = self.action;
@@ -268,57 +257,35 @@ where
 
     /// Activate, deactivate, update, accept: start from the planned version (one call when the
     /// plan is fresh), re-read when it is not.
-    async fn change(&mut self) -> Outcome {
-        let Some(arn) = self.action.grant_arn.clone() else {
-            return self.no_grant();
-        };
-        let view = match &self.action.planned_version {
-            Some(version) => View {
-                status: match self.action.kind {
-                    ActionKind::Activate => GrantStatus::Disabled,
-                    ActionKind::Accept => GrantStatus::PendingAccept,
-                    _ => GrantStatus::Active,
-                },
-                version: version.clone(),
-                name: None,
-                operations: None,
+    async fn change(&mut self, grant: &PlannedGrant) -> Outcome {
+        let view = View {
+            status: match self.action.kind() {
+                ActionKind::Activate => GrantStatus::Disabled,
+                ActionKind::Accept => GrantStatus::PendingAccept,
+                _ => GrantStatus::Active,
             },
-            None => match self.get_grant(&arn).await {
-                Ok(g) => View::from(g),
-                Err(e) => return failed(Some(&arn), e),
-            },
+            version: grant.version.clone(),
+            name: None,
+            operations: None,
         };
-        self.converge(&arn, view).await
+        self.converge(&grant.arn, view).await
     }
 
     /// A plain delete: a grant left PENDING_DELETE is waited for up to `ApplyOptions::wait`;
     /// without it, the delete is reported done in PENDING_DELETE (AWS finishes it).
-    async fn delete_bounded(&mut self) -> Outcome {
+    async fn delete_bounded(&mut self, grant: &PlannedGrant) -> Outcome {
         match self.shared.wait {
-            Some(bound) => self.delete(bound).await,
-            None => self.delete(Duration::ZERO).await,
+            Some(bound) => self.delete(grant, bound).await,
+            None => self.delete(grant, Duration::ZERO).await,
         }
     }
 
     /// DeleteGrant with the current version; a grant already deleted (or gone) is done. A grant
     /// in PENDING_DELETE (the answer, or what a read finds) is waited for up to `bound`, and
     /// DeleteGrant is not sent again: done (DELETED) once deleted, pending when `bound` passes.
-    async fn delete(&mut self, bound: Duration) -> Outcome {
-        let Some(arn) = self.action.grant_arn.clone() else {
-            return self.no_grant();
-        };
-        let mut version = match &self.action.planned_version {
-            Some(v) => v.clone(),
-            None => match self.get_grant(&arn).await {
-                Ok(g) if g.status == GrantStatus::Deleted => return deleted(arn),
-                Ok(g) if g.status == GrantStatus::PendingDelete => {
-                    return self.until_deleted(&arn, bound).await;
-                }
-                Ok(g) => g.version,
-                Err(e) if e.kind == ErrorKind::NotFound => return deleted(arn),
-                Err(e) => return failed(Some(&arn), e),
-            },
-        };
+    async fn delete(&mut self, grant: &PlannedGrant, bound: Duration) -> Outcome {
+        let arn = grant.arn.clone();
+        let mut version = grant.version.clone();
         let mut conflicts = 0;
         loop {
             let lm = Arc::clone(&self.shared.lm);

@@ -39,19 +39,22 @@ fn action_on(
     grant: Option<(&GrantArn, &str)>,
     license: &str,
 ) -> Action {
+    let grant = grant.map(|(arn, version)| crate::plan::PlannedGrant {
+        arn: arn.clone(),
+        version: version.to_owned(),
+    });
+    let model = crate::config::ModelKey::parse("m");
+    let body = crate::plan::ActionBody::new(kind, model, grant).expect("a well-formed test action");
     Action {
-        kind,
-        model: None,
+        body,
         license_arn: license.parse().expect("valid"),
-        grant_arn: grant.map(|(g, _)| g.clone()),
-        planned_version: grant.map(|(_, v)| v.to_owned()),
         grant_name: name(&principal),
         operations: ops(),
         target_status: match kind {
             ActionKind::Deactivate | ActionKind::Delete => TargetStatus::Disabled,
             _ => TargetStatus::Active,
         },
-        reason: String::new(),
+        reason: crate::plan::Reason::Recorded(String::new()),
         client_token: format!("tok-{}-{}", kind.as_str(), principal.short_id()),
         waits_for: Vec::new(),
         activation_override: None,
@@ -129,7 +132,7 @@ impl Progress for Recorder {
     fn on_done(&self, action: &Action, outcome: &Outcome) {
         self.0.lock().expect("lock").push(format!(
             "{} {} {}",
-            action.kind.as_str(),
+            action.kind().as_str(),
             action.principal.short_id(),
             outcome.label()
         ));
@@ -230,7 +233,7 @@ async fn phases_run_in_order_whatever_the_plan_order() {
         ]
     );
     // The report keeps plan order.
-    let kinds: Vec<ActionKind> = report.actions.iter().map(|a| a.action.kind).collect();
+    let kinds: Vec<ActionKind> = report.actions.iter().map(|a| a.action.kind()).collect();
     assert_eq!(
         kinds,
         [ActionKind::Delete, ActionKind::Activate, ActionKind::Create]
@@ -938,10 +941,9 @@ async fn a_grant_a_batched_read_leaves_out_is_waited_for_not_failed() {
         w.hidden_reads.insert(g1.clone(), 3);
         (g1, g2)
     };
-    let mut a = action(ActionKind::Activate, account(1), None);
-    a.grant_arn = Some(g1.clone());
-    let mut b = action(ActionKind::Activate, account(2), None);
-    b.grant_arn = Some(g2.clone());
+    let (v1, v2) = (grant(&env, &g1).version, grant(&env, &g2).version);
+    let a = action(ActionKind::Activate, account(1), Some((&g1, &v1)));
+    let b = action(ActionKind::Activate, account(2), Some((&g2, &v2)));
     let report = run(&env, &plan(vec![a, b])).await;
     assert!(report.is_success(), "{report:?}");
     assert_eq!(report.counts().done, 2);

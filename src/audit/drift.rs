@@ -20,7 +20,9 @@ use super::{account_path, describe_account, describe_principal, principal_within
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, OuId, Principal};
 use crate::org::{Desired, covered_accounts};
-use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan};
+use crate::plan::{
+    AccessChange, Action, ActionKind, Note, NoteKind, Plan, Reason, TargetStatus, words,
+};
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -429,116 +431,46 @@ impl Classifier<'_> {
         g.name.starts_with(&self.input.desired.grant_name_prefix)
     }
 
+    /// The drift item of a plan action: the class is the planner's decision
+    /// ([`Reason`]); what happened since the last apply (a deletion out of band, an account
+    /// that moved) is read from live state and the file's targets.
     fn action(&self, a: &Action) -> DriftItem {
-        let live = self.live();
-        let org = &live.organization;
-        let grant = self.grant(a.grant_arn.as_ref());
+        let grant = self.grant(a.grant_arn());
         let who = self.describe(&a.principal);
-        let model = a.model.as_ref();
-        let item = |kind, message| {
-            let subject = Subject {
-                model,
-                license: &a.license_arn,
-                principal: &a.principal,
-                grant,
-                action: Some(a.kind),
-            };
-            self.item(kind, subject, message)
-        };
-        match a.kind {
-            ActionKind::Create => {
-                let key = model.expect("a create names its model");
-                let history: Vec<&Grant> = live
-                    .grants
-                    .iter()
-                    .filter(|g| {
-                        g.license_arn == a.license_arn
-                            && g.principal == a.principal
-                            && g.status.is_terminal()
-                    })
-                    .collect();
-                if let Some(old) = history.iter().find(|g| self.is_managed(g)) {
-                    let how = if old.status == GrantStatus::Rejected {
-                        "was rejected by its recipient"
-                    } else {
-                        "was deleted out of band"
-                    };
-                    return item(
-                        DriftKind::Missing,
-                        format!(
-                            "{who} has no grant of model {key}: grant {:?} ({}) {how}; apply creates a new one",
-                            old.name, old.arn
-                        ),
-                    );
-                }
-                let targets = targets(self.input.config, key, live);
-                // Only a model applied before (it has managed grants) can have been joined since.
-                let applied_before = live.grants.iter().any(|g| {
-                    g.license_arn == a.license_arn && !g.status.is_terminal() && self.is_managed(g)
-                });
-                if let Principal::Account(account) = &a.principal
-                    && applied_before
-                    && !targets.accounts.contains(account)
-                    && let Some(container) = targets.container(live, &a.principal)
-                {
-                    let path = account_path(org, account).unwrap_or_default();
-                    return item(
-                        DriftKind::Membership,
-                        format!(
-                            "{who} is now in {path}, which model {key} reaches account by account \
-                             through {} (its except_accounts split it), and has no grant: it joined \
-                             since the last apply; apply grants it",
-                            self.describe(&container)
-                        ),
-                    );
-                }
-                let replaced: Vec<&Action> = self
-                    .input
-                    .plan
-                    .actions
-                    .iter()
-                    .filter(|d| {
-                        d.kind == ActionKind::Delete
-                            && d.model.as_ref() == Some(key)
-                            && d.principal != a.principal
-                            && principal_within(org, &d.principal, &a.principal)
-                    })
-                    .collect();
-                if !replaced.is_empty() && !matches!(a.principal, Principal::Account(_)) {
-                    return item(
-                        DriftKind::Membership,
-                        format!(
-                            "{who} no longer holds an account model {key} excludes, so one grant to it \
-                             replaces {} grant(s) to its parts: an excluded account left it since the \
-                             last apply",
-                            replaced.len()
-                        ),
-                    );
-                }
-                item(
-                    DriftKind::Missing,
-                    format!("model {key} gives {who} access and no grant exists: apply creates it"),
-                )
-            }
-            ActionKind::Activate => item(
+        let item = |kind, message| self.action_item(a, grant, kind, message);
+        match a.reason.decision() {
+            Reason::Missing { model, .. } => self.missing(a, model),
+            Reason::StatusDiffers {
+                wanted: TargetStatus::Active,
+                ..
+            } => item(
                 DriftKind::DisabledOutOfBand,
                 format!(
                     "grant to {who} is DISABLED but the file wants it active (it was deactivated \
                      out of band, or an apply stopped before activating it): apply activates it"
                 ),
             ),
-            ActionKind::Deactivate => item(
+            Reason::StatusDiffers { live, .. } => item(
                 DriftKind::EnabledOutOfBand,
                 format!(
-                    "grant to {who} is {} but the file wants it disabled: apply deactivates it",
-                    grant.map_or("in effect".to_owned(), |g| g.status.to_string())
+                    "grant to {who} is {live} but the file wants it disabled: apply deactivates it"
                 ),
             ),
-            ActionKind::Update => item(
+            reason @ Reason::Changed { .. } => item(
                 DriftKind::Changed,
-                format!("grant to {who}: {}; apply changes it back", a.reason),
+                format!(
+                    "grant to {who}: {}; apply changes it back",
+                    words::reason(reason)
+                ),
             ),
-            ActionKind::Recreate => item(
+            reason @ Reason::NotAccepted { .. } => item(
+                DriftKind::AwaitingAcceptance,
+                format!(
+                    "grant to {who} waits for its recipient to accept it: {}",
+                    words::reason(reason)
+                ),
+            ),
+            Reason::Failed { .. } => item(
                 DriftKind::Failed,
                 format!(
                     "grant to {who} is FAILED_WORKFLOW{}: apply deletes it and creates it again",
@@ -548,57 +480,169 @@ impl Classifier<'_> {
                         .unwrap_or_default()
                 ),
             ),
-            ActionKind::Accept => item(
-                DriftKind::AwaitingAcceptance,
+            // A failed grant a foreign grant covers goes as a duplicate of that grant.
+            Reason::Duplicate | Reason::FailedAndCovered { .. } => self.duplicate(a, grant),
+            Reason::LicenseUnused { license } => item(
+                DriftKind::NotInFile,
                 format!(
-                    "grant to {who} waits for its recipient to accept it: {}",
-                    a.reason
+                    "managed grant {:?} to {who} is on license {license}, which no model in the file uses: apply deletes it",
+                    a.grant_name
                 ),
             ),
-            ActionKind::Delete => self.delete(a, grant),
+            Reason::NoLongerGranted { model, .. } => self.no_longer(a, grant, model),
+            // A renewal: the grant moves to the model's chosen license, where the model
+            // grants the same principal again.
+            Reason::Renewal { model, .. } if self.wants(model, &a.principal) => {
+                self.duplicate(a, grant)
+            }
+            Reason::Renewal { model, .. } => self.no_longer(a, grant, model),
+            reason @ (Reason::Recorded(_) | Reason::Deferred { .. }) => {
+                item(recorded_class(a.kind()), words::reason(reason))
+            }
         }
     }
 
-    fn delete(&self, a: &Action, grant: Option<&Grant>) -> DriftItem {
-        let live = self.live();
-        let org = &live.organization;
-        let who = self.describe(&a.principal);
-        let item = |kind, message| {
-            let subject = Subject {
-                model: a.model.as_ref(),
-                license: &a.license_arn,
-                principal: &a.principal,
-                grant,
-                action: Some(ActionKind::Delete),
-            };
-            self.item(kind, subject, message)
+    fn action_item(
+        &self,
+        a: &Action,
+        grant: Option<&Grant>,
+        kind: DriftKind,
+        message: String,
+    ) -> DriftItem {
+        let subject = Subject {
+            model: a.model(),
+            license: &a.license_arn,
+            principal: &a.principal,
+            grant,
+            action: Some(a.kind()),
         };
-        let Some(key) = &a.model else {
-            return item(
-                DriftKind::NotInFile,
-                format!(
-                    "managed grant {:?} to {who} is on license {}, which no model in the file uses: apply deletes it",
-                    a.grant_name, a.license_arn
-                ),
-            );
-        };
-        let wanted = self
-            .input
+        self.item(kind, subject, message)
+    }
+
+    fn wants(&self, key: &ModelKey, p: &Principal) -> bool {
+        self.input
             .desired
             .models
             .get(key)
-            .is_some_and(|m| m.principals.contains(&a.principal));
-        if wanted {
+            .is_some_and(|m| m.principals.contains(p))
+    }
+
+    fn duplicate(&self, a: &Action, grant: Option<&Grant>) -> DriftItem {
+        let who = self.describe(&a.principal);
+        let key = a.model().map(ModelKey::as_str).unwrap_or_default();
+        let message = format!(
+            "grant {:?} to {who} is a second managed grant of model {key} on the same target: apply deletes it",
+            a.grant_name
+        );
+        self.action_item(a, grant, DriftKind::Duplicate, message)
+    }
+
+    /// A create ([`Reason::Missing`]): missing, or an account that joined since the last apply.
+    fn missing(&self, a: &Action, key: &ModelKey) -> DriftItem {
+        let live = self.live();
+        let org = &live.organization;
+        let who = self.describe(&a.principal);
+        let item = |kind, message| self.action_item(a, None, kind, message);
+        let history: Vec<&Grant> = live
+            .grants
+            .iter()
+            .filter(|g| {
+                g.license_arn == a.license_arn
+                    && g.principal == a.principal
+                    && g.status.is_terminal()
+            })
+            .collect();
+        if let Some(old) = history.iter().find(|g| self.is_managed(g)) {
+            let how = if old.status == GrantStatus::Rejected {
+                "was rejected by its recipient"
+            } else {
+                "was deleted out of band"
+            };
             return item(
-                DriftKind::Duplicate,
+                DriftKind::Missing,
                 format!(
-                    "grant {:?} to {who} is a second managed grant of model {key} on the same target: apply deletes it",
-                    a.grant_name
+                    "{who} has no grant of model {key}: grant {:?} ({}) {how}; apply creates a new one",
+                    old.name, old.arn
                 ),
             );
         }
         let targets = targets(self.input.config, key, live);
-        let left = match &a.principal {
+        // Only a model applied before (it has managed grants) can have been joined since.
+        let applied_before = live.grants.iter().any(|g| {
+            g.license_arn == a.license_arn && !g.status.is_terminal() && self.is_managed(g)
+        });
+        if let Principal::Account(account) = &a.principal
+            && applied_before
+            && !targets.accounts.contains(account)
+            && let Some(container) = targets.container(live, &a.principal)
+        {
+            let path = account_path(org, account).unwrap_or_default();
+            return item(
+                DriftKind::Membership,
+                format!(
+                    "{who} is now in {path}, which model {key} reaches account by account \
+                     through {} (its except_accounts split it), and has no grant: it joined \
+                     since the last apply; apply grants it",
+                    self.describe(&container)
+                ),
+            );
+        }
+        let replaced = self
+            .input
+            .plan
+            .actions
+            .iter()
+            .filter(|d| {
+                d.kind() == ActionKind::Delete
+                    && d.model() == Some(key)
+                    && d.principal != a.principal
+                    && principal_within(org, &d.principal, &a.principal)
+            })
+            .count();
+        if replaced > 0 && !matches!(a.principal, Principal::Account(_)) {
+            return item(
+                DriftKind::Membership,
+                format!(
+                    "{who} no longer holds an account model {key} excludes, so one grant to it \
+                     replaces {replaced} grant(s) to its parts: an excluded account left it since the \
+                     last apply"
+                ),
+            );
+        }
+        item(
+            DriftKind::Missing,
+            format!("model {key} gives {who} access and no grant exists: apply creates it"),
+        )
+    }
+
+    /// A delete of a grant the model no longer wants: an account or OU that moved since the
+    /// last apply, or a target the file dropped.
+    fn no_longer(&self, a: &Action, grant: Option<&Grant>, key: &ModelKey) -> DriftItem {
+        let who = self.describe(&a.principal);
+        let (kind, message) = match self.moved(a, key) {
+            Some(why) => (
+                DriftKind::Membership,
+                format!("{why}; apply deletes grant {:?}", a.grant_name),
+            ),
+            None => (
+                DriftKind::NotInFile,
+                format!(
+                    "model {key} no longer grants {who}: apply deletes grant {:?}",
+                    a.grant_name
+                ),
+            ),
+        };
+        self.action_item(a, grant, kind, message)
+    }
+
+    /// Why the principal of a delete is no longer granted because of a change in membership,
+    /// if it is one.
+    fn moved(&self, a: &Action, key: &ModelKey) -> Option<String> {
+        let live = self.live();
+        let org = &live.organization;
+        let who = self.describe(&a.principal);
+        let targets = targets(self.input.config, key, live);
+        match &a.principal {
             Principal::Account(account) => match org.accounts.get(account) {
                 None => Some(format!("{who} left the organization since the last apply")),
                 Some(acct) if !usable(&acct.state) => Some(format!(
@@ -606,31 +650,31 @@ impl Classifier<'_> {
                     acct.state.as_str()
                 )),
                 Some(_) if targets.accounts.contains(account) => None,
-                Some(_) => match (
-                    self.covering(key, &a.principal),
-                    targets.container(live, &a.principal),
-                ) {
-                    (Some(cover), _) => Some(format!(
-                        "{who} is now in {}, reached through the grant to {}, which replaces its \
-                         own grant: it moved since the last apply (or an exclusion left the file)",
-                        account_path(org, account).unwrap_or_default(),
-                        self.describe(&cover)
-                    )),
-                    (None, Some(container)) => Some(format!(
-                        "{who} is now in {}, which model {key} reaches through {} but not with a \
-                         grant of its own any more",
-                        account_path(org, account).unwrap_or_default(),
-                        self.describe(&container)
-                    )),
-                    (None, None) if targets.organization || !targets.ous.is_empty() => {
-                        Some(format!(
-                            "{who} is now in {}, outside every OU model {key} targets: it left them \
-                         since the last apply",
-                            account_path(org, account).unwrap_or_default()
-                        ))
+                Some(_) => {
+                    let path = account_path(org, account).unwrap_or_default();
+                    match (
+                        self.covering(key, &a.principal),
+                        targets.container(live, &a.principal),
+                    ) {
+                        (Some(cover), _) => Some(format!(
+                            "{who} is now in {path}, reached through the grant to {}, which replaces its \
+                             own grant: it moved since the last apply (or an exclusion left the file)",
+                            self.describe(&cover)
+                        )),
+                        (None, Some(container)) => Some(format!(
+                            "{who} is now in {path}, which model {key} reaches through {} but not with a \
+                             grant of its own any more",
+                            self.describe(&container)
+                        )),
+                        (None, None) if targets.organization || !targets.ous.is_empty() => {
+                            Some(format!(
+                                "{who} is now in {path}, outside every OU model {key} targets: it left them \
+                         since the last apply"
+                            ))
+                        }
+                        (None, None) => None,
                     }
-                    (None, None) => None,
-                },
+                }
             },
             Principal::Ou { ou, .. } if !org.ous.contains_key(ou) => {
                 Some(format!("OU {ou} no longer exists in the organization"))
@@ -638,50 +682,38 @@ impl Classifier<'_> {
             Principal::Ou { ou, .. }
                 if targets.ous.contains(ou) || targets.container(live, &a.principal).is_some() =>
             {
-                let excluded: Vec<String> = self
-                    .input
-                    .desired
-                    .models
-                    .get(key)
-                    .map(|m| {
-                        m.excluded
-                            .iter()
-                            .filter(|x| {
-                                principal_within(
-                                    org,
-                                    &Principal::Account((*x).clone()),
-                                    &a.principal,
-                                )
-                            })
-                            .map(|x| describe_account(org, x))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if excluded.is_empty() {
-                    None
-                } else {
-                    Some(format!(
-                        "{who} now holds {}, which model {key} excludes, so it is granted by its parts \
-                         instead: the account joined it since the last apply",
-                        excluded.join(", ")
-                    ))
-                }
+                self.split_for(a, key)
             }
             _ => None,
-        };
-        match left {
-            Some(why) => item(
-                DriftKind::Membership,
-                format!("{why}; apply deletes grant {:?}", a.grant_name),
-            ),
-            None => item(
-                DriftKind::NotInFile,
-                format!(
-                    "model {key} no longer grants {who}: apply deletes grant {:?}",
-                    a.grant_name
-                ),
-            ),
         }
+    }
+
+    /// An OU the model targets that now holds an account it excludes: granted by its parts.
+    fn split_for(&self, a: &Action, key: &ModelKey) -> Option<String> {
+        let org = &self.live().organization;
+        let who = self.describe(&a.principal);
+        let excluded: Vec<String> = self
+            .input
+            .desired
+            .models
+            .get(key)
+            .map(|m| {
+                m.excluded
+                    .iter()
+                    .filter(|x| {
+                        principal_within(org, &Principal::Account((*x).clone()), &a.principal)
+                    })
+                    .map(|x| describe_account(org, x))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (!excluded.is_empty()).then(|| {
+            format!(
+                "{who} now holds {}, which model {key} excludes, so it is granted by its parts \
+                 instead: the account joined it since the last apply",
+                excluded.join(", ")
+            )
+        })
     }
 
     fn note(&self, n: &Note) -> DriftItem {
@@ -707,7 +739,7 @@ impl Classifier<'_> {
             }
             i
         };
-        match n.kind {
+        match n.kind() {
             NoteKind::ForeignConflict => item(
                 DriftKind::ForeignOverlap,
                 format!(
@@ -717,10 +749,10 @@ impl Classifier<'_> {
                 ),
             ),
             NoteKind::Foreign => self.foreign(n, grant, item),
-            NoteKind::AwaitingAcceptance => item(DriftKind::AwaitingAcceptance, n.message.clone()),
+            NoteKind::AwaitingAcceptance => item(DriftKind::AwaitingAcceptance, words::note(n)),
             NoteKind::InProgress => item(DriftKind::Stuck, self.stuck_message(n, grant)),
-            NoteKind::KeptForContinuity => item(DriftKind::ShareNotInEffect, n.message.clone()),
-            NoteKind::KeepsOtherGrant => item(DriftKind::ForeignOverlap, n.message.clone()),
+            NoteKind::KeptForContinuity => item(DriftKind::ShareNotInEffect, words::note(n)),
+            NoteKind::KeepsOtherGrant => item(DriftKind::ForeignOverlap, words::note(n)),
         }
     }
 
@@ -910,6 +942,19 @@ impl Classifier<'_> {
             }
         }
         out
+    }
+}
+
+/// The class of an action known only by its words (a plan read back from a file): by its kind.
+fn recorded_class(kind: ActionKind) -> DriftKind {
+    match kind {
+        ActionKind::Create => DriftKind::Missing,
+        ActionKind::Activate => DriftKind::DisabledOutOfBand,
+        ActionKind::Deactivate => DriftKind::EnabledOutOfBand,
+        ActionKind::Update => DriftKind::Changed,
+        ActionKind::Delete => DriftKind::NotInFile,
+        ActionKind::Recreate => DriftKind::Failed,
+        ActionKind::Accept => DriftKind::AwaitingAcceptance,
     }
 }
 

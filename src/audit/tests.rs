@@ -113,7 +113,7 @@ fn import_round_trips_through_the_planner() {
     let kinds: Vec<_> = p
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id().to_owned()))
+        .map(|a| (a.kind(), a.principal.short_id().to_owned()))
         .collect();
     assert_eq!(
         kinds,
@@ -264,6 +264,62 @@ fn drift_sorts_plan_actions_and_notes_into_kinds() {
         report.items.iter().filter(|i| i.action.is_none()).count(),
         2
     );
+}
+
+/// The drift class of an action is its planner decision: the same delete of the same grant
+/// is a duplicate, a license no model uses, or a membership change, as its reason says.
+#[test]
+fn drift_classes_follow_the_planners_reason() {
+    use crate::plan::Reason;
+    let live = live();
+    let config = crate::config::parse(
+        "version: 1\nmodels:\n  sonnet:\n    product_sku: prod-a\n    grant_to:\n      organizational_units: [Root/Workloads]\n",
+    )
+    .unwrap();
+    let desired = resolve(&config, &live, &ResolveOptions::default()).unwrap();
+    let planned = plan::plan(&desired, &live);
+    let index = planned
+        .actions
+        .iter()
+        .position(|a| a.principal.short_id() == "222222222222")
+        .expect("the redundant account grant is deleted");
+    let sonnet = crate::config::ModelKey::parse("sonnet").unwrap();
+    let check = |reason: Reason, want: DriftKind| {
+        let mut plan = planned.clone();
+        plan.actions[index].reason = reason.clone();
+        let report = classify(&DriftInput {
+            config: &config,
+            desired: &desired,
+            live: &live,
+            plan: &plan,
+            baseline: None,
+            now: None,
+        });
+        let item = report
+            .items
+            .iter()
+            .find(|i| i.principal.as_ref().map(Principal::short_id) == Some("222222222222"))
+            .unwrap();
+        assert_eq!(item.kind, want, "{reason:?}: {}", item.message);
+    };
+    let principal = planned.actions[index].principal.clone();
+    check(
+        Reason::NoLongerGranted {
+            model: sonnet.clone(),
+            principal,
+        },
+        DriftKind::Membership,
+    );
+    check(Reason::Duplicate, DriftKind::Duplicate);
+    let license = planned.actions[index].license_arn.clone();
+    check(Reason::LicenseUnused { license }, DriftKind::NotInFile);
+    let deferred = Reason::Deferred {
+        reason: Box::new(Reason::Duplicate),
+        revoke: plan::ActionKind::Delete,
+        covers: Vec::new(),
+    };
+    check(deferred, DriftKind::Duplicate);
+    check(Reason::Recorded("words".to_owned()), DriftKind::NotInFile);
 }
 
 #[test]

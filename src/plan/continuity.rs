@@ -6,7 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::holdings::Holdings;
-use super::types::{Action, ActionKind, Cover, Note, NoteKind, TargetStatus};
+use super::types::{
+    AccountLabel, Action, ActionKind, Cover, CoverWords, KeptBecause, Note, NoteDetail, Reason,
+    TargetStatus,
+};
 use crate::config::ActivationOverride;
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Principal};
 use crate::org::{Desired, DesiredModel};
@@ -14,7 +17,7 @@ use crate::org::{Desired, DesiredModel};
 /// Whether an action makes an activation (CreateGrantVersion Status=ACTIVE, or a create that
 /// ends active).
 pub(crate) fn activates(action: &Action) -> bool {
-    match action.kind {
+    match action.kind() {
         ActionKind::Create | ActionKind::Recreate | ActionKind::Accept => {
             action.target_status == TargetStatus::Active
         }
@@ -26,38 +29,25 @@ pub(crate) fn activates(action: &Action) -> bool {
 /// Whether an action takes a grant away (or its delete half does).
 pub(crate) fn revokes(action: &Action) -> bool {
     matches!(
-        action.kind,
+        action.kind(),
         ActionKind::Delete | ActionKind::Deactivate | ActionKind::Recreate
     )
 }
 
-/// "dev (222233334444)" where the organization names the account, else the id.
-pub(crate) fn account_label(holdings: &Holdings<'_>, account: &AccountId) -> String {
-    match holdings.live().organization.accounts.get(account) {
-        Some(a) if !a.name.is_empty() => format!("{} ({account})", a.name),
-        _ => account.to_string(),
-    }
-}
-
-pub(crate) fn account_list(holdings: &Holdings<'_>, accounts: &[AccountId]) -> String {
-    let labels: Vec<String> = accounts
+/// The accounts with the names the organization gives them (empty where it gives none).
+pub(crate) fn labels(holdings: &Holdings<'_>, accounts: &[AccountId]) -> Vec<AccountLabel> {
+    let org = &holdings.live().organization;
+    accounts
         .iter()
-        .map(|a| account_label(holdings, a))
-        .collect();
-    match labels.as_slice() {
-        [] => "nobody".to_owned(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// "the OU grant ou-…", "the organization grant o-…", "the account grant 1111…".
-pub(crate) fn cover_label(principal: &Principal) -> String {
-    match principal {
-        Principal::Organization { org, .. } => format!("the organization grant {org}"),
-        Principal::Ou { ou, .. } => format!("the OU grant {ou}"),
-        Principal::Account(a) => format!("the account grant {a}"),
-    }
+        .map(|id| AccountLabel {
+            id: id.clone(),
+            name: org
+                .accounts
+                .get(id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 struct Pass<'h, 'a> {
@@ -98,7 +88,7 @@ pub(crate) fn apply_rules<'a>(
         revoked: actions
             .iter()
             .filter(|a| revokes(a))
-            .filter_map(|a| a.grant_arn.clone())
+            .filter_map(|a| a.grant_arn().cloned())
             .collect(),
         planned: BTreeMap::new(),
     };
@@ -138,8 +128,12 @@ pub(crate) fn apply_rules<'a>(
         match outcome {
             Ok(covers) => {
                 if !covers.is_empty() {
-                    let once = once_sentence(holdings, actions[i].kind, &covers);
-                    actions[i].reason = format!("{}; {once}", actions[i].reason);
+                    let reason = std::mem::replace(&mut actions[i].reason, Reason::Duplicate);
+                    actions[i].reason = Reason::Deferred {
+                        reason: Box::new(reason),
+                        revoke: actions[i].kind(),
+                        covers: cover_words(holdings, &covers),
+                    };
                 }
                 actions[i].waits_for = covers;
             }
@@ -188,7 +182,7 @@ impl<'a> Pass<'_, 'a> {
                 keeps_own = true;
             }
             for other in holdings.held(product, &account) {
-                if Some(&other.arn) == action.grant_arn.as_ref() {
+                if Some(&other.arn) == action.grant_arn() {
                     continue;
                 }
                 keepers.insert(account.clone());
@@ -216,28 +210,20 @@ impl<'a> Pass<'_, 'a> {
             return (choice, None);
         }
         let (first, _) = foreign.values().next().expect("checked non-empty");
-        let names: Vec<String> = foreign
-            .values()
-            .map(|(g, _)| format!("{:?}", g.name))
-            .collect();
         let keepers: Vec<AccountId> = keepers.into_iter().collect();
-        let message = format!(
-            "{} keep their active grant for this product ({}), which this tool does not own: \
-             activating {} uses DISTRIBUTED_GRANTS_ONLY, so those accounts get no active share \
-             of it and any managed grant they hold stays",
-            account_list(holdings, &keepers),
-            names.join(", "),
-            cover_label(&action.principal)
-        );
+        let detail = NoteDetail::KeepsOtherGrant {
+            accounts: labels(holdings, &keepers),
+            grants: foreign.values().map(|(g, _)| g.name.clone()).collect(),
+            activated: action.principal.clone(),
+        };
         let note = Note {
-            kind: NoteKind::KeepsOtherGrant,
-            model: action.model.clone(),
+            model: action.model().cloned(),
             license_arn: first.license_arn.clone(),
             principal: first.principal.clone(),
             grant_arn: first.arn.clone(),
             grant_name: first.name.clone(),
             status: first.status.clone(),
-            message,
+            detail,
         };
         (choice, Some(note))
     }
@@ -259,7 +245,7 @@ impl<'a> Pass<'_, 'a> {
 
     /// The covers a revoke waits for, or the note that keeps its grant instead.
     fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Box<Note>> {
-        let Some(grant) = action.grant_arn.as_ref().and_then(|a| self.by_arn.get(a)) else {
+        let Some(grant) = action.grant_arn().and_then(|a| self.by_arn.get(a)) else {
             return Ok(Vec::new());
         };
         let caller = &self.holdings.live().caller;
@@ -291,7 +277,7 @@ impl<'a> Pass<'_, 'a> {
             }
         }
         let mut covers = Vec::new();
-        let mut kept: Vec<(AccountId, String)> = Vec::new();
+        let mut kept: Vec<(AccountId, KeptBecause)> = Vec::new();
         for (principal, accounts) in groups {
             let (cover, why) = self.cover(&model.license, principal, accounts, actions);
             kept.extend(why);
@@ -312,7 +298,7 @@ impl<'a> Pass<'_, 'a> {
         principal: &Principal,
         accounts: Vec<AccountId>,
         actions: &[Action],
-    ) -> (Cover, Vec<(AccountId, String)>) {
+    ) -> (Cover, Vec<(AccountId, KeptBecause)>) {
         let on_pair = |a: &&Action| &a.license_arn == license && &a.principal == principal;
         let activation = actions.iter().filter(on_pair).find(|a| activates(a));
         let acting = actions.iter().filter(on_pair).find(|a| !revokes(a));
@@ -325,27 +311,20 @@ impl<'a> Pass<'_, 'a> {
             .min_by_key(|g| (!self.is_managed(g), &g.arn))
             .copied();
         let grant_arn = match acting {
-            Some(a) if a.kind == ActionKind::Create || a.kind == ActionKind::Recreate => None,
-            Some(a) => a.grant_arn.clone(),
+            Some(a) if a.kind() == ActionKind::Create || a.kind() == ActionKind::Recreate => None,
+            Some(a) => a.grant_arn().cloned(),
             None => live.map(|g| g.arn.clone()),
         };
         let mut kept = Vec::new();
         if !matches!(principal, Principal::Account(_)) {
-            let label = cover_label(principal);
             match (activation, live) {
                 (Some(a), _)
                     if a.activation_override
                         != Some(ActivationOverride::AllGrantsPermittedByIssuer) =>
                 {
                     for account in &accounts {
-                        kept.push((
-                            account.clone(),
-                            format!(
-                                "the activation of {label} keeps other active grants for \
-                                 the product (no ALL_GRANTS_PERMITTED_BY_ISSUER), so its \
-                                 share would never become ACTIVE for them"
-                            ),
-                        ));
+                        let cover = principal.clone();
+                        kept.push((account.clone(), KeptBecause::NoSwap { cover }));
                     }
                 }
                 (None, Some(cover)) if cover.status.is_effective() => {
@@ -357,14 +336,11 @@ impl<'a> Pass<'_, 'a> {
                             Some(GrantStatus::PendingWorkflow | GrantStatus::PendingAccept)
                         );
                         if !in_effect.contains(account) && !pending {
-                            let status = share.map_or("missing", GrantStatus::as_str);
-                            kept.push((
-                                account.clone(),
-                                format!(
-                                    "{label} is in effect but their share of it is {status}: \
-                                     the one-active-grant rule kept this grant"
-                                ),
-                            ));
+                            let because = KeptBecause::ShareNotActive {
+                                cover: principal.clone(),
+                                share: share.cloned(),
+                            };
+                            kept.push((account.clone(), because));
                         }
                     }
                 }
@@ -380,53 +356,34 @@ impl<'a> Pass<'_, 'a> {
         (cover, kept)
     }
 
-    fn kept_note(&self, action: &Action, grant: &Grant, kept: &[(AccountId, String)]) -> Note {
+    fn kept_note(&self, action: &Action, grant: &Grant, kept: &[(AccountId, KeptBecause)]) -> Note {
         let accounts: Vec<AccountId> = kept.iter().map(|(a, _)| a.clone()).collect();
-        let why: BTreeSet<&str> = kept.iter().map(|(_, w)| w.as_str()).collect();
-        let why: Vec<&str> = why.into_iter().collect();
-        let message = format!(
-            "managed grant {:?} stays ({} was planned: {}): {} hold it ACTIVE and {}; \
-             it is planned again once they are covered",
-            grant.name,
-            action.kind.as_str(),
-            action.reason,
-            account_list(self.holdings, &accounts),
-            why.join("; ")
-        );
+        let because: BTreeSet<&KeptBecause> = kept.iter().map(|(_, w)| w).collect();
         Note {
-            kind: NoteKind::KeptForContinuity,
-            model: action.model.clone(),
+            model: action.model().cloned(),
             license_arn: grant.license_arn.clone(),
             principal: grant.principal.clone(),
             grant_arn: grant.arn.clone(),
             grant_name: grant.name.clone(),
             status: grant.status.clone(),
-            message,
+            detail: NoteDetail::KeptForContinuity {
+                planned: action.kind(),
+                reason: action.reason.clone(),
+                accounts: labels(self.holdings, &accounts),
+                because: because.into_iter().cloned().collect(),
+            },
         }
     }
 }
 
-/// "deleted once the OU grant ou-… is in effect for dev (222…) and test (333…)", one clause per
-/// cover.
-fn once_sentence(holdings: &Holdings<'_>, kind: ActionKind, covers: &[Cover]) -> String {
-    let verb = match kind {
-        ActionKind::Deactivate => "deactivated",
-        _ => "deleted",
-    };
-    let clauses: Vec<String> = covers
+/// The covers of a deferred revoke as its words name them.
+fn cover_words(holdings: &Holdings<'_>, covers: &[Cover]) -> Vec<CoverWords> {
+    covers
         .iter()
-        .map(|c| {
-            let new = if c.grant_arn.is_none() {
-                " this plan creates"
-            } else {
-                ""
-            };
-            format!(
-                "{}{new} is in effect for {}",
-                cover_label(&c.principal),
-                account_list(holdings, &c.accounts)
-            )
+        .map(|c| CoverWords {
+            principal: c.principal.clone(),
+            created: c.grant_arn.is_none(),
+            accounts: labels(holdings, &c.accounts),
         })
-        .collect();
-    format!("{verb} once {}", clauses.join(", and "))
+        .collect()
 }

@@ -229,11 +229,11 @@ pub(crate) fn token_for(
         .collect();
     history.sort_by_key(|v| v.to_string());
     let value = serde_json::json!({
-        "action": action.kind.as_str(),
+        "action": action.kind().as_str(),
         "license": action.license_arn.as_str(),
         "principal": action.principal.to_string(),
-        "grant": action.grant_arn.as_ref().map(|g| g.as_str()),
-        "version": action.planned_version,
+        "grant": action.grant_arn().map(|g| g.as_str()),
+        "version": action.planned_version(),
         "name": action.grant_name,
         "operations": action.operations,
         "target": format!("{:?}", action.target_status),

@@ -12,6 +12,7 @@ mod holdings;
 mod planner;
 mod simulate;
 mod types;
+pub mod words;
 
 #[cfg(test)]
 mod guardrails_tests;
@@ -29,9 +30,10 @@ pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, GuardrailEffect, GuardrailNote,
-    GuardrailNoteKind, GuardrailPlan, LicenseChoice, Note, NoteKind, Phase, Plan, PolicyAction,
-    PolicyPhase, TargetStatus,
+    AccessChange, AccountLabel, Action, ActionBody, ActionKind, BodyError, Changes, Cover,
+    CoverWords, ExpiryWarning, GuardrailEffect, GuardrailNote, GuardrailNoteKind, GuardrailPlan,
+    KeptBecause, LicenseChoice, Note, NoteDetail, NoteKind, Phase, Plan, PlannedGrant,
+    PolicyAction, PolicyPhase, Reason, TargetStatus,
 };
 
 pub use crate::org::grant_name;

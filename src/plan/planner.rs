@@ -7,7 +7,8 @@ use super::digest::{config_digest, fingerprint_of};
 use super::holdings::Holdings;
 use super::simulate::simulate;
 use super::types::{
-    AccessChange, Action, ActionKind, LicenseChoice, Note, NoteKind, Plan, TargetStatus,
+    AccessChange, Action, ActionBody, ActionKind, Changes, LicenseChoice, Note, NoteDetail,
+    NoteKind, Plan, PlannedGrant, Reason, TargetStatus,
 };
 use crate::config::{DesiredStatus, ModelKey};
 use crate::model::{AccountId, Grant, GrantStatus, LicenseArn, Live, Principal};
@@ -94,15 +95,6 @@ fn target_status(status: DesiredStatus) -> TargetStatus {
     match status {
         DesiredStatus::Active => TargetStatus::Active,
         DesiredStatus::Disabled => TargetStatus::Disabled,
-    }
-}
-
-/// "account 111122223333", "OU ou-ab12-cdef3456" or "the organization o-abcde12345".
-fn describe(principal: &Principal) -> String {
-    match principal {
-        Principal::Organization { org, .. } => format!("the organization {org}"),
-        Principal::Ou { ou, .. } => format!("OU {ou}"),
-        Principal::Account(account) => format!("account {account}"),
     }
 }
 
@@ -299,13 +291,13 @@ type ActionKey<'a> = (
 /// Phase (creates and activations before deletes), then model (unnamed last), then principal.
 fn action_key(a: &Action) -> ActionKey<'_> {
     (
-        a.kind.phase(),
-        a.model.is_none(),
-        a.model.as_ref(),
+        a.kind().phase(),
+        a.model().is_none(),
+        a.model(),
         &a.license_arn,
         &a.principal,
-        a.kind,
-        a.grant_arn.as_ref(),
+        a.kind(),
+        a.grant_arn(),
     )
 }
 
@@ -315,7 +307,7 @@ type NoteKey<'a> = (
     &'a LicenseArn,
     &'a Principal,
     &'a crate::model::GrantArn,
-    &'a NoteKind,
+    NoteKind,
 );
 
 fn note_key(n: &Note) -> NoteKey<'_> {
@@ -325,7 +317,7 @@ fn note_key(n: &Note) -> NoteKey<'_> {
         &n.license_arn,
         &n.principal,
         &n.grant_arn,
-        &n.kind,
+        n.kind(),
     )
 }
 
@@ -378,6 +370,13 @@ fn access(
 struct Output {
     actions: Vec<Action>,
     notes: Vec<Note>,
+}
+
+fn planned(grant: &Grant) -> PlannedGrant {
+    PlannedGrant {
+        arn: grant.arn.clone(),
+        version: grant.version.clone(),
+    }
 }
 
 /// One (license, principal) pair and what the file says about it.
@@ -441,42 +440,28 @@ impl Pair<'_> {
             if blocks && blocking.is_none() {
                 blocking = Some(*grant);
             }
-            let prefix = &self.desired.grant_name_prefix;
-            let (kind, message) = if blocks {
-                (
-                    NoteKind::ForeignConflict,
-                    format!(
-                        "grant {:?} already gives {} this license but its name lacks the prefix {prefix:?}, \
-                         so no managed grant is created next to it; delete it, or rename it to adopt it",
-                        grant.name,
-                        describe(self.principal)
-                    ),
-                )
+            let prefix = self.desired.grant_name_prefix.clone();
+            let detail = if blocks {
+                NoteDetail::ForeignConflict { prefix }
             } else {
-                (
-                    NoteKind::Foreign,
-                    format!(
-                        "grant {:?} is not managed (its name lacks the prefix {prefix:?}) and is left alone",
-                        grant.name
-                    ),
-                )
+                NoteDetail::Foreign { prefix }
             };
-            out.notes.push(self.note(grant, kind, message));
+            out.notes.push(self.note(grant, detail));
         }
 
         let Some(model) = wanted else {
             let reason = match (self.model, self.moves_to) {
-                (Some(m), _) => format!(
-                    "model {} no longer grants {}",
-                    m.key,
-                    describe(self.principal)
-                ),
-                (None, Some(m)) => format!(
-                    "model {} now grants from license {}, the chosen license of its product, \
-                     so this grant moves there",
-                    m.key, m.license
-                ),
-                (None, None) => format!("no model in the file uses license {}", self.license),
+                (Some(m), _) => Reason::NoLongerGranted {
+                    model: m.key.clone(),
+                    principal: self.principal.clone(),
+                },
+                (None, Some(m)) => Reason::Renewal {
+                    model: m.key.clone(),
+                    to: m.license.clone(),
+                },
+                (None, None) => Reason::LicenseUnused {
+                    license: self.license.clone(),
+                },
             };
             for grant in managed() {
                 self.retire(grant, &reason, out);
@@ -493,34 +478,23 @@ impl Pair<'_> {
                 (rank(a, target, &name, operations), &a.arn)
                     .cmp(&(rank(b, target, &name, operations), &b.arn))
             });
-        // The reason names no kept grant: it must read the same whether the kept grant is the
-        // one planned against or, after a partial apply, the one that replaced it.
-        let duplicate = "another managed grant on this pair is kept, so this duplicate goes";
         for grant in managed() {
             if best.map(|b| &b.arn) != Some(&grant.arn) {
-                self.retire(grant, duplicate, out);
+                self.retire(grant, &Reason::Duplicate, out);
             }
         }
 
         match best {
             None if blocking.is_none() => {
-                let what = match target {
-                    TargetStatus::Active => "access to",
-                    TargetStatus::Disabled => "a disabled grant of",
+                let reason = Reason::Missing {
+                    model: model.key.clone(),
+                    principal: self.principal.clone(),
+                    wanted: target,
                 };
-                let reason = format!(
-                    "model {} gives {} {what} the model and no grant exists yet",
-                    model.key,
-                    describe(self.principal)
-                );
-                out.actions.push(self.action(
-                    ActionKind::Create,
-                    None,
-                    model,
-                    name,
-                    target,
-                    reason,
-                ));
+                let body = ActionBody::Create {
+                    model: model.key.clone(),
+                };
+                out.actions.push(self.action(body, name, target, reason));
             }
             None => {}
             Some(grant) => self.decide_kept(grant, model, name, target, blocking, out),
@@ -537,178 +511,130 @@ impl Pair<'_> {
         blocking: Option<&Grant>,
         out: &mut Output,
     ) {
-        let fixes = self.fixes(grant, &name);
-        let also = if fixes.is_empty() {
-            String::new()
-        } else {
-            format!(", and its {}", fixes.join(" and its "))
-        };
-        let key = &model.key;
+        let changes = self.changes(grant, &name);
         let status = &grant.status;
-        let act = |kind, reason: String, out: &mut Output| {
+        // Every kind planned here acts on the kept grant, for this model.
+        type Make = fn(ModelKey, PlannedGrant) -> ActionBody;
+        let act = |make: Make, reason: Reason, out: &mut Output| {
+            let body = make(model.key.clone(), planned(grant));
             out.actions
-                .push(self.action(kind, Some(grant), model, name.clone(), target, reason));
+                .push(self.action(body, name.clone(), target, reason));
+        };
+        let differs = |make: Make, out: &mut Output| {
+            let reason = Reason::StatusDiffers {
+                model: model.key.clone(),
+                live: status.clone(),
+                wanted: target,
+                changes: changes.clone(),
+            };
+            act(make, reason, out);
         };
         match (status, target) {
-            (GrantStatus::Active | GrantStatus::WorkflowCompleted, TargetStatus::Disabled) => act(
-                ActionKind::Deactivate,
-                format!("grant is {status} and model {key} wants it disabled{also}"),
-                out,
-            ),
-            (GrantStatus::Disabled, TargetStatus::Active) => act(
-                ActionKind::Activate,
-                format!("grant is {status} and model {key} wants it active{also}"),
-                out,
-            ),
+            (GrantStatus::Active | GrantStatus::WorkflowCompleted, TargetStatus::Disabled) => {
+                differs(|model, grant| ActionBody::Deactivate { model, grant }, out);
+            }
+            (GrantStatus::Disabled, TargetStatus::Active) => {
+                differs(|model, grant| ActionBody::Activate { model, grant }, out);
+            }
             (GrantStatus::Active | GrantStatus::WorkflowCompleted | GrantStatus::Disabled, _) => {
-                if !fixes.is_empty() {
+                if !changes.is_empty() {
+                    let reason = Reason::Changed {
+                        changes: changes.clone(),
+                    };
                     act(
-                        ActionKind::Update,
-                        format!("the grant's {}", fixes.join(" and its ")),
+                        |model, grant| ActionBody::Update { model, grant },
+                        reason,
                         out,
                     );
                 }
             }
-            (GrantStatus::PendingAccept, _) => match (self.principal, &self.desired.recipient_role)
-            {
-                (Principal::Account(account), Some(role)) => {
-                    let then = match target {
-                        TargetStatus::Active => "accepts and activates it",
-                        TargetStatus::Disabled => "accepts it",
-                    };
-                    act(
-                        ActionKind::Accept,
-                        format!(
-                            "account {account} has not accepted the grant yet, so apply {then} \
-                             in that account through role {role}"
-                        ),
-                        out,
-                    );
-                }
-                _ => {
-                    let message = self.acceptance_message(grant, target);
-                    out.notes
-                        .push(self.note(grant, NoteKind::AwaitingAcceptance, message));
-                }
+            (GrantStatus::PendingAccept, _) => match self.accept_by_role(target) {
+                Some(reason) => act(
+                    |model, grant| ActionBody::Accept { model, grant },
+                    reason,
+                    out,
+                ),
+                None => out.notes.push(self.note(grant, self.awaiting(target))),
             },
             (GrantStatus::FailedWorkflow, _) => match blocking {
                 Some(foreign) => out.actions.push(self.retire_action(
                     grant,
-                    format!(
-                        "grant is {status} and the unmanaged grant {} already covers this pair",
-                        foreign.arn
-                    ),
+                    Reason::FailedAndCovered {
+                        status: status.clone(),
+                        foreign: foreign.arn.clone(),
+                    },
                 )),
-                None => act(
-                    ActionKind::Recreate,
-                    format!(
-                        "grant is {status} (AWS could not distribute it), so it is deleted and created again"
-                    ),
-                    out,
-                ),
+                None => {
+                    let reason = Reason::Failed {
+                        status: status.clone(),
+                    };
+                    act(
+                        |model, grant| ActionBody::Recreate { model, grant },
+                        reason,
+                        out,
+                    );
+                }
             },
             (GrantStatus::PendingWorkflow, _) => {
-                let message =
-                    "AWS is still distributing or changing this grant; plan again once it settles"
-                        .to_owned();
-                out.notes
-                    .push(self.note(grant, NoteKind::InProgress, message));
+                out.notes.push(self.note(grant, NoteDetail::Settling));
             }
-            _ => {
-                let message =
-                    format!("status {status} is unknown to this tool, so the grant is left alone");
-                out.notes
-                    .push(self.note(grant, NoteKind::InProgress, message));
-            }
+            _ => out.notes.push(self.note(grant, NoteDetail::UnknownStatus)),
         }
     }
 
-    /// What differs between the grant and the wanted name and operations, as phrases.
-    fn fixes(&self, grant: &Grant, name: &str) -> Vec<String> {
-        let mut fixes = Vec::new();
-        if grant.name != name {
-            fixes.push(format!("name {:?} becomes {name:?}", grant.name));
+    /// A grant waiting for its recipient, accepted by apply through `settings.recipient_role`
+    /// (account principals only); `None` when the recipient must accept it.
+    fn accept_by_role(&self, target: TargetStatus) -> Option<Reason> {
+        match (self.principal, &self.desired.recipient_role) {
+            (Principal::Account(account), Some(role)) => Some(Reason::NotAccepted {
+                account: account.clone(),
+                role: role.clone(),
+                wanted: target,
+            }),
+            _ => None,
         }
+    }
+
+    /// The note with the commands the recipient runs.
+    fn awaiting(&self, target: TargetStatus) -> NoteDetail {
+        NoteDetail::AwaitingAcceptance {
+            region: self.desired.home_region.clone(),
+            wanted: target,
+        }
+    }
+
+    /// What differs between the grant and the wanted name and operations.
+    fn changes(&self, grant: &Grant, name: &str) -> Changes {
         let wanted = &self.desired.operations;
-        if &grant.operations != wanted {
-            let missing: Vec<&str> = wanted
-                .difference(&grant.operations)
-                .map(String::as_str)
-                .collect();
-            let extra: Vec<&str> = grant
-                .operations
-                .difference(wanted)
-                .map(String::as_str)
-                .collect();
-            let mut parts = Vec::new();
-            if !missing.is_empty() {
-                parts.push(format!("gain {}", missing.join(", ")));
-            }
-            if !extra.is_empty() {
-                parts.push(format!("lose {}", extra.join(", ")));
-            }
-            fixes.push(format!("allowed operations {}", parts.join(" and ")));
-        }
-        fixes
-    }
-
-    /// The exact commands the recipient must run when no `recipient_role` lets apply do it.
-    fn acceptance_message(&self, grant: &Grant, target: TargetStatus) -> String {
-        let region = &self.desired.home_region;
-        let arn = &grant.arn;
-        let accept =
-            format!("aws license-manager accept-grant --grant-arn {arn} --region {region}");
-        let activate = format!(
-            "aws license-manager create-grant-version --grant-arn {arn} --status ACTIVE \
-             --client-token activate-{} --region {region}",
-            arn.grant_id()
-        );
-        let commands = match target {
-            TargetStatus::Active => format!("`{accept}` then `{activate}`"),
-            TargetStatus::Disabled => format!("`{accept}`"),
-        };
-        match self.principal {
-            Principal::Account(account) => format!(
-                "account {account} must accept the grant: run {commands} in account {account} \
-                 (or set settings.recipient_role to let apply do it)"
-            ),
-            other => format!(
-                "the member accounts of {} must accept the grant: each runs {commands}",
-                describe(other)
-            ),
+        Changes {
+            rename: (grant.name != name).then(|| (grant.name.clone(), name.to_owned())),
+            gained: wanted.difference(&grant.operations).cloned().collect(),
+            lost: grant.operations.difference(wanted).cloned().collect(),
         }
     }
 
     /// A managed grant that should go: deleted, unless AWS is still working on it.
-    fn retire(&self, grant: &Grant, reason: &str, out: &mut Output) {
+    fn retire(&self, grant: &Grant, reason: &Reason, out: &mut Output) {
         match &grant.status {
-            GrantStatus::PendingDelete => {
-                let message = "AWS is deleting this grant".to_owned();
-                out.notes
-                    .push(self.note(grant, NoteKind::InProgress, message));
-            }
+            GrantStatus::PendingDelete => out.notes.push(self.note(grant, NoteDetail::Deleting)),
             GrantStatus::PendingWorkflow | GrantStatus::Other(_) => {
-                let message = format!(
-                    "grant is {} and will be deleted once AWS settles it ({reason})",
-                    grant.status
-                );
-                out.notes
-                    .push(self.note(grant, NoteKind::InProgress, message));
+                let detail = NoteDetail::DeletedOnceSettled {
+                    reason: reason.clone(),
+                };
+                out.notes.push(self.note(grant, detail));
             }
-            _ => out
-                .actions
-                .push(self.retire_action(grant, reason.to_owned())),
+            _ => out.actions.push(self.retire_action(grant, reason.clone())),
         }
     }
 
-    fn retire_action(&self, grant: &Grant, reason: String) -> Action {
+    fn retire_action(&self, grant: &Grant, reason: Reason) -> Action {
         Action {
-            kind: ActionKind::Delete,
-            model: self.model_key(),
+            body: ActionBody::Delete {
+                model: self.model_key(),
+                grant: planned(grant),
+            },
             license_arn: self.license.clone(),
             principal: self.principal.clone(),
-            grant_arn: Some(grant.arn.clone()),
-            planned_version: Some(grant.version.clone()),
             grant_name: grant.name.clone(),
             operations: BTreeSet::new(),
             target_status: TargetStatus::Disabled,
@@ -721,20 +647,15 @@ impl Pair<'_> {
 
     fn action(
         &self,
-        kind: ActionKind,
-        grant: Option<&Grant>,
-        model: &DesiredModel,
+        body: ActionBody,
         name: String,
         target_status: TargetStatus,
-        reason: String,
+        reason: Reason,
     ) -> Action {
         Action {
-            kind,
-            model: Some(model.key.clone()),
+            body,
             license_arn: self.license.clone(),
             principal: self.principal.clone(),
-            grant_arn: grant.map(|g| g.arn.clone()),
-            planned_version: grant.map(|g| g.version.clone()),
             grant_name: name,
             operations: self.desired.operations.clone(),
             target_status,
@@ -745,16 +666,15 @@ impl Pair<'_> {
         }
     }
 
-    fn note(&self, grant: &Grant, kind: NoteKind, message: String) -> Note {
+    fn note(&self, grant: &Grant, detail: NoteDetail) -> Note {
         Note {
-            kind,
             model: self.model_key(),
             license_arn: self.license.clone(),
             principal: self.principal.clone(),
             grant_arn: grant.arn.clone(),
             grant_name: grant.name.clone(),
             status: grant.status.clone(),
-            message,
+            detail,
         }
     }
 }

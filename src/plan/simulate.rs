@@ -33,10 +33,9 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
         .enumerate()
         .map(|(i, g)| (g.arn.clone(), i))
         .collect();
-    let find =
-        |action: &Action| -> Option<usize> { position.get(action.grant_arn.as_ref()?).copied() };
+    let find = |action: &Action| -> Option<usize> { position.get(action.grant_arn()?).copied() };
     for action in &plan.actions {
-        let touched = match action.kind {
+        let touched = match action.kind() {
             ActionKind::Create => Some(create(&mut next, action, &mut taken)),
             ActionKind::Recreate => {
                 if let Some(i) = find(action) {
@@ -58,14 +57,14 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
                 grant.name = action.grant_name.clone();
                 grant.operations = action.operations.clone();
                 // An update is planned only when the status is already right.
-                if action.kind != ActionKind::Update {
+                if action.kind() != ActionKind::Update {
                     grant.status = settled_status(&action.principal, action.target_status);
                 }
                 bump(grant);
             }),
         };
         if let Some(i) = touched
-            && action.kind != ActionKind::Update
+            && action.kind() != ActionKind::Update
         {
             settle_shares(&mut next, i, action);
         }
@@ -96,7 +95,7 @@ fn settle_shares(live: &mut Live, i: usize, action: &Action) {
             .filter(|a| *a != live.caller)
             .collect();
         if !activating {
-            if action.kind == ActionKind::Deactivate
+            if action.kind() == ActionKind::Deactivate
                 && !matches!(grant.principal, Principal::Account(_))
                 && !reached.is_empty()
             {

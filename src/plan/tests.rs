@@ -134,22 +134,22 @@ fn short_grant(arn: &crate::model::GrantArn) -> &str {
 fn render(plan: &Plan) -> String {
     let mut out = String::new();
     for a in &plan.actions {
-        let grant = a.grant_arn.as_ref().map_or("-", short_grant);
-        let model = a.model.as_ref().map_or("-", ModelKey::as_str);
+        let grant = a.grant_arn().map_or("-", short_grant);
+        let model = a.model().map_or("-", ModelKey::as_str);
         out.push_str(&format!(
             "{} {model} {} {grant}: {}\n",
-            a.kind.as_str(),
+            a.kind().as_str(),
             a.principal.short_id(),
-            a.reason
+            super::words::reason(&a.reason)
         ));
     }
     for n in &plan.notes {
         out.push_str(&format!(
             "note {:?} {} {}: {}\n",
-            n.kind,
+            n.kind(),
             n.principal.short_id(),
             short_grant(&n.grant_arn),
-            n.message
+            super::words::note(n)
         ));
     }
     out
@@ -411,7 +411,7 @@ fn actions_are_ordered_by_phase_then_model_then_principal() {
     let order: Vec<(ActionKind, &str)> = p
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id()))
+        .map(|a| (a.kind(), a.principal.short_id()))
         .collect();
     assert_eq!(
         order,
@@ -559,7 +559,7 @@ fn simulate_settles_each_action() {
     assert!(
         p.notes
             .iter()
-            .any(|n| n.kind == NoteKind::KeptForContinuity)
+            .any(|n| n.kind() == NoteKind::KeptForContinuity)
     );
     // Fake ARNs are deterministic, and new ones never reuse an ARN in use.
     assert_eq!(simulate(&l, &p), after);
@@ -592,7 +592,7 @@ fn an_action_cut_short_resumes_where_it_stopped() {
     let kinds: Vec<(ActionKind, &str)> = resumed
         .actions
         .iter()
-        .map(|a| (a.kind, a.principal.short_id()))
+        .map(|a| (a.kind(), a.principal.short_id()))
         .collect();
     assert_eq!(
         kinds,
@@ -608,7 +608,7 @@ fn an_action_cut_short_resumes_where_it_stopped() {
 fn continuity(plan: &Plan) -> String {
     let mut out = String::new();
     for a in &plan.actions {
-        out.push_str(&format!("{} {}", a.kind.as_str(), a.principal.short_id()));
+        out.push_str(&format!("{} {}", a.kind().as_str(), a.principal.short_id()));
         if let Some(o) = a.activation_override {
             out.push_str(&format!(" {}", o.api_value()));
         }
@@ -625,10 +625,10 @@ fn continuity(plan: &Plan) -> String {
     }
     for n in &plan.notes {
         if matches!(
-            n.kind,
+            n.kind(),
             NoteKind::KeptForContinuity | NoteKind::KeepsOtherGrant
         ) {
-            out.push_str(&format!("{:?} {}\n", n.kind, short_grant(&n.grant_arn)));
+            out.push_str(&format!("{:?} {}\n", n.kind(), short_grant(&n.grant_arn)));
         }
     }
     out
@@ -812,9 +812,13 @@ fn renewals_move_managed_grants_to_the_chosen_license() {
          delete 222222222222 <- 222222222222 new 222222222222\n"
     );
     let delete = &p.actions[1];
-    assert_eq!(delete.model, Some(model_key()));
+    assert_eq!(delete.model(), Some(&model_key()));
     assert_eq!(delete.license_arn.as_str(), license_arn("aa02"));
-    assert!(delete.reason.contains("moves there"), "{}", delete.reason);
+    assert!(
+        matches!(delete.reason.decision(), super::Reason::Renewal { model, .. } if *model == model_key()),
+        "{:?}",
+        delete.reason
+    );
     assert_eq!(
         p.actions[1].waits_for[0].license_arn.as_str(),
         license_arn("aaaa")
@@ -869,6 +873,6 @@ fn ownership_is_the_prefix_at_the_start_of_the_name() {
         plan(&desired("active 222222222222"), &l)
             .actions
             .iter()
-            .all(|a| a.kind != ActionKind::Delete)
+            .all(|a| a.kind() != ActionKind::Delete)
     );
 }

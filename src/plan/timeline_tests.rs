@@ -505,23 +505,19 @@ impl World {
 
     /// A revoke takes access away at once.
     fn revoke(&mut self, action: &Action) {
-        let Some(arn) = action
-            .grant_arn
-            .as_ref()
-            .filter(|a| self.grants.contains_key(*a))
-        else {
+        let Some(arn) = action.grant_arn().filter(|a| self.grants.contains_key(*a)) else {
             return;
         };
         self.log.push(format!(
             "t={} {} {}",
             self.now,
-            action.kind.as_str(),
+            action.kind().as_str(),
             arn.grant_id()
         ));
         let g = self.grants.get_mut(arn).unwrap();
         g.version += 1;
         let account_grant = matches!(g.principal, Principal::Account(_));
-        g.status = match action.kind {
+        g.status = match action.kind() {
             ActionKind::Deactivate if account_grant => GrantStatus::Disabled,
             ActionKind::Deactivate => GrantStatus::WorkflowCompleted,
             _ => GrantStatus::Deleted,
@@ -546,7 +542,7 @@ impl World {
             self.revoke(&action);
             self.check(&format!(
                 "{} {}",
-                action.kind.as_str(),
+                action.kind().as_str(),
                 action.principal.short_id()
             ))?;
         }
@@ -574,12 +570,12 @@ impl World {
         for (i, action) in plan.actions.iter().enumerate() {
             let duration = durations[i % durations.len()];
             let existing = action
-                .grant_arn
-                .clone()
+                .grant_arn()
+                .cloned()
                 .filter(|a| self.grants.contains_key(a));
-            match action.kind {
+            match action.kind() {
                 ActionKind::Create | ActionKind::Recreate => {
-                    if action.kind == ActionKind::Recreate {
+                    if action.kind() == ActionKind::Recreate {
                         pending.push(action.clone());
                     }
                     let arn = self.new_arn();
@@ -602,7 +598,7 @@ impl World {
                     g.name = action.grant_name.clone();
                     g.operations = action.operations.clone();
                     g.version += 1;
-                    if action.kind != ActionKind::Update {
+                    if action.kind() != ActionKind::Update {
                         if !matches!(g.principal, Principal::Account(_)) {
                             g.status = GrantStatus::PendingWorkflow;
                         }
@@ -746,7 +742,7 @@ fn summary(plan: &Plan) -> String {
     let actions: Vec<String> = plan
         .actions
         .iter()
-        .map(|a| format!("{} {}", a.kind.as_str(), a.principal.short_id()))
+        .map(|a| format!("{} {}", a.kind().as_str(), a.principal.short_id()))
         .collect();
     actions.join(", ")
 }

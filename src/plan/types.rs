@@ -80,15 +80,11 @@ pub enum TargetStatus {
 /// One step of the plan, fully specified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
-    pub kind: ActionKind,
-    /// `None` for a managed grant the file no longer names.
-    pub model: Option<ModelKey>,
+    /// The kind, with what only some kinds have: a create names its model, every other kind
+    /// the grant it acts on.
+    pub body: ActionBody,
     pub license_arn: LicenseArn,
     pub principal: Principal,
-    /// The grant acted on; `None` for `create`.
-    pub grant_arn: Option<GrantArn>,
-    /// The grant's version when planned (for stale-state detection); `None` for `create`.
-    pub planned_version: Option<String>,
     /// Name the grant has after the action: the managed name `{prefix}-{model}-{principal id}`
     /// for every kind but `delete`, which shows the grant's current name. Every
     /// CreateGrantVersion the action implies (activate, deactivate, update, accept's activation)
@@ -98,8 +94,9 @@ pub struct Action {
     pub operations: BTreeSet<String>,
     /// Status the grant must end in (`Disabled` for `delete`, which ends it altogether).
     pub target_status: TargetStatus,
-    /// One sentence for people: why this action is needed.
-    pub reason: String,
+    /// Why this action is needed: the decision and the data it was made from
+    /// (`plan::words::reason` says it in words).
+    pub reason: Reason,
     /// The idempotency token for the mutating call(s) of this action: derived from the action
     /// and the live state of its (license, principal) pair when planned, so a retry or a
     /// concurrent apply of the same plan makes the same call and never a second grant.
@@ -116,6 +113,149 @@ pub struct Action {
     pub activation_override: Option<ActivationOverride>,
 }
 
+/// What an action does, with the members its kind always has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionBody {
+    Create {
+        model: ModelKey,
+    },
+    Activate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Deactivate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Update {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    /// `model` is `None` for a managed grant the file no longer names.
+    Delete {
+        model: Option<ModelKey>,
+        grant: PlannedGrant,
+    },
+    Recreate {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+    Accept {
+        model: ModelKey,
+        grant: PlannedGrant,
+    },
+}
+
+/// The grant an action acts on, as the plan saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedGrant {
+    pub arn: GrantArn,
+    /// The grant's version when planned (for stale-state detection).
+    pub version: String,
+}
+
+/// What an action of some kind lacks (see [`ActionBody::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("a create action names no existing grant")]
+    CreateWithGrant,
+    #[error("{} actions need the grant they act on", .0.as_str())]
+    NoGrant(ActionKind),
+    #[error("{} actions name their model", .0.as_str())]
+    NoModel(ActionKind),
+}
+
+impl ActionBody {
+    /// The body of a `kind` action, or what it lacks.
+    pub fn new(
+        kind: ActionKind,
+        model: Option<ModelKey>,
+        grant: Option<PlannedGrant>,
+    ) -> Result<ActionBody, BodyError> {
+        let grant = match (kind, grant) {
+            (ActionKind::Create, Some(_)) => return Err(BodyError::CreateWithGrant),
+            (ActionKind::Create, None) => None,
+            (_, None) => return Err(BodyError::NoGrant(kind)),
+            (_, Some(grant)) => Some(grant),
+        };
+        if kind == ActionKind::Delete {
+            let grant = grant.ok_or(BodyError::NoGrant(kind))?;
+            return Ok(ActionBody::Delete { model, grant });
+        }
+        let model = model.ok_or(BodyError::NoModel(kind))?;
+        let Some(grant) = grant else {
+            return Ok(ActionBody::Create { model });
+        };
+        Ok(match kind {
+            ActionKind::Activate => ActionBody::Activate { model, grant },
+            ActionKind::Deactivate => ActionBody::Deactivate { model, grant },
+            ActionKind::Update => ActionBody::Update { model, grant },
+            ActionKind::Recreate => ActionBody::Recreate { model, grant },
+            ActionKind::Accept => ActionBody::Accept { model, grant },
+            ActionKind::Create | ActionKind::Delete => unreachable!("handled above"),
+        })
+    }
+
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ActionBody::Create { .. } => ActionKind::Create,
+            ActionBody::Activate { .. } => ActionKind::Activate,
+            ActionBody::Deactivate { .. } => ActionKind::Deactivate,
+            ActionBody::Update { .. } => ActionKind::Update,
+            ActionBody::Delete { .. } => ActionKind::Delete,
+            ActionBody::Recreate { .. } => ActionKind::Recreate,
+            ActionBody::Accept { .. } => ActionKind::Accept,
+        }
+    }
+
+    /// The model; `None` only for a delete of a grant the file no longer names.
+    pub fn model(&self) -> Option<&ModelKey> {
+        match self {
+            ActionBody::Delete { model, .. } => model.as_ref(),
+            ActionBody::Create { model }
+            | ActionBody::Activate { model, .. }
+            | ActionBody::Deactivate { model, .. }
+            | ActionBody::Update { model, .. }
+            | ActionBody::Recreate { model, .. }
+            | ActionBody::Accept { model, .. } => Some(model),
+        }
+    }
+
+    /// The grant acted on; `None` only for a create.
+    pub fn grant(&self) -> Option<&PlannedGrant> {
+        match self {
+            ActionBody::Create { .. } => None,
+            ActionBody::Activate { grant, .. }
+            | ActionBody::Deactivate { grant, .. }
+            | ActionBody::Update { grant, .. }
+            | ActionBody::Delete { grant, .. }
+            | ActionBody::Recreate { grant, .. }
+            | ActionBody::Accept { grant, .. } => Some(grant),
+        }
+    }
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        self.body.kind()
+    }
+
+    /// The model; `None` only for a delete of a grant the file no longer names.
+    pub fn model(&self) -> Option<&ModelKey> {
+        self.body.model()
+    }
+
+    /// The grant acted on; `None` only for a create.
+    pub fn grant_arn(&self) -> Option<&GrantArn> {
+        self.body.grant().map(|g| &g.arn)
+    }
+
+    /// The grant's version when planned; `None` only for a create.
+    pub fn planned_version(&self) -> Option<&str> {
+        self.body.grant().map(|g| g.version.as_str())
+    }
+}
+
 /// A grant that must be in effect for some accounts before a revoke runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cover {
@@ -128,8 +268,180 @@ pub struct Cover {
     pub accounts: Vec<AccountId>,
 }
 
-/// Why a live grant is shown in the plan although no action touches it.
+/// Why the planner plans an action: one variant per decision, carrying the data it was made
+/// from. `plan::words::reason` turns it into the sentence every format shows.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// `create`: the model wants the principal and no grant exists yet.
+    Missing {
+        model: ModelKey,
+        principal: Principal,
+        wanted: TargetStatus,
+    },
+    /// `activate` / `deactivate`: the grant's status is not the one the model wants (and
+    /// perhaps its name or operations differ too).
+    StatusDiffers {
+        model: ModelKey,
+        live: GrantStatus,
+        wanted: TargetStatus,
+        changes: Changes,
+    },
+    /// `update`: the grant's name or allowed operations differ from the wanted ones.
+    Changed { changes: Changes },
+    /// `accept`: the recipient account has not accepted; apply accepts (and activates) it there
+    /// through `settings.recipient_role`.
+    NotAccepted {
+        account: AccountId,
+        role: String,
+        wanted: TargetStatus,
+    },
+    /// `recreate`: AWS could not distribute the grant.
+    Failed { status: GrantStatus },
+    /// `delete`: a failed managed grant on a pair a foreign grant already covers.
+    FailedAndCovered {
+        status: GrantStatus,
+        foreign: GrantArn,
+    },
+    /// `delete`: a second managed grant on a wanted pair; the best one is kept.
+    Duplicate,
+    /// `delete`: the model no longer wants this principal.
+    NoLongerGranted {
+        model: ModelKey,
+        principal: Principal,
+    },
+    /// `delete`: a renewal; the model now grants from `to`, another license of its product.
+    Renewal { model: ModelKey, to: LicenseArn },
+    /// `delete`: no model of the file uses the license.
+    LicenseUnused { license: LicenseArn },
+    /// A revoke (`delete`, `deactivate`, `recreate`) that runs only once its covers are in
+    /// effect for the accounts that keep access: the revoke's own reason, then the covers.
+    Deferred {
+        reason: Box<Reason>,
+        /// The kind of the revoke (`deactivate` reads "deactivated once", the rest "deleted once").
+        revoke: ActionKind,
+        covers: Vec<CoverWords>,
+    },
+    /// A reason read back from a saved plan, whose `reason` field has only the words.
+    Recorded(String),
+}
+
+impl Reason {
+    /// The decision itself, without the continuity clause of [`Reason::Deferred`].
+    pub fn decision(&self) -> &Reason {
+        match self {
+            Reason::Deferred { reason, .. } => reason.decision(),
+            other => other,
+        }
+    }
+}
+
+/// What differs between a managed grant and the wanted name and allowed operations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Changes {
+    /// (current name, wanted name), when they differ.
+    pub rename: Option<(String, String)>,
+    /// Wanted operations the grant lacks, sorted.
+    pub gained: Vec<String>,
+    /// Operations the grant has that are not wanted, sorted.
+    pub lost: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.rename.is_none() && self.gained.is_empty() && self.lost.is_empty()
+    }
+}
+
+/// An account as the plan's words name it: `dev (222233334444)`, or the id alone when the
+/// organization gives it no name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountLabel {
+    pub id: AccountId,
+    pub name: String,
+}
+
+/// One cover of a deferred revoke, as its words name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CoverWords {
+    pub principal: Principal,
+    /// This plan creates the cover.
+    pub created: bool,
+    pub accounts: Vec<AccountLabel>,
+}
+
+/// Why a managed grant whose revoke was planned stays (see [`NoteDetail::KeptForContinuity`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeptBecause {
+    /// The activation of the organization or OU cover keeps other active grants (no
+    /// ALL_GRANTS_PERMITTED_BY_ISSUER), so its share never becomes ACTIVE for them.
+    NoSwap { cover: Principal },
+    /// The cover is in effect but the accounts' share of it is not ACTIVE (`None`: no share).
+    ShareNotActive {
+        cover: Principal,
+        share: Option<GrantStatus>,
+    },
+}
+
+/// What a note says: one variant per observation, carrying its data. `plan::words::note`
+/// turns it into the sentence every format shows; [`NoteDetail::kind`] is its class.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteDetail {
+    /// A grant without the managed prefix, left alone.
+    Foreign { prefix: String },
+    /// A foreign grant on a wanted pair: no managed grant is created next to it.
+    ForeignConflict { prefix: String },
+    /// A kept grant is PENDING_WORKFLOW: plan again once it settles.
+    Settling,
+    /// A kept grant has a status this tool does not know.
+    UnknownStatus,
+    /// A grant to retire is PENDING_DELETE already.
+    Deleting,
+    /// A grant to retire is still in a workflow: deleted once AWS settles it, for `reason`.
+    DeletedOnceSettled { reason: Reason },
+    /// PENDING_ACCEPT and no `recipient_role`: the commands the recipient runs.
+    AwaitingAcceptance {
+        region: String,
+        wanted: TargetStatus,
+    },
+    /// A revoke was planned (`planned`, for `reason`) but `accounts` hold the grant ACTIVE and
+    /// its covers will not come into effect for them while it stays.
+    KeptForContinuity {
+        planned: ActionKind,
+        reason: Reason,
+        accounts: Vec<AccountLabel>,
+        because: Vec<KeptBecause>,
+    },
+    /// `accounts` keep active grants this tool does not own (`grants`, by name): activating
+    /// the grant to `activated` sends DISTRIBUTED_GRANTS_ONLY.
+    KeepsOtherGrant {
+        accounts: Vec<AccountLabel>,
+        grants: Vec<String>,
+        activated: Principal,
+    },
+    /// A note read back from a saved plan: its kind and words as written.
+    Recorded { kind: NoteKind, message: String },
+}
+
+impl NoteDetail {
+    /// The class of the note.
+    pub fn kind(&self) -> NoteKind {
+        match self {
+            NoteDetail::Foreign { .. } => NoteKind::Foreign,
+            NoteDetail::ForeignConflict { .. } => NoteKind::ForeignConflict,
+            NoteDetail::Settling
+            | NoteDetail::UnknownStatus
+            | NoteDetail::Deleting
+            | NoteDetail::DeletedOnceSettled { .. } => NoteKind::InProgress,
+            NoteDetail::AwaitingAcceptance { .. } => NoteKind::AwaitingAcceptance,
+            NoteDetail::KeptForContinuity { .. } => NoteKind::KeptForContinuity,
+            NoteDetail::KeepsOtherGrant { .. } => NoteKind::KeepsOtherGrant,
+            NoteDetail::Recorded { kind, .. } => *kind,
+        }
+    }
+}
+
+/// The class of a note: why a live grant is shown in the plan although no action touches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NoteKind {
     /// A grant without the managed prefix; never touched.
     Foreign,
@@ -149,14 +461,20 @@ pub enum NoteKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Note {
-    pub kind: NoteKind,
     pub model: Option<ModelKey>,
     pub license_arn: LicenseArn,
     pub principal: Principal,
     pub grant_arn: GrantArn,
     pub grant_name: String,
     pub status: GrantStatus,
-    pub message: String,
+    /// What the note says, with its data.
+    pub detail: NoteDetail,
+}
+
+impl Note {
+    pub fn kind(&self) -> NoteKind {
+        self.detail.kind()
+    }
 }
 
 /// Who can use one model before and after the plan (sorted, management account left out).
@@ -230,7 +548,7 @@ impl Plan {
     pub fn summary(&self) -> BTreeMap<ActionKind, usize> {
         let mut counts = BTreeMap::new();
         for a in &self.actions {
-            *counts.entry(a.kind).or_insert(0) += 1;
+            *counts.entry(a.kind()).or_insert(0) += 1;
         }
         counts
     }

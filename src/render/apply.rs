@@ -41,14 +41,13 @@ pub(crate) fn deferral(waits_for: &[CoverWait]) -> String {
 fn who(a: &ActionReport) -> (String, String) {
     let who = format!(
         "{} {} {}",
-        a.action.kind.as_str(),
+        a.action.kind().as_str(),
         a.action.principal.kind(),
         a.action.principal.short_id()
     );
     let model = a
         .action
-        .model
-        .as_ref()
+        .model()
         .map(|m| m.to_string())
         .unwrap_or_else(|| "(no model)".to_owned());
     (who, model)
@@ -220,8 +219,8 @@ pub fn json(report: &ApplyReport) -> String {
                     _ => Vec::new(),
                 };
                 ActionDocument {
-                    action: a.action.kind.as_str(),
-                    model: a.action.model.as_ref().map(|m| m.to_string()),
+                    action: a.action.kind().as_str(),
+                    model: a.action.model().map(|m| m.to_string()),
                     license_arn: a.action.license_arn.to_string(),
                     principal: a.action.principal.to_string(),
                     outcome: a.outcome.label(),

@@ -101,7 +101,7 @@ impl Section<'_> {
 pub(crate) fn sections(plan: &Plan) -> Vec<Section<'_>> {
     let mut map: BTreeMap<SectionKey, Section<'_>> = BTreeMap::new();
     for action in &plan.actions {
-        let key = match &action.model {
+        let key = match action.model() {
             Some(m) => SectionKey::Model(m.clone()),
             None => SectionKey::Unnamed(action.license_arn.clone()),
         };
@@ -208,7 +208,7 @@ pub(crate) fn sorted_notes(plan: &Plan) -> Vec<&Note> {
         NoteKind::Foreign => 5,
     };
     let mut notes: Vec<&Note> = plan.notes.iter().collect();
-    notes.sort_by_key(|n| rank(&n.kind));
+    notes.sort_by_key(|n| rank(&n.kind()));
     notes
 }
 
@@ -360,7 +360,6 @@ mod tests {
 
     fn awaiting(principal: &str) -> Note {
         Note {
-            kind: NoteKind::AwaitingAcceptance,
             model: None,
             license_arn: "arn:aws:license-manager::294406891311:license:l-abc"
                 .parse()
@@ -371,7 +370,10 @@ mod tests {
                 .unwrap(),
             grant_name: "n".to_owned(),
             status: crate::model::GrantStatus::PendingAccept,
-            message: "m".to_owned(),
+            detail: crate::plan::NoteDetail::Recorded {
+                kind: NoteKind::AwaitingAcceptance,
+                message: "m".to_owned(),
+            },
         }
     }
 

@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::ModelKey;
 use crate::model::{AccountId, DEFAULT_OPERATIONS, GrantArn, GrantStatus, LicenseArn, Principal};
-use crate::plan::{AccessChange, Action, ActionKind, Note, NoteKind, Plan, TargetStatus};
+use crate::plan::{
+    AccessChange, Action, ActionBody, ActionKind, Note, NoteDetail, NoteKind, Plan, PlannedGrant,
+    Reason, TargetStatus,
+};
 
 const MANAGEMENT: &str = "999900001111";
 const ORG: &str = "o-abcde12345";
@@ -74,17 +77,18 @@ fn action(a: A) -> Action {
         _ => BTreeSet::new(),
     };
     let client_token = format!("token-{}-{}", a.kind.as_str(), a.principal.short_id());
+    let planned = a.grant.map(|g| PlannedGrant {
+        arn: grant(g),
+        version: "3".to_owned(),
+    });
     Action {
-        kind: a.kind,
-        model,
+        body: ActionBody::new(a.kind, model, planned).expect("a well-formed fixture"),
         license_arn: license(a.license),
         principal: a.principal,
-        grant_arn: a.grant.map(grant),
-        planned_version: a.grant.map(|_| "3".to_owned()),
         grant_name,
         operations,
         target_status: a.status,
-        reason: a.reason.to_owned(),
+        reason: Reason::Recorded(a.reason.to_owned()),
         client_token,
         waits_for: Vec::new(),
         activation_override: None,
@@ -181,14 +185,16 @@ pub fn mixed() -> Plan {
     ];
     let note =
         |kind, model: Option<&str>, lic, principal, g, grant_name: &str, status, msg: &str| Note {
-            kind,
             model: model.map(key),
             license_arn: license(lic),
             principal,
             grant_arn: grant(g),
             grant_name: grant_name.to_owned(),
             status,
-            message: msg.to_owned(),
+            detail: NoteDetail::Recorded {
+                kind,
+                message: msg.to_owned(),
+            },
         };
     let notes = vec![
         note(
@@ -311,14 +317,16 @@ pub fn huge() -> Plan {
                 }
                 _ => before.push(account(&id)),
             }
+            let planned = grant_arn.map(|arn| PlannedGrant {
+                arn,
+                version: "1".to_owned(),
+            });
+            let body = ActionBody::new(kind, Some(key(&model)), planned);
             actions.push(Action {
-                kind,
-                model: Some(key(&model)),
+                body: body.expect("a well-formed fixture"),
                 license_arn: license(&lic),
                 grant_name: name(&model, &principal),
                 principal,
-                planned_version: grant_arn.as_ref().map(|_| "1".to_owned()),
-                grant_arn,
                 operations: if matches!(kind, ActionKind::Create | ActionKind::Update) {
                     ops()
                 } else {
@@ -329,7 +337,9 @@ pub fn huge() -> Plan {
                 } else {
                     TargetStatus::Active
                 },
-                reason: "the file grants this account and no grant exists".to_owned(),
+                reason: Reason::Recorded(
+                    "the file grants this account and no grant exists".to_owned(),
+                ),
                 client_token: format!("token-{m}{i:06}"),
                 waits_for: Vec::new(),
                 activation_override: None,
@@ -337,17 +347,19 @@ pub fn huge() -> Plan {
         }
         access.insert(key(&model), AccessChange { before, after });
     }
-    actions.sort_by_key(|a| a.kind.phase());
+    actions.sort_by_key(|a| a.kind().phase());
     let notes = (0..300)
         .map(|i| Note {
-            kind: NoteKind::Foreign,
             model: None,
             license_arn: license("00000000"),
             principal: acct(&format!("{:012}", 200_000_000_000u64 + i)),
             grant_arn: grant(&format!("ff{i:06}")),
             grant_name: format!("hand-made-grant-{i}"),
             status: GrantStatus::Active,
-            message: "not managed (no bedrock-entitlements prefix): left alone".to_owned(),
+            detail: NoteDetail::Recorded {
+                kind: NoteKind::Foreign,
+                message: "not managed (no bedrock-entitlements prefix): left alone".to_owned(),
+            },
         })
         .collect();
     Plan {

@@ -38,8 +38,8 @@ use crate::config::{ActivationOverride, ModelKey};
 use crate::model::{AccountId, GrantArn, GrantStatus, IdError};
 use crate::org::{LicenseCandidate, LostBecause};
 use crate::plan::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, LicenseChoice, Note, NoteKind, Plan,
-    TargetStatus,
+    AccessChange, Action, ActionBody, ActionKind, BodyError, Cover, ExpiryWarning, LicenseChoice,
+    Note, NoteDetail, NoteKind, Plan, PlannedGrant, Reason, TargetStatus, words,
 };
 
 /// The only `format_version` this build writes and reads.
@@ -115,7 +115,7 @@ impl SummaryDocument {
     fn of(actions: &[Action]) -> SummaryDocument {
         let mut summary = SummaryDocument::default();
         for a in actions {
-            *summary.count_mut(a.kind) += 1;
+            *summary.count_mut(a.kind()) += 1;
         }
         summary
     }
@@ -396,16 +396,16 @@ impl PlanDocument {
 
 fn action_document(a: &Action) -> ActionDocument {
     ActionDocument {
-        action: a.kind.as_str().to_owned(),
-        model: a.model.as_ref().map(|m| m.to_string()),
+        action: a.kind().as_str().to_owned(),
+        model: a.model().map(|m| m.to_string()),
         license_arn: a.license_arn.to_string(),
         principal: a.principal.arn(),
-        grant_arn: a.grant_arn.as_ref().map(|g| g.to_string()),
-        planned_version: a.planned_version.clone(),
+        grant_arn: a.grant_arn().map(|g| g.to_string()),
+        planned_version: a.planned_version().map(str::to_owned),
         grant_name: a.grant_name.clone(),
         operations: a.operations.iter().cloned().collect(),
         target_status: target_status_name(a.target_status).to_owned(),
-        reason: a.reason.clone(),
+        reason: words::reason(&a.reason),
         client_token: a.client_token.clone(),
         waits_for: a
             .waits_for
@@ -530,14 +530,14 @@ fn override_from(
 
 fn note_document(n: &Note) -> NoteDocument {
     NoteDocument {
-        kind: note_kind_name(&n.kind).to_owned(),
+        kind: note_kind_name(&n.kind()).to_owned(),
         model: n.model.as_ref().map(|m| m.to_string()),
         license_arn: n.license_arn.to_string(),
         principal: n.principal.arn(),
         grant_arn: n.grant_arn.to_string(),
         grant_name: n.grant_name.clone(),
         status: n.status.as_str().to_owned(),
-        message: n.message.clone(),
+        message: words::note(n),
     }
 }
 
@@ -570,8 +570,50 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
             ),
         )
     })?;
-    let grant_arn: Option<GrantArn> = a
-        .grant_arn
+    let model = optional_model(&format!("{path}.model"), a.model)?;
+    let body = body_from(path, kind, model, a.grant_arn, a.planned_version)?;
+    let target_status = match a.target_status.as_str() {
+        "active" => TargetStatus::Active,
+        "disabled" => TargetStatus::Disabled,
+        other => {
+            return Err(invalid(
+                format!("{path}.target_status"),
+                format!("unknown status {other:?}: expected active or disabled"),
+            ));
+        }
+    };
+    Ok(Action {
+        body,
+        license_arn: typed(&format!("{path}.license_arn"), &a.license_arn)?,
+        principal: typed(&format!("{path}.principal"), &a.principal)?,
+        grant_name: a.grant_name,
+        operations: a.operations.into_iter().collect::<BTreeSet<_>>(),
+        target_status,
+        reason: Reason::Recorded(a.reason),
+        client_token: a.client_token,
+        waits_for: a
+            .waits_for
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| cover_from(&format!("{path}.waits_for[{i}]"), c))
+            .collect::<Result<_, _>>()?,
+        activation_override: override_from(
+            &format!("{path}.activation_override"),
+            a.activation_override.as_deref(),
+        )?,
+    })
+}
+
+/// The kind-specific members of an action: a create names no grant, every other kind its
+/// grant and that grant's planned version, every kind but delete its model.
+fn body_from(
+    path: &str,
+    kind: ActionKind,
+    model: Option<ModelKey>,
+    grant_arn: Option<String>,
+    planned_version: Option<String>,
+) -> Result<ActionBody, PlanFileError> {
+    let grant_arn: Option<GrantArn> = grant_arn
         .as_deref()
         .map(|s| typed(&format!("{path}.grant_arn"), s))
         .transpose()?;
@@ -593,44 +635,31 @@ fn action_from(path: &str, a: ActionDocument) -> Result<Action, PlanFileError> {
             ));
         }
     }
-    if kind == ActionKind::Create && a.planned_version.is_some() {
+    if kind == ActionKind::Create && planned_version.is_some() {
         return Err(invalid(
             format!("{path}.planned_version"),
             "a create action has no grant version",
         ));
     }
-    let target_status = match a.target_status.as_str() {
-        "active" => TargetStatus::Active,
-        "disabled" => TargetStatus::Disabled,
-        other => {
+    let grant = match (grant_arn, planned_version) {
+        (Some(arn), Some(version)) => Some(PlannedGrant { arn, version }),
+        (Some(_), None) => {
             return Err(invalid(
-                format!("{path}.target_status"),
-                format!("unknown status {other:?}: expected active or disabled"),
+                format!("{path}.planned_version"),
+                format!(
+                    "{} actions need the version of the grant they act on",
+                    kind.as_str()
+                ),
             ));
         }
+        (None, _) => None,
     };
-    Ok(Action {
-        kind,
-        model: optional_model(&format!("{path}.model"), a.model)?,
-        license_arn: typed(&format!("{path}.license_arn"), &a.license_arn)?,
-        principal: typed(&format!("{path}.principal"), &a.principal)?,
-        grant_arn,
-        planned_version: a.planned_version,
-        grant_name: a.grant_name,
-        operations: a.operations.into_iter().collect::<BTreeSet<_>>(),
-        target_status,
-        reason: a.reason,
-        client_token: a.client_token,
-        waits_for: a
-            .waits_for
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| cover_from(&format!("{path}.waits_for[{i}]"), c))
-            .collect::<Result<_, _>>()?,
-        activation_override: override_from(
-            &format!("{path}.activation_override"),
-            a.activation_override.as_deref(),
-        )?,
+    ActionBody::new(kind, model, grant).map_err(|e| {
+        let member = match e {
+            BodyError::NoModel(_) => "model",
+            BodyError::CreateWithGrant | BodyError::NoGrant(_) => "grant_arn",
+        };
+        invalid(format!("{path}.{member}"), e.to_string())
     })
 }
 
@@ -651,14 +680,16 @@ fn note_from(path: &str, n: NoteDocument) -> Result<Note, PlanFileError> {
             )
         })?;
     Ok(Note {
-        kind,
         model: optional_model(&format!("{path}.model"), n.model)?,
         license_arn: typed(&format!("{path}.license_arn"), &n.license_arn)?,
         principal: typed(&format!("{path}.principal"), &n.principal)?,
         grant_arn: typed(&format!("{path}.grant_arn"), &n.grant_arn)?,
         grant_name: n.grant_name,
         status: GrantStatus::parse(&n.status),
-        message: n.message,
+        detail: NoteDetail::Recorded {
+            kind,
+            message: n.message,
+        },
     })
 }
 
@@ -813,6 +844,19 @@ mod tests {
         check(
             |v| v["actions"][4]["model"] = json!("Llama 3"),
             "the plan file is invalid at actions[4].model: \"Llama 3\" is not a valid model key: expected lowercase letters, digits and '-'",
+        );
+        check(
+            |v| {
+                v["actions"][7]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("planned_version");
+            },
+            "the plan file is invalid at actions[7].planned_version: delete actions need the version of the grant they act on",
+        );
+        check(
+            |v| v["actions"][4]["model"] = json!(null),
+            "the plan file is invalid at actions[4].model: activate actions name their model",
         );
         check(
             |v| v["summary"]["delete"] = json!(0),

@@ -14,7 +14,7 @@ use super::common::{
 };
 use super::escape::md as md_text;
 use crate::model::Principal;
-use crate::plan::{Note, NoteKind, Plan};
+use crate::plan::{Note, NoteKind, Plan, words};
 
 /// The hidden first line CI looks for to update its sticky comment instead of adding one.
 pub const MARKER: &str = "<!-- bedrock-entitlements:plan -->";
@@ -209,11 +209,11 @@ fn write_section(doc: &mut Doc, section: &Section<'_>, cap: usize) {
 fn action_row(action: &crate::plan::Action) -> String {
     format!(
         "| `{}` | {} | {} | {} | {} |\n",
-        symbol(action.kind),
-        action.kind.as_str(),
+        symbol(action.kind()),
+        action.kind().as_str(),
         principal_md(&action.principal),
         md_text(&action.grant_name),
-        md_text(&action.reason),
+        md_text(&words::reason(&action.reason)),
     )
 }
 
@@ -222,7 +222,7 @@ fn principal_md(p: &Principal) -> String {
 }
 
 fn note_item(note: &Note) -> String {
-    let mut item = format!("- **{}**:", note_label(&note.kind));
+    let mut item = format!("- **{}**:", note_label(&note.kind()));
     if let Some(m) = &note.model {
         let _ = write!(item, " model `{m}`,");
     }
@@ -233,9 +233,9 @@ fn note_item(note: &Note) -> String {
         md_text(&note.grant_name),
         note.grant_arn.grant_id(),
         note.status,
-        md_text(&note.message),
+        md_text(&words::note(note)),
     );
-    if note.kind == NoteKind::AwaitingAcceptance {
+    if note.kind() == NoteKind::AwaitingAcceptance {
         let hint = accept_hint(note);
         let _ = write!(item, "  {}\n  ```sh\n", capitalize(&hint.intro));
         for cmd in hint.commands {
@@ -544,17 +544,23 @@ mod tests {
                 format!("arn:aws:license-manager::294406891311:license:l-{}", i % 3)
                     .parse()
                     .unwrap();
+            let model = (!i.is_multiple_of(4) || kind != crate::plan::ActionKind::Delete)
+                .then(|| fixtures::key(&format!("m-{}", i % 7)));
+            let grant =
+                (kind != crate::plan::ActionKind::Create).then(|| crate::plan::PlannedGrant {
+                    arn: format!("arn:aws:license-manager::999900001111:grant:g-a{i}")
+                        .parse()
+                        .unwrap(),
+                    version: "1".to_owned(),
+                });
             Action {
-                kind,
-                model: (!i.is_multiple_of(4)).then(|| fixtures::key(&format!("m-{}", i % 7))),
+                body: crate::plan::ActionBody::new(kind, model, grant).unwrap(),
                 license_arn: license,
                 principal: Principal::Account(account),
-                grant_arn: None,
-                planned_version: None,
                 grant_name: name,
                 operations: Default::default(),
                 target_status: TargetStatus::Active,
-                reason,
+                reason: crate::plan::Reason::Recorded(reason),
                 client_token: format!("token-{i}"),
                 waits_for: Vec::new(),
                 activation_override: None,
@@ -563,7 +569,6 @@ mod tests {
 
         fn note(i: usize, name: String, message: String) -> Note {
             Note {
-                kind: NoteKind::AwaitingAcceptance,
                 model: None,
                 license_arn: "arn:aws:license-manager::294406891311:license:l-0"
                     .parse()
@@ -576,7 +581,10 @@ mod tests {
                     .unwrap(),
                 grant_name: name,
                 status: GrantStatus::PendingAccept,
-                message,
+                detail: crate::plan::NoteDetail::Recorded {
+                    kind: NoteKind::AwaitingAcceptance,
+                    message,
+                },
             }
         }
 

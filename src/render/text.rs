@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::common::{self, Section, accept_hint, clean, note_label, principal_short, symbol};
-use crate::plan::{ActionKind, NoteKind, Plan};
+use crate::plan::{ActionKind, NoteKind, Plan, words};
 
 /// How to render text. The CLI sets `color` when stdout is a terminal and `NO_COLOR` is unset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,7 +81,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         out.push('\n');
         let label_w = notes
             .iter()
-            .map(|n| note_label(&n.kind).len())
+            .map(|n| note_label(&n.kind()).len())
             .max()
             .unwrap_or(0);
         let principal_w = notes
@@ -90,8 +90,8 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
             .max()
             .unwrap_or(0);
         for note in notes {
-            let label = format!("{:<label_w$}", note_label(&note.kind));
-            let label = match note.kind {
+            let label = format!("{:<label_w$}", note_label(&note.kind()));
+            let label = match note.kind() {
                 NoteKind::ForeignConflict
                 | NoteKind::AwaitingAcceptance
                 | NoteKind::KeptForContinuity => paint.paint(YELLOW, &label),
@@ -109,9 +109,9 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
                 clean(&note.grant_name),
                 note.grant_arn.grant_id(),
                 note.status,
-                clean(&note.message),
+                clean(&words::note(note)),
             );
-            if note.kind == NoteKind::AwaitingAcceptance {
+            if note.kind() == NoteKind::AwaitingAcceptance {
                 let hint = accept_hint(note);
                 let _ = writeln!(out, "      {}", hint.intro);
                 for cmd in hint.commands {
@@ -144,15 +144,19 @@ fn write_section(out: &mut String, section: &Section<'_>, paint: &Paint) {
         .max()
         .unwrap_or(0);
     for action in &section.actions {
-        let head = format!("{:>3} {:<10}", symbol(action.kind), action.kind.as_str());
+        let head = format!(
+            "{:>3} {:<10}",
+            symbol(action.kind()),
+            action.kind().as_str()
+        );
         let _ = writeln!(
             out,
             "  {}  {:<principal_w$}  ({})  grant {}  # {}",
-            paint.paint(kind_color(action.kind), &head),
+            paint.paint(kind_color(action.kind()), &head),
             principal_short(&action.principal),
             action.principal.arn(),
             clean(&action.grant_name),
-            clean(&action.reason),
+            clean(&words::reason(&action.reason)),
         );
     }
 

@@ -259,7 +259,7 @@ async fn disabled_grants_are_activated_and_renamed_in_one_version() {
         "version: 1\nmodels:\n  cohere-command:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{OU_ML}]\n  claude-sonnet:\n    product_sku: prod-cl4ud3s0nn3t1\n    grant_to:\n      accounts: [\"{ML_DEV}\"]\n"
     );
     let p = plan(&emu, &yaml).await;
-    let kinds: Vec<ActionKind> = p.actions.iter().map(|a| a.kind).collect();
+    let kinds: Vec<ActionKind> = p.actions.iter().map(|a| a.kind()).collect();
     assert_eq!(
         kinds,
         [ActionKind::Activate, ActionKind::Activate],
@@ -569,7 +569,8 @@ async fn without_a_recipient_role_grants_waiting_for_acceptance_are_pending() {
         again
             .notes
             .iter()
-            .any(|n| n.message.contains(ML_PROD) && n.message.contains("accept-grant")),
+            .map(bedrock_entitlements::plan::words::note)
+            .any(|m| m.contains(ML_PROD) && m.contains("accept-grant")),
         "{:?}",
         again.notes
     );
@@ -730,7 +731,7 @@ async fn accounts_then_their_ou(workflow_reads: u32) -> (EmulatorHandle, String)
 async fn plan_with_covers(emu: &EmulatorHandle, ou_grant: &str) -> Plan {
     let mut p = plan(emu, INTO_THE_OU).await;
     for a in &mut p.actions {
-        if let (ActionKind::Delete, Principal::Account(account)) = (a.kind, &a.principal) {
+        if let (ActionKind::Delete, Principal::Account(account)) = (a.kind(), &a.principal) {
             a.waits_for = vec![Cover {
                 license_arn: CLAUDE_LICENSE.parse().expect("valid"),
                 principal: ou_principal(OU_ML).parse().expect("valid"),
@@ -745,7 +746,7 @@ async fn plan_with_covers(emu: &EmulatorHandle, ou_grant: &str) -> Plan {
 fn deletes(p: &Plan) -> usize {
     p.actions
         .iter()
-        .filter(|a| a.kind == ActionKind::Delete)
+        .filter(|a| a.kind() == ActionKind::Delete)
         .count()
 }
 
@@ -897,7 +898,7 @@ async fn with_wait_the_deletes_run_once_the_ou_grant_is_in_effect_for_their_acco
     let mut p = plan_with_covers(&emu, &ou_grant).await;
     // The OU's activation was started elsewhere (another run, the console): the deletes find
     // it in its workflow and wait for its shares.
-    p.actions.retain(|a| a.kind == ActionKind::Delete);
+    p.actions.retain(|a| a.kind() == ActionKind::Delete);
     assert_eq!(p.actions.len(), 2, "{:?}", p.summary());
     let limits = Arc::new(AdaptiveLimits::new());
     let started = session(&emu, &limits)

@@ -354,10 +354,10 @@ proptest! {
         let p = plan::plan(&s.desired, &s.live);
         let foreign: BTreeMap<&GrantArn, &Grant> = s.live.grants.iter().filter(|g| is_foreign(g)).map(|g| (&g.arn, g)).collect();
         for action in &p.actions {
-            if let Some(arn) = &action.grant_arn {
+            if let Some(arn) = action.grant_arn() {
                 prop_assert!(!foreign.contains_key(arn), "action on foreign grant: {:?}", action);
             }
-            if matches!(action.kind, ActionKind::Create | ActionKind::Recreate) {
+            if matches!(action.kind(), ActionKind::Create | ActionKind::Recreate) {
                 let blocked = foreign.values().any(|g| {
                     g.license_arn == action.license_arn
                         && g.principal == action.principal
@@ -393,11 +393,11 @@ proptest! {
             // weighs the grants the prefix activated next to the pair's; a swap in the prefix
             // (ALL_GRANTS_PERMITTED_BY_ISSUER) disables the grants it replaces, moving their version.
             actions.iter().cloned().map(|mut a| {
-                if a.kind == plan::ActionKind::Delete {
-                    a.planned_version = None;
+                if let plan::ActionBody::Delete { grant, .. } = &mut a.body {
+                    grant.version.clear();
                 }
                 a.client_token.clear();
-                a.reason.clear();
+                a.reason = plan::Reason::Recorded(String::new());
                 a.waits_for.clear();
                 a.activation_override = None;
                 a

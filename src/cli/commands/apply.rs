@@ -106,7 +106,7 @@ async fn check_preflight(
     plan: &Plan,
 ) -> Result<(), CliError> {
     let org_or_ou = plan.actions.iter().any(|a| {
-        matches!(a.kind, ActionKind::Create | ActionKind::Recreate)
+        matches!(a.kind(), ActionKind::Create | ActionKind::Recreate)
             && !matches!(a.principal, crate::model::Principal::Account(_))
     });
     let facts = preflight::gather(
