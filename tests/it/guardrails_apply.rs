@@ -7,18 +7,32 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bedrock_entitlements::apply::AdaptiveLimits;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bedrock_entitlements::apply::{
+    self, AdaptiveLimits, ApplyOptions, ApplyReport, NoProgress, NoRecipients, PolicyClient,
+    PolicyError, PolicyOutcome,
+};
 use bedrock_entitlements::aws::{
-    self, ConnectOptions, NewPolicy, OrganizationsApi, RetryPolicy, SdkOrganizations,
+    self, AccountEntry, AwsError, ConnectOptions, NewPolicy, OrgInfo, OrganizationsApi,
+    PolicyChange, PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, SdkOrganizations,
 };
 use bedrock_entitlements::cli::Session;
-use bedrock_entitlements::emulator::{EmulatorHandle, EmulatorOptions};
+use bedrock_entitlements::config::GuardrailMode;
+use bedrock_entitlements::emulator::{Decision, EmulatorHandle, EmulatorOptions, FaultRates};
 use bedrock_entitlements::live::{self, LicenseScope};
-use bedrock_entitlements::model::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE, PolicyId, Target};
+use bedrock_entitlements::model::{
+    AccountId, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, OuId, ParentId, PolicyId, RootId, Target,
+};
+use bedrock_entitlements::plan::{GuardrailPlan, Plan, PolicyAction};
+use tokio::sync::Notify;
 
 use crate::support::*;
 
 const PREFIX: &str = "bedrock-entitlements";
+const SONNET_ARN: &str =
+    "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0";
+const COHERE_ARN: &str = "arn:aws:bedrock:us-east-1::foundation-model/cohere.command-r-plus-v1:0";
 
 fn deny(pattern: &str) -> String {
     format!(
@@ -51,10 +65,16 @@ async fn orgs(emu: &EmulatorHandle) -> Arc<SdkOrganizations> {
     session(emu, &Arc::new(AdaptiveLimits::new())).await.orgs
 }
 
-/// The sandbox organization with SCPs enabled on its root.
+/// The sandbox organization with SCPs enabled on its root, then `opts` in force.
 async fn scp_emulator(opts: EmulatorOptions) -> EmulatorHandle {
-    let emu = start_emulator(sandbox_seed(), opts).await;
-    clients(&emu)
+    let emu = start_emulator(sandbox_seed(), EmulatorOptions::default()).await;
+    enable_scps(&emu).await;
+    emu.state().set_options(opts);
+    emu
+}
+
+async fn enable_scps(emu: &EmulatorHandle) {
+    clients(emu)
         .await
         .orgs
         .enable_policy_type()
@@ -63,7 +83,6 @@ async fn scp_emulator(opts: EmulatorOptions) -> EmulatorHandle {
         .send()
         .await
         .expect("EnablePolicyType");
-    emu
 }
 
 fn managed_tags() -> BTreeMap<String, String> {
@@ -242,4 +261,415 @@ async fn with_guardrails_off_the_live_read_makes_no_policy_call() {
     let g = l.guardrails.expect("read with a prefix");
     assert!(g.scp_enabled);
     assert_eq!(policy_calls(&emu).get("ListPolicies"), Some(&1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The executor's policy actions, with hand-built guardrail plans.
+
+fn guardrail_plan(mode: GuardrailMode, actions: Vec<PolicyAction>) -> Plan {
+    Plan {
+        guardrails: Some(GuardrailPlan {
+            mode,
+            actions,
+            effects: Vec::new(),
+        }),
+        ..Plan::default()
+    }
+}
+
+fn create_action(model: &str, pattern: &str) -> PolicyAction {
+    PolicyAction::Create {
+        name: format!("{PREFIX}-{model}"),
+        description: format!("Denies {model} to the accounts not entitled to it"),
+        content: deny(pattern),
+    }
+}
+
+fn attach_new(model: &str, target: Target) -> PolicyAction {
+    PolicyAction::Attach {
+        policy: None,
+        name: format!("{PREFIX}-{model}"),
+        target,
+    }
+}
+
+/// Creates `claude` (denied to OU sandbox and ML dev) and `cohere` (denied to ML prod).
+fn layout_plan() -> Plan {
+    guardrail_plan(
+        GuardrailMode::Enforce,
+        vec![
+            create_action("claude", "anthropic.claude-*"),
+            create_action("cohere", "cohere.*"),
+            attach_new("claude", ou(OU_SANDBOX)),
+            attach_new("claude", account(ML_DEV)),
+            attach_new("cohere", account(ML_PROD)),
+        ],
+    )
+}
+
+async fn run_with<O: OrganizationsApi + 'static>(
+    emu: &EmulatorHandle,
+    orgs: Arc<O>,
+    plan: &Plan,
+) -> ApplyReport {
+    let limits = Arc::new(AdaptiveLimits::new());
+    // The plans have no grant action: the License Manager client is not called.
+    let s = session(emu, &limits).await;
+    let opts = ApplyOptions {
+        limits,
+        guardrails: Some(PolicyClient::new(orgs)),
+        ..ApplyOptions::default()
+    };
+    apply::execute(
+        s.lm.clone(),
+        None::<&NoRecipients>,
+        plan,
+        &opts,
+        &NoProgress,
+    )
+    .await
+}
+
+async fn run(emu: &EmulatorHandle, plan: &Plan) -> ApplyReport {
+    run_with(emu, orgs(emu).await, plan).await
+}
+
+/// The customer-managed policies of the emulator by name: (tagged, targets), one entry per
+/// policy (a name twice is a duplicate).
+fn customer_policies(emu: &EmulatorHandle) -> BTreeMap<String, Vec<(bool, Vec<String>)>> {
+    let mut out: BTreeMap<String, Vec<(bool, Vec<String>)>> = BTreeMap::new();
+    for p in emu
+        .state()
+        .org_policies()
+        .into_iter()
+        .filter(|p| !p.aws_managed)
+    {
+        let tagged = p.tags.get(MANAGED_TAG_KEY).map(String::as_str) == Some(MANAGED_TAG_VALUE);
+        out.entry(p.name).or_default().push((tagged, p.targets));
+    }
+    out
+}
+
+/// What `layout_plan` leaves: each policy once, tagged, on exactly its targets.
+fn assert_layout(emu: &EmulatorHandle) {
+    let mut sandbox_and_dev = vec![ML_DEV.to_owned(), OU_SANDBOX.to_owned()];
+    sandbox_and_dev.sort();
+    assert_eq!(
+        customer_policies(emu),
+        BTreeMap::from([
+            (format!("{PREFIX}-claude"), vec![(true, sandbox_and_dev)]),
+            (
+                format!("{PREFIX}-cohere"),
+                vec![(true, vec![ML_PROD.to_owned()])]
+            ),
+        ])
+    );
+    let may = |a: &str, m: &str| emu.state().may_invoke(a, "bedrock:InvokeModel", m).unwrap();
+    assert_eq!(may(SANDBOX_ALICE, SONNET_ARN), Decision::Deny);
+    assert_eq!(may(ML_DEV, SONNET_ARN), Decision::Deny);
+    assert_eq!(may(ML_PROD, SONNET_ARN), Decision::Allow);
+    assert_eq!(may(ML_PROD, COHERE_ARN), Decision::Deny);
+    assert_eq!(may(ML_DEV, COHERE_ARN), Decision::Allow);
+}
+
+fn already(r: &ApplyReport) -> Vec<bool> {
+    r.policies
+        .iter()
+        .map(|p| matches!(p.outcome, PolicyOutcome::Done { already: true, .. }))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_enforcing_plan_creates_and_attaches_and_a_second_run_changes_nothing() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let p = layout_plan();
+    let first = run(&emu, &p).await;
+    assert!(first.is_success(), "{:?}", first.policies);
+    assert_eq!(already(&first), [false; 5]);
+    assert_layout(&emu);
+    let text = bedrock_entitlements::render::apply::text(&first);
+    assert!(
+        text.contains(&format!(
+            "done     guardrail: attach SCP {PREFIX}-claude to {OU_SANDBOX}"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Guardrails: 5 done, 0 failed."), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&bedrock_entitlements::render::apply::json(&first)).unwrap();
+    assert_eq!(json["policy_actions"][2]["action"], "attach");
+    assert_eq!(json["policy_actions"][2]["target"], OU_SANDBOX);
+    assert_eq!(json["policy_summary"]["done"], 5);
+
+    // The same plan again (a re-run after a crash that lost every answer): nothing twice.
+    emu.state().reset_counts();
+    let second = run(&emu, &p).await;
+    assert!(second.is_success(), "{:?}", second.policies);
+    assert_eq!(already(&second), [true; 5]);
+    assert_eq!(emu.state().call_count("CreatePolicy"), 0);
+    assert_eq!(
+        emu.state().call_count("ListPolicies"),
+        1,
+        "one lookup per run"
+    );
+    assert_layout(&emu);
+}
+
+#[tokio::test]
+async fn detach_and_delete_read_gone_as_done_and_leave_foreign_policies_alone() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let o = orgs(&emu).await;
+    let foreign = create(&o, "security-baseline", &deny("meta.*"), BTreeMap::new()).await;
+    o.attach_policy(&foreign, &ou(OU_SANDBOX)).await.unwrap();
+    assert!(run(&emu, &layout_plan()).await.is_success());
+    let claude = live::read_guardrails(&o, PREFIX)
+        .await
+        .unwrap()
+        .policies
+        .into_iter()
+        .find(|p| p.name.ends_with("-claude"))
+        .unwrap()
+        .id;
+    let name = format!("{PREFIX}-claude");
+    let p = guardrail_plan(
+        GuardrailMode::Enforce,
+        vec![
+            PolicyAction::Detach {
+                policy: claude.clone(),
+                name: name.clone(),
+                target: ou(OU_SANDBOX),
+            },
+            PolicyAction::Detach {
+                policy: claude.clone(),
+                name: name.clone(),
+                target: account(ML_DEV),
+            },
+            PolicyAction::Delete {
+                policy: claude.clone(),
+                name,
+            },
+        ],
+    );
+    let first = run(&emu, &p).await;
+    assert!(first.is_success(), "{:?}", first.policies);
+    assert_eq!(already(&first), [false; 3]);
+    let second = run(&emu, &p).await;
+    assert!(second.is_success(), "{:?}", second.policies);
+    assert_eq!(already(&second), [true; 3], "not attached, not found: done");
+    let left = customer_policies(&emu);
+    assert!(!left.contains_key(&format!("{PREFIX}-claude")));
+    assert_eq!(
+        left["security-baseline"],
+        vec![(false, vec![OU_SANDBOX.to_owned()])]
+    );
+    assert!(
+        emu.state()
+            .org_policies()
+            .iter()
+            .any(|p| p.id == "p-FullAWSAccess")
+    );
+}
+
+#[tokio::test]
+async fn a_same_named_policy_without_the_managed_tag_is_never_adopted() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let o = orgs(&emu).await;
+    let squatter = create(
+        &o,
+        &format!("{PREFIX}-claude"),
+        &deny("x.*"),
+        BTreeMap::new(),
+    )
+    .await;
+    let p = guardrail_plan(
+        GuardrailMode::Enforce,
+        vec![
+            create_action("claude", "anthropic.claude-*"),
+            attach_new("claude", ou(OU_SANDBOX)),
+        ],
+    );
+    let report = run(&emu, &p).await;
+    assert!(!report.is_success());
+    match &report.policies[0].outcome {
+        PolicyOutcome::Failed {
+            error: PolicyError::Unmanaged { name, policy },
+            ..
+        } => {
+            assert_eq!(name, &format!("{PREFIX}-claude"));
+            assert_eq!(policy, &squatter);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        report.policies[1].outcome.is_failed(),
+        "the attach does not take the squatter"
+    );
+    let text = bedrock_entitlements::render::apply::text(&report);
+    assert!(
+        text.contains(squatter.as_str()) && text.contains("not adopted"),
+        "{text}"
+    );
+    assert_eq!(
+        customer_policies(&emu)[&format!("{PREFIX}-claude")],
+        vec![(false, vec![])],
+        "untouched"
+    );
+    let d = o.describe_policy(&squatter).await.unwrap();
+    assert_eq!(d.content, deny("x.*"));
+}
+
+#[tokio::test]
+async fn report_mode_makes_no_organizations_call() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    emu.state().reset_counts();
+    let p = Plan {
+        guardrails: Some(GuardrailPlan {
+            mode: GuardrailMode::Report,
+            ..layout_plan().guardrails.unwrap()
+        }),
+        ..Plan::default()
+    };
+    let report = run(&emu, &p).await;
+    assert!(report.is_success() && report.policies.is_empty());
+    assert_eq!(policy_calls(&emu), BTreeMap::new());
+}
+
+#[tokio::test]
+async fn lost_responses_and_throttling_still_end_with_each_policy_once() {
+    let faults = FaultRates {
+        throttle: 0.15,
+        lost_response: 0.2,
+        server_error: 0.05,
+        empty_page: 0.1,
+    };
+    for seed in 0..6 {
+        let emu = scp_emulator(EmulatorOptions {
+            faults,
+            fault_seed: seed,
+            ..EmulatorOptions::default()
+        })
+        .await;
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            let r = run(&emu, &layout_plan()).await;
+            if r.is_success() {
+                break;
+            }
+            assert!(runs < 4, "seed {seed}: not converged: {:?}", r.policies);
+        }
+        emu.state().set_options(EmulatorOptions::default());
+        assert_layout(&emu);
+        let lost: u64 = emu.state().lost_counts().values().sum();
+        assert!(
+            lost > 0 || seed > 0,
+            "seed {seed}: the faults were injected"
+        );
+    }
+}
+
+/// An Organizations client that "dies" right after its `kill_at`-th policy write reached AWS:
+/// it tells `kill` and never answers, so the executor's future is dropped there.
+struct Crashing {
+    inner: SdkOrganizations,
+    writes: AtomicUsize,
+    kill_at: usize,
+    kill: Arc<Notify>,
+}
+
+impl Crashing {
+    async fn write<T>(&self, r: Result<T, AwsError>) -> Result<T, AwsError> {
+        if self.writes.fetch_add(1, Ordering::SeqCst) + 1 >= self.kill_at {
+            self.kill.notify_one();
+            std::future::pending::<()>().await;
+        }
+        r
+    }
+}
+
+impl OrganizationsApi for Crashing {
+    async fn describe_organization(&self) -> Result<OrgInfo, AwsError> {
+        self.inner.describe_organization().await
+    }
+    async fn list_roots(&self) -> Result<Vec<RootId>, AwsError> {
+        self.inner.list_roots().await
+    }
+    async fn list_ous_for_parent(&self, p: &ParentId) -> Result<Vec<(OuId, String)>, AwsError> {
+        self.inner.list_ous_for_parent(p).await
+    }
+    async fn list_accounts_for_parent(&self, p: &ParentId) -> Result<Vec<AccountEntry>, AwsError> {
+        self.inner.list_accounts_for_parent(p).await
+    }
+    async fn list_aws_service_access(&self) -> Result<Vec<String>, AwsError> {
+        self.inner.list_aws_service_access().await
+    }
+    async fn list_delegated_administrators(&self, s: &str) -> Result<Vec<AccountId>, AwsError> {
+        self.inner.list_delegated_administrators(s).await
+    }
+    async fn caller_account(&self) -> Result<AccountId, AwsError> {
+        self.inner.caller_account().await
+    }
+    async fn list_policies(&self) -> Result<Vec<PolicySummary>, AwsError> {
+        self.inner.list_policies().await
+    }
+    async fn describe_policy(&self, p: &PolicyId) -> Result<PolicyDetail, AwsError> {
+        self.inner.describe_policy(p).await
+    }
+    async fn list_targets_for_policy(&self, p: &PolicyId) -> Result<BTreeSet<Target>, AwsError> {
+        self.inner.list_targets_for_policy(p).await
+    }
+    async fn list_tags_for_resource(&self, r: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        self.inner.list_tags_for_resource(r).await
+    }
+    async fn root_policy_types(&self) -> Result<Vec<RootPolicyTypes>, AwsError> {
+        self.inner.root_policy_types().await
+    }
+    async fn create_policy(&self, req: &NewPolicy) -> Result<PolicySummary, AwsError> {
+        self.write(self.inner.create_policy(req).await).await
+    }
+    async fn update_policy(
+        &self,
+        p: &PolicyId,
+        c: &PolicyChange,
+    ) -> Result<PolicySummary, AwsError> {
+        self.write(self.inner.update_policy(p, c).await).await
+    }
+    async fn attach_policy(&self, p: &PolicyId, t: &Target) -> Result<(), AwsError> {
+        self.write(self.inner.attach_policy(p, t).await).await
+    }
+    async fn detach_policy(&self, p: &PolicyId, t: &Target) -> Result<(), AwsError> {
+        self.write(self.inner.detach_policy(p, t).await).await
+    }
+    async fn delete_policy(&self, p: &PolicyId) -> Result<(), AwsError> {
+        self.write(self.inner.delete_policy(p).await).await
+    }
+}
+
+#[tokio::test]
+async fn killed_after_any_write_a_rerun_ends_with_each_policy_once() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    // layout_plan makes 5 writes; kill after each of them.
+    for kill_at in 1..=5 {
+        emu.state().reset();
+        enable_scps(&emu).await;
+        let kill = Arc::new(Notify::new());
+        let crashing = Arc::new(Crashing {
+            inner: (*orgs(&emu).await).clone(),
+            writes: AtomicUsize::new(0),
+            kill_at,
+            kill: kill.clone(),
+        });
+        let p = layout_plan();
+        let killed = tokio::select! {
+            _ = run_with(&emu, crashing, &p) => false,
+            _ = kill.notified() => true,
+        };
+        assert!(killed, "kill point {kill_at} was reached");
+        for (name, list) in customer_policies(&emu) {
+            assert_eq!(list.len(), 1, "kill point {kill_at}: {name} twice");
+        }
+        let r = run(&emu, &p).await;
+        assert!(r.is_success(), "kill point {kill_at}: {:?}", r.policies);
+        assert_layout(&emu);
+    }
 }

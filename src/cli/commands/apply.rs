@@ -63,6 +63,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         home_region: config.settings.home_region.clone(),
         poll: apply::PollPolicy::default(),
         limits,
+        guardrails: Some(apply::PolicyClient::new(session.orgs.clone())),
     };
     let report = execute(&session, &config, &plan, &opts).await;
     report_outcome(args.format, &report)
@@ -190,7 +191,13 @@ fn report_outcome(format: Format, report: &ApplyReport) -> Result<Outcome, CliEr
     if report.is_success() {
         Ok(Outcome::Success)
     } else {
-        let failed = report.counts().failed + report.counts().skipped;
+        let failed = report.counts().failed
+            + report.counts().skipped
+            + report
+                .policies
+                .iter()
+                .filter(|p| p.outcome.is_failed())
+                .count();
         Err(CliError::Reported(format!(
             "{failed} action{} failed; run apply again once the cause is fixed",
             if failed == 1 { "" } else { "s" }
