@@ -117,6 +117,9 @@ async fn check_preflight(
         &config.settings.home_region,
         &plan.actions.iter().map(|a| a.license_arn.clone()).collect(),
         org_or_ou,
+        plan.guardrails.as_ref().is_some_and(|g| {
+            g.mode == crate::config::GuardrailMode::Enforce && !g.actions.is_empty()
+        }),
     )
     .await;
     let problems = preflight::evaluate(&facts);
