@@ -673,3 +673,35 @@ async fn killed_after_any_write_a_rerun_ends_with_each_policy_once() {
         assert_layout(&emu);
     }
 }
+
+#[tokio::test]
+async fn create_policy_with_tags_needs_organizations_tag_resource() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let only_create = bedrock_entitlements::emulator::PolicyDocument::from_json(
+        r#"{"Statement":[{"Effect":"Allow","Action":["organizations:CreatePolicy","organizations:ListPolicies"],"Resource":"*"}]}"#,
+    )
+    .unwrap();
+    emu.state()
+        .update_options(|o| o.iam_policy = Some(only_create.clone()));
+    let o = orgs(&emu).await;
+    let req = |tags| NewPolicy {
+        name: format!("{PREFIX}-claude"),
+        description: "d".to_owned(),
+        content: deny("anthropic.*"),
+        tags,
+    };
+    let e = o.create_policy(&req(managed_tags())).await.unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(e.message.contains("organizations:TagResource"), "{e}");
+    assert!(
+        o.list_policies()
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.aws_managed),
+        "nothing made"
+    );
+    o.create_policy(&req(BTreeMap::new()))
+        .await
+        .expect("untagged needs no TagResource");
+}
