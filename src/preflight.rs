@@ -35,6 +35,9 @@ pub struct Facts {
     pub delegated_admins: Option<Result<Vec<AccountId>, AwsError>>,
     /// What the guardrails need; `None` when `settings.guardrails.mode` is `off` (no SCP read).
     pub guardrails: Option<GuardrailFacts>,
+    /// Whether each of [`SERVICE_LINKED_ROLES`] exists in the caller's account (IAM GetRole);
+    /// `None` where IAM could not be asked at all (an endpoint that serves no IAM): not checked.
+    pub service_linked_roles: Vec<(ServiceLinkedRole, Option<Result<bool, AwsError>>)>,
 }
 
 /// The facts of the guardrail checks (`settings.guardrails.mode` `report` or `enforce`).
@@ -46,6 +49,32 @@ pub struct GuardrailFacts {
     /// The plan writes SCPs (mode `enforce` with policy actions).
     pub writes: bool,
 }
+
+/// A service-linked role that Bedrock's managed entitlements depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceLinkedRole {
+    pub name: &'static str,
+    pub service: &'static str,
+    /// What fails without it.
+    pub needed_for: &'static str,
+}
+
+/// The service-linked roles AWS's setup pages list (aws-api-notes "Trusted access"; License
+/// Manager user guide "Using service-linked roles"; Marketplace buyer guide "Service-linked role
+/// to share entitlements"): License Manager's own, and AWS Marketplace's, which creates and
+/// manages the licenses of Marketplace subscriptions in License Manager.
+pub const SERVICE_LINKED_ROLES: [ServiceLinkedRole; 2] = [
+    ServiceLinkedRole {
+        name: "AWSServiceRoleForAWSLicenseManagerRole",
+        service: LICENSE_MANAGER_PRINCIPAL,
+        needed_for: "License Manager cannot manage licenses and grants in this account",
+    },
+    ServiceLinkedRole {
+        name: "AWSServiceRoleForMarketplaceLicenseManagement",
+        service: MARKETPLACE_PRINCIPAL,
+        needed_for: "AWS Marketplace cannot create and distribute the licenses of its subscriptions through License Manager",
+    },
+];
 
 /// One failed check: what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,7 +111,7 @@ where
     O: OrganizationsApi,
 {
     let is_management = live.caller == live.organization.management_account;
-    let (service_access, service_settings, delegated_admins) = tokio::join!(
+    let (service_access, service_settings, delegated_admins, service_linked_roles) = tokio::join!(
         orgs.list_aws_service_access(),
         lm.get_service_settings(),
         async {
@@ -94,7 +123,8 @@ where
                         .await,
                 )
             }
-        }
+        },
+        read_service_linked_roles(orgs)
     );
     Facts {
         home_region: home_region.to_owned(),
@@ -116,7 +146,28 @@ where
             root: live.organization.root.clone(),
             writes: scp_writes,
         }),
+        service_linked_roles,
     }
+}
+
+/// Asks IAM for each service-linked role. A refusal is kept (it is a setup problem); any other
+/// failure (no IAM behind the endpoint, no network to IAM) leaves the role unchecked, with a
+/// warning, since the checks AWS itself makes on the first change will still speak.
+async fn read_service_linked_roles<O: OrganizationsApi>(
+    orgs: &O,
+) -> Vec<(ServiceLinkedRole, Option<Result<bool, AwsError>>)> {
+    let mut out = Vec::with_capacity(SERVICE_LINKED_ROLES.len());
+    for role in SERVICE_LINKED_ROLES {
+        let found = match orgs.role_exists(role.name).await {
+            Err(e) if e.kind != ErrorKind::AccessDenied => {
+                tracing::warn!(role = role.name, error = %e, "cannot check the service-linked role");
+                None
+            }
+            found => Some(found),
+        };
+        out.push((role, found));
+    }
+    out
 }
 
 /// The checks that need only the desired-state file: `apply` makes them before it reads
@@ -324,6 +375,7 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
         problems.extend(check_guardrails(f, g));
     }
 
+    problems.extend(check_service_linked_roles(f));
     for license in &f.licenses {
         if !license.allows_create_grant() {
             problems.push(Problem {
@@ -371,6 +423,35 @@ fn check_guardrails(f: &Facts, g: &GuardrailFacts) -> Vec<Problem> {
             ),
             fix: "run apply with credentials of the management account (--profile, --role-arn), or set settings.guardrails.mode: report and write the policies through your own pipeline (guardrail export)".to_owned(),
         });
+    }
+    problems
+}
+
+fn check_service_linked_roles(f: &Facts) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (role, found) in &f.service_linked_roles {
+        match found {
+            Some(Ok(false)) => problems.push(Problem {
+                check: "service-linked role",
+                message: format!(
+                    "the service-linked role {} does not exist in account {}: {}",
+                    role.name, f.caller, role.needed_for
+                ),
+                fix: format!(
+                    "aws iam create-service-linked-role --aws-service-name {} (or enable the integration in the console, which creates it)",
+                    role.service
+                ),
+            }),
+            Some(Err(e)) => problems.push(Problem {
+                check: "service-linked role",
+                message: format!(
+                    "cannot check the service-linked role {}: {} ({})",
+                    role.name, e.operation, e.code
+                ),
+                fix: "allow iam:GetRole on arn:aws:iam::*:role/aws-service-role/* to the role that runs the tool (see docs/iam/)".to_owned(),
+            }),
+            Some(Ok(true)) | None => {}
+        }
     }
     problems
 }
@@ -430,6 +511,10 @@ mod tests {
             }),
             delegated_admins: None,
             guardrails: None,
+            service_linked_roles: SERVICE_LINKED_ROLES
+                .iter()
+                .map(|r| (*r, Some(Ok(true))))
+                .collect(),
         }
     }
 
@@ -494,6 +579,26 @@ mod tests {
             },
             &[],
         );
+    }
+
+    #[test]
+    fn each_missing_service_linked_role_is_named_with_the_command_that_creates_it() {
+        check(
+            |f| f.service_linked_roles[1].1 = Some(Ok(false)),
+            &[
+                "AWSServiceRoleForMarketplaceLicenseManagement does not exist in account 111122223333",
+            ],
+        );
+        check(
+            |f| f.service_linked_roles[0].1 = Some(Ok(false)),
+            &["--aws-service-name license-manager.amazonaws.com"],
+        );
+        check(
+            |f| f.service_linked_roles[0].1 = Some(Err(denied("GetRole"))),
+            &["allow iam:GetRole"],
+        );
+        // IAM not reachable at all: not checked, not a problem.
+        check(|f| f.service_linked_roles[0].1 = None, &[]);
     }
 
     #[test]

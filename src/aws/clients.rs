@@ -146,7 +146,8 @@ pub async fn connect(opts: ConnectOptions) -> Clients {
             aws_sdk_sts::Client::new(&sdk),
             retry,
             observer.clone(),
-        ),
+        )
+        .with_iam(aws_sdk_iam::Client::new(&sdk)),
         sdk,
         retry,
         observer,

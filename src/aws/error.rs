@@ -220,7 +220,8 @@ pub fn classify(code: &str, message: &str, http_status: u16) -> ErrorKind {
         | "OrganizationalUnitNotFoundException"
         | "ParentNotFoundException"
         | "ChildNotFoundException"
-        | "NoEntitlementsAllowedException" => ErrorKind::NotFound,
+        | "NoEntitlementsAllowedException"
+        | "NoSuchEntity" => ErrorKind::NotFound,
         "ValidationException" | "InvalidParameterValueException" | "InvalidInputException" => {
             if is_version_conflict(message) {
                 ErrorKind::VersionConflict

@@ -261,6 +261,19 @@ pub trait OrganizationsApi: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send {
         async { Err(not_implemented("DeletePolicy")) }
     }
+    /// Whether the IAM role `name` exists in the caller's account (IAM `GetRole`): how the
+    /// service-linked roles that License Manager and AWS Marketplace need are checked.
+    fn role_exists(&self, name: &str) -> impl Future<Output = Result<bool, AwsError>> + Send {
+        let name = name.to_owned();
+        async move {
+            Err(AwsError::new(
+                "GetRole",
+                ErrorKind::Other,
+                "NotConfigured",
+                format!("no IAM client to look up role {name}"),
+            ))
+        }
+    }
 }
 
 fn not_implemented(operation: &'static str) -> AwsError {

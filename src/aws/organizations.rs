@@ -8,8 +8,9 @@ use super::retry::with_retry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    AccountEntry, AwsError, NewPolicy, Observer, OrgInfo, OrganizationsApi, PolicyChange,
-    PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, all_pages, parent_id_str,
+    AccountEntry, AwsError, ErrorKind, NewPolicy, Observer, OrgInfo, OrganizationsApi,
+    PolicyChange, PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, all_pages,
+    parent_id_str,
 };
 use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, PolicyId, RootId, Target};
 
@@ -20,6 +21,8 @@ pub struct SdkOrganizations {
     pub(super) client: Client,
     /// For `GetCallerIdentity` only.
     sts: aws_sdk_sts::Client,
+    /// For `GetRole` only (the service-linked roles).
+    iam: Option<aws_sdk_iam::Client>,
     pub(super) retry: RetryPolicy,
     pub(super) observer: Observer,
 }
@@ -34,9 +37,16 @@ impl SdkOrganizations {
         SdkOrganizations {
             client,
             sts,
+            iam: None,
             retry,
             observer,
         }
+    }
+
+    /// Adds the IAM client `role_exists` uses.
+    pub fn with_iam(mut self, iam: aws_sdk_iam::Client) -> Self {
+        self.iam = Some(iam);
+        self
     }
 }
 
@@ -100,6 +110,35 @@ impl OrganizationsApi for SdkOrganizations {
         out.account()
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| AwsError::missing(OP, "Account"))
+    }
+
+    async fn role_exists(&self, name: &str) -> Result<bool, AwsError> {
+        const OP: &str = "GetRole";
+        let Some(iam) = &self.iam else {
+            return Err(AwsError::new(
+                OP,
+                ErrorKind::Other,
+                "NotConfigured",
+                format!("no IAM client to look up role {name}"),
+            ));
+        };
+        let found = with_retry(
+            &self.retry,
+            || async {
+                iam.get_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e))
+            },
+            |e| self.observer.on_retry(e),
+        )
+        .await;
+        match found {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.on(format_args!("role {name}"))),
+        }
     }
 
     async fn describe_organization(&self) -> Result<OrgInfo, AwsError> {

@@ -15,6 +15,7 @@
 
 mod admin;
 mod faults;
+mod iam;
 mod identity;
 mod ids;
 mod license_manager;

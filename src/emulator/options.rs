@@ -2,7 +2,7 @@
 //! rules and IAM policies. Set at start, changed later through `EmulatorState::set_options` or the
 //! admin endpoint (which merges a JSON patch into these, so every field has a JSON name).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,9 @@ pub struct EmulatorOptions {
     pub allow_duplicate_grants: bool,
     /// New grants' first distribution ends in FAILED_WORKFLOW.
     pub fail_distributions: bool,
+    /// Operations answered as unknown (`UnknownOperationException`, STS `InvalidAction`), as by
+    /// an endpoint that serves fewer operations than AWS: for testing how the tool degrades.
+    pub unserved_operations: BTreeSet<String>,
 }
 
 /// `recall_ends_in`: WORKFLOW_COMPLETED ("the workflow to distribute or recall the grant has
@@ -101,6 +104,7 @@ impl Default for EmulatorOptions {
             delete_ms: 0,
             allow_duplicate_grants: false,
             fail_distributions: false,
+            unserved_operations: BTreeSet::new(),
         }
     }
 }

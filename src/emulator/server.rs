@@ -23,7 +23,7 @@ use super::state::World;
 use super::wire::{
     ApiError, JSON_CONTENT_TYPE, LM_TARGET_PREFIX, ORG_TARGET_PREFIX, Service, serialization,
 };
-use super::{EmulatorState, admin, license_manager, organizations, sts};
+use super::{EmulatorState, admin, iam, license_manager, organizations, sts};
 
 /// Returned by the service to make hyper drop the connection without answering.
 #[derive(Debug)]
@@ -111,7 +111,12 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     {
         let form = sts::parse_form(&bytes);
         let op = form.get("Action").cloned().unwrap_or_default();
-        (Service::Sts, op, Some(form))
+        // Both Query services share the address: the signature's credential scope names which.
+        let service = match header("authorization").and_then(scope_service) {
+            Some("iam") => Service::Iam,
+            _ => Service::Sts,
+        };
+        (service, op, Some(form))
     } else {
         let e = ApiError::client(
             "UnknownOperationException",
@@ -119,16 +124,23 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         );
         return Ok(json_error(Service::LicenseManager, &e, &request_id));
     };
-    let known = match service {
-        Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
-        Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
-        Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
-    };
+    let served = !state.options_arc().unserved_operations.contains(&op);
+    let known = served
+        && match service {
+            Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
+            Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
+            Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
+            Service::Iam => iam::OPERATIONS.contains(&op.as_str()),
+        };
     if !known {
         let e = match service {
             Service::Sts => ApiError::client(
                 "InvalidAction",
                 format!("Could not find operation {op} for version 2011-06-15"),
+            ),
+            Service::Iam => ApiError::client(
+                "InvalidAction",
+                format!("Could not find operation {op} for version 2010-05-08"),
             ),
             Service::LicenseManager => ApiError::client(
                 "UnknownOperationException",
@@ -146,7 +158,7 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     let auth = header("authorization").and_then(parse_authorization);
     let Some((access_key, region)) = auth else {
         let e = ApiError::new(
-            if service == Service::Sts { 403 } else { 400 },
+            if service.is_query() { 403 } else { 400 },
             "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         );
@@ -311,6 +323,18 @@ fn dispatch(
             let empty = BTreeMap::new();
             sts::handle(world, caller, op, form.unwrap_or(&empty), request_id)
         }
+        Service::Iam => {
+            let empty = BTreeMap::new();
+            let assumable = |role: &str| opts.role_policies.contains_key(role);
+            iam::handle(
+                world,
+                caller,
+                op,
+                form.unwrap_or(&empty),
+                &assumable,
+                request_id,
+            )
+        }
         Service::LicenseManager | Service::Organizations => {
             let body: serde_json::Value = if bytes.is_empty() {
                 serde_json::Value::Null
@@ -358,7 +382,7 @@ fn base(status: u16, content_type: &'static str, request_id: &str, body: String)
 
 fn ok_reply(service: Service, body: String, request_id: &str) -> Reply {
     match service {
-        Service::Sts => base(200, "text/xml", request_id, body),
+        Service::Sts | Service::Iam => base(200, "text/xml", request_id, body),
         _ => base(200, JSON_CONTENT_TYPE, request_id, body),
     }
 }
@@ -383,6 +407,12 @@ fn error_reply(service: Service, e: &ApiError, request_id: &str) -> Reply {
             request_id,
             sts::error_xml(e, request_id),
         ),
+        Service::Iam => base(
+            e.status,
+            "text/xml",
+            request_id,
+            sts::error_xml_in(iam::XMLNS, e, request_id),
+        ),
         _ => json_error(service, e, request_id),
     }
 }
@@ -392,4 +422,11 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), 
     let l = TcpListener::bind(addr).await?;
     let local = l.local_addr()?;
     Ok((l, local))
+}
+
+/// The service of a SigV4 `Authorization` header's credential scope
+/// (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
+fn scope_service(header: &str) -> Option<&str> {
+    let cred = header.split("Credential=").nth(1)?;
+    cred.split([',', ' ']).next()?.split('/').nth(3)
 }

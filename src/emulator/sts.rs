@@ -59,13 +59,18 @@ pub(crate) fn escape(s: &str) -> String {
 
 /// The Query-protocol error body.
 pub(crate) fn error_xml(e: &ApiError, request_id: &str) -> String {
+    error_xml_in(XMLNS, e, request_id)
+}
+
+/// The Query-protocol error body of the service whose XML namespace is `xmlns`.
+pub(crate) fn error_xml_in(xmlns: &str, e: &ApiError, request_id: &str) -> String {
     let kind = if e.status >= 500 {
         "Receiver"
     } else {
         "Sender"
     };
     format!(
-        "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+        "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
         e.code,
         escape(&e.message)
     )

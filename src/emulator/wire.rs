@@ -10,15 +10,22 @@ pub(crate) enum Service {
     LicenseManager,
     Organizations,
     Sts,
+    Iam,
 }
 
 impl Service {
+    /// Whether it speaks the AWS Query protocol (form-encoded requests, XML answers).
+    pub(crate) fn is_query(self) -> bool {
+        matches!(self, Service::Sts | Service::Iam)
+    }
+
     /// The IAM action prefix (`license-manager:CreateGrant`).
     pub(crate) fn iam_prefix(self) -> &'static str {
         match self {
             Service::LicenseManager => "license-manager",
             Service::Organizations => "organizations",
             Service::Sts => "sts",
+            Service::Iam => "iam",
         }
     }
 }
@@ -76,7 +83,7 @@ impl ApiError {
                 "You have sent too many requests in too short a period of time. Try again later.",
             )
             .with("Type", "TooManyRequests"),
-            Service::Sts => ApiError::client("Throttling", "Rate exceeded"),
+            Service::Sts | Service::Iam => ApiError::client("Throttling", "Rate exceeded"),
         }
     }
 
@@ -92,7 +99,7 @@ impl ApiError {
                 "ServiceException",
                 "AWS Organizations can't complete your request because of an internal service error. Try again later.",
             ),
-            Service::Sts => ApiError::new(
+            Service::Sts | Service::Iam => ApiError::new(
                 500,
                 "InternalFailure",
                 "The request processing has failed because of an unknown error.",
@@ -102,7 +109,7 @@ impl ApiError {
 
     pub(crate) fn access_denied(service: Service, message: impl Into<String>) -> Self {
         match service {
-            Service::Sts => ApiError::new(403, "AccessDenied", message),
+            Service::Sts | Service::Iam => ApiError::new(403, "AccessDenied", message),
             _ => ApiError::client("AccessDeniedException", message),
         }
     }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use crate::aws::{AccountEntry, AwsError, LicenseManagerApi, OrganizationsApi};
+use crate::aws::{AccountEntry, AwsError, ErrorKind, LicenseManagerApi, OrganizationsApi};
 use crate::model::{
     AccountId, Grant, GrantArn, License, LicenseArn, Live, OrgAccount, OrgUnit, Organization, OuId,
     ParentId, Principal, Share, grant_order,
@@ -126,9 +126,10 @@ where
     );
     let organization = organization?;
     let (licenses, grants) = licenses?;
+    let caller = caller_or_beneficiary(caller, &licenses)?;
     let mut live = Live {
         organization,
-        caller: caller?,
+        caller,
         licenses,
         grants: Vec::new(),
         shares: Vec::new(),
@@ -154,6 +155,31 @@ impl<T> AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// The caller's account from STS GetCallerIdentity. GetCallerIdentity needs no permission and
+/// cannot be denied (STS API reference), so it fails only where no STS answers (an endpoint that
+/// serves License Manager and Organizations alone): then the licenses' beneficiary stands in, with
+/// a warning, and the read fails only when no license names one either.
+fn caller_or_beneficiary(
+    caller: Result<AccountId, crate::aws::AwsError>,
+    licenses: &[License],
+) -> Result<AccountId, LiveError> {
+    let e = match caller {
+        Ok(account) => return Ok(account),
+        Err(e) => e,
+    };
+    match caller_account(licenses) {
+        Some(account) => {
+            tracing::warn!(
+                error = %e,
+                account = %account,
+                "STS GetCallerIdentity did not answer; taking the received licenses' beneficiary as the caller"
+            );
+            Ok(account)
+        }
+        None => Err(e.into()),
     }
 }
 
@@ -237,9 +263,23 @@ async fn read_shares<L: LicenseManagerApi>(
     if parents.is_empty() {
         return Ok(Vec::new());
     }
-    let mut shares = lm
+    let mut shares = match lm
         .list_received_grants_for_organization(license, None)
-        .await?;
+        .await
+    {
+        Ok(shares) => shares,
+        // A refusal is a setup problem the caller must see; an endpoint that does not serve the
+        // operation (or rejects it) leaves the parents to be judged by their own status.
+        Err(e) if e.kind.is_retryable() || e.kind == ErrorKind::AccessDenied => return Err(e),
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                license = %license,
+                "cannot read the accounts' shares of organization and OU grants; judging each by its own status"
+            );
+            return Ok(Vec::new());
+        }
+    };
     shares.retain(|s| parents.contains(&s.parent));
     Ok(shares)
 }

@@ -139,6 +139,8 @@ fn action_of(op: &str) -> String {
         "organizations"
     } else if matches!(op, "AssumeRole" | "GetCallerIdentity") {
         "sts"
+    } else if op == "GetRole" {
+        "iam"
     } else {
         "license-manager"
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
 
 use crate::cli_support::Cli;
-use crate::support::{bulk_account, seed_with_accounts, start_emulator};
+use crate::support::{COHERE_LICENSE, OU_ML, bulk_account, seed_with_accounts, start_emulator};
 
 const CLAUDE: &str =
     "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
@@ -382,4 +382,74 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted, "sorted by (parent, account), once each");
+}
+
+/// An endpoint that serves License Manager and Organizations but neither STS GetCallerIdentity
+/// nor ListReceivedGrantsForOrganization: `plan` still works, takes the licenses' beneficiary as
+/// the caller and judges organization and OU grants by their own status, and says so on stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_degrades_where_the_endpoint_serves_no_sts_or_shares() {
+    let file = format!("{}/examples/entitlements.yaml", env!("CARGO_MANIFEST_DIR"));
+    let full = start_emulator(crate::support::sandbox_seed(), EmulatorOptions::default()).await;
+    let expected = Cli::new(full.endpoint_url())
+        .run(&["plan", "-c", &file, "--format", "json"])
+        .await
+        .expect(0)
+        .json();
+
+    let opts = EmulatorOptions {
+        unserved_operations: ["GetCallerIdentity", "ListReceivedGrantsForOrganization"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        ..EmulatorOptions::default()
+    };
+    let partial = start_emulator(crate::support::sandbox_seed(), opts).await;
+    let run = Cli::new(partial.endpoint_url())
+        .run(&["plan", "-c", &file, "--format", "json"])
+        .await
+        .expect(0);
+    assert_eq!(actions(&run.json()), actions(&expected));
+    assert_eq!(run.json()["access"], expected["access"]);
+    assert!(
+        run.stderr.contains("GetCallerIdentity did not answer"),
+        "{}",
+        run.stderr
+    );
+
+    // With an OU grant live, its shares would be read: unserved, the grant is judged by its
+    // own status (ACTIVE: in effect, nothing to do) and the plan says why on stderr.
+    let mut seed = crate::support::sandbox_seed();
+    seed.grants.push(GrantSeed {
+        arn: None,
+        name: format!("bedrock-entitlements-cohere-command-{OU_ML}"),
+        license_arn: COHERE_LICENSE.to_owned(),
+        principal: crate::support::ou_principal(OU_ML),
+        grantor: None,
+        status: "ACTIVE".to_owned(),
+        status_reason: None,
+        version: 1,
+        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    });
+    let with_ou = start_emulator(seed, partial.state().options()).await;
+    let run = Cli::new(with_ou.endpoint_url())
+        .run(&["plan", "-c", &file, "--format", "json"])
+        .await
+        .expect(0);
+    assert!(
+        run.stderr.contains("cannot read the accounts' shares"),
+        "{}",
+        run.stderr
+    );
+    let doc = run.json();
+    let cohere: Vec<_> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["model"] == "cohere-command")
+        .collect();
+    assert!(cohere.is_empty(), "{cohere:?}");
 }

@@ -904,3 +904,21 @@ async fn a_recipient_role_without_accept_grant_fails_naming_each_account_and_rec
     }
     s.run(&["plan", "--detailed-exitcode"]).await.expect(0);
 }
+
+#[tokio::test]
+async fn a_missing_service_linked_role_is_named_with_the_command_that_creates_it() {
+    // IAM GetRole (the real SDK's IAM client) says AWS Marketplace's role is missing in the
+    // management account: nothing is changed, and the role and its fix are named.
+    let mut seed = all_features_management();
+    seed.organization.marketplace_service_linked_role = false;
+    let s = Shape::new(seed, EmulatorOptions::default(), ONE_ACCOUNT).await;
+    let run = refused(&s, None, &["apply", "--auto-approve"]).await;
+    says(
+        &run,
+        &[
+            "error: preflight service-linked role: the service-linked role AWSServiceRoleForMarketplaceLicenseManagement does not exist in account",
+            "  fix: aws iam create-service-linked-role --aws-service-name license-management.marketplace.amazonaws.com",
+        ],
+    );
+    assert_eq!(s.emu.state().call_count("GetRole"), 2);
+}
