@@ -19,7 +19,7 @@ use bedrock_entitlements::aws::{
 };
 use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::config::GuardrailMode;
-use bedrock_entitlements::emulator::{Decision, EmulatorHandle, EmulatorOptions, FaultRates};
+use bedrock_entitlements::emulator::{Decision, EmulatorHandle, EmulatorOptions, FaultRates, Seed};
 use bedrock_entitlements::live::{self, LicenseScope};
 use bedrock_entitlements::model::{
     AccountId, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, OuId, ParentId, PolicyId, RootId, Target,
@@ -27,6 +27,7 @@ use bedrock_entitlements::model::{
 use bedrock_entitlements::plan::{GuardrailPlan, Plan, PolicyAction};
 use tokio::sync::Notify;
 
+use crate::cli_support::Cli;
 use crate::support::*;
 
 const PREFIX: &str = "bedrock-entitlements";
@@ -704,4 +705,480 @@ async fn create_policy_with_tags_needs_organizations_tag_resource() {
     o.create_policy(&req(BTreeMap::new()))
         .await
         .expect("untagged needs no TagResource");
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end: the real binary, planner included, against the emulator.
+
+/// A concrete Bedrock model id of each model of `examples/entitlements.yaml`, matched by its
+/// `bedrock_model_ids`.
+const EXAMPLE_INVOKED: &[(&str, &str)] = &[
+    ("ai21-jamba", "ai21.jamba-1-5-large-v1:0"),
+    ("claude-sonnet", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+    ("cohere-command", "cohere.command-r-plus-v1:0"),
+    ("stability-sdxl", "stability.stable-diffusion-xl-v1"),
+];
+
+fn model_arn(id: &str) -> String {
+    format!("arn:aws:bedrock:us-east-1::foundation-model/{id}")
+}
+
+/// `examples/entitlements.yaml` with `settings.guardrails.mode` set to `mode`.
+fn example_file(mode: &str) -> String {
+    let text = include_str!("../../examples/entitlements.yaml");
+    let out = text.replacen("mode: off", &format!("mode: {mode}"), 1);
+    assert_ne!(out, text, "the example file names a guardrails mode");
+    out
+}
+
+/// The Organizations writes of the policy layer so far.
+fn policy_writes(emu: &EmulatorHandle) -> u64 {
+    [
+        "CreatePolicy",
+        "UpdatePolicy",
+        "AttachPolicy",
+        "DetachPolicy",
+        "DeletePolicy",
+    ]
+    .iter()
+    .map(|op| emu.state().call_count(op))
+    .sum()
+}
+
+/// The customer-managed SCPs by name: (content, tags, targets), one entry per policy.
+type Layout = BTreeMap<String, Vec<(String, BTreeMap<String, String>, Vec<String>)>>;
+
+fn layout(emu: &EmulatorHandle) -> Layout {
+    let mut out: Layout = BTreeMap::new();
+    for p in emu
+        .state()
+        .org_policies()
+        .into_iter()
+        .filter(|p| !p.aws_managed)
+    {
+        out.entry(p.name)
+            .or_default()
+            .push((p.content, p.tags, p.targets));
+    }
+    out
+}
+
+fn assert_no_policy_twice(layout: &Layout, when: &str) {
+    for (name, list) in layout {
+        assert_eq!(list.len(), 1, "{when}: {name} exists {} times", list.len());
+    }
+}
+
+/// Applies until the plan is empty (at most `runs` applies); returns the applies it took.
+async fn converge(cli: &Cli, runs: usize) -> usize {
+    for n in 0..runs {
+        let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+        if plan.code == 0 {
+            return n;
+        }
+        assert_eq!(plan.code, 2, "plan failed:\n{}", plan.stderr);
+        cli.run(&["apply", "--auto-approve"]).await;
+    }
+    let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(
+        plan.code, 0,
+        "not converged after {runs} applies:\n{}",
+        plan.stdout
+    );
+    runs
+}
+
+/// For every active account but the management account (SCPs never apply to it) and every
+/// model: the emulator's evaluator says "may invoke" exactly when the account holds an active
+/// entitlement to the model's product (read from the emulator's grants, not from the plan).
+fn assert_invoke_matches_entitlement(
+    emu: &EmulatorHandle,
+    seed: &Seed,
+    models: &[(String, String, String)],
+) {
+    let entitled: BTreeSet<(String, String)> = emu
+        .state()
+        .entitlements()
+        .into_iter()
+        .map(|e| (e.product_sku, e.account))
+        .collect();
+    let org = &seed.organization;
+    let mut wrong = Vec::new();
+    for a in org.accounts.iter().filter(|a| a.state == "ACTIVE") {
+        if a.id == org.management_account {
+            continue;
+        }
+        for (model, sku, invoked) in models {
+            let want = if entitled.contains(&(sku.clone(), a.id.clone())) {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            };
+            let got = emu
+                .state()
+                .may_invoke(&a.id, "bedrock:InvokeModel", &model_arn(invoked))
+                .unwrap();
+            if got != want {
+                wrong.push(format!(
+                    "{} {model}: {got:?}, entitled {:?}",
+                    a.id,
+                    want == Decision::Allow
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(20)]
+    );
+}
+
+fn example_models(seed: &Seed) -> Vec<(String, String, String)> {
+    let sku = |name_or_sku: &str| {
+        seed.licenses
+            .iter()
+            .find(|l| l.product_sku == name_or_sku || l.product_name.starts_with(name_or_sku))
+            .map(|l| l.product_sku.clone())
+            .unwrap_or_else(|| panic!("no license for {name_or_sku}"))
+    };
+    let skus = [
+        ("ai21-jamba", sku("Jamba 1.5 Large")),
+        ("claude-sonnet", sku("prod-cl4ud3s0nn3t1")),
+        ("cohere-command", sku("prod-c0h3r3cmdr01")),
+        ("stability-sdxl", sku("prod-stab1l1tysdx")),
+    ];
+    EXAMPLE_INVOKED
+        .iter()
+        .zip(skus)
+        .map(|((m, id), (_, s))| ((*m).to_owned(), s, (*id).to_owned()))
+        .collect()
+}
+
+/// A foreign SCP on the ML OU, as another team would keep it.
+async fn foreign_policy(emu: &EmulatorHandle) {
+    let o = orgs(emu).await;
+    let p = create(&o, "security-baseline", &deny("meta.*"), BTreeMap::new()).await;
+    o.attach_policy(&p, &ou(OU_ML)).await.unwrap();
+}
+
+fn untouchable(emu: &EmulatorHandle) -> Vec<bedrock_entitlements::emulator::PolicyView> {
+    emu.state()
+        .org_policies()
+        .into_iter()
+        .filter(|p| p.aws_managed || p.name == "security-baseline")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_on_the_example_organization_makes_invoke_follow_entitlement() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    foreign_policy(&emu).await;
+    let before = untouchable(&emu);
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &example_file("enforce"));
+    let run = cli
+        .run(&["apply", "--auto-approve", "--format", "json"])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        report["policy_summary"]["done"].as_u64().unwrap_or(0) >= 4,
+        "{}",
+        run.stdout
+    );
+    let runs = converge(&cli, 2).await;
+    assert!(runs <= 1, "{runs} more applies");
+    assert_no_policy_twice(&layout(&emu), "after apply");
+    assert_invoke_matches_entitlement(&emu, &sandbox_seed(), &example_models(&sandbox_seed()));
+    assert_eq!(
+        untouchable(&emu),
+        before,
+        "FullAWSAccess and the foreign SCP are unchanged"
+    );
+}
+
+#[tokio::test]
+async fn report_mode_apply_makes_no_organizations_write() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &example_file("report"));
+    emu.state().reset_counts();
+    let run = cli.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        emu.state().call_count("ListPolicies") >= 1,
+        "report mode reads the SCPs"
+    );
+    assert_eq!(policy_writes(&emu), 0, "{:?}", policy_calls(&emu));
+    assert_eq!(emu.state().call_count("TagResource"), 0);
+    assert!(layout(&emu).is_empty());
+}
+
+/// Spawns `apply --auto-approve` on the scratch directory's file.
+fn apply_child(cli: &Cli) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"))
+        .args(["apply", "--auto-approve", "-c", "entitlements.yaml"])
+        .current_dir(cli.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cli.dir.path())
+        .env("AWS_ENDPOINT_URL", &cli.endpoint)
+        .env("AWS_ACCESS_KEY_ID", crate::cli_support::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "guardrails-test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cli.path("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cli.path("aws-credentials"))
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Runs apply and SIGKILLs it once the emulator has answered `at` policy writes. Returns
+/// whether it was killed before it finished.
+async fn apply_killed_at(cli: &Cli, emu: &EmulatorHandle, at: u64) -> bool {
+    let start = policy_writes(emu);
+    let mut child = apply_child(cli);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if policy_writes(emu) - start >= at {
+            child.kill().await.expect("SIGKILL the apply process");
+            return true;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply did not finish in 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_any_policy_write_reruns_end_with_exactly_the_planned_policies() {
+    // The layout an unkilled apply makes, and how many policy writes it takes.
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &example_file("enforce"));
+    emu.state().reset_counts();
+    converge(&cli, 2).await;
+    let want = layout(&emu);
+    let writes = policy_writes(&emu);
+    assert!(
+        writes >= 10,
+        "only {writes} policy writes to kill at: {want:?}"
+    );
+    let mut killed = 0;
+    for at in 1..=writes {
+        emu.state().reset();
+        enable_scps(&emu).await;
+        if apply_killed_at(&cli, &emu, at).await {
+            killed += 1;
+        }
+        assert_no_policy_twice(&layout(&emu), &format!("killed at write {at}"));
+        let runs = converge(&cli, 3).await;
+        assert!(runs <= 2, "killed at write {at}: {runs} re-runs");
+        assert_eq!(layout(&emu), want, "killed at write {at}");
+    }
+    assert!(
+        killed >= 10,
+        "only {killed} of {writes} runs were killed before they finished"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_throttling_reruns_converge_with_each_policy_once() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &example_file("enforce"));
+    converge(&cli, 2).await;
+    let want = layout(&emu);
+
+    emu.state().reset();
+    enable_scps(&emu).await;
+    let throttled = FaultRates {
+        throttle: 0.5,
+        lost_response: 0.1,
+        ..FaultRates::default()
+    };
+    let ops = [
+        "ListPolicies",
+        "DescribePolicy",
+        "ListTargetsForPolicy",
+        "ListTagsForResource",
+        "CreatePolicy",
+        "UpdatePolicy",
+        "AttachPolicy",
+        "DetachPolicy",
+        "DeletePolicy",
+    ];
+    emu.state().update_options(|o| {
+        o.op_faults = ops.iter().map(|op| ((*op).to_owned(), throttled)).collect();
+    });
+    emu.state().reset_counts();
+    let runs = converge(&cli, 4).await;
+    assert!(runs >= 1, "the throttled apply ran");
+    let throttles: u64 = emu
+        .state()
+        .error_counts()
+        .values()
+        .filter_map(|c| c.get("TooManyRequestsException"))
+        .sum();
+    assert!(throttles > 0, "Organizations throttled");
+    assert_eq!(layout(&emu), want);
+}
+
+// The generated organization: 2,000 accounts in 10 OUs (two levels), 20 model licenses.
+
+const GEN_ROOT: &str = "r-gen1";
+const GEN_MANAGEMENT: &str = "100000000000";
+
+fn gen_ou(i: usize) -> String {
+    format!("ou-gen1-gen{i:05}")
+}
+
+fn gen_account(i: usize) -> String {
+    format!("{:012}", 200_000_000_000u64 + i as u64)
+}
+
+fn generated_seed() -> Seed {
+    let mut y = format!(
+        "region: us-east-1\norganization:\n  id: o-generated01\n  feature_set: ALL\n  management_account: \"{GEN_MANAGEMENT}\"\n  root: {GEN_ROOT}\n  organizational_units:\n"
+    );
+    for i in 0..10 {
+        // OUs 5..9 are nested under OUs 0..4.
+        let parent = if i < 5 {
+            GEN_ROOT.to_owned()
+        } else {
+            gen_ou(i - 5)
+        };
+        y.push_str(&format!(
+            "    - {{ id: {}, name: ou{i}, parent: {parent} }}\n",
+            gen_ou(i)
+        ));
+    }
+    y.push_str(&format!(
+        "  accounts:\n    - {{ id: \"{GEN_MANAGEMENT}\", name: management, parent: {GEN_ROOT} }}\n"
+    ));
+    for i in 0..2000 {
+        let state = if i % 397 == 5 {
+            ", state: SUSPENDED"
+        } else {
+            ""
+        };
+        y.push_str(&format!(
+            "    - {{ id: \"{}\", name: acct{i}, parent: {}{state} }}\n",
+            gen_account(i),
+            gen_ou(i % 10)
+        ));
+    }
+    y.push_str("licenses:\n");
+    for m in 0..20 {
+        y.push_str(&format!(
+            "  - arn: arn:aws:license-manager::294406891311:license:l-{:032x}\n    product_name: Model {m} (Amazon Bedrock Edition)\n    product_sku: prod-genmodel{m:02}\n",
+            m + 1
+        ));
+    }
+    Seed::from_yaml(&y).expect("the generated seed is valid")
+}
+
+/// 20 models: organization grants with exceptions, OU grants (nested OUs included), account
+/// grants, a mix, and a disabled one.
+fn generated_file(mode: &str) -> String {
+    let mut y = format!(
+        "version: 1\nsettings:\n  max_deletes: 1000\n  guardrails:\n    mode: {mode}\nmodels:\n"
+    );
+    for m in 0..20 {
+        y.push_str(&format!(
+            "  model-{m:02}:\n    product_sku: prod-genmodel{m:02}\n    bedrock_model_ids: [\"gen.model-{m:02}-*\"]\n    grant_to:\n"
+        ));
+        match m % 5 {
+            0 => y.push_str(&format!(
+                "      organization: true\n    except_accounts: [\"{}\", \"{}\"]\n",
+                gen_account(m * 7),
+                gen_account(m * 7 + 13)
+            )),
+            1 => y.push_str(&format!(
+                "      organizational_units: [{}, {}]\n",
+                gen_ou(m % 5),
+                gen_ou(5 + (m + 2) % 5)
+            )),
+            2 => y.push_str(&format!(
+                "      accounts: [\"{}\", \"{}\", \"{}\"]\n",
+                gen_account(m * 10),
+                gen_account(m * 10 + 1),
+                gen_account(m * 10 + 2)
+            )),
+            3 => y.push_str(&format!(
+                "      organizational_units: [{}]\n      accounts: [\"{}\"]\n",
+                gen_ou(m % 10),
+                gen_account(m * 31 + 4)
+            )),
+            _ => y.push_str(&format!(
+                "      organizational_units: [{}]\n    status: disabled\n",
+                gen_ou(1)
+            )),
+        }
+    }
+    y
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_on_2000_accounts_and_20_models_makes_invoke_follow_entitlement() {
+    let seed = generated_seed();
+    let emu = start_emulator(seed.clone(), EmulatorOptions::default()).await;
+    clients_as(&emu, GEN_MANAGEMENT)
+        .await
+        .orgs
+        .enable_policy_type()
+        .root_id(GEN_ROOT)
+        .policy_type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .expect("EnablePolicyType");
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &generated_file("enforce"));
+    let run = cli.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let runs = converge(&cli, 2).await;
+    assert!(runs <= 1, "{runs} more applies");
+    let l = layout(&emu);
+    assert_no_policy_twice(&l, "after apply");
+    // AWS's SCP limits: 5,120 characters a document, 5 SCPs a target (FullAWSAccess counts).
+    let mut per_target: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, list) in &l {
+        for (content, tags, targets) in list {
+            assert!(
+                content.chars().count() <= 5_120,
+                "{name}: {} characters",
+                content.len()
+            );
+            assert_eq!(
+                tags.get(MANAGED_TAG_KEY).map(String::as_str),
+                Some(MANAGED_TAG_VALUE)
+            );
+            for t in targets {
+                *per_target.entry(t.clone()).or_default() += 1;
+            }
+        }
+    }
+    assert!(per_target.values().all(|n| *n <= 4), "{per_target:?}");
+    let models: Vec<(String, String, String)> = (0..20)
+        .map(|m| {
+            (
+                format!("model-{m:02}"),
+                format!("prod-genmodel{m:02}"),
+                format!("gen.model-{m:02}-v1:0"),
+            )
+        })
+        .collect();
+    assert_invoke_matches_entitlement(&emu, &seed, &models);
 }
