@@ -116,13 +116,15 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Refuses a plan that deletes more grants than `max` (deletes and recreates count).
+/// Refuses a plan that deletes more grants than `max` (deletes and recreates count, and in
+/// guardrail enforce mode each SCP detach and delete).
 pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), String> {
     let deletes = plan
         .actions
         .iter()
         .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::Recreate))
-        .count();
+        .count()
+        + crate::plan::destructive_policy_actions(plan);
     if deletes as u64 > u64::from(max) {
         Err(format!(
             "the plan deletes {deletes} grants, more than the {max} allowed; \

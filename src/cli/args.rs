@@ -88,6 +88,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Show who can use which model, and through which grant
     Access(AccessArgs),
+    /// Guardrails (service control policies): `guardrail export` prints what enforce would write
+    Guardrail(crate::cli::commands::guardrail::GuardrailArgs),
     /// Serve a local License Manager + Organizations endpoint (AWS JSON 1.1)
     Emulator(EmulatorArgs),
     /// Print a shell completion script (e.g. `completions bash > /etc/bash_completion.d/bedrock-entitlements`)

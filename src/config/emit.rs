@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::types::{
-    AccountRef, ActivationOverride, Config, DesiredStatus, LicenseSelector, OuRef, Settings,
+    AccountRef, ActivationOverride, Config, DesiredStatus, GuardrailMode, GuardrailSettings,
+    LicenseSelector, ModelSpec, OuRef, Settings,
 };
 use super::yaml::{ScalarType, resolve_plain};
 
@@ -76,9 +77,47 @@ fn settings(out: &mut String, s: &Settings) {
         };
         let _ = writeln!(body, "  activation_override: {value}");
     }
+    guardrails(&mut body, &s.guardrails);
     if !body.is_empty() {
         out.push_str("settings:\n");
         out.push_str(&body);
+    }
+}
+
+fn guardrails(body: &mut String, g: &GuardrailSettings) {
+    let d = GuardrailSettings::default();
+    if *g == d {
+        return;
+    }
+    body.push_str("  guardrails:\n");
+    let mode = match g.mode {
+        GuardrailMode::Off => "off",
+        GuardrailMode::Report => "report",
+        GuardrailMode::Enforce => "enforce",
+    };
+    let _ = writeln!(body, "    mode: {mode}");
+    if g.policy_name_prefix != d.policy_name_prefix {
+        let _ = writeln!(
+            body,
+            "    policy_name_prefix: {}",
+            scalar(&g.policy_name_prefix)
+        );
+    }
+    if g.deny_marketplace_subscribe {
+        body.push_str("    deny_marketplace_subscribe: true\n");
+    }
+}
+
+/// A model's `bedrock_model_ids` and `marketplace_product_id`, when given.
+fn model_guard(out: &mut String, m: &ModelSpec) {
+    if !m.bedrock_model_ids.is_empty() {
+        out.push_str("    bedrock_model_ids:\n");
+        for id in &m.bedrock_model_ids {
+            let _ = writeln!(out, "      - {}", quoted(&id.value));
+        }
+    }
+    if let Some(p) = &m.marketplace_product_id {
+        let _ = writeln!(out, "    marketplace_product_id: {}", scalar(&p.value));
     }
 }
 
@@ -131,6 +170,7 @@ pub fn to_yaml(config: &Config) -> String {
         if m.status == DesiredStatus::Disabled {
             out.push_str("    status: disabled\n");
         }
+        model_guard(&mut out, m);
     }
     out
 }

@@ -19,6 +19,37 @@ const LICENSE_ARN_PATTERN: &str =
     "^arn:aws[a-z-]*:license-manager:[a-z0-9-]*:[0-9]{12}:license:l-[A-Za-z0-9]{1,64}$";
 const REGION_PATTERN: &str = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
 const ROLE_NAME_PATTERN: &str = "^[A-Za-z0-9+=,.@_-]{1,64}$";
+const MODEL_ID_PATTERN: &str = "^[A-Za-z0-9._:*?-]*[A-Za-z0-9._:-][A-Za-z0-9._:*?-]*$";
+const PRODUCT_ID_PATTERN: &str = "^[A-Za-z0-9-]+$";
+const POLICY_PREFIX_PATTERN: &str = "^[!-~]{1,56}$";
+
+fn guardrails() -> Value {
+    json!({
+        "description": "The service control policies that decide which accounts may invoke each model: accounts not entitled to a model are denied its bedrock_model_ids.",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "default": { "mode": "off", "policy_name_prefix": "bedrock-entitlements", "deny_marketplace_subscribe": false },
+        "properties": {
+            "mode": {
+                "description": "off: no SCP is read or written; report: the live SCPs are compared with what enforce would write, nothing is written; enforce: plan and apply create, update, attach, detach and delete the tool's SCPs.",
+                "type": "string",
+                "enum": ["off", "report", "enforce"],
+                "default": "off"
+            },
+            "policy_name_prefix": {
+                "description": "The tool's SCPs are named {prefix}-{model}; only a policy with this prefix and the managed-by: bedrock-entitlements tag is ever changed.",
+                "type": "string",
+                "pattern": POLICY_PREFIX_PATTERN,
+                "default": "bedrock-entitlements"
+            },
+            "deny_marketplace_subscribe": {
+                "description": "Also deny aws-marketplace:Subscribe to the file's products in the accounts not entitled, so nobody subscribes outside the negotiated terms.",
+                "type": ["boolean", "null"],
+                "default": false
+            }
+        }
+    })
+}
 
 fn account_ref() -> Value {
     json!({
@@ -121,7 +152,8 @@ pub fn schema() -> Value {
                         "type": ["string", "null"],
                         "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
                         "default": null
-                    }
+                    },
+                    "guardrails": guardrails()
                 }
             },
             "models": {
@@ -167,6 +199,19 @@ pub fn schema() -> Value {
                         "type": "string",
                         "enum": ["active", "disabled"],
                         "default": "active"
+                    },
+                    "bedrock_model_ids": {
+                        "description": "The Amazon Bedrock model ids the model stands for, as Bedrock writes them (anthropic.claude-sonnet-4-5-20250929-v1:0), with the IAM wildcards * and ?; the guardrail SCPs deny them (and the cross-Region inference profiles named after them) to accounts not entitled. Required for active models when settings.guardrails.mode is not off.",
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": true,
+                        "items": { "type": "string", "pattern": MODEL_ID_PATTERN, "maxLength": 256 }
+                    },
+                    "marketplace_product_id": {
+                        "description": "The AWS Marketplace product id denied to aws-marketplace:Subscribe with settings.guardrails.deny_marketplace_subscribe, where it differs from the license's product SKU.",
+                        "type": "string",
+                        "pattern": PRODUCT_ID_PATTERN,
+                        "maxLength": 128
                     }
                 }
             },

@@ -10,6 +10,8 @@ use super::types::{
 use super::yaml::{Kind, Node, Scalar, ScalarType};
 use crate::model::{AccountId, Diagnostic, KNOWN_OPERATIONS, LicenseArn, OuId, Span, Spanned};
 
+mod guardrails;
+
 /// The only version of the file this build reads.
 pub const SUPPORTED_VERSION: u32 = 1;
 
@@ -22,7 +24,10 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "expiry_warning_days",
     "recipient_role",
     "activation_override",
+    "guardrails",
 ];
+pub(super) const GUARDRAIL_KEYS: &[&str] =
+    &["mode", "policy_name_prefix", "deny_marketplace_subscribe"];
 pub(super) const MODEL_KEYS: &[&str] = &[
     "product_sku",
     "product_name",
@@ -30,13 +35,18 @@ pub(super) const MODEL_KEYS: &[&str] = &[
     "grant_to",
     "except_accounts",
     "status",
+    "bedrock_model_ids",
+    "marketplace_product_id",
 ];
 pub(super) const GRANT_TO_KEYS: &[&str] = &["organization", "organizational_units", "accounts"];
 const SELECTORS: &[&str] = &["product_sku", "product_name", "license_arn"];
 
 /// Checks the whole document and builds the config when nothing is wrong.
 pub(super) fn build(doc: Option<Node>) -> Result<Config, Vec<Diagnostic>> {
-    let mut w = Walker { diags: Vec::new() };
+    let mut w = Walker {
+        diags: Vec::new(),
+        mode_line: None,
+    };
     let config = w.document(doc.as_ref());
     let mut diags = w.diags;
     match config {
@@ -145,6 +155,8 @@ impl<'n> Fields<'n> {
 
 struct Walker {
     diags: Vec<Diagnostic>,
+    /// The line `settings.guardrails.mode` is written at, when given (for hints).
+    mode_line: Option<u32>,
 }
 
 impl Walker {
@@ -326,11 +338,13 @@ impl Walker {
             }
             Some((_, v)) => self.models(v),
         };
-        Some(Config {
+        let config = Config {
             version: version?,
             settings: settings?,
             models: models?,
-        })
+        };
+        self.check_guarded_models(&config);
+        Some(config)
     }
 
     fn version(&mut self, node: &Node) -> Option<u32> {
@@ -451,6 +465,11 @@ impl Walker {
                     "use `distributed_grants_only` or `all_grants_permitted_by_issuer`",
                 ),
             }
+        }
+        if let Some((_, v)) = fields.get("guardrails")
+            && let Some(g) = self.guardrails(v)
+        {
+            s.guardrails = g;
         }
         (self.diags.len() == before).then_some(s)
     }
@@ -720,6 +739,7 @@ impl Walker {
             },
         };
 
+        let (bedrock_model_ids, marketplace_product_id) = self.model_guard(name, &fields);
         if self.diags.len() != before {
             return None;
         }
@@ -729,8 +749,8 @@ impl Walker {
             grant_to: grant_to?,
             except_accounts,
             status,
-            bedrock_model_ids: Vec::new(),
-            marketplace_product_id: None,
+            bedrock_model_ids,
+            marketplace_product_id,
         })
     }
 

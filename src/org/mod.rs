@@ -11,7 +11,7 @@ mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{ActivationOverride, DesiredStatus, ModelKey};
+use crate::config::{ActivationOverride, DesiredStatus, GuardrailSettings, ModelKey};
 use crate::model::{AccountId, Diagnostic, LicenseArn, Principal};
 
 pub use resolve::{
@@ -136,6 +136,23 @@ pub struct Desired {
     pub targeted_only: bool,
     /// Warnings found while resolving, sorted by position. Not part of the config digest.
     pub warnings: Vec<Diagnostic>,
+    /// `settings.guardrails` and each resolved model's Bedrock model ids (issue 13).
+    pub guardrails: DesiredGuardrails,
+}
+
+/// What the guardrails layer of the plan needs from the file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DesiredGuardrails {
+    pub settings: GuardrailSettings,
+    /// Per resolved model (the keys of `Desired::models`) that gives `bedrock_model_ids`.
+    pub models: BTreeMap<ModelKey, GuardedModel>,
+}
+
+/// One model's `bedrock_model_ids` and `marketplace_product_id`, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuardedModel {
+    pub bedrock_model_ids: Vec<String>,
+    pub marketplace_product_id: Option<String>,
 }
 
 impl Desired {

@@ -71,6 +71,7 @@ pub fn resolve(
         return Err(diags);
     }
     let settings = &config.settings;
+    let guardrails = desired_guardrails(config, &models);
     Ok(Desired {
         models,
         grant_name_prefix: settings.grant_name_prefix.clone(),
@@ -81,7 +82,35 @@ pub fn resolve(
         expiry_warning_days: settings.expiry_warning_days,
         targeted_only: opts.targets.is_some(),
         warnings: diags,
+        guardrails,
     })
+}
+
+/// `settings.guardrails` and the model ids of the resolved models that give them.
+fn desired_guardrails(
+    config: &Config,
+    models: &BTreeMap<ModelKey, DesiredModel>,
+) -> super::DesiredGuardrails {
+    let models = config
+        .models
+        .iter()
+        .filter(|m| models.contains_key(&m.key.value) && !m.bedrock_model_ids.is_empty())
+        .map(|m| {
+            let guarded = super::GuardedModel {
+                bedrock_model_ids: m
+                    .bedrock_model_ids
+                    .iter()
+                    .map(|i| i.value.clone())
+                    .collect(),
+                marketplace_product_id: m.marketplace_product_id.as_ref().map(|p| p.value.clone()),
+            };
+            (m.key.value.clone(), guarded)
+        })
+        .collect();
+    super::DesiredGuardrails {
+        settings: config.settings.guardrails.clone(),
+        models,
+    }
 }
 
 /// Every `--target` must name a model of the file.

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::planner::{ByLicense, grants_by_license};
 use crate::config::DesiredStatus;
-use crate::model::{Grant, LicenseArn, Live};
+use crate::model::{Grant, LicenseArn, Live, LiveGuardrails};
 use crate::org::Desired;
 
 /// SHA-256, hex, of the canonical JSON serialization of `value`.
@@ -23,12 +23,20 @@ fn sha256_json(value: &serde_json::Value) -> String {
 /// grants sorted by ARN, each with ARN, status, version, name, principal, license and allowed
 /// operations. `apply` recomputes it on fresh live state and refuses a saved plan whose
 /// fingerprint moved.
+///
+/// When the organization's SCPs were read (guardrails on), it also covers every SCP that carries
+/// the managed tag (id, name, description, document, targets) and the SCP type's state, so a
+/// saved plan is refused when the tool's policies moved; without them the value is unchanged.
 pub fn fingerprint(live: &Live, licenses: &BTreeSet<LicenseArn>) -> String {
-    fingerprint_of(&grants_by_license(live), licenses)
+    fingerprint_of(&grants_by_license(live), licenses, live.guardrails.as_ref())
 }
 
 /// [`fingerprint`] over grants already grouped by license.
-pub(super) fn fingerprint_of(groups: &ByLicense<'_>, licenses: &BTreeSet<LicenseArn>) -> String {
+pub(super) fn fingerprint_of(
+    groups: &ByLicense<'_>,
+    licenses: &BTreeSet<LicenseArn>,
+    guardrails: Option<&LiveGuardrails>,
+) -> String {
     // Fed field by field (each length-prefixed, so no two inputs share a byte stream): the
     // fingerprint of 20,000 grants costs a few milliseconds, not the time to build a JSON tree.
     let mut h = FieldHasher::default();
@@ -60,7 +68,35 @@ pub(super) fn fingerprint_of(groups: &ByLicense<'_>, licenses: &BTreeSet<License
             }
         }
     }
+    if let Some(scps) = guardrails {
+        hash_managed_policies(&mut h, scps);
+    }
     h.finish()
+}
+
+/// The SCPs with the managed tag, in the order read (sorted by name, then id).
+fn hash_managed_policies(h: &mut FieldHasher, scps: &LiveGuardrails) {
+    h.field(if scps.scp_enabled {
+        "\0scp-enabled"
+    } else {
+        "\0scp-disabled"
+    });
+    let managed: Vec<_> = scps
+        .policies
+        .iter()
+        .filter(|p| p.managed_tag && !p.aws_managed)
+        .collect();
+    h.count(managed.len());
+    for p in managed {
+        h.field(p.id.as_str());
+        h.field(&p.name);
+        h.field(&p.description);
+        h.field(&p.content);
+        h.count(p.targets.len());
+        for t in &p.targets {
+            h.field(t.id());
+        }
+    }
 }
 
 /// SHA-256 over length-prefixed fields, hex. Fields are gathered in a buffer and hashed a block
@@ -136,7 +172,35 @@ pub fn config_digest(desired: &Desired) -> String {
     } else {
         "all"
     });
+    hash_guardrails(&mut h, &desired.guardrails);
     h.finish()
+}
+
+/// The guardrail settings and model ids; nothing while the mode is `off`, so the digest of a
+/// file without guardrails is what it was before they existed.
+fn hash_guardrails(h: &mut FieldHasher, g: &crate::org::DesiredGuardrails) {
+    let mode = match g.settings.mode {
+        crate::config::GuardrailMode::Off => return,
+        crate::config::GuardrailMode::Report => "report",
+        crate::config::GuardrailMode::Enforce => "enforce",
+    };
+    h.field("\0guardrails");
+    h.field(mode);
+    h.field(&g.settings.policy_name_prefix);
+    h.field(if g.settings.deny_marketplace_subscribe {
+        "deny-subscribe"
+    } else {
+        "allow-subscribe"
+    });
+    h.count(g.models.len());
+    for (k, m) in &g.models {
+        h.field(k.as_str());
+        h.count(m.bedrock_model_ids.len());
+        for id in &m.bedrock_model_ids {
+            h.field(id);
+        }
+        h.field(m.marketplace_product_id.as_deref().unwrap_or("\0none"));
+    }
 }
 
 /// The idempotency token of an action's mutating calls: a digest of the action and of every

@@ -7,23 +7,28 @@
 mod continuity;
 mod digest;
 mod expiry;
+mod guardrails;
 mod holdings;
 mod planner;
 mod simulate;
 mod types;
 
 #[cfg(test)]
+mod guardrails_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeline_tests;
 
 pub use digest::{client_token, config_digest, fingerprint};
+pub use guardrails::{destructive_policy_actions, guardrail_layout, guardrails_differ};
 pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
 pub use types::{
-    AccessChange, Action, ActionKind, Cover, ExpiryWarning, GuardrailEffect, GuardrailPlan,
-    LicenseChoice, Note, NoteKind, Phase, Plan, PolicyAction, PolicyPhase, TargetStatus,
+    AccessChange, Action, ActionKind, Cover, ExpiryWarning, GuardrailEffect, GuardrailNote,
+    GuardrailNoteKind, GuardrailPlan, LicenseChoice, Note, NoteKind, Phase, Plan, PolicyAction,
+    PolicyPhase, TargetStatus,
 };
 
 pub use crate::org::grant_name;

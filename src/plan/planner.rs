@@ -121,7 +121,8 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
     // The fingerprint hashes every grant in scope; on a second core it takes no wall time
     // beside the decisions.
     let (live_fingerprint, out) = std::thread::scope(|threads| {
-        let fingerprint = threads.spawn(|| fingerprint_of(&groups, &licenses));
+        let fingerprint =
+            threads.spawn(|| fingerprint_of(&groups, &licenses, live.guardrails.as_ref()));
         let mut out = Output::default();
         let none = BTreeSet::new();
         for license in &licenses {
@@ -184,10 +185,12 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         license_choices: license_choices(desired),
         expiry: super::expiry::warnings(desired, &holdings, &licenses),
         guardrails: None,
+        guardrail_notes: Vec::new(),
         licenses,
     };
     let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));
     plan.access = access(desired, &holdings, after.as_ref());
+    super::guardrails::add(desired, live, &mut plan);
     plan
 }
 

@@ -72,6 +72,7 @@ fn desired(spec: &str) -> Desired {
         expiry_warning_days: 30,
         targeted_only: false,
         warnings: Vec::new(),
+        guardrails: Default::default(),
     }
 }
 

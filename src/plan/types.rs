@@ -211,6 +211,9 @@ pub struct Plan {
     pub expiry: Vec<ExpiryWarning>,
     /// The guardrails layer (SCPs); `None` when `settings.guardrails.mode` is `off`.
     pub guardrails: Option<GuardrailPlan>,
+    /// What the guardrails layer could not plan or wants people to know (SCPs not read, no
+    /// layout fits, a name taken by a policy the tool does not own, ...), in the order found.
+    pub guardrail_notes: Vec<GuardrailNote>,
 }
 
 impl Plan {
@@ -328,4 +331,51 @@ pub struct GuardrailEffect {
     pub newly_allowed: BTreeSet<AccountId>,
     /// Accounts allowed because a grant entitles them (after the plan).
     pub allowed_through_grant: BTreeSet<AccountId>,
+}
+
+/// Why a guardrail note is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GuardrailNoteKind {
+    /// Guardrails are on but the live SCPs were not read: no guardrail plan.
+    NotRead,
+    /// No layout fits AWS's SCP quotas (or a model id is refused): no guardrail plan. `apply`
+    /// in enforce mode must refuse such a plan.
+    LayoutFailed,
+    /// The SERVICE_CONTROL_POLICY type is not enabled on the root: SCPs have no effect.
+    ScpDisabled,
+    /// A policy the tool does not own has the name of a policy of the layout: it is left alone
+    /// and the layout's policy is not created.
+    NameTaken,
+    /// Under `--target`, the tool's policies of other models are left alone.
+    LeftForTarget,
+}
+
+impl GuardrailNoteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardrailNoteKind::NotRead => "not_read",
+            GuardrailNoteKind::LayoutFailed => "layout_failed",
+            GuardrailNoteKind::ScpDisabled => "scp_disabled",
+            GuardrailNoteKind::NameTaken => "name_taken",
+            GuardrailNoteKind::LeftForTarget => "left_for_target",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GuardrailNoteKind> {
+        Some(match s {
+            "not_read" => GuardrailNoteKind::NotRead,
+            "layout_failed" => GuardrailNoteKind::LayoutFailed,
+            "scp_disabled" => GuardrailNoteKind::ScpDisabled,
+            "name_taken" => GuardrailNoteKind::NameTaken,
+            "left_for_target" => GuardrailNoteKind::LeftForTarget,
+            _ => return None,
+        })
+    }
+}
+
+/// One guardrail note: its kind and one sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GuardrailNote {
+    pub kind: GuardrailNoteKind,
+    pub message: String,
 }

@@ -14,9 +14,20 @@
 //!   "actions": [ { "action": "create", "model": "claude", "license_arn": "…", "principal": "arn:aws:iam::111122223333:root",
 //!                  "grant_name": "…", "operations": ["…"], "target_status": "active", "reason": "…" } ],
 //!   "notes": [ … ],
-//!   "access": { "claude": { "before": [], "after": ["111122223333"] } }
+//!   "access": { "claude": { "before": [], "after": ["111122223333"] } },
+//!   "guardrails": { "mode": "enforce",
+//!                   "actions": [ { "kind": "create", "phase": "before_grants", "name": "bedrock-entitlements-claude",
+//!                                  "description": "…", "content": "{\"Version\":…}" },
+//!                                { "kind": "attach", "phase": "after_grants", "name": "bedrock-entitlements-claude",
+//!                                  "target": "ou-ab12-sandbox1" } ],
+//!                   "effects": [ { "model": "claude", "newly_denied": ["…"], "newly_allowed": [],
+//!                                  "allowed_through_grant": ["…"], "sentence": "…" } ] },
+//!   "guardrail_notes": [ { "kind": "scp_disabled", "message": "…" } ]
 //! }
 //! ```
+//!
+//! `guardrails` and `guardrail_notes` are left out when guardrails are off, so such plans are
+//! byte for byte what they were before guardrails existed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +67,12 @@ pub struct PlanDocument {
     /// Licenses in use that expire soon or have expired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expiry: Vec<ExpiryDocument>,
+    /// The guardrails layer (SCP actions and their effects); absent when guardrails are off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<super::guardrails::GuardrailsDocument>,
+    /// What the guardrails layer could not plan; absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrail_notes: Vec<super::guardrails::GuardrailNoteDocument>,
 }
 
 /// Number of actions of each kind; every kind is present, zero included.
@@ -290,6 +307,8 @@ impl PlanDocument {
                 .collect(),
             license_choices: plan.license_choices.iter().map(choice_document).collect(),
             expiry: plan.expiry.iter().map(expiry_document).collect(),
+            guardrails: super::guardrails::document(plan),
+            guardrail_notes: super::guardrails::notes_document(plan),
         }
     }
 
@@ -357,6 +376,9 @@ impl PlanDocument {
             .enumerate()
             .map(|(i, e)| expiry_from(&format!("expiry[{i}]"), e))
             .collect::<Result<_, _>>()?;
+        let (guardrails, guardrail_notes) =
+            super::guardrails::from_documents(self.guardrails.as_ref(), &self.guardrail_notes)
+                .map_err(|(path, message)| invalid(path, message))?;
         Ok(Plan {
             actions,
             notes,
@@ -364,7 +386,8 @@ impl PlanDocument {
             licenses,
             license_choices,
             expiry,
-            guardrails: None,
+            guardrails,
+            guardrail_notes,
             live_fingerprint: self.live_fingerprint,
             config_digest: self.config_digest,
         })

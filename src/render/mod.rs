@@ -16,6 +16,7 @@ pub mod drift;
 pub mod escape;
 #[cfg(test)]
 mod fixtures;
+pub mod guardrails;
 pub mod html;
 pub mod json;
 pub mod licenses;

@@ -55,8 +55,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
 
     let heads_up = common::heads_up(plan);
     for line in &heads_up {
-        out.push_str(&clean(line));
-        out.push('\n');
+        let _ = writeln!(out, "{}", clean(line));
     }
     if !heads_up.is_empty() {
         out.push('\n');
@@ -71,6 +70,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         write_section(&mut out, section, &paint);
     }
 
+    out.push_str(&super::guardrails::text(plan));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {
         if !out.is_empty() {

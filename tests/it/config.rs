@@ -65,6 +65,12 @@ fn without_spans(c: &Config) -> Config {
         {
             a.span = Span::default();
         }
+        for id in &mut m.bedrock_model_ids {
+            id.span = Span::default();
+        }
+        if let Some(p) = &mut m.marketplace_product_id {
+            p.span = Span::default();
+        }
     }
     c
 }

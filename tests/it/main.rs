@@ -15,6 +15,7 @@ mod emulator_shapes;
 mod emulator_time;
 mod gitops;
 mod guardrails_apply;
+mod guardrails_plan;
 mod iam;
 mod plan_live;
 mod planner;

@@ -297,6 +297,7 @@ fn build_scenario(
         expiry_warning_days: 30,
         targeted_only,
         warnings: Vec::new(),
+        guardrails: Default::default(),
     };
     let live = Live {
         organization: org,

@@ -4,6 +4,7 @@ pub mod access;
 pub mod apply;
 pub mod drift;
 pub mod emulator;
+pub mod guardrail;
 pub mod import;
 pub mod licenses;
 pub mod plan;

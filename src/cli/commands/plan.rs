@@ -28,7 +28,8 @@ pub async fn run(ctx: &Context, args: &PlanArgs) -> Result<Outcome, CliError> {
         Format::Json => render::json::to_string(plan),
     };
     print!("{out}");
-    if args.detailed_exitcode && !plan.is_empty() {
+    // A guardrail difference in report mode is a change too (docs/configuration.md).
+    if args.detailed_exitcode && (!plan.is_empty() || crate::plan::guardrails_differ(plan)) {
         Ok(Outcome::Changes)
     } else {
         Ok(Outcome::Success)
