@@ -198,6 +198,14 @@ const ORGANIZATION_READS: [&str; 7] = [
     "ListDelegatedAdministrators",
 ];
 
+/// The Organizations calls that read the service control policies (guardrails on).
+const POLICY_READS: [&str; 4] = [
+    "ListPolicies",
+    "DescribePolicy",
+    "ListTargetsForPolicy",
+    "ListTagsForResource",
+];
+
 /// Explains a refusal met while reading live state (so before any change): why the call was
 /// refused and what to do. `None` for an error that is not a refusal.
 pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
@@ -242,6 +250,19 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
                 e.code
             ),
             fix: "allow sts:GetCallerIdentity to the role that runs the tool (docs/iam/readonly-policy.json), and check that no service control policy denies it".to_owned(),
+        });
+    }
+    if POLICY_READS.contains(&e.operation) {
+        return Some(Problem {
+            check: "permissions",
+            message: format!(
+                "AWS Organizations refused {} ({}): reading the service control policies (settings.guardrails.mode is not off) needs organizations:{} and the management account or a delegated administrator for Organizations policies",
+                e.operation, e.code, e.operation
+            ),
+            fix: format!(
+                "allow organizations:{} to the role that runs the tool (docs/iam/readonly-policy.json), or set settings.guardrails.mode: off",
+                e.operation
+            ),
         });
     }
     if ORGANIZATION_READS.contains(&e.operation) {
@@ -732,6 +753,18 @@ mod tests {
             "{roots}"
         );
         assert!(roots.contains("allow organizations:ListRoots"), "{roots}");
+        let policies = explain(
+            "ListPolicies",
+            ErrorKind::AccessDenied,
+            "AccessDeniedException",
+        )
+        .expect("explained");
+        assert!(
+            policies.contains("AWS Organizations refused ListPolicies")
+                && policies.contains("allow organizations:ListPolicies")
+                && !policies.contains("license-manager:"),
+            "{policies}"
+        );
         let not_in_org = explain(
             "DescribeOrganization",
             ErrorKind::AccessDenied,
