@@ -253,17 +253,7 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
         });
     }
     if POLICY_READS.contains(&e.operation) {
-        return Some(Problem {
-            check: "permissions",
-            message: format!(
-                "AWS Organizations refused {} ({}): reading the service control policies (settings.guardrails.mode is not off) needs organizations:{} and the management account or a delegated administrator for Organizations policies",
-                e.operation, e.code, e.operation
-            ),
-            fix: format!(
-                "allow organizations:{} to the role that runs the tool (docs/iam/readonly-policy.json), or set settings.guardrails.mode: off",
-                e.operation
-            ),
-        });
+        return Some(policy_read_refusal(e));
     }
     if ORGANIZATION_READS.contains(&e.operation) {
         return Some(Problem {
@@ -289,6 +279,21 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
             e.operation
         ),
     })
+}
+
+/// A refused read of the service control policies (guardrails on).
+fn policy_read_refusal(e: &AwsError) -> Problem {
+    Problem {
+        check: "permissions",
+        message: format!(
+            "AWS Organizations refused {} ({}): reading the service control policies (settings.guardrails.mode is not off) needs organizations:{} and the management account or a delegated administrator for Organizations policies",
+            e.operation, e.code, e.operation
+        ),
+        fix: format!(
+            "allow organizations:{} to the role that runs the tool (docs/iam/readonly-policy.json), or set settings.guardrails.mode: off",
+            e.operation
+        ),
+    }
 }
 
 /// Every check that fails, in a fixed order.
