@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::aws::{AwsError, ErrorKind, LicenseManagerApi, OrganizationsApi, ServiceSettings};
-use crate::model::{AccountId, FeatureSet, License, LicenseArn, Live};
+use crate::model::{AccountId, FeatureSet, License, LicenseArn, Live, RootId};
 
 /// The service principal License Manager uses for trusted access and delegated administration.
 pub const LICENSE_MANAGER_PRINCIPAL: &str = "license-manager.amazonaws.com";
@@ -33,9 +33,21 @@ pub struct Facts {
     pub service_settings: Result<ServiceSettings, AwsError>,
     /// `None` when the caller is the management account (no need to ask).
     pub delegated_admins: Option<Result<Vec<AccountId>, AwsError>>,
+    /// What the guardrails need; `None` when `settings.guardrails.mode` is `off` (no SCP read).
+    pub guardrails: Option<GuardrailFacts>,
     /// Whether each of [`SERVICE_LINKED_ROLES`] exists in the caller's account (IAM GetRole);
     /// `None` where IAM could not be asked at all (an endpoint that serves no IAM): not checked.
     pub service_linked_roles: Vec<(ServiceLinkedRole, Option<Result<bool, AwsError>>)>,
+}
+
+/// The facts of the guardrail checks (`settings.guardrails.mode` `report` or `enforce`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailFacts {
+    /// SERVICE_CONTROL_POLICY is enabled on the root (ListRoots' `PolicyTypes`).
+    pub scp_enabled: bool,
+    pub root: RootId,
+    /// The plan writes SCPs (mode `enforce` with policy actions).
+    pub writes: bool,
 }
 
 /// A service-linked role that Bedrock's managed entitlements depend on.
@@ -83,7 +95,8 @@ impl std::fmt::Display for Problem {
 }
 
 /// Reads the facts for `evaluate`. Calls that the caller may not make are kept as errors:
-/// `evaluate` turns them into explanations.
+/// `evaluate` turns them into explanations. The guardrail facts come from `live.guardrails`
+/// (read when the mode is not `off`); `scp_writes`: the plan writes SCPs.
 pub async fn gather<L, O>(
     lm: &L,
     orgs: &O,
@@ -91,6 +104,7 @@ pub async fn gather<L, O>(
     home_region: &str,
     licenses: &BTreeSet<LicenseArn>,
     grants_to_org_or_ous: bool,
+    scp_writes: bool,
 ) -> Facts
 where
     L: LicenseManagerApi,
@@ -127,6 +141,11 @@ where
         service_access,
         service_settings,
         delegated_admins,
+        guardrails: live.guardrails.as_ref().map(|g| GuardrailFacts {
+            scp_enabled: g.scp_enabled,
+            root: live.organization.root.clone(),
+            writes: scp_writes,
+        }),
         service_linked_roles,
     }
 }
@@ -179,6 +198,14 @@ const ORGANIZATION_READS: [&str; 7] = [
     "ListDelegatedAdministrators",
 ];
 
+/// The Organizations calls that read the service control policies (guardrails on).
+const POLICY_READS: [&str; 4] = [
+    "ListPolicies",
+    "DescribePolicy",
+    "ListTargetsForPolicy",
+    "ListTagsForResource",
+];
+
 /// Explains a refusal met while reading live state (so before any change): why the call was
 /// refused and what to do. `None` for an error that is not a refusal.
 pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
@@ -225,6 +252,9 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
             fix: "allow sts:GetCallerIdentity to the role that runs the tool (docs/iam/readonly-policy.json), and check that no service control policy denies it".to_owned(),
         });
     }
+    if POLICY_READS.contains(&e.operation) {
+        return Some(policy_read_refusal(e));
+    }
     if ORGANIZATION_READS.contains(&e.operation) {
         return Some(Problem {
             check: "caller",
@@ -249,6 +279,21 @@ pub fn explain_refusal(e: &AwsError) -> Option<Problem> {
             e.operation
         ),
     })
+}
+
+/// A refused read of the service control policies (guardrails on).
+fn policy_read_refusal(e: &AwsError) -> Problem {
+    Problem {
+        check: "permissions",
+        message: format!(
+            "AWS Organizations refused {} ({}): reading the service control policies (settings.guardrails.mode is not off) needs organizations:{} and the management account or a delegated administrator for Organizations policies",
+            e.operation, e.code, e.operation
+        ),
+        fix: format!(
+            "allow organizations:{} to the role that runs the tool (docs/iam/readonly-policy.json), or set settings.guardrails.mode: off",
+            e.operation
+        ),
+    }
 }
 
 /// Every check that fails, in a fixed order.
@@ -352,6 +397,10 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
         Err(e) => problems.push(unreadable("license manager settings", e)),
     }
 
+    if let Some(g) = &f.guardrails {
+        problems.extend(check_guardrails(f, g));
+    }
+
     problems.extend(check_service_linked_roles(f));
     for license in &f.licenses {
         if !license.allows_create_grant() {
@@ -364,6 +413,42 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
                 fix: "distribute from the account that subscribed (the management account or the delegated administrator that owns the subscription)".to_owned(),
             });
         }
+    }
+    problems
+}
+
+/// Guardrails need SCPs enabled on the root (mode `report` compares with them, `enforce` writes
+/// them), and SCP writes need the management account. The Organizations API reference says of
+/// CreatePolicy, AttachPolicy, DetachPolicy, UpdatePolicy and DeletePolicy: "You can only call
+/// this operation from the management account or a member account that is a delegated
+/// administrator" (delegated through a resource-based delegation policy: Organizations user
+/// guide, "Delegated administrator for AWS Organizations"). The tool does not read that
+/// delegation policy (it would need organizations:DescribeResourcePolicy), so an enforcing plan
+/// is applied from the management account only.
+fn check_guardrails(f: &Facts, g: &GuardrailFacts) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if !g.scp_enabled {
+        problems.push(Problem {
+            check: "guardrails",
+            message: format!(
+                "service control policies are not enabled on the root {} (ListRoots: SERVICE_CONTROL_POLICY is not in its enabled policy types), and settings.guardrails.mode needs them",
+                g.root
+            ),
+            fix: format!(
+                "in the management account: aws organizations enable-policy-type --root-id {} --policy-type SERVICE_CONTROL_POLICY (this attaches FullAWSAccess everywhere, so nothing is denied yet), or set settings.guardrails.mode: off",
+                g.root
+            ),
+        });
+    }
+    if g.writes && f.caller != f.management_account {
+        problems.push(Problem {
+            check: "guardrails",
+            message: format!(
+                "account {} is not the management account ({}): the plan writes service control policies, which only the management account (or a delegated administrator for Organizations policies) may do, and the tool writes them from the management account only",
+                f.caller, f.management_account
+            ),
+            fix: "run apply with credentials of the management account (--profile, --role-arn), or set settings.guardrails.mode: report and write the policies through your own pipeline (guardrail export)".to_owned(),
+        });
     }
     problems
 }
@@ -451,6 +536,7 @@ mod tests {
                 organization_integration: true,
             }),
             delegated_admins: None,
+            guardrails: None,
             service_linked_roles: SERVICE_LINKED_ROLES
                 .iter()
                 .map(|r| (*r, Some(Ok(true))))
@@ -475,6 +561,50 @@ mod tests {
     #[test]
     fn a_healthy_setup_passes() {
         check(|_| {}, &[]);
+    }
+
+    fn guardrails(scp_enabled: bool, writes: bool) -> Option<GuardrailFacts> {
+        Some(GuardrailFacts {
+            scp_enabled,
+            root: "r-ab12".parse().unwrap(),
+            writes,
+        })
+    }
+
+    #[test]
+    fn guardrails_need_scps_enabled_on_the_root_with_the_command_that_enables_them() {
+        check(|f| f.guardrails = guardrails(true, true), &[]);
+        check(
+            |f| f.guardrails = guardrails(false, false),
+            &[
+                "fix: in the management account: aws organizations enable-policy-type --root-id r-ab12 --policy-type SERVICE_CONTROL_POLICY",
+            ],
+        );
+    }
+
+    #[test]
+    fn scp_writes_need_the_management_account() {
+        let member = |f: &mut Facts| {
+            f.caller = account("222233334444");
+            f.delegated_admins = Some(Ok(vec![account("222233334444")]));
+        };
+        check(
+            |f| {
+                member(f);
+                f.guardrails = guardrails(true, true);
+            },
+            &[
+                "account 222233334444 is not the management account (111122223333): the plan writes service control policies",
+            ],
+        );
+        // Report mode (no write) from License Manager's delegated administrator is fine.
+        check(
+            |f| {
+                member(f);
+                f.guardrails = guardrails(true, false);
+            },
+            &[],
+        );
     }
 
     #[test]
@@ -628,6 +758,18 @@ mod tests {
             "{roots}"
         );
         assert!(roots.contains("allow organizations:ListRoots"), "{roots}");
+        let policies = explain(
+            "ListPolicies",
+            ErrorKind::AccessDenied,
+            "AccessDeniedException",
+        )
+        .expect("explained");
+        assert!(
+            policies.contains("AWS Organizations refused ListPolicies")
+                && policies.contains("allow organizations:ListPolicies")
+                && !policies.contains("license-manager:"),
+            "{policies}"
+        );
         let not_in_org = explain(
             "DescribeOrganization",
             ErrorKind::AccessDenied,

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use super::ApplyOptions;
 use super::context::{RecipientRequest, Shared};
 use super::continuity;
+use super::policies;
 use super::progress::Progress;
 use super::recipients::Recipients;
 use super::report::{ActionReport, ApplyReport, Outcome, StepError};
@@ -17,7 +18,7 @@ use super::steps::run_action;
 use super::watch;
 use crate::aws::LicenseManagerApi;
 use crate::model::AccountId;
-use crate::plan::{Phase, Plan};
+use crate::plan::{Phase, Plan, PolicyPhase};
 
 /// Carries out `plan` exactly, phase by phase (grant, enable, revoke), with at most
 /// `opts.parallelism` AWS calls in flight, and reports what became of every action.
@@ -56,8 +57,20 @@ where
         clients: BTreeMap::new(),
         outcomes: vec![None; plan.actions.len()],
     };
+    let mut guardrails = policies::PolicyRun::new(
+        plan,
+        opts.guardrails.as_ref(),
+        &opts.limits,
+        run.parallelism,
+    );
+    if let Some(g) = &mut guardrails {
+        g.run(PolicyPhase::BeforeGrants).await;
+    }
     for phase in [Phase::Grant, Phase::Enable, Phase::Revoke] {
         run.phase(phase).await;
+    }
+    if let Some(g) = &mut guardrails {
+        g.run(PolicyPhase::AfterGrants).await;
     }
     background.abort_all();
     progress.on_finish();
@@ -76,7 +89,10 @@ where
             }),
         })
         .collect();
-    ApplyReport { actions }
+    let policies = guardrails
+        .map(policies::PolicyRun::finish)
+        .unwrap_or_default();
+    ApplyReport { actions, policies }
 }
 
 /// What every phase of one run shares.

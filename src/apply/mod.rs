@@ -11,6 +11,8 @@
 //! - `limiter`: per-operation AIMD pacing driven by throttles ([`AdaptiveLimits`]).
 //! - `context`: what the tasks share (clients, call gate, pacers, watcher).
 //! - `recipients`: clients acting in member accounts to accept grants ([`Recipients`]).
+//! - `policies`: the guardrail SCP writes of an enforcing plan, before the first grant phase
+//!   (create, update, detach) and after the last (attach, delete), idempotent by name and tag.
 //! - `report`, `progress`: what happened, and telling people while it happens.
 //!
 //! Invariants:
@@ -28,6 +30,7 @@ mod context;
 mod continuity;
 mod executor;
 mod limiter;
+mod policies;
 mod progress;
 mod recipients;
 mod report;
@@ -44,6 +47,7 @@ use std::time::Duration;
 
 pub use executor::execute;
 pub use limiter::AdaptiveLimits;
+pub use policies::{PolicyApi, PolicyClient, PolicyError, PolicyOutcome, PolicyReport};
 pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
 pub use recipients::{NoRecipients, Recipients, RoleRecipients};
 pub use report::{ActionReport, ApplyReport, Counts, CoverWait, Outcome, StepError, Waiting};
@@ -94,6 +98,9 @@ pub struct ApplyOptions {
     /// The per-operation pacers. To let them see every throttle, give the same value to the
     /// clients as their retry observer: `ConnectOptions { observer: Some(limits.clone()), .. }`.
     pub limits: Arc<AdaptiveLimits>,
+    /// The Organizations client the guardrail SCPs are written with (plans with
+    /// `settings.guardrails.mode: enforce`). `None`: each policy action fails, naming it.
+    pub guardrails: Option<PolicyClient>,
 }
 
 impl Default for ApplyOptions {
@@ -104,6 +111,7 @@ impl Default for ApplyOptions {
             home_region: "us-east-1".to_owned(),
             poll: PollPolicy::default(),
             limits: Arc::new(AdaptiveLimits::new()),
+            guardrails: None,
         }
     }
 }

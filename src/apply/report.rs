@@ -189,6 +189,9 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApplyReport {
     pub actions: Vec<ActionReport>,
+    /// The guardrail SCP actions of an enforcing plan, in `GuardrailPlan::actions` order (empty
+    /// otherwise).
+    pub policies: Vec<super::PolicyReport>,
 }
 
 impl ApplyReport {
@@ -196,6 +199,7 @@ impl ApplyReport {
     /// AWS workflow) and deferred revokes do not make a run unsuccessful; they are reported.
     pub fn is_success(&self) -> bool {
         !self.actions.iter().any(|a| a.outcome.is_failed())
+            && !self.policies.iter().any(|p| p.outcome.is_failed())
     }
 
     pub fn counts(&self) -> Counts {

@@ -21,8 +21,14 @@ pub enum ErrorKind {
     AccessDenied,
     /// The request was refused as invalid. Retrying it unchanged cannot help.
     Validation,
-    /// A quota (2,000 grants per license, ...) was reached.
+    /// A quota (2,000 grants per license, 5 SCPs per target, ...) was reached.
     Quota,
+    /// What the request would create exists already (an Organizations policy of that name, or
+    /// that attachment).
+    AlreadyExists,
+    /// The resource is in a state that forbids the request (a policy still attached somewhere
+    /// cannot be deleted).
+    Conflict,
     /// Anything else.
     Other,
 }
@@ -201,7 +207,14 @@ pub fn classify(code: &str, message: &str, http_status: u16) -> ErrorKind {
         | "UnrecognizedClientException"
         | "InvalidClientTokenId"
         | "ExpiredTokenException" => ErrorKind::AccessDenied,
-        "ResourceLimitExceededException" | "LicenseUsageException" => ErrorKind::Quota,
+        "ResourceLimitExceededException"
+        | "LicenseUsageException"
+        | "ConstraintViolationException" => ErrorKind::Quota,
+        "DuplicatePolicyException" | "DuplicatePolicyAttachmentException" => {
+            ErrorKind::AlreadyExists
+        }
+        "PolicyInUseException" => ErrorKind::Conflict,
+        "PolicyNotAttachedException" => ErrorKind::NotFound,
         "ResourceNotFoundException"
         | "AccountNotFoundException"
         | "OrganizationalUnitNotFoundException"
@@ -264,6 +277,24 @@ mod tests {
         check("ResourceNotFoundException", "", 400, ErrorKind::NotFound);
         check("AccountNotFoundException", "", 400, ErrorKind::NotFound);
         check("SomethingNew", "", 400, ErrorKind::Other);
+        // Organizations policies.
+        check(
+            "DuplicatePolicyException",
+            "",
+            400,
+            ErrorKind::AlreadyExists,
+        );
+        check(
+            "DuplicatePolicyAttachmentException",
+            "",
+            400,
+            ErrorKind::AlreadyExists,
+        );
+        check("PolicyNotFoundException", "", 400, ErrorKind::NotFound);
+        check("PolicyNotAttachedException", "", 400, ErrorKind::NotFound);
+        check("TargetNotFoundException", "", 400, ErrorKind::NotFound);
+        check("PolicyInUseException", "", 400, ErrorKind::Conflict);
+        check("ConstraintViolationException", "", 400, ErrorKind::Quota);
     }
 
     #[test]
@@ -290,6 +321,8 @@ mod tests {
             ErrorKind::AccessDenied,
             ErrorKind::Validation,
             ErrorKind::Quota,
+            ErrorKind::AlreadyExists,
+            ErrorKind::Conflict,
             ErrorKind::Other,
         ] {
             assert!(!k.is_retryable(), "{k:?}");

@@ -5,22 +5,26 @@
 mod clients;
 mod error;
 mod license_manager;
+mod org_policies;
 mod organizations;
 pub mod retry;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
 pub use clients::{Clients, ConnectOptions, connect};
 pub use error::{AwsError, ErrorKind, classify};
 pub use license_manager::SdkLicenseManager;
+pub use org_policies::{
+    NewPolicy, PolicyChange, PolicyDetail, PolicySummary, RootPolicyTypes, SCP_TYPE,
+};
 pub use organizations::SdkOrganizations;
 pub use retry::RetryPolicy;
 
 use crate::model::{
     AccountId, AccountState, FeatureSet, Grant, GrantArn, GrantStatus, License, LicenseArn, OrgId,
-    OuId, ParentId, Principal, RootId, Share,
+    OuId, ParentId, PolicyId, Principal, RootId, Share, Target,
 };
 
 /// Sees every retried error: for metrics and for adaptive concurrency in `apply`.
@@ -183,6 +187,80 @@ pub trait OrganizationsApi: Send + Sync {
     /// The account the calls are made as: STS `GetCallerIdentity` (it sits here because the
     /// organization calls are the ones that depend on who the caller is).
     fn caller_account(&self) -> impl Future<Output = Result<AccountId, AwsError>> + Send;
+
+    // Service control policies (guardrails). The provided bodies fail with `NotImplemented`
+    // for implementors that make no policy call; `SdkOrganizations` implements them all.
+
+    /// Every SCP of the organization (ListPolicies, Filter SERVICE_CONTROL_POLICY, all pages),
+    /// sorted by id.
+    fn list_policies(&self) -> impl Future<Output = Result<Vec<PolicySummary>, AwsError>> + Send {
+        async { Err(not_implemented("ListPolicies")) }
+    }
+    /// DescribePolicy: the summary and the document.
+    fn describe_policy(
+        &self,
+        _policy: &PolicyId,
+    ) -> impl Future<Output = Result<PolicyDetail, AwsError>> + Send {
+        async { Err(not_implemented("DescribePolicy")) }
+    }
+    /// The roots, OUs and accounts a policy is attached to (ListTargetsForPolicy, all pages).
+    fn list_targets_for_policy(
+        &self,
+        _policy: &PolicyId,
+    ) -> impl Future<Output = Result<BTreeSet<Target>, AwsError>> + Send {
+        async { Err(not_implemented("ListTargetsForPolicy")) }
+    }
+    /// The tags of a policy, root, OU or account (ListTagsForResource, all pages).
+    fn list_tags_for_resource(
+        &self,
+        _resource: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send {
+        async { Err(not_implemented("ListTagsForResource")) }
+    }
+    /// ListRoots with each root's `PolicyTypes`.
+    fn root_policy_types(
+        &self,
+    ) -> impl Future<Output = Result<Vec<RootPolicyTypes>, AwsError>> + Send {
+        async { Err(not_implemented("ListRoots")) }
+    }
+    /// CreatePolicy of type SERVICE_CONTROL_POLICY, with `Tags`.
+    fn create_policy(
+        &self,
+        _req: &NewPolicy,
+    ) -> impl Future<Output = Result<PolicySummary, AwsError>> + Send {
+        async { Err(not_implemented("CreatePolicy")) }
+    }
+    /// UpdatePolicy.
+    fn update_policy(
+        &self,
+        _policy: &PolicyId,
+        _change: &PolicyChange,
+    ) -> impl Future<Output = Result<PolicySummary, AwsError>> + Send {
+        async { Err(not_implemented("UpdatePolicy")) }
+    }
+    /// AttachPolicy.
+    fn attach_policy(
+        &self,
+        _policy: &PolicyId,
+        _target: &Target,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        async { Err(not_implemented("AttachPolicy")) }
+    }
+    /// DetachPolicy.
+    fn detach_policy(
+        &self,
+        _policy: &PolicyId,
+        _target: &Target,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        async { Err(not_implemented("DetachPolicy")) }
+    }
+    /// DeletePolicy.
+    fn delete_policy(
+        &self,
+        _policy: &PolicyId,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        async { Err(not_implemented("DeletePolicy")) }
+    }
     /// Whether the IAM role `name` exists in the caller's account (IAM `GetRole`): how the
     /// service-linked roles that License Manager and AWS Marketplace need are checked.
     fn role_exists(&self, name: &str) -> impl Future<Output = Result<bool, AwsError>> + Send {
@@ -196,6 +274,15 @@ pub trait OrganizationsApi: Send + Sync {
             ))
         }
     }
+}
+
+fn not_implemented(operation: &'static str) -> AwsError {
+    AwsError::new(
+        operation,
+        ErrorKind::Other,
+        "NotImplemented",
+        "this Organizations client makes no policy call",
+    )
 }
 
 /// Follows `NextToken` until it is absent or empty, retrying each page on its own (a throttle

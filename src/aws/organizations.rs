@@ -5,23 +5,26 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 
 use super::retry::with_retry;
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::{
-    AccountEntry, AwsError, ErrorKind, Observer, OrgInfo, OrganizationsApi, RetryPolicy, all_pages,
+    AccountEntry, AwsError, ErrorKind, NewPolicy, Observer, OrgInfo, OrganizationsApi,
+    PolicyChange, PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, all_pages,
     parent_id_str,
 };
-use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, RootId};
+use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, PolicyId, RootId, Target};
 
 const PAGE_SIZE: i32 = 20;
 
 #[derive(Clone)]
 pub struct SdkOrganizations {
-    client: Client,
+    pub(super) client: Client,
     /// For `GetCallerIdentity` only.
     sts: aws_sdk_sts::Client,
     /// For `GetRole` only (the service-linked roles).
     iam: Option<aws_sdk_iam::Client>,
-    retry: RetryPolicy,
-    observer: Observer,
+    pub(super) retry: RetryPolicy,
+    pub(super) observer: Observer,
 }
 
 impl SdkOrganizations {
@@ -48,6 +51,48 @@ impl SdkOrganizations {
 }
 
 impl OrganizationsApi for SdkOrganizations {
+    // The policy calls live in `org_policies`.
+    async fn list_policies(&self) -> Result<Vec<PolicySummary>, AwsError> {
+        self.scp_list_policies().await
+    }
+    async fn describe_policy(&self, policy: &PolicyId) -> Result<PolicyDetail, AwsError> {
+        self.scp_describe_policy(policy).await
+    }
+    async fn list_targets_for_policy(
+        &self,
+        policy: &PolicyId,
+    ) -> Result<BTreeSet<Target>, AwsError> {
+        self.scp_list_targets(policy).await
+    }
+    async fn list_tags_for_resource(
+        &self,
+        resource: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        self.scp_list_tags(resource).await
+    }
+    async fn root_policy_types(&self) -> Result<Vec<RootPolicyTypes>, AwsError> {
+        self.scp_root_policy_types().await
+    }
+    async fn create_policy(&self, req: &NewPolicy) -> Result<PolicySummary, AwsError> {
+        self.scp_create_policy(req).await
+    }
+    async fn update_policy(
+        &self,
+        policy: &PolicyId,
+        change: &PolicyChange,
+    ) -> Result<PolicySummary, AwsError> {
+        self.scp_update_policy(policy, change).await
+    }
+    async fn attach_policy(&self, policy: &PolicyId, target: &Target) -> Result<(), AwsError> {
+        self.scp_attach(policy, target).await
+    }
+    async fn detach_policy(&self, policy: &PolicyId, target: &Target) -> Result<(), AwsError> {
+        self.scp_detach(policy, target).await
+    }
+    async fn delete_policy(&self, policy: &PolicyId) -> Result<(), AwsError> {
+        self.scp_delete(policy).await
+    }
+
     async fn caller_account(&self) -> Result<AccountId, AwsError> {
         const OP: &str = "GetCallerIdentity";
         let out = with_retry(

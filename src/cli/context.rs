@@ -191,15 +191,17 @@ impl Context {
         } else {
             LicenseScope::Only(BTreeSet::new())
         };
-        let (mut live, desired) = live::read_then(&session.lm, &session.orgs, &scope, |live| {
-            let desired = self.resolve(config, live, targets);
-            tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "resolved the desired state"
-            );
-            desired
-        })
-        .await?;
+        let guardrails = guardrail_prefix(&config.settings);
+        let (mut live, desired) =
+            live::read_then(&session.lm, &session.orgs, &scope, guardrails, |live| {
+                let desired = self.resolve(config, live, targets);
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "resolved the desired state"
+                );
+                desired
+            })
+            .await?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             grants = live.grants.len(),
@@ -259,6 +261,13 @@ impl Context {
             }
         }
     }
+}
+
+/// The SCP name prefix to read policies with, `None` when `settings.guardrails.mode` is `off`
+/// (then no Organizations policy call is made).
+pub fn guardrail_prefix(settings: &config::Settings) -> Option<&str> {
+    (settings.guardrails.mode != config::GuardrailMode::Off)
+        .then_some(settings.guardrails.policy_name_prefix.as_str())
 }
 
 /// The clock the pure core is given: seconds since the Unix epoch (0 if the clock is before it).

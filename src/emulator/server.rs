@@ -194,7 +194,9 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     let result = {
         let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
         let caller = resolve(&world, access_key);
-        match authorize(&opts, service, &op, &caller) {
+        match authorize(&opts, service, &op, &caller)
+            .and_then(|()| authorize_tags(&opts, service, &op, &caller, &bytes))
+        {
             Err(e) => Err(e),
             Ok(()) => {
                 let call = Call {
@@ -261,6 +263,33 @@ fn authorize(
                 caller.arn()
             ),
         ))
+    }
+}
+
+/// Organizations API reference, CreatePolicy: "If the request includes tags, then the requester
+/// must have the `organizations:TagResource` permission."
+fn authorize_tags(
+    opts: &super::EmulatorOptions,
+    service: Service,
+    op: &str,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    if service != Service::Organizations || op != "CreatePolicy" {
+        return Ok(());
+    }
+    let tagged = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("Tags")
+                .and_then(|t| t.as_array())
+                .map(|t| !t.is_empty())
+        })
+        .unwrap_or(false);
+    if tagged {
+        authorize(opts, service, "TagResource", caller)
+    } else {
+        Ok(())
     }
 }
 

@@ -11,6 +11,10 @@
 //! grant then gets one ListReceivedGrantsForOrganization stream (no filter: one stream reads
 //! the shares of every such grant of the license). GetCallerIdentity says who the caller is.
 
+mod policies;
+
+pub use policies::{POLICY_READ_CONCURRENCY, read_guardrails};
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
@@ -63,30 +67,38 @@ where
 
 /// Reads the organization, the received licenses and the grants of the licenses in `scope`.
 /// Grants are read while the organization tree is walked: they depend only on the licenses.
-pub async fn read<L, O>(lm: &Arc<L>, orgs: &Arc<O>, scope: &LicenseScope) -> Result<Live, LiveError>
+/// `guardrails` is the SCP name prefix when `settings.guardrails.mode` is not `off`: the SCPs
+/// are then read too ([`read_guardrails`]); `None` makes no policy call.
+pub async fn read<L, O>(
+    lm: &Arc<L>,
+    orgs: &Arc<O>,
+    scope: &LicenseScope,
+    guardrails: Option<&str>,
+) -> Result<Live, LiveError>
 where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
-    let (live, ()) = read_then(lm, orgs, scope, |_| ()).await?;
+    let (live, ()) = read_then(lm, orgs, scope, guardrails, |_| ()).await?;
     Ok(live)
 }
 
 /// [`read`], calling `ready` as soon as the organization and the licenses are known, with a
 /// snapshot whose `grants` are still empty, while the grants are being read: work that needs no
 /// grant (resolving the file against the organization) then costs no wall time. Returns the
-/// full snapshot and what `ready` returned.
+/// full snapshot and what `ready` returned. `guardrails`: as for [`read`].
 pub async fn read_then<L, O, T>(
     lm: &Arc<L>,
     orgs: &Arc<O>,
     scope: &LicenseScope,
+    guardrails: Option<&str>,
     ready: impl FnOnce(&Live) -> T,
 ) -> Result<(Live, T), LiveError>
 where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
-    let (organization, licenses, caller) = tokio::join!(
+    let (organization, licenses, caller, policies) = tokio::join!(
         read_organization(orgs),
         async {
             let licenses = lm.list_received_licenses().await?;
@@ -104,7 +116,13 @@ where
             }));
             Ok::<_, LiveError>((licenses, grants))
         },
-        orgs.caller_account()
+        orgs.caller_account(),
+        async {
+            match guardrails {
+                Some(prefix) => read_guardrails(orgs, prefix).await.map(Some),
+                None => Ok(None),
+            }
+        }
     );
     let organization = organization?;
     let (licenses, grants) = licenses?;
@@ -116,7 +134,7 @@ where
         grants: Vec::new(),
         shares: Vec::new(),
         read_at: 0,
-        guardrails: None,
+        guardrails: policies?,
     };
     let early = ready(&live);
     (live.grants, live.shares) = grants.join().await?;

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod apply;
+mod apply_policies;
 pub(crate) mod common;
 pub mod drift;
 pub mod escape;

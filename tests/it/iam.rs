@@ -122,7 +122,19 @@ fn with(doc: &PolicyDocument, extra: &[&str]) -> PolicyDocument {
 
 /// The IAM action of an emulator operation name (`ListRoots` -> `organizations:ListRoots`).
 fn action_of(op: &str) -> String {
-    const ORGANIZATIONS: [&str; 11] = [
+    const ORGANIZATIONS: [&str; 23] = [
+        "AttachPolicy",
+        "CreatePolicy",
+        "DeletePolicy",
+        "DescribePolicy",
+        "DetachPolicy",
+        "EnablePolicyType",
+        "ListPolicies",
+        "ListPoliciesForTarget",
+        "ListTagsForResource",
+        "ListTargetsForPolicy",
+        "TagResource",
+        "UpdatePolicy",
         "DescribeOrganization",
         "DescribeOrganizationalUnit",
         "DescribeAccount",
@@ -145,6 +157,17 @@ fn action_of(op: &str) -> String {
         "license-manager"
     };
     format!("{service}:{op}")
+}
+
+/// The IAM actions one call of `op` is authorized by: CreatePolicy with `Tags` (the tool always
+/// tags its SCPs) needs `organizations:TagResource` too (Organizations API reference), so its
+/// calls and refusals count for both.
+fn actions_of(op: &str) -> Vec<String> {
+    let mut out = vec![action_of(op)];
+    if op == "CreatePolicy" {
+        out.push("organizations:TagResource".to_owned());
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +266,7 @@ impl Report {
         self.calls
             .iter()
             .filter(|(_, n)| **n > 0)
-            .map(|(op, _)| action_of(op))
+            .flat_map(|(op, _)| actions_of(op))
             .filter(|a| !NEEDS_NO_PERMISSION.contains(&a.as_str()))
             .collect()
     }
@@ -257,8 +280,9 @@ impl Report {
                     .filter(|(c, _)| c.starts_with("AccessDenied"))
                     .map(|(_, n)| n)
                     .sum();
-                (n > 0).then(|| (action_of(op), n))
+                (n > 0).then(|| actions_of(op).into_iter().map(move |a| (a, n)))
             })
+            .flatten()
             .collect()
     }
 }
@@ -399,6 +423,84 @@ models:
     status: disabled
 "#;
 
+/// [`ENTITLEMENTS`] with guardrails enforced: the read-only scenario reads the SCPs the apply
+/// made, the apply scenario creates, updates, attaches, detaches and deletes SCPs.
+fn entitlements_guarded() -> String {
+    ENTITLEMENTS
+        .replacen(
+            "version: 1\n",
+            "version: 1\nsettings:\n  guardrails:\n    mode: enforce\n",
+            1,
+        )
+        .replacen(
+            "    product_sku: prod-claude0001\n",
+            "    product_sku: prod-claude0001\n    bedrock_model_ids: [\"anthropic.claude-3-5-sonnet-*\"]\n",
+            1,
+        )
+        .replacen(
+            "    product_sku: prod-llama00001\n",
+            "    product_sku: prod-llama00001\n    bedrock_model_ids: [\"meta.llama3-1-70b-*\"]\n",
+            1,
+        )
+        .replacen(
+            "    product_name: Mistral Large (Amazon Bedrock Edition)\n",
+            "    product_name: Mistral Large (Amazon Bedrock Edition)\n    bedrock_model_ids: [\"mistral.mistral-large-*\"]\n",
+            1,
+        )
+}
+
+/// SCPs enabled on the root (no IAM policy is in force yet).
+async fn enable_scps(emu: &EmulatorHandle) {
+    support::clients(emu)
+        .await
+        .orgs
+        .enable_policy_type()
+        .root_id("r-ia01")
+        .policy_type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .expect("EnablePolicyType");
+}
+
+/// Managed SCPs that drifted: claude's with another document on the wrong OU (update, detach),
+/// one for a model the file no longer has (detach, delete).
+async fn drifted_scps(emu: &EmulatorHandle) {
+    use aws_sdk_organizations::types::{PolicyType, Tag};
+    let c = support::clients(emu).await.orgs;
+    let tag = Tag::builder()
+        .key("managed-by")
+        .value("bedrock-entitlements")
+        .build()
+        .expect("a tag");
+    for (name, target) in [
+        ("bedrock-entitlements-claude", "ou-ia01-workload"),
+        ("bedrock-entitlements-retired", "ou-ia01-sandbox1"),
+    ] {
+        let out = c
+            .create_policy()
+            .name(name)
+            .description("drifted")
+            .r#type(PolicyType::ServiceControlPolicy)
+            .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"bedrock:*","Resource":"arn:aws:bedrock:*::foundation-model/retired.*"}]}"#)
+            .tags(tag.clone())
+            .send()
+            .await
+            .expect("CreatePolicy");
+        let id = out
+            .policy()
+            .and_then(|p| p.policy_summary())
+            .and_then(|p| p.id())
+            .expect("a policy id")
+            .to_owned();
+        c.attach_policy()
+            .policy_id(id)
+            .target_id(target)
+            .send()
+            .await
+            .expect("AttachPolicy");
+    }
+}
+
 fn seed(grants: bool) -> Seed {
     let text = if grants {
         format!("{SEED}{GRANTS}")
@@ -464,7 +566,8 @@ async fn run(scenario: Scenario, policies: &Policies) -> Report {
 /// organization in sync with the file (import round trip included), then after a grant was
 /// disabled out of band. The state is set up by an `apply` without policy.
 async fn read_only(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result<(), Failure> {
-    s.cli.write("entitlements.yaml", ENTITLEMENTS);
+    enable_scps(emu).await;
+    s.cli.write("entitlements.yaml", &entitlements_guarded());
     s.run(&["apply", "--auto-approve"], 0).await?;
     enforce(&emu.state(), p);
 
@@ -546,10 +649,28 @@ async fn read_only(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result
 /// The apply job (`plan --out` then `apply PLAN --auto-approve`) from the management account,
 /// on grants that drifted every way apply acts on, then `import --adopt`.
 async fn apply(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result<(), Failure> {
+    enable_scps(emu).await;
+    drifted_scps(emu).await;
     enforce(&emu.state(), p);
-    s.cli.write("entitlements.yaml", ENTITLEMENTS);
+    s.cli.write("entitlements.yaml", &entitlements_guarded());
     s.run(&["plan", "--detailed-exitcode", "--out", "plan.json"], 2)
         .await?;
+    let policy_kinds: BTreeSet<String> = s.file("plan.json")["guardrails"]["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["kind"].as_str().map(str::to_owned))
+        .collect();
+    let want: BTreeSet<String> = ["create", "update", "attach", "detach", "delete"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    check(
+        policy_kinds == want,
+        "plan --out plan.json",
+        format!("the plan exercises every kind of SCP change: {policy_kinds:?}"),
+        "",
+    )?;
     let kinds: BTreeSet<String> = s.file("plan.json")["actions"]
         .as_array()
         .expect("actions")

@@ -14,6 +14,7 @@ mod emulator_policies;
 mod emulator_shapes;
 mod emulator_time;
 mod gitops;
+mod guardrails_apply;
 mod guardrails_plan;
 mod iam;
 mod plan_live;

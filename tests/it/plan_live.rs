@@ -239,7 +239,7 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
     let lm = Arc::new(clients.license_manager.clone());
     let orgs = Arc::new(clients.organizations.clone());
 
-    let (live, (seen, asked)) = live::read_then(&lm, &orgs, &LicenseScope::All, |early| {
+    let (live, (seen, asked)) = live::read_then(&lm, &orgs, &LicenseScope::All, None, |early| {
         (
             early.clone(),
             emu.state().call_count("ListDistributedGrants"),
@@ -270,7 +270,7 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
     assert_eq!(read, 150, "every seeded grant is read");
     assert_eq!(
         live,
-        live::read(&lm, &orgs, &LicenseScope::All)
+        live::read(&lm, &orgs, &LicenseScope::All, None)
             .await
             .expect("read")
     );
@@ -327,7 +327,7 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
     .await;
     let lm = Arc::new(clients.license_manager.clone());
     let orgs = Arc::new(clients.organizations.clone());
-    let live = live::read(&lm, &orgs, &LicenseScope::All)
+    let live = live::read(&lm, &orgs, &LicenseScope::All, None)
         .await
         .expect("read");
 

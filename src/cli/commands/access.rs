@@ -28,6 +28,7 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         &session.lm,
         &session.orgs,
         &LicenseScope::All,
+        crate::cli::context::guardrail_prefix(&settings),
         |live| match &config {
             Some(c) => ctx.resolve(c, live, None).map(Some),
             None => Ok(None),

@@ -63,6 +63,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         home_region: config.settings.home_region.clone(),
         poll: apply::PollPolicy::default(),
         limits,
+        guardrails: Some(apply::PolicyClient::new(session.orgs.clone())),
     };
     let report = execute(&session, &config, &plan, &opts).await;
     report_outcome(args.format, &report)
@@ -116,6 +117,9 @@ async fn check_preflight(
         &config.settings.home_region,
         &plan.actions.iter().map(|a| a.license_arn.clone()).collect(),
         org_or_ou,
+        plan.guardrails.as_ref().is_some_and(|g| {
+            g.mode == crate::config::GuardrailMode::Enforce && !g.actions.is_empty()
+        }),
     )
     .await;
     let problems = preflight::evaluate(&facts);
@@ -190,7 +194,13 @@ fn report_outcome(format: Format, report: &ApplyReport) -> Result<Outcome, CliEr
     if report.is_success() {
         Ok(Outcome::Success)
     } else {
-        let failed = report.counts().failed + report.counts().skipped;
+        let failed = report.counts().failed
+            + report.counts().skipped
+            + report
+                .policies
+                .iter()
+                .filter(|p| p.outcome.is_failed())
+                .count();
         Err(CliError::Reported(format!(
             "{failed} action{} failed; run apply again once the cause is fixed",
             if failed == 1 { "" } else { "s" }

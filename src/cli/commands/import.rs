@@ -11,7 +11,7 @@ use crate::live::{self, LicenseScope};
 
 pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<Outcome, CliError> {
     let session = ctx.connect(&args.home_region).await?;
-    let mut live = live::read(&session.lm, &session.orgs, &LicenseScope::All).await?;
+    let mut live = live::read(&session.lm, &session.orgs, &LicenseScope::All, None).await?;
     live.read_at = crate::cli::context::now_secs();
     let opts = ImportOptions {
         prefix: args.grant_name_prefix.clone(),
