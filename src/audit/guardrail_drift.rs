@@ -96,9 +96,13 @@ pub struct GuardrailDrift {
     pub message: String,
 }
 
-/// Whether any guardrail difference is drift (exit 2): a difference of the tool's own policies.
+/// Whether any guardrail difference is drift (exit 2): a difference of the tool's own policies
+/// that `apply` would fix (enforce mode). In report mode the differences are reported but, as the
+/// contract says of everything `apply` cannot act on, do not by themselves make the exit code 2.
 pub fn has_drift(items: &[GuardrailDrift]) -> bool {
-    items.iter().any(|i| i.kind.is_difference())
+    items
+        .iter()
+        .any(|i| i.kind.is_difference() && i.fixed_by_apply)
 }
 
 /// Every guardrail difference of the plan and the live SCPs, sorted by kind, policy, target.

@@ -10,7 +10,8 @@
 //!   request) or uses `NotAction` / `NotResource` (unknown);
 //! - a level allows when an `Allow` statement without a condition matches action and resource
 //!   (`FullAWSAccess` does); a level whose only matching allows are conditional is unknown; a level
-//!   with no matching allow denies implicitly.
+//!   with no matching allow denies implicitly. When FullAWSAccess was read without its targets
+//!   (the live read skips listing them), it is taken to be where AWS puts it: at every level.
 //!
 //! A model is known by its `bedrock_model_ids`, which may hold IAM wildcards: each id is read as a
 //! concrete model id with every `*` and `?` standing for `x` (a pattern that denies
@@ -69,6 +70,17 @@ impl<'a> InvokeReader<'a> {
         }
     }
 
+    /// Whether FullAWSAccess is taken to be attached at every level: the live read does not list
+    /// its targets (AWS attaches it to every root, OU and account when SCPs are enabled, and
+    /// listing them costs one page per 20 targets), so an AWS-managed policy read without targets
+    /// stands for it. The implicit deny of a level is then not judged.
+    fn full_access_assumed(&self) -> bool {
+        self.guardrails
+            .policies
+            .iter()
+            .any(|p| p.aws_managed && p.targets.is_empty())
+    }
+
     /// May `account` invoke the model known by `model_ids`.
     pub fn state(&self, account: &AccountId, model_ids: &[String]) -> InvokeState {
         if account == &self.org.management_account {
@@ -106,7 +118,12 @@ impl<'a> InvokeReader<'a> {
                     Verdict::No => {}
                 }
             }
-            match level_allows(&attached, &arns) {
+            let allows = if self.full_access_assumed() {
+                Verdict::Yes
+            } else {
+                level_allows(&attached, &arns)
+            };
+            match allows {
                 Verdict::Yes => {}
                 Verdict::Maybe(why) => {
                     unknown.get_or_insert(why);

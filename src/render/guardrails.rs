@@ -296,6 +296,69 @@ fn action_document(a: &PolicyAction) -> PolicyActionDocument {
     }
 }
 
+/// One entry of the plan's top-level `policy_actions` (the contract's list of guardrail changes,
+/// written in enforce mode only: they are what `apply` will do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyActionEntry {
+    /// `create`, `update`, `attach`, `detach` or `delete`.
+    pub action: String,
+    pub policy_name: String,
+    /// Root, OU or account id, for `attach` and `detach`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The live policy, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+}
+
+/// The plan's `summary` counts of guardrail changes (`policy_<action>`), enforce mode only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PolicySummary {
+    pub policy_create: usize,
+    pub policy_update: usize,
+    pub policy_attach: usize,
+    pub policy_detach: usize,
+    pub policy_delete: usize,
+}
+
+/// The guardrail actions `apply` will carry out: `None` unless the mode is enforce.
+fn enforced(plan: &Plan) -> Option<&[PolicyAction]> {
+    plan.guardrails
+        .as_ref()
+        .filter(|g| g.mode == GuardrailMode::Enforce)
+        .map(|g| g.actions.as_slice())
+}
+
+/// The `policy_actions` list; `None` (left out) unless the mode is enforce.
+pub fn policy_actions(plan: &Plan) -> Option<Vec<PolicyActionEntry>> {
+    Some(
+        enforced(plan)?
+            .iter()
+            .map(|a| PolicyActionEntry {
+                action: kind_name(a).to_owned(),
+                policy_name: a.name().to_owned(),
+                target: target_of(a).map(ToString::to_string),
+                policy_id: policy_id(a).map(ToString::to_string),
+            })
+            .collect(),
+    )
+}
+
+/// The `policy_<action>` counts; `None` (left out) unless the mode is enforce.
+pub fn policy_summary(plan: &Plan) -> Option<PolicySummary> {
+    let mut s = PolicySummary::default();
+    for a in enforced(plan)? {
+        *match a {
+            PolicyAction::Create { .. } => &mut s.policy_create,
+            PolicyAction::Update { .. } => &mut s.policy_update,
+            PolicyAction::Attach { .. } => &mut s.policy_attach,
+            PolicyAction::Detach { .. } => &mut s.policy_detach,
+            PolicyAction::Delete { .. } => &mut s.policy_delete,
+        } += 1;
+    }
+    Some(s)
+}
+
 /// The `guardrails` object, `None` when the plan has no guardrail layer (the key is left out).
 pub fn document(plan: &Plan) -> Option<GuardrailsDocument> {
     let g = plan.guardrails.as_ref()?;

@@ -73,6 +73,10 @@ pub struct PlanDocument {
     /// What the guardrails layer could not plan; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guardrail_notes: Vec<super::guardrails::GuardrailNoteDocument>,
+    /// The guardrail changes `apply` will make (`settings.guardrails.mode: enforce` only; the
+    /// contract's list). Derived from `guardrails` and not read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_actions: Option<Vec<super::guardrails::PolicyActionEntry>>,
 }
 
 /// Number of actions of each kind; every kind is present, zero included.
@@ -85,6 +89,9 @@ pub struct SummaryDocument {
     pub delete: usize,
     pub recreate: usize,
     pub accept: usize,
+    /// `policy_create` … `policy_delete`, in enforce mode only.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<super::guardrails::PolicySummary>,
 }
 
 impl SummaryDocument {
@@ -288,7 +295,10 @@ impl PlanDocument {
             live_fingerprint: plan.live_fingerprint.clone(),
             config_digest: plan.config_digest.clone(),
             licenses: plan.licenses.iter().map(|l| l.to_string()).collect(),
-            summary: SummaryDocument::of(&plan.actions),
+            summary: SummaryDocument {
+                policies: super::guardrails::policy_summary(plan),
+                ..SummaryDocument::of(&plan.actions)
+            },
             actions: plan.actions.iter().map(action_document).collect(),
             notes: plan.notes.iter().map(note_document).collect(),
             access: plan
@@ -309,6 +319,7 @@ impl PlanDocument {
             expiry: plan.expiry.iter().map(expiry_document).collect(),
             guardrails: super::guardrails::document(plan),
             guardrail_notes: super::guardrails::notes_document(plan),
+            policy_actions: super::guardrails::policy_actions(plan),
         }
     }
 

@@ -1182,3 +1182,96 @@ async fn enforce_on_2000_accounts_and_20_models_makes_invoke_follow_entitlement(
         .collect();
     assert_invoke_matches_entitlement(&emu, &seed, &models);
 }
+
+/// The contract's plan JSON for guardrails: in enforce mode a top-level `policy_actions` list
+/// (`action`, `policy_name`, `target`) counted in `summary` as `policy_<action>`, and exit code 2;
+/// in report mode the differences are reported but make no exit code 2 (apply would not write).
+/// `access` then shows both layers and no leak.
+#[tokio::test]
+async fn enforce_plans_list_policy_actions_and_report_mode_reports_without_exit_2() {
+    let emu = scp_emulator(EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", &example_file("enforce"));
+    let doc = cli
+        .run(&["plan", "--format", "json", "--detailed-exitcode"])
+        .await
+        .expect(2)
+        .json();
+    let listed = doc["policy_actions"].as_array().expect("policy_actions");
+    assert!(!listed.is_empty(), "{doc}");
+    for kind in ["create", "update", "attach", "detach", "delete"] {
+        let n = listed.iter().filter(|a| a["action"] == kind).count();
+        assert_eq!(doc["summary"][format!("policy_{kind}")], n, "{kind}");
+    }
+    assert!(listed.iter().all(|a| a["policy_name"].is_string()));
+    assert!(
+        listed
+            .iter()
+            .filter(|a| a["action"] == "attach")
+            .all(|a| a["target"].is_string())
+    );
+    cli.run(&["apply", "--auto-approve"]).await.expect(0);
+    converge(&cli, 2).await;
+
+    // Someone detaches one of the tool's policies by hand.
+    let p = emu
+        .state()
+        .org_policies()
+        .into_iter()
+        .find(|p| {
+            !p.aws_managed && !p.targets.is_empty() && p.name.starts_with("bedrock-entitlements")
+        })
+        .expect("a managed, attached policy");
+    clients(&emu)
+        .await
+        .orgs
+        .detach_policy()
+        .policy_id(&p.id)
+        .target_id(&p.targets[0])
+        .send()
+        .await
+        .expect("detach by hand");
+    cli.run(&["plan", "--detailed-exitcode"]).await.expect(2);
+    cli.write("entitlements.yaml", &example_file("report"));
+    let doc = cli
+        .run(&["plan", "--format", "json", "--detailed-exitcode"])
+        .await
+        .expect(0)
+        .json();
+    assert!(doc.get("policy_actions").is_none(), "{doc}");
+    assert_eq!(doc["guardrails"]["mode"], "report");
+    assert!(!doc["guardrails"]["actions"].as_array().unwrap().is_empty());
+    let drift = cli.run(&["drift", "--format", "json"]).await.expect(0);
+    assert!(drift.stdout.contains("policy_detached"), "{}", drift.stdout);
+
+    // Both layers in `access`: the detached policy's target may invoke now without a grant.
+    let access = cli
+        .run(&["access", "--format", "json"])
+        .await
+        .expect(0)
+        .json();
+    let leaks: Vec<String> = access["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["models"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(|c| c["leak"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        leaks.iter().any(|l| l == "can_invoke_without_terms"),
+        "{leaks:?}"
+    );
+    assert!(
+        access["accounts"][0]["models"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|c| c["may_invoke"].is_string())
+    );
+}
