@@ -30,7 +30,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::aws::{AwsError, ErrorKind, RetryObserver};
+use super::{AwsError, ErrorKind, RetryObserver};
 
 /// Per-operation limits of calls in flight that adapt to throttling. Share one between the
 /// SDK clients (as their retry observer) and `execute` (through `ApplyOptions::limits`).
@@ -45,6 +45,9 @@ const SPACING: f64 = 0.8;
 #[derive(Debug, Default)]
 pub struct AdaptiveLimits {
     ops: Mutex<BTreeMap<&'static str, Arc<OpGate>>>,
+    /// With slow start, each operation begins at this limit and doubles it after every round
+    /// of clean answers until its first throttle; without, it begins at its maximum.
+    slow_start: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -66,11 +69,14 @@ struct OpState {
     since_cut: usize,
     /// When the two latest successful calls ended.
     successes: VecDeque<Instant>,
+    /// Doubling after each clean round (slow start) until the first throttle.
+    doubling: bool,
 }
 
 impl OpState {
     fn throttled(&mut self) {
         self.clean = 0;
+        self.doubling = false;
         if self.since_cut >= self.limit {
             self.limit = (self.limit / 2).max(1);
             self.since_cut = 0;
@@ -83,7 +89,10 @@ impl OpState {
         if grows {
             self.clean += 1;
         }
-        if self.clean >= self.limit.max(MIN_ROUND) && self.limit < self.max {
+        if self.doubling && self.clean >= self.limit && self.limit < self.max {
+            self.limit = (self.limit * 2).min(self.max);
+            self.clean = 0;
+        } else if self.clean >= self.limit.max(MIN_ROUND) && self.limit < self.max {
             self.limit += 1;
             self.clean = 0;
         }
@@ -148,17 +157,30 @@ impl AdaptiveLimits {
         AdaptiveLimits::default()
     }
 
+    /// Limits that start each operation at `initial` calls in flight (at most its maximum) and
+    /// double after each round of clean answers until the first throttle, then go on as
+    /// [`AdaptiveLimits::new`]'s do. For reads fanned out at once (the Organizations tree walk):
+    /// a throttled burst is then a few calls retrying, not the whole maximum.
+    pub fn with_slow_start(initial: usize) -> Self {
+        AdaptiveLimits {
+            slow_start: Some(initial.max(1)),
+            ..AdaptiveLimits::default()
+        }
+    }
+
     fn gate(&self, op: &'static str, max: usize) -> Arc<OpGate> {
         let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        let start = self.slow_start.map_or(max, |s| s.min(max));
         let gate = ops.entry(op).or_insert_with(|| {
             Arc::new(OpGate {
                 state: Mutex::new(OpState {
-                    limit: max,
+                    limit: start,
                     max,
                     in_flight: 0,
                     clean: 0,
-                    since_cut: max,
+                    since_cut: start,
                     successes: VecDeque::new(),
+                    doubling: start < max,
                 }),
                 freed: Notify::new(),
             })
@@ -364,6 +386,32 @@ mod tests {
             slot.record::<()>(&Ok(()));
         }
         assert_eq!(l.limit("CreateGrant"), Some(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_doubles_each_clean_round_until_the_first_throttle() {
+        let l = AdaptiveLimits::with_slow_start(4);
+        drop(l.acquire("ListAccountsForParent", 32).await);
+        assert_eq!(l.limit("ListAccountsForParent"), Some(4));
+        for _ in 0..4 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(8));
+        for _ in 0..8 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(16));
+        l.on_retry(&throttle("ListAccountsForParent"));
+        assert_eq!(l.limit("ListAccountsForParent"), Some(8));
+        // After a throttle: one more per round of at least ten clean answers.
+        for _ in 0..10 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(9));
+        // Without slow start an operation begins at its maximum.
+        let plain = AdaptiveLimits::new();
+        drop(plain.acquire("ListAccountsForParent", 32).await);
+        assert_eq!(plain.limit("ListAccountsForParent"), Some(32));
     }
 
     #[tokio::test(start_paused = true)]
