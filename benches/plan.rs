@@ -71,15 +71,14 @@ struct Minimum {
     critical_calls: usize,
 }
 
-/// One DescribeOrganization, one ListRoots, for each parent (root + OUs) one
-/// ListOrganizationalUnitsForParent and ceil(accounts/20) (at least one) ListAccountsForParent,
+/// One DescribeOrganization, one ListRoots, for each parent (root + OUs) ceil(child OUs/20)
+/// (at least one) ListOrganizationalUnitsForParent and ceil(accounts/20) (at least one) ListAccountsForParent,
 /// one ListReceivedLicenses, ceil(grants/100) (at least one) ListDistributedGrants per license,
 /// and one GetCallerIdentity. The world holds account grants only, so no
 /// ListReceivedGrantsForOrganization stream is needed. Critical path: ListReceivedLicenses then
 /// the longest license's pages one after the other, or the tree walk (ListRoots, then one OU
 /// listing per level, then the deepest OU's account listing: 4 calls), whichever is longer.
 fn minimum(w: &World) -> Minimum {
-    let parents = w.per_ou.len() + 1;
     let account_pages: usize = w
         .per_ou
         .iter()
@@ -90,7 +89,7 @@ fn minimum(w: &World) -> Minimum {
     let grant_pages: usize = w.per_model.iter().map(pages).sum();
     let longest = w.per_model.iter().map(pages).max().unwrap_or(1);
     Minimum {
-        calls: 2 + parents + account_pages + 1 + grant_pages + 1,
+        calls: 2 + w.ou_pages + account_pages + 1 + grant_pages + 1,
         critical_calls: (1 + longest).max(4),
     }
 }

@@ -1,3 +1,5 @@
+#![allow(dead_code)] // each benchmark uses a part
+
 //! The emulator in a child process, so that the benchmark's own peak memory is the tool's alone.
 //! The child is the benchmark binary itself, started with `--serve-emulator SEED_FILE`; it prints
 //! `ready URL` and then answers one line per command read on stdin:

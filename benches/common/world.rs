@@ -1,3 +1,5 @@
+#![allow(dead_code)] // each benchmark uses a part
+
 //! The generated organization the `plan` and `reports` benchmarks read: OUs two levels deep
 //! under the root (a tenth of them top-level, each with up to nine children), accounts spread
 //! evenly over the OUs, one model license per model and account grants spread over the
@@ -23,6 +25,9 @@ pub struct World {
     pub per_ou: Vec<usize>,
     /// Grants per model.
     pub per_model: Vec<usize>,
+    /// ListOrganizationalUnitsForParent pages the walk needs: one per 20 child OUs of each
+    /// parent (root and OUs), at least one per parent.
+    pub ou_pages: usize,
 }
 
 pub const MGMT: &str = "100000000000";
@@ -114,6 +119,12 @@ pub fn world(sizes: Sizes) -> World {
     let ous = ou_tree(sizes.ous);
     let per_ou = spread(sizes.accounts, ous.len());
     let per_model = spread(sizes.grants, sizes.models);
+    let mut children = std::collections::BTreeMap::<&str, usize>::new();
+    for (_, parent) in &ous {
+        *children.entry(parent.as_str()).or_default() += 1;
+    }
+    let ou_pages =
+        children.values().map(|n| n.div_ceil(20)).sum::<usize>() + (ous.len() + 1 - children.len());
     let mut seed = String::new();
     organization(&mut seed, &ous, &per_ou);
     writeln!(seed, "licenses:").unwrap();
@@ -132,6 +143,7 @@ pub fn world(sizes: Sizes) -> World {
         config,
         per_ou,
         per_model,
+        ou_pages,
     }
 }
 

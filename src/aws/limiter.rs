@@ -71,6 +71,10 @@ struct OpState {
     successes: VecDeque<Instant>,
     /// Doubling after each clean round (slow start) until the first throttle.
     doubling: bool,
+    /// Pace successes by when they started rather than when they ended (slow-start limits):
+    /// a call's own latency is then not counted as pace, so one call in flight can reach a
+    /// rate close to 1 / latency instead of 1 / (5 x latency).
+    from_starts: bool,
 }
 
 impl OpState {
@@ -120,6 +124,8 @@ pub(crate) struct Slot {
     gate: Arc<OpGate>,
     /// The call waited for the spacing of a limit of one.
     spaced: bool,
+    /// When the place was given.
+    started: Instant,
 }
 
 impl Slot {
@@ -130,7 +136,14 @@ impl Slot {
             Err(e) if e.kind == ErrorKind::Throttled => s.throttled(),
             // A transient failure says nothing about load.
             Err(e) if e.kind.is_retryable() => {}
-            _ => s.answered(Instant::now(), !self.spaced),
+            _ => {
+                let at = if s.from_starts {
+                    self.started
+                } else {
+                    Instant::now()
+                };
+                s.answered(at, !self.spaced);
+            }
         }
         drop(s);
         self.gate.freed.notify_one();
@@ -159,8 +172,10 @@ impl AdaptiveLimits {
 
     /// Limits that start each operation at `initial` calls in flight (at most its maximum) and
     /// double after each round of clean answers until the first throttle, then go on as
-    /// [`AdaptiveLimits::new`]'s do. For reads fanned out at once (the Organizations tree walk):
-    /// a throttled burst is then a few calls retrying, not the whole maximum.
+    /// [`AdaptiveLimits::new`]'s do, except that at a limit of one, calls are spaced by when
+    /// the latest successful calls *started*. For reads fanned out at once (the Organizations
+    /// tree walk): a throttled burst is then a few calls retrying, not the whole maximum, and
+    /// one call in flight can keep up with a rate limit up to about 1 / latency.
     pub fn with_slow_start(initial: usize) -> Self {
         AdaptiveLimits {
             slow_start: Some(initial.max(1)),
@@ -181,6 +196,7 @@ impl AdaptiveLimits {
                     since_cut: start,
                     successes: VecDeque::new(),
                     doubling: start < max,
+                    from_starts: self.slow_start.is_some(),
                 }),
                 freed: Notify::new(),
             })
@@ -211,6 +227,7 @@ impl AdaptiveLimits {
                     return Slot {
                         gate: Arc::clone(&gate),
                         spaced,
+                        started: now,
                     };
                 }
                 due
@@ -259,6 +276,7 @@ mod tests {
             Slot {
                 gate,
                 spaced: false,
+                started: Instant::now(),
             }
             .record(result);
         }
@@ -412,6 +430,32 @@ mod tests {
         let plain = AdaptiveLimits::new();
         drop(plain.acquire("ListAccountsForParent", 32).await);
         assert_eq!(plain.limit("ListAccountsForParent"), Some(32));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_limits_space_by_when_successes_started() {
+        let l = AdaptiveLimits::with_slow_start(1);
+        // Calls of 20 ms each, started 100 ms apart, at a limit of one.
+        for _ in 0..2 {
+            let slot = l.acquire("ListRoots", 1).await;
+            tokio::time::advance(Duration::from_millis(20)).await;
+            slot.record::<()>(&Ok(()));
+            drop(slot);
+            tokio::time::advance(Duration::from_millis(80)).await;
+        }
+        let second_start = Instant::now() - Duration::from_millis(100);
+        // The next may start 0.8 x 100 ms after the second started: already due.
+        let slot = l.acquire("ListRoots", 1).await;
+        assert_eq!(Instant::now() - second_start, Duration::from_millis(100));
+        assert!(!slot.spaced);
+        slot.record::<()>(&Ok(()));
+        drop(slot);
+        // Started 100 ms apart again, ended at once: the next waits until 80 ms after the last
+        // start (an end-based pace would wait 80 ms after the end).
+        let third_start = Instant::now();
+        let slot = l.acquire("ListRoots", 1).await;
+        assert_eq!(Instant::now() - third_start, Duration::from_millis(80));
+        assert!(slot.spaced);
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,6 +13,8 @@ mod simulate;
 mod types;
 
 #[cfg(test)]
+mod complexity_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeline_tests;
