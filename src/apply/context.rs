@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 
-use super::limiter::AdaptiveLimits;
 use super::watch::Watcher;
 use super::{ApplyOptions, DEFAULT_SETTLE_WAIT, PollPolicy};
+use crate::aws::AdaptiveLimits;
 use crate::aws::{AwsError, ErrorKind};
 use crate::model::AccountId;
 

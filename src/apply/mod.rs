@@ -8,7 +8,8 @@
 //! - `watch`: waiting for AWS workflows, with every waiting grant read in shared batches.
 //! - `continuity`: a revoke runs only once the grants that replace it are in effect for the
 //!   accounts they must keep (`Action::waits_for`); otherwise it is deferred.
-//! - `limiter`: per-operation AIMD pacing driven by throttles ([`AdaptiveLimits`]).
+//! - pacing: per-operation AIMD driven by throttles ([`AdaptiveLimits`], in `aws::limiter`,
+//!   shared with the Organizations reads).
 //! - `context`: what the tasks share (clients, call gate, pacers, watcher).
 //! - `recipients`: clients acting in member accounts to accept grants ([`Recipients`]).
 //! - `policies`: the guardrail SCP writes of an enforcing plan, before the first grant phase
@@ -29,7 +30,6 @@
 mod context;
 mod continuity;
 mod executor;
-mod limiter;
 mod policies;
 mod progress;
 mod recipients;
@@ -45,8 +45,8 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::aws::AdaptiveLimits;
 pub use executor::execute;
-pub use limiter::AdaptiveLimits;
 pub use policies::{PolicyApi, PolicyClient, PolicyError, PolicyOutcome, PolicyReport};
 pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
 pub use recipients::{NoRecipients, Recipients, RoleRecipients};

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::task::JoinSet;
 
-use super::limiter::AdaptiveLimits;
+use crate::aws::AdaptiveLimits;
 use crate::aws::{
     AwsError, ErrorKind, NewPolicy, OrganizationsApi, PolicyChange, PolicyDetail, PolicySummary,
 };

@@ -5,6 +5,7 @@
 mod clients;
 mod error;
 mod license_manager;
+mod limiter;
 mod org_policies;
 mod organizations;
 pub mod retry;
@@ -16,10 +17,11 @@ use std::sync::Arc;
 pub use clients::{Clients, ConnectOptions, connect};
 pub use error::{AwsError, ErrorKind, classify};
 pub use license_manager::SdkLicenseManager;
+pub use limiter::AdaptiveLimits;
 pub use org_policies::{
     NewPolicy, PolicyChange, PolicyDetail, PolicySummary, RootPolicyTypes, SCP_TYPE,
 };
-pub use organizations::SdkOrganizations;
+pub use organizations::{MAX_IN_FLIGHT as ORGANIZATIONS_MAX_IN_FLIGHT, SdkOrganizations};
 pub use retry::RetryPolicy;
 
 use crate::model::{
@@ -291,6 +293,30 @@ fn not_implemented(operation: &'static str) -> AwsError {
 pub(crate) async fn all_pages<T, F, Fut>(
     retry: &RetryPolicy,
     observer: &Observer,
+    page: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    all_pages_paced(retry, observer, None, page).await
+}
+
+/// Adaptive pacing of one operation's calls: at most `max` in flight, fewer while AWS throttles
+/// (see [`AdaptiveLimits`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Pace<'a> {
+    pub limits: &'a AdaptiveLimits,
+    pub op: &'static str,
+    pub max: usize,
+}
+
+/// [`all_pages`], each page (with its retries) holding a place among `pace`'s calls in flight;
+/// every retried throttle also reaches `pace`'s limits.
+pub(crate) async fn all_pages_paced<T, F, Fut>(
+    retry: &RetryPolicy,
+    observer: &Observer,
+    pace: Option<Pace<'_>>,
     mut page: F,
 ) -> Result<Vec<T>, AwsError>
 where
@@ -302,8 +328,26 @@ where
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let (batch, next) =
-            retry::with_retry(retry, || page(token.clone()), |e| observer.on_retry(e)).await?;
+        let slot = match pace {
+            Some(p) => Some(p.limits.acquire(p.op, p.max).await),
+            None => None,
+        };
+        let result = retry::with_retry(
+            retry,
+            || page(token.clone()),
+            |e| {
+                observer.on_retry(e);
+                if let Some(p) = pace {
+                    p.limits.on_retry(e);
+                }
+            },
+        )
+        .await;
+        if let Some(slot) = &slot {
+            slot.record(&result);
+        }
+        drop(slot);
+        let (batch, next) = result?;
         pages.push(batch);
         match next.filter(|t| !t.is_empty()) {
             Some(t) => token = Some(t),

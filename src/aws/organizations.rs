@@ -6,15 +6,26 @@ use aws_sdk_organizations::types::OrganizationFeatureSet;
 
 use super::retry::with_retry;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
 
 use super::{
-    AccountEntry, AwsError, ErrorKind, NewPolicy, Observer, OrgInfo, OrganizationsApi,
-    PolicyChange, PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, all_pages,
-    parent_id_str,
+    AccountEntry, AdaptiveLimits, AwsError, ErrorKind, NewPolicy, Observer, OrgInfo,
+    OrganizationsApi, Pace, PolicyChange, PolicyDetail, PolicySummary, RetryObserver, RetryPolicy,
+    RootPolicyTypes, all_pages_paced, parent_id_str,
 };
 use crate::model::{AccountId, AccountState, FeatureSet, OuId, ParentId, PolicyId, RootId, Target};
 
 const PAGE_SIZE: i32 = 20;
+
+/// The most calls of one Organizations operation in flight. Organizations documents no rate
+/// limit but throttles (`TooManyRequestsException`); each operation's calls adapt between 1 and
+/// this many ([`AdaptiveLimits`]: halved under throttling, one added back per round of clean
+/// answers, spaced at a limit of one), so a walk of hundreds of OUs keeps 32 listings in flight
+/// when AWS keeps up and settles near the rate AWS allows when it does not.
+pub const MAX_IN_FLIGHT: usize = 32;
+/// Where each operation's limit starts; it doubles per clean round up to [`MAX_IN_FLIGHT`].
+const SLOW_START: usize = 4;
 
 #[derive(Clone)]
 pub struct SdkOrganizations {
@@ -25,6 +36,8 @@ pub struct SdkOrganizations {
     iam: Option<aws_sdk_iam::Client>,
     pub(super) retry: RetryPolicy,
     pub(super) observer: Observer,
+    /// Per-operation limits of calls in flight, shared by the clones of this client.
+    limits: Arc<AdaptiveLimits>,
 }
 
 impl SdkOrganizations {
@@ -40,6 +53,7 @@ impl SdkOrganizations {
             iam: None,
             retry,
             observer,
+            limits: Arc::new(AdaptiveLimits::with_slow_start(SLOW_START)),
         }
     }
 
@@ -47,6 +61,25 @@ impl SdkOrganizations {
     pub fn with_iam(mut self, iam: aws_sdk_iam::Client) -> Self {
         self.iam = Some(iam);
         self
+    }
+
+    /// The current limit of `op`'s calls in flight; `None` before its first call.
+    pub fn limit(&self, op: &str) -> Option<usize> {
+        self.limits.limit(op)
+    }
+
+    /// Every page of `op`, paced by this client's adaptive limits.
+    async fn pages<T, F, Fut>(&self, op: &'static str, page: F) -> Result<Vec<T>, AwsError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+    {
+        let pace = Pace {
+            limits: &self.limits,
+            op,
+            max: MAX_IN_FLIGHT,
+        };
+        all_pages_paced(&self.retry, &self.observer, Some(pace), page).await
     }
 }
 
@@ -143,6 +176,7 @@ impl OrganizationsApi for SdkOrganizations {
 
     async fn describe_organization(&self) -> Result<OrgInfo, AwsError> {
         const OP: &str = "DescribeOrganization";
+        let slot = self.limits.acquire(OP, MAX_IN_FLIGHT).await;
         let out = with_retry(
             &self.retry,
             || async {
@@ -152,9 +186,15 @@ impl OrganizationsApi for SdkOrganizations {
                     .await
                     .map_err(|e| AwsError::from_sdk(OP, e))
             },
-            |e| self.observer.on_retry(e),
+            |e| {
+                self.observer.on_retry(e);
+                self.limits.on_retry(e);
+            },
         )
-        .await?;
+        .await;
+        slot.record(&out);
+        drop(slot);
+        let out = out?;
         let org = out
             .organization()
             .ok_or_else(|| AwsError::missing(OP, "Organization"))?;
@@ -179,7 +219,7 @@ impl OrganizationsApi for SdkOrganizations {
 
     async fn list_roots(&self) -> Result<Vec<RootId>, AwsError> {
         const OP: &str = "ListRoots";
-        all_pages(&self.retry, &self.observer, |token| async move {
+        self.pages(OP, |token| async move {
             let out = self
                 .client
                 .list_roots()
@@ -208,7 +248,7 @@ impl OrganizationsApi for SdkOrganizations {
     ) -> Result<Vec<(OuId, String)>, AwsError> {
         const OP: &str = "ListOrganizationalUnitsForParent";
         let parent_id = parent_id_str(parent);
-        all_pages(&self.retry, &self.observer, |token| async move {
+        self.pages(OP, |token| async move {
             let out = self
                 .client
                 .list_organizational_units_for_parent()
@@ -239,7 +279,7 @@ impl OrganizationsApi for SdkOrganizations {
     ) -> Result<Vec<AccountEntry>, AwsError> {
         const OP: &str = "ListAccountsForParent";
         let parent_id = parent_id_str(parent);
-        all_pages(&self.retry, &self.observer, |token| async move {
+        self.pages(OP, |token| async move {
             let out = self
                 .client
                 .list_accounts_for_parent()
@@ -277,23 +317,24 @@ impl OrganizationsApi for SdkOrganizations {
 
     async fn list_aws_service_access(&self) -> Result<Vec<String>, AwsError> {
         const OP: &str = "ListAWSServiceAccessForOrganization";
-        let mut principals = all_pages(&self.retry, &self.observer, |token| async move {
-            let out = self
-                .client
-                .list_aws_service_access_for_organization()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))?;
-            let page = out
-                .enabled_service_principals()
-                .iter()
-                .filter_map(|p| p.service_principal().map(str::to_owned))
-                .collect();
-            Ok((page, out.next_token))
-        })
-        .await?;
+        let mut principals = self
+            .pages(OP, |token| async move {
+                let out = self
+                    .client
+                    .list_aws_service_access_for_organization()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e))?;
+                let page = out
+                    .enabled_service_principals()
+                    .iter()
+                    .filter_map(|p| p.service_principal().map(str::to_owned))
+                    .collect();
+                Ok((page, out.next_token))
+            })
+            .await?;
         principals.sort();
         Ok(principals)
     }
@@ -303,24 +344,25 @@ impl OrganizationsApi for SdkOrganizations {
         service_principal: &str,
     ) -> Result<Vec<AccountId>, AwsError> {
         const OP: &str = "ListDelegatedAdministrators";
-        let mut admins = all_pages(&self.retry, &self.observer, |token| async move {
-            let out = self
-                .client
-                .list_delegated_administrators()
-                .service_principal(service_principal)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))?;
-            let page = out
-                .delegated_administrators()
-                .iter()
-                .filter_map(|a| a.id().and_then(|i| i.parse().ok()))
-                .collect();
-            Ok((page, out.next_token))
-        })
-        .await?;
+        let mut admins = self
+            .pages(OP, |token| async move {
+                let out = self
+                    .client
+                    .list_delegated_administrators()
+                    .service_principal(service_principal)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, e))?;
+                let page = out
+                    .delegated_administrators()
+                    .iter()
+                    .filter_map(|a| a.id().and_then(|i| i.parse().ok()))
+                    .collect();
+                Ok((page, out.next_token))
+            })
+            .await?;
         admins.sort();
         Ok(admins)
     }

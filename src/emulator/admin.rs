@@ -155,10 +155,15 @@ impl EmulatorState {
         *self.stats().lost.entry(op.to_owned()).or_default() += 1;
     }
 
-    /// Takes a rate-limit token for `op`; false when throttled.
+    /// Takes a rate-limit token for `op`; false when throttled. An operation's own entry in
+    /// `rate_limits` first, then `organizations_rate_limit` (a bucket per Organizations
+    /// operation), then the shared `*` bucket.
     pub(crate) fn take_token(&self, op: &str, opts: &EmulatorOptions) -> bool {
-        let (key, limit) = match opts.rate_limits.get(op) {
-            Some(l) => (op, *l),
+        let org_limit = opts
+            .organizations_rate_limit
+            .filter(|_| super::organizations::OPERATIONS.contains(&op));
+        let (key, limit) = match opts.rate_limits.get(op).copied().or(org_limit) {
+            Some(l) => (op, l),
             None => match opts.rate_limits.get("*") {
                 Some(l) => ("*", *l),
                 None => return true,

@@ -23,6 +23,9 @@ pub struct EmulatorOptions {
     /// Token buckets per operation name; the key `*` applies to every operation without its own.
     /// An empty bucket answers `RateLimitExceededException` / `TooManyRequestsException`.
     pub rate_limits: BTreeMap<String, RateLimit>,
+    /// A token bucket of its own for each Organizations operation that has no entry in
+    /// `rate_limits` (AWS documents no figure; it throttles with `TooManyRequestsException`).
+    pub organizations_rate_limit: Option<RateLimit>,
     /// Probabilities of a random fault on any call.
     pub faults: FaultRates,
     /// Per-operation fault probabilities, replacing `faults` for that operation.
@@ -87,6 +90,7 @@ impl Default for EmulatorOptions {
             latency: Duration::ZERO,
             op_latency: BTreeMap::new(),
             rate_limits: BTreeMap::new(),
+            organizations_rate_limit: None,
             faults: FaultRates::default(),
             op_faults: BTreeMap::new(),
             fault_seed: 0,

@@ -26,11 +26,12 @@ use crate::model::{
     ParentId, Principal, Share, grant_order,
 };
 
-/// How many Organizations calls the tree walk keeps in flight. Organizations documents no rate
-/// limit; its throttling (`TooManyRequestsException`) is retried with back-off by the `aws`
-/// layer. 32 lets a walk of 100 OUs finish in about one round of calls per level of the tree
-/// plus a few for the wide levels, beside the grant reads, without a burst of hundreds of calls.
-pub const ORGANIZATIONS_CONCURRENCY: usize = 32;
+/// How many listings of each kind (OUs of a parent, accounts of a parent) the tree walk keeps
+/// started at most. How many of them are in flight at AWS is decided per operation by the
+/// `aws` layer's adaptive limits (at most [`crate::aws::ORGANIZATIONS_MAX_IN_FLIGHT`] each,
+/// halved under throttling): the walk only makes sure each operation has work waiting, so that
+/// one operation's throttling never holds the other's calls back.
+pub const ORGANIZATIONS_CONCURRENCY: usize = crate::aws::ORGANIZATIONS_MAX_IN_FLIGHT;
 
 /// Which licenses to read grants of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -306,28 +307,35 @@ where
     let mut tasks: JoinSet<Result<Listing, AwsError>> = JoinSet::new();
     let mut ous = BTreeMap::new();
     let mut accounts = BTreeMap::new();
+    // Listings started and not finished, of OUs and of accounts.
+    let (mut ou_listings, mut account_listings) = (0, 0);
     loop {
-        while tasks.len() < ORGANIZATIONS_CONCURRENCY {
+        while ou_listings < ORGANIZATIONS_CONCURRENCY
+            && let Some(parent) = want_ous.pop_front()
+        {
             let orgs = Arc::clone(orgs);
-            if let Some(parent) = want_ous.pop_front() {
-                tasks.spawn(async move {
-                    let children = orgs.list_ous_for_parent(&parent).await?;
-                    Ok(Listing::Ous(parent, children))
-                });
-            } else if let Some(parent) = want_accounts.pop_front() {
-                tasks.spawn(async move {
-                    let children = orgs.list_accounts_for_parent(&parent).await?;
-                    Ok(Listing::Accounts(parent, children))
-                });
-            } else {
-                break;
-            }
+            ou_listings += 1;
+            tasks.spawn(async move {
+                let children = orgs.list_ous_for_parent(&parent).await?;
+                Ok(Listing::Ous(parent, children))
+            });
+        }
+        while account_listings < ORGANIZATIONS_CONCURRENCY
+            && let Some(parent) = want_accounts.pop_front()
+        {
+            let orgs = Arc::clone(orgs);
+            account_listings += 1;
+            tasks.spawn(async move {
+                let children = orgs.list_accounts_for_parent(&parent).await?;
+                Ok(Listing::Accounts(parent, children))
+            });
         }
         let Some(done) = tasks.join_next().await else {
             break;
         };
         match done.map_err(|e| LiveError::Task(e.to_string()))?? {
             Listing::Ous(parent, children) => {
+                ou_listings -= 1;
                 for (id, name) in children {
                     want_ous.push_back(ParentId::Ou(id.clone()));
                     want_accounts.push_back(ParentId::Ou(id.clone()));
@@ -342,6 +350,7 @@ where
                 }
             }
             Listing::Accounts(parent, children) => {
+                account_listings -= 1;
                 for a in children {
                     accounts.insert(
                         a.id.clone(),

@@ -32,11 +32,66 @@ fn len_in(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len())
 }
 
+/// Work counting for complexity tests (`#[cfg(test)]` only): every comparison and hash of a
+/// typed id on the current thread. Each (license, principal) decision, map lookup and sort
+/// compares ids, so a planner path that is quadratic in accounts or grants shows up as a
+/// quadratic count, whatever the machine's speed.
+#[cfg(test)]
+pub(crate) mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        static OPS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn tick() {
+        OPS.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Id comparisons and hashes made on this thread so far.
+    pub(crate) fn count() -> u64 {
+        OPS.with(Cell::get)
+    }
+}
+
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone)]
         pub struct $name(String);
+
+        // Equality, order and hash of the string, counted in tests (see `work`).
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                #[cfg(test)]
+                work::tick();
+                self.0 == other.0
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                #[cfg(test)]
+                work::tick();
+                self.0.cmp(&other.0)
+            }
+        }
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                #[cfg(test)]
+                work::tick();
+                self.0.hash(state)
+            }
+        }
 
         impl $name {
             pub fn as_str(&self) -> &str {

@@ -12,6 +12,8 @@ mod scp;
 
 pub use diag::{Diagnostic, Severity, Span, Spanned};
 pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation, Share};
+#[cfg(test)]
+pub(crate) use ids::work;
 pub use ids::{AccountId, GrantArn, IdError, LicenseArn, OrgId, OuId, PolicyId, RootId};
 pub use license::{License, parse_time};
 pub use live::{Live, grant_order};

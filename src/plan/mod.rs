@@ -15,6 +15,8 @@ mod types;
 pub mod words;
 
 #[cfg(test)]
+mod complexity_tests;
+#[cfg(test)]
 mod guardrails_tests;
 #[cfg(test)]
 mod tests;

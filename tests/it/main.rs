@@ -20,6 +20,7 @@ mod iam;
 mod plan_live;
 mod planner;
 mod readme;
+mod scale;
 mod shape;
 mod shapes;
 mod support;

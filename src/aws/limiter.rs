@@ -30,7 +30,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::aws::{AwsError, ErrorKind, RetryObserver};
+use super::{AwsError, ErrorKind, RetryObserver};
 
 /// Per-operation limits of calls in flight that adapt to throttling. Share one between the
 /// SDK clients (as their retry observer) and `execute` (through `ApplyOptions::limits`).
@@ -45,6 +45,9 @@ const SPACING: f64 = 0.8;
 #[derive(Debug, Default)]
 pub struct AdaptiveLimits {
     ops: Mutex<BTreeMap<&'static str, Arc<OpGate>>>,
+    /// With slow start, each operation begins at this limit and doubles it after every round
+    /// of clean answers until its first throttle; without, it begins at its maximum.
+    slow_start: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -66,11 +69,18 @@ struct OpState {
     since_cut: usize,
     /// When the two latest successful calls ended.
     successes: VecDeque<Instant>,
+    /// Doubling after each clean round (slow start) until the first throttle.
+    doubling: bool,
+    /// Pace successes by when they started rather than when they ended (slow-start limits):
+    /// a call's own latency is then not counted as pace, so one call in flight can reach a
+    /// rate close to 1 / latency instead of 1 / (5 x latency).
+    from_starts: bool,
 }
 
 impl OpState {
     fn throttled(&mut self) {
         self.clean = 0;
+        self.doubling = false;
         if self.since_cut >= self.limit {
             self.limit = (self.limit / 2).max(1);
             self.since_cut = 0;
@@ -83,7 +93,10 @@ impl OpState {
         if grows {
             self.clean += 1;
         }
-        if self.clean >= self.limit.max(MIN_ROUND) && self.limit < self.max {
+        if self.doubling && self.clean >= self.limit && self.limit < self.max {
+            self.limit = (self.limit * 2).min(self.max);
+            self.clean = 0;
+        } else if self.clean >= self.limit.max(MIN_ROUND) && self.limit < self.max {
             self.limit += 1;
             self.clean = 0;
         }
@@ -111,6 +124,8 @@ pub(crate) struct Slot {
     gate: Arc<OpGate>,
     /// The call waited for the spacing of a limit of one.
     spaced: bool,
+    /// When the place was given.
+    started: Instant,
 }
 
 impl Slot {
@@ -121,7 +136,14 @@ impl Slot {
             Err(e) if e.kind == ErrorKind::Throttled => s.throttled(),
             // A transient failure says nothing about load.
             Err(e) if e.kind.is_retryable() => {}
-            _ => s.answered(Instant::now(), !self.spaced),
+            _ => {
+                let at = if s.from_starts {
+                    self.started
+                } else {
+                    Instant::now()
+                };
+                s.answered(at, !self.spaced);
+            }
         }
         drop(s);
         self.gate.freed.notify_one();
@@ -148,17 +170,33 @@ impl AdaptiveLimits {
         AdaptiveLimits::default()
     }
 
+    /// Limits that start each operation at `initial` calls in flight (at most its maximum) and
+    /// double after each round of clean answers until the first throttle, then go on as
+    /// [`AdaptiveLimits::new`]'s do, except that at a limit of one, calls are spaced by when
+    /// the latest successful calls *started*. For reads fanned out at once (the Organizations
+    /// tree walk): a throttled burst is then a few calls retrying, not the whole maximum, and
+    /// one call in flight can keep up with a rate limit up to about 1 / latency.
+    pub fn with_slow_start(initial: usize) -> Self {
+        AdaptiveLimits {
+            slow_start: Some(initial.max(1)),
+            ..AdaptiveLimits::default()
+        }
+    }
+
     fn gate(&self, op: &'static str, max: usize) -> Arc<OpGate> {
         let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        let start = self.slow_start.map_or(max, |s| s.min(max));
         let gate = ops.entry(op).or_insert_with(|| {
             Arc::new(OpGate {
                 state: Mutex::new(OpState {
-                    limit: max,
+                    limit: start,
                     max,
                     in_flight: 0,
                     clean: 0,
-                    since_cut: max,
+                    since_cut: start,
                     successes: VecDeque::new(),
+                    doubling: start < max,
+                    from_starts: self.slow_start.is_some(),
                 }),
                 freed: Notify::new(),
             })
@@ -189,6 +227,7 @@ impl AdaptiveLimits {
                     return Slot {
                         gate: Arc::clone(&gate),
                         spaced,
+                        started: now,
                     };
                 }
                 due
@@ -237,6 +276,7 @@ mod tests {
             Slot {
                 gate,
                 spaced: false,
+                started: Instant::now(),
             }
             .record(result);
         }
@@ -364,6 +404,58 @@ mod tests {
             slot.record::<()>(&Ok(()));
         }
         assert_eq!(l.limit("CreateGrant"), Some(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_doubles_each_clean_round_until_the_first_throttle() {
+        let l = AdaptiveLimits::with_slow_start(4);
+        drop(l.acquire("ListAccountsForParent", 32).await);
+        assert_eq!(l.limit("ListAccountsForParent"), Some(4));
+        for _ in 0..4 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(8));
+        for _ in 0..8 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(16));
+        l.on_retry(&throttle("ListAccountsForParent"));
+        assert_eq!(l.limit("ListAccountsForParent"), Some(8));
+        // After a throttle: one more per round of at least ten clean answers.
+        for _ in 0..10 {
+            l.record::<()>("ListAccountsForParent", &Ok(()));
+        }
+        assert_eq!(l.limit("ListAccountsForParent"), Some(9));
+        // Without slow start an operation begins at its maximum.
+        let plain = AdaptiveLimits::new();
+        drop(plain.acquire("ListAccountsForParent", 32).await);
+        assert_eq!(plain.limit("ListAccountsForParent"), Some(32));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_limits_space_by_when_successes_started() {
+        let l = AdaptiveLimits::with_slow_start(1);
+        // Calls of 20 ms each, started 100 ms apart, at a limit of one.
+        for _ in 0..2 {
+            let slot = l.acquire("ListRoots", 1).await;
+            tokio::time::advance(Duration::from_millis(20)).await;
+            slot.record::<()>(&Ok(()));
+            drop(slot);
+            tokio::time::advance(Duration::from_millis(80)).await;
+        }
+        let second_start = Instant::now() - Duration::from_millis(100);
+        // The next may start 0.8 x 100 ms after the second started: already due.
+        let slot = l.acquire("ListRoots", 1).await;
+        assert_eq!(Instant::now() - second_start, Duration::from_millis(100));
+        assert!(!slot.spaced);
+        slot.record::<()>(&Ok(()));
+        drop(slot);
+        // Started 100 ms apart again, ended at once: the next waits until 80 ms after the last
+        // start (an end-based pace would wait 80 ms after the end).
+        let third_start = Instant::now();
+        let slot = l.acquire("ListRoots", 1).await;
+        assert_eq!(Instant::now() - third_start, Duration::from_millis(80));
+        assert!(slot.spaced);
     }
 
     #[tokio::test(start_paused = true)]
