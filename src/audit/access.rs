@@ -10,7 +10,7 @@
 //! share, and is shown as "share not in effect". A parent with no share listed is judged by its
 //! own status.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::invoke::{InvokeReader, InvokeState};
 use super::{account_path, model_keys, ou_path, principal_within};
@@ -262,7 +262,7 @@ pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMat
         model_ids: desired.map(|d| &d.guardrails.models),
         holdings: &holdings,
         prefix,
-        grants_by_license: &grants_by_license,
+        reaching: reaching(org, &grants_by_license, &reached),
         reached: &reached,
         desired_by_license: &desired_by_license,
     };
@@ -314,6 +314,29 @@ fn columns(
     models
 }
 
+/// For each (license, account), the license's grants that reach the account.
+fn reaching<'a>(
+    org: &'a crate::model::Organization,
+    grants_by_license: &BTreeMap<&'a LicenseArn, Vec<&'a Grant>>,
+    reached: &BTreeMap<&'a GrantArn, Coverage>,
+) -> HashMap<(&'a LicenseArn, &'a AccountId), Vec<&'a Grant>> {
+    let mut out: HashMap<(&LicenseArn, &AccountId), Vec<&Grant>> = HashMap::new();
+    for (license, grants) in grants_by_license {
+        for g in grants {
+            let Some(coverage) = reached.get(&g.arn) else {
+                continue;
+            };
+            for account in &coverage.reaches {
+                // The organization's own key, so the map borrows nothing from `reached`.
+                if let Some((id, _)) = org.accounts.get_key_value(account) {
+                    out.entry((*license, id)).or_default().push(g);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The accounts a grant reaches, and those for which it is in effect.
 struct Coverage {
     reaches: BTreeSet<AccountId>,
@@ -327,7 +350,9 @@ struct CellContext<'a> {
     model_ids: Option<&'a BTreeMap<ModelKey, crate::org::GuardedModel>>,
     holdings: &'a Holdings<'a>,
     prefix: &'a str,
-    grants_by_license: &'a BTreeMap<&'a LicenseArn, Vec<&'a Grant>>,
+    /// (license, account) → the grants of the license that reach the account, in grant order:
+    /// the inverse of `reached`, so that a cell reads only its own grants.
+    reaching: HashMap<(&'a LicenseArn, &'a AccountId), Vec<&'a Grant>>,
     reached: &'a BTreeMap<&'a GrantArn, Coverage>,
     desired_by_license: &'a BTreeMap<&'a LicenseArn, &'a crate::org::DesiredModel>,
 }
@@ -335,19 +360,17 @@ struct CellContext<'a> {
 impl CellContext<'_> {
     fn cell(&self, account: &crate::model::OrgAccount, m: &MatrixModel) -> Cell {
         let grants = self
-            .grants_by_license
-            .get(&m.license)
+            .reaching
+            .get(&(&m.license, &account.id))
             .map(Vec::as_slice)
             .unwrap_or_default();
         let mut via: Vec<Reach> = grants
             .iter()
             .filter_map(|g| {
                 let coverage = self.reached.get(&g.arn)?;
-                coverage.reaches.contains(&account.id).then(|| {
-                    let in_effect = coverage.in_effect.contains(&account.id);
-                    let share = self.holdings.share_status(&g.arn, &account.id).cloned();
-                    reach(self.live, g, self.prefix, share, in_effect)
-                })
+                let in_effect = coverage.in_effect.contains(&account.id);
+                let share = self.holdings.share_status(&g.arn, &account.id).cloned();
+                Some(reach(self.live, g, self.prefix, share, in_effect))
             })
             .collect();
         via.sort_by(|a, b| {

@@ -500,6 +500,29 @@ mod tests {
     }
 
     #[test]
+    fn a_received_license_that_cannot_be_read_is_left_out_not_fatal() {
+        use aws_sdk_licensemanager::types::GrantedLicense;
+        let license = |arn: &str| {
+            GrantedLicense::builder()
+                .license_arn(arn)
+                .product_sku("prod-x")
+                .build()
+        };
+        let read: Vec<License> = [
+            license(LICENSE),
+            license("arn:aws:s3:::not-a-license"),
+            GrantedLicense::builder().product_sku("prod-y").build(),
+        ]
+        .iter()
+        .filter_map(|l| skip_unreadable(license_from_sdk(l)))
+        .collect();
+        assert_eq!(
+            read.iter().map(|l| l.arn.as_str()).collect::<Vec<_>>(),
+            [LICENSE]
+        );
+    }
+
+    #[test]
     fn only_an_accounts_share_of_a_grant_is_a_share() {
         let share = sdk_grant(
             "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000003",

@@ -285,6 +285,29 @@ async fn read_shares<L: LicenseManagerApi>(
     Ok(shares)
 }
 
+fn add_ous(ous: &mut BTreeMap<OuId, OrgUnit>, parent: &ParentId, children: Vec<(OuId, String)>) {
+    for (id, name) in children {
+        let parent = parent.clone();
+        ous.insert(id.clone(), OrgUnit { id, name, parent });
+    }
+}
+
+fn add_accounts(
+    accounts: &mut BTreeMap<AccountId, OrgAccount>,
+    parent: &ParentId,
+    children: Vec<AccountEntry>,
+) {
+    for a in children {
+        let account = OrgAccount {
+            id: a.id.clone(),
+            name: a.name,
+            state: a.state,
+            parent: parent.clone(),
+        };
+        accounts.insert(a.id, account);
+    }
+}
+
 enum Listing {
     Ous(ParentId, Vec<(OuId, String)>),
     Accounts(ParentId, Vec<AccountEntry>),
@@ -336,32 +359,15 @@ where
         match done.map_err(|e| LiveError::Task(e.to_string()))?? {
             Listing::Ous(parent, children) => {
                 ou_listings -= 1;
-                for (id, name) in children {
+                for (id, _) in &children {
                     want_ous.push_back(ParentId::Ou(id.clone()));
                     want_accounts.push_back(ParentId::Ou(id.clone()));
-                    ous.insert(
-                        id.clone(),
-                        OrgUnit {
-                            id,
-                            name,
-                            parent: parent.clone(),
-                        },
-                    );
                 }
+                add_ous(&mut ous, &parent, children);
             }
             Listing::Accounts(parent, children) => {
                 account_listings -= 1;
-                for a in children {
-                    accounts.insert(
-                        a.id.clone(),
-                        OrgAccount {
-                            id: a.id,
-                            name: a.name,
-                            state: a.state,
-                            parent: parent.clone(),
-                        },
-                    );
-                }
+                add_accounts(&mut accounts, &parent, children);
             }
         }
     }

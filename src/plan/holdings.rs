@@ -25,6 +25,10 @@ impl<'a> Holdings<'a> {
         for share in &live.shares {
             shares.entry(&share.parent).or_default().push(share);
         }
+        // By account, so that one account's share is found by binary search.
+        for of_parent in shares.values_mut() {
+            of_parent.sort_by(|a, b| a.account.cmp(&b.account));
+        }
         let mut product: HashMap<&LicenseArn, &str> = HashMap::new();
         for grant in &live.grants {
             product.insert(&grant.license_arn, grant.license_arn.as_str());
@@ -80,10 +84,11 @@ impl<'a> Holdings<'a> {
 
     /// The status of `account`'s share of `parent`, if one is listed.
     pub fn share_status(&self, parent: &GrantArn, account: &AccountId) -> Option<&'a GrantStatus> {
-        self.shares_of(parent)
-            .iter()
-            .find(|s| &s.account == account)
-            .map(|s| &s.status)
+        let shares = self.shares_of(parent);
+        shares
+            .binary_search_by(|s| s.account.cmp(account))
+            .ok()
+            .map(|i| &shares[i].status)
     }
 
     /// The accounts for which `grant` is in effect now.
