@@ -455,11 +455,16 @@ fn wanted(live: &Live, model: &crate::org::DesiredModel, account: &AccountId) ->
     }
     let org = &live.organization;
     let principal = Principal::Account(account.clone());
-    match model
+    // Principals sort organization, OUs, then accounts, and an account principal contains only
+    // itself: the containers are tried in order, then the account is looked up (a file that
+    // lists thousands of accounts is not scanned per cell).
+    let found = model
         .principals
         .iter()
+        .take_while(|p| !matches!(p, Principal::Account(_)))
         .find(|p| principal_within(org, &principal, p))
-    {
+        .or_else(|| model.principals.get(&principal));
+    match found {
         Some(_) if model.status == crate::config::DesiredStatus::Disabled => Wanted::Disabled,
         Some(p) => Wanted::Yes(p.clone()),
         None => Wanted::NotTargeted,

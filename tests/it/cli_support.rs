@@ -73,13 +73,12 @@ impl Cli {
         self.run_with(args, &[]).await
     }
 
-    pub async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    /// The binary with `args`, in the scratch directory, with only the test environment (the
+    /// endpoint, test credentials, empty AWS files, no colour) and `self.env`.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"));
         cmd.args(args)
             .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
@@ -94,6 +93,26 @@ impl Cli {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Starts the binary with `args` and no stdio, killed when the handle is dropped: for tests
+    /// that kill it mid-run.
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts")
+    }
+
+    pub async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }

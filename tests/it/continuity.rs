@@ -24,7 +24,7 @@ use bedrock_entitlements::emulator::{
     EmulatorHandle, EmulatorOptions, EmulatorState, GrantSeed, GrantView, Seed,
 };
 
-use crate::cli_support::{ACCESS_KEY, Cli};
+use crate::cli_support::Cli;
 use crate::support::{DEFAULT_OPS, start_emulator};
 
 const SKU: &str = "prod-claude0001";
@@ -412,32 +412,13 @@ async fn an_ou_taking_over_never_disables_a_foreign_grant_and_says_what_stays() 
 
 /// `apply --auto-approve --wait` in `cli`'s directory, as a child process.
 fn apply_child(cli: &Cli) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"))
-        .args([
-            "apply",
-            "--auto-approve",
-            "--wait=60s",
-            "-c",
-            "entitlements.yaml",
-        ])
-        .current_dir(cli.dir.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cli.dir.path())
-        .env("AWS_ENDPOINT_URL", &cli.endpoint)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "continuity-test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", cli.path("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", cli.path("aws-credentials"))
-        .env("NO_COLOR", "1")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts")
+    cli.spawn(&[
+        "apply",
+        "--auto-approve",
+        "--wait=60s",
+        "-c",
+        "entitlements.yaml",
+    ])
 }
 
 fn calls(state: &EmulatorState, op: Option<&str>) -> u64 {

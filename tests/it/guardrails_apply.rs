@@ -918,26 +918,7 @@ async fn report_mode_apply_makes_no_organizations_write() {
 
 /// Spawns `apply --auto-approve` on the scratch directory's file.
 fn apply_child(cli: &Cli) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_bedrock-entitlements"))
-        .args(["apply", "--auto-approve", "-c", "entitlements.yaml"])
-        .current_dir(cli.dir.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cli.dir.path())
-        .env("AWS_ENDPOINT_URL", &cli.endpoint)
-        .env("AWS_ACCESS_KEY_ID", crate::cli_support::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "guardrails-test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", cli.path("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", cli.path("aws-credentials"))
-        .env("NO_COLOR", "1")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts")
+    cli.spawn(&["apply", "--auto-approve", "-c", "entitlements.yaml"])
 }
 
 /// Runs apply and SIGKILLs it once the emulator has answered `at` policy writes. Returns
