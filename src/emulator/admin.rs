@@ -134,12 +134,22 @@ impl EmulatorState {
 
     /// Counts a call of `op` and returns its 0-based index for the fault decisions.
     pub(crate) fn count_call(&self, op: &str) -> u64 {
-        let mut s = self.stats();
-        *s.calls.entry(op.to_owned()).or_default() += 1;
-        let i = s.fault_index.entry(op.to_owned()).or_default();
-        let index = *i;
-        *i += 1;
+        let index = {
+            let mut s = self.stats();
+            *s.calls.entry(op.to_owned()).or_default() += 1;
+            let i = s.fault_index.entry(op.to_owned()).or_default();
+            let index = *i;
+            *i += 1;
+            index
+        };
+        self.shared.calls.send_modify(|n| *n += 1);
         index
+    }
+
+    /// A receiver that changes on every call the emulator counts: `changed().await` wakes a
+    /// test as soon as a call arrives, with no polling.
+    pub fn watch_calls(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.calls.subscribe()
     }
 
     pub(crate) fn record_error(&self, op: &str, code: &str) {

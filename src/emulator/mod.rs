@@ -85,6 +85,8 @@ pub(crate) struct Shared {
     limiter: Mutex<faults::Limiter>,
     seed: Seed,
     requests: AtomicU64,
+    /// Bumped on every counted call: tests wait on it instead of polling the counts.
+    calls: tokio::sync::watch::Sender<u64>,
 }
 
 /// In-process access to a running emulator's state: dumps, call counts, knobs and out-of-band
@@ -112,6 +114,7 @@ impl EmulatorState {
                 limiter: Mutex::new(faults::Limiter::default()),
                 seed,
                 requests: AtomicU64::new(0),
+                calls: tokio::sync::watch::Sender::new(0),
             }),
         })
     }
