@@ -215,6 +215,39 @@ impl<'a> OrgIndex<'a> {
         }
     }
 
+    /// Whether a grant to `principal` reaches `account` (as `covered(principal)` holds it),
+    /// without building the covered set.
+    pub(crate) fn covers(&self, principal: &Principal, account: &AccountId) -> bool {
+        match principal {
+            Principal::Account(a) => a == account,
+            Principal::Organization { org, .. } => {
+                *org == self.org.id && self.org.accounts.contains_key(account)
+            }
+            Principal::Ou { org, ou, .. } => {
+                *org == self.org.id
+                    && self.org.ous.contains_key(ou)
+                    && self.accounts_under(&Node::Ou(ou.clone())).contains(account)
+            }
+        }
+    }
+
+    /// Every principal whose grant reaches `account`: the account itself, each OU above it and
+    /// the organization (only the account itself when the organization does not list it).
+    pub(crate) fn principals_over(&self, account: &AccountId) -> Vec<Principal> {
+        let mut principals = vec![Principal::Account(account.clone())];
+        let Some(listed) = self.org.accounts.get(account) else {
+            return principals;
+        };
+        let mut current = Some(Node::of_parent(&listed.parent));
+        // Bounded by the number of OUs: malformed input with a cycle ends here too.
+        for _ in 0..=self.org.ous.len() {
+            let Some(node) = current else { break };
+            principals.push(self.principal(&node));
+            current = self.parent(&node);
+        }
+        principals
+    }
+
     pub(crate) fn is_grantable(&self, account: &AccountId) -> bool {
         self.org
             .accounts

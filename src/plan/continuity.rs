@@ -58,7 +58,7 @@ struct Pass<'h, 'a> {
     by_pair: HashMap<(&'a LicenseArn, &'a Principal), Vec<&'a Grant>>,
     revoked: BTreeSet<GrantArn>,
     /// (product, account) → the activations of this plan that reach it, by action index.
-    planned: BTreeMap<(&'a str, AccountId), Vec<usize>>,
+    planned: HashMap<(&'a str, AccountId), Vec<usize>>,
 }
 
 /// Fills `activation_override` and `waits_for`, and turns revokes that would cut an account
@@ -90,9 +90,9 @@ pub(crate) fn apply_rules<'a>(
             .filter(|a| revokes(a))
             .filter_map(|a| a.grant_arn().cloned())
             .collect(),
-        planned: BTreeMap::new(),
+        planned: HashMap::new(),
     };
-    let mut planned: BTreeMap<(&str, AccountId), Vec<usize>> = BTreeMap::new();
+    let mut planned: HashMap<(&str, AccountId), Vec<usize>> = HashMap::new();
     for (i, action) in actions.iter().enumerate().filter(|(_, a)| activates(a)) {
         let product = holdings.product(&action.license_arn);
         for account in holdings.reaches(&action.principal) {
@@ -114,11 +114,12 @@ pub(crate) fn apply_rules<'a>(
         notes.extend(note);
     }
     let mut kept = Vec::new();
+    let on_pair = actions_by_pair(actions);
     for (i, action) in actions.iter().enumerate() {
         if !revokes(action) {
             continue;
         }
-        match pass.covers_for(action, actions) {
+        match pass.covers_for(action, &on_pair) {
             Ok(covers) => kept.push((i, Ok(covers))),
             Err(note) => kept.push((i, Err(note))),
         }
@@ -148,6 +149,20 @@ pub(crate) fn apply_rules<'a>(
         i += 1;
         !drop.contains(&(i - 1))
     });
+}
+
+/// The plan's actions of each (license, principal) pair, in plan order.
+type ActionsByPair<'p> = HashMap<(&'p LicenseArn, &'p Principal), Vec<&'p Action>>;
+
+fn actions_by_pair(actions: &[Action]) -> ActionsByPair<'_> {
+    let mut by_pair: ActionsByPair<'_> = HashMap::new();
+    for action in actions {
+        by_pair
+            .entry((&action.license_arn, &action.principal))
+            .or_default()
+            .push(action);
+    }
+    by_pair
 }
 
 impl<'a> Pass<'_, 'a> {
@@ -244,7 +259,11 @@ impl<'a> Pass<'_, 'a> {
     }
 
     /// The covers a revoke waits for, or the note that keeps its grant instead.
-    fn covers_for(&self, action: &Action, actions: &[Action]) -> Result<Vec<Cover>, Box<Note>> {
+    fn covers_for(
+        &self,
+        action: &Action,
+        actions: &ActionsByPair<'_>,
+    ) -> Result<Vec<Cover>, Box<Note>> {
         let Some(grant) = action.grant_arn().and_then(|a| self.by_arn.get(a)) else {
             return Ok(Vec::new());
         };
@@ -258,20 +277,22 @@ impl<'a> Pass<'_, 'a> {
         for account in holders {
             // The revoked grant's own pair first (a duplicate goes, the kept grant covers),
             // then an account grant (never held back by the one-active rule), then any.
-            let reaching = |p: &&Principal| self.holdings.reaches(p).contains(&account);
+            let reaching = |p: &&Principal| self.holdings.reaches_account(p, &account);
             let same_pair =
                 model.license == grant.license_arn && model.principals.contains(&grant.principal);
+            // Only the account's own principal, the OUs above it and the organization can
+            // reach it: the first of the model's principals (in their order) among those.
+            let over = self.holdings.principals_over(&account);
             let cover = same_pair
                 .then_some(&grant.principal)
                 .filter(reaching)
+                .or_else(|| model.principals.get(&over[0]).filter(reaching))
                 .or_else(|| {
-                    model
-                        .principals
-                        .iter()
-                        .filter(|p| matches!(p, Principal::Account(_)))
-                        .find(reaching)
-                })
-                .or_else(|| model.principals.iter().find(reaching));
+                    over.iter()
+                        .filter_map(|p| model.principals.get(p))
+                        .filter(reaching)
+                        .min()
+                });
             if let Some(p) = cover {
                 groups.entry(p).or_default().push(account);
             }
@@ -297,11 +318,14 @@ impl<'a> Pass<'_, 'a> {
         license: &LicenseArn,
         principal: &Principal,
         accounts: Vec<AccountId>,
-        actions: &[Action],
+        actions: &ActionsByPair<'_>,
     ) -> (Cover, Vec<(AccountId, KeptBecause)>) {
-        let on_pair = |a: &&Action| &a.license_arn == license && &a.principal == principal;
-        let activation = actions.iter().filter(on_pair).find(|a| activates(a));
-        let acting = actions.iter().filter(on_pair).find(|a| !revokes(a));
+        let on_pair = actions
+            .get(&(license, principal))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let activation = on_pair.iter().copied().find(|a| activates(a));
+        let acting = on_pair.iter().copied().find(|a| !revokes(a));
         let live = self
             .by_pair
             .get(&(license, principal))
@@ -328,14 +352,13 @@ impl<'a> Pass<'_, 'a> {
                     }
                 }
                 (None, Some(cover)) if cover.status.is_effective() => {
-                    let in_effect = self.holdings.in_effect(cover);
                     for account in &accounts {
                         let share = self.holdings.share_status(&cover.arn, account);
                         let pending = matches!(
                             share,
                             Some(GrantStatus::PendingWorkflow | GrantStatus::PendingAccept)
                         );
-                        if !in_effect.contains(account) && !pending {
+                        if !self.holdings.in_effect_for(cover, account) && !pending {
                             let because = KeptBecause::ShareNotActive {
                                 cover: principal.clone(),
                                 share: share.cloned(),

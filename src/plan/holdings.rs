@@ -4,7 +4,7 @@
 //! listed at all is judged by its own status and the accounts it reaches.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal, Share};
 use crate::org::OrgIndex;
@@ -16,7 +16,7 @@ pub struct Holdings<'a> {
     shares: HashMap<&'a GrantArn, Vec<&'a Share>>,
     product: HashMap<&'a LicenseArn, &'a str>,
     /// (product, account) → the grants in effect for that account, by ARN.
-    held: BTreeMap<(&'a str, AccountId), Vec<&'a Grant>>,
+    held: HashMap<(&'a str, AccountId), Vec<&'a Grant>>,
 }
 
 impl<'a> Holdings<'a> {
@@ -41,9 +41,9 @@ impl<'a> Holdings<'a> {
             index: OnceCell::new(),
             shares,
             product,
-            held: BTreeMap::new(),
+            held: HashMap::new(),
         };
-        let mut held: BTreeMap<(&str, AccountId), Vec<&Grant>> = BTreeMap::new();
+        let mut held: HashMap<(&str, AccountId), Vec<&Grant>> = HashMap::new();
         for grant in live.grants.iter().filter(|g| !g.status.is_terminal()) {
             let product = holdings.product(&grant.license_arn);
             for account in holdings.in_effect(grant) {
@@ -69,12 +69,27 @@ impl<'a> Holdings<'a> {
 
     /// The grantable accounts a grant to `principal` reaches in this organization.
     pub fn reaches(&self, principal: &Principal) -> BTreeSet<AccountId> {
-        let index = self
-            .index
-            .get_or_init(|| OrgIndex::new(&self.live.organization));
+        let index = self.index();
         let mut accounts = index.covered(principal);
         accounts.retain(|a| index.is_grantable(a));
         accounts
+    }
+
+    /// Whether a grant to `principal` reaches `account` and the account is grantable: one
+    /// account's answer of [`Holdings::reaches`], without building the set.
+    pub fn reaches_account(&self, principal: &Principal, account: &AccountId) -> bool {
+        let index = self.index();
+        index.is_grantable(account) && index.covers(principal, account)
+    }
+
+    /// The principals whose grant would reach `account` (see `OrgIndex::principals_over`).
+    pub fn principals_over(&self, account: &AccountId) -> Vec<Principal> {
+        self.index().principals_over(account)
+    }
+
+    fn index(&self) -> &OrgIndex<'a> {
+        self.index
+            .get_or_init(|| OrgIndex::new(&self.live.organization))
     }
 
     /// The shares listed for an organization or OU grant (empty for none or an account grant).
@@ -109,6 +124,21 @@ impl<'a> Holdings<'a> {
                     .collect(),
                 None if grant.status.is_effective() => self.reaches(parent),
                 None => BTreeSet::new(),
+            },
+        }
+    }
+
+    /// Whether `grant` is in effect for `account` now: one account's answer of
+    /// [`Holdings::in_effect`], without building the set.
+    pub fn in_effect_for(&self, grant: &Grant, account: &AccountId) -> bool {
+        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
+            return false;
+        }
+        match &grant.principal {
+            Principal::Account(a) => a == account && grant.status.is_effective(),
+            parent => match self.shares.contains_key(&grant.arn) {
+                true => self.share_status(&grant.arn, account) == Some(&GrantStatus::Active),
+                false => grant.status.is_effective() && self.reaches_account(parent, account),
             },
         }
     }

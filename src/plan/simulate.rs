@@ -1,14 +1,16 @@
 //! What AWS ends up with once a plan is carried out, as a pure function: the test oracle for
 //! convergence, and the source of the plan's "after" effective access.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use super::holdings::Holdings;
 use super::types::{Action, ActionKind, Plan, TargetStatus};
 use crate::config::ActivationOverride;
-use crate::model::{AccountId, Grant, GrantArn, GrantStatus, Live, Principal, Share, grant_order};
+use crate::model::{
+    AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal, Share, grant_order,
+};
+use crate::org::OrgIndex;
 
 /// `live` after every action of `plan`, each as AWS settles it when all goes well: creates and
 /// recreates appear with a deterministic fake ARN, ACTIVE (WORKFLOW_COMPLETED for organization
@@ -22,170 +24,340 @@ use crate::model::{AccountId, Grant, GrantArn, GrantStatus, Live, Principal, Sha
 /// DISABLED); with it, the other grants in effect for those accounts are disabled (account
 /// grants DISABLED, shares DISABLED). A deactivation ends, as on AWS, in WORKFLOW_COMPLETED with
 /// every share DISABLED (DISABLED when it reaches nobody). A delete removes the grant's shares.
+///
+/// The work is linear in the plan and the accounts its grants reach: who holds what is kept up
+/// to date as each action settles ([`Sim`]), never recomputed from the whole snapshot.
 pub fn simulate(live: &Live, plan: &Plan) -> Live {
-    let mut next = live.clone();
-    let mut taken: BTreeSet<GrantArn> = next.grants.iter().map(|g| g.arn.clone()).collect();
-    // Where each grant sits in `next.grants`; created grants are appended and never acted on
-    // again by the same plan, so the positions stay valid.
-    let position: BTreeMap<GrantArn, usize> = next
+    let mut sim = Sim::new(live);
+    let mut taken: BTreeSet<GrantArn> = live.grants.iter().map(|g| g.arn.clone()).collect();
+    // Created grants are appended and never acted on again by the same plan, so the positions
+    // of the live grants stay valid.
+    let position: HashMap<&GrantArn, usize> = live
         .grants
         .iter()
         .enumerate()
-        .map(|(i, g)| (g.arn.clone(), i))
+        .map(|(i, g)| (&g.arn, i))
         .collect();
     let find = |action: &Action| -> Option<usize> { position.get(action.grant_arn()?).copied() };
     for action in &plan.actions {
         let touched = match action.kind() {
-            ActionKind::Create => Some(create(&mut next, action, &mut taken)),
+            ActionKind::Create => Some(sim.create(action, &mut taken)),
             ActionKind::Recreate => {
                 if let Some(i) = find(action) {
-                    delete(&mut next, i);
+                    sim.delete(i);
                 }
-                Some(create(&mut next, action, &mut taken))
+                Some(sim.create(action, &mut taken))
             }
             ActionKind::Delete => {
                 if let Some(i) = find(action) {
-                    delete(&mut next, i);
+                    sim.delete(i);
                 }
                 None
             }
             ActionKind::Activate
             | ActionKind::Deactivate
             | ActionKind::Update
-            | ActionKind::Accept => find(action).inspect(|&i| {
-                let grant = &mut next.grants[i];
-                grant.name = action.grant_name.clone();
-                grant.operations = action.operations.clone();
-                // An update is planned only when the status is already right.
-                if action.kind() != ActionKind::Update {
-                    grant.status = settled_status(&action.principal, action.target_status);
-                }
-                bump(grant);
-            }),
+            | ActionKind::Accept => find(action).inspect(|&i| sim.set(i, action)),
         };
         if let Some(i) = touched
             && action.kind() != ActionKind::Update
         {
-            settle_shares(&mut next, i, action);
+            sim.settle_shares(i, action);
         }
     }
-    next.grants.sort_by(grant_order);
-    next.shares.sort();
-    next
+    sim.finish(live)
 }
 
-fn delete(live: &mut Live, i: usize) {
-    let grant = &mut live.grants[i];
-    grant.status = GrantStatus::Deleted;
-    bump(grant);
-    let arn = grant.arn.clone();
-    live.shares.retain(|s| s.parent != arn);
+/// The snapshot being changed, with who holds what kept current: each grant's accounts in
+/// effect and, per (product, account), the grants in effect for it.
+struct Sim<'o> {
+    grants: Vec<Grant>,
+    /// Shares by parent grant, then account; a parent with no share has no entry.
+    shares: BTreeMap<GrantArn, BTreeMap<AccountId, Share>>,
+    /// The accounts each grant (by position in `grants`) is in effect for.
+    effect: Vec<BTreeSet<AccountId>>,
+    /// (product, account) → the grants in effect for it, by position.
+    held: HashMap<(String, AccountId), BTreeSet<usize>>,
+    /// Received licenses' products; a license not received is its own product.
+    products: HashMap<&'o LicenseArn, &'o str>,
+    home_regions: HashMap<&'o LicenseArn, &'o str>,
+    index: OrgIndex<'o>,
+    caller: &'o AccountId,
 }
 
-/// The one-active-grant rule and the shares of grant `i` after `action` settled it.
-fn settle_shares(live: &mut Live, i: usize, action: &Action) {
-    let activating = action.target_status == TargetStatus::Active;
-    let swap = action.activation_override == Some(ActivationOverride::AllGrantsPermittedByIssuer);
-    let grant = live.grants[i].clone();
-    let reached: Vec<AccountId> = {
-        let holdings = Holdings::new(live);
-        let mut reached: Vec<AccountId> = holdings
-            .reaches(&grant.principal)
+impl<'o> Sim<'o> {
+    fn new(live: &'o Live) -> Self {
+        let mut shares: BTreeMap<GrantArn, BTreeMap<AccountId, Share>> = BTreeMap::new();
+        for share in &live.shares {
+            shares
+                .entry(share.parent.clone())
+                .or_default()
+                .insert(share.account.clone(), share.clone());
+        }
+        let mut sim = Sim {
+            grants: live.grants.clone(),
+            shares,
+            effect: vec![BTreeSet::new(); live.grants.len()],
+            held: HashMap::new(),
+            products: live
+                .licenses
+                .iter()
+                .map(|l| (&l.arn, l.product_sku.as_str()))
+                .collect(),
+            home_regions: live
+                .licenses
+                .iter()
+                .map(|l| (&l.arn, l.home_region.as_str()))
+                .collect(),
+            index: OrgIndex::new(&live.organization),
+            caller: &live.caller,
+        };
+        for i in 0..sim.grants.len() {
+            sim.refresh(i);
+        }
+        sim
+    }
+
+    fn product(&self, license: &LicenseArn) -> String {
+        match self.products.get(license) {
+            Some(sku) => (*sku).to_owned(),
+            None => license.to_string(),
+        }
+    }
+
+    /// The grantable accounts a grant to `principal` reaches, the caller left out.
+    fn reached(&self, principal: &Principal) -> Vec<AccountId> {
+        let mut accounts = self.index.covered(principal);
+        accounts.retain(|a| self.index.is_grantable(a) && a != self.caller);
+        accounts.into_iter().collect()
+    }
+
+    /// The accounts grant `i` is in effect for, from its status and shares.
+    fn in_effect(&self, i: usize) -> BTreeSet<AccountId> {
+        let grant = &self.grants[i];
+        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
+            return BTreeSet::new();
+        }
+        match &grant.principal {
+            Principal::Account(account) if grant.status.is_effective() => {
+                BTreeSet::from([account.clone()])
+            }
+            Principal::Account(_) => BTreeSet::new(),
+            parent => match self.shares.get(&grant.arn) {
+                Some(shares) => shares
+                    .values()
+                    .filter(|s| s.status == GrantStatus::Active)
+                    .map(|s| s.account.clone())
+                    .collect(),
+                None if grant.status.is_effective() => {
+                    let mut accounts = self.index.covered(parent);
+                    accounts.retain(|a| self.index.is_grantable(a));
+                    accounts
+                }
+                None => BTreeSet::new(),
+            },
+        }
+    }
+
+    /// Recomputes where grant `i` is in effect after its status or shares changed.
+    fn refresh(&mut self, i: usize) {
+        let now = self.in_effect(i);
+        let before = std::mem::take(&mut self.effect[i]);
+        let product = self.product(&self.grants[i].license_arn);
+        for gone in before.difference(&now) {
+            self.unhold(&product, gone, i);
+        }
+        for came in now.difference(&before) {
+            self.hold(&product, came, i);
+        }
+        self.effect[i] = now;
+    }
+
+    fn hold(&mut self, product: &str, account: &AccountId, i: usize) {
+        let key = (product.to_owned(), account.clone());
+        self.held.entry(key).or_default().insert(i);
+    }
+
+    fn unhold(&mut self, product: &str, account: &AccountId, i: usize) {
+        let key = (product.to_owned(), account.clone());
+        if let Some(held) = self.held.get_mut(&key) {
+            held.remove(&i);
+        }
+    }
+
+    /// The grants other than `i` in effect for `account` for `product`.
+    fn others(&self, product: &str, account: &AccountId, i: usize) -> Vec<usize> {
+        let key = (product.to_owned(), account.clone());
+        self.held
+            .get(&key)
             .into_iter()
-            .filter(|a| *a != live.caller)
-            .collect();
+            .flatten()
+            .copied()
+            .filter(|&j| j != i)
+            .collect()
+    }
+
+    fn set(&mut self, i: usize, action: &Action) {
+        let grant = &mut self.grants[i];
+        grant.name = action.grant_name.clone();
+        grant.operations = action.operations.clone();
+        // An update is planned only when the status is already right.
+        if action.kind() != ActionKind::Update {
+            grant.status = settled_status(&action.principal, action.target_status);
+        }
+        bump(grant);
+        self.refresh(i);
+    }
+
+    fn delete(&mut self, i: usize) {
+        let grant = &mut self.grants[i];
+        grant.status = GrantStatus::Deleted;
+        bump(grant);
+        let arn = grant.arn.clone();
+        self.shares.remove(&arn);
+        self.refresh(i);
+    }
+
+    /// The one-active-grant rule and the shares of grant `i` after `action` settled it.
+    fn settle_shares(&mut self, i: usize, action: &Action) {
+        let activating = action.target_status == TargetStatus::Active;
+        let swap =
+            action.activation_override == Some(ActivationOverride::AllGrantsPermittedByIssuer);
+        let principal = self.grants[i].principal.clone();
+        let reached = self.reached(&principal);
+        let is_parent = !matches!(principal, Principal::Account(_));
         if !activating {
-            if action.kind() == ActionKind::Deactivate
-                && !matches!(grant.principal, Principal::Account(_))
-                && !reached.is_empty()
-            {
-                set_shares(live, &grant, &reached, |_| GrantStatus::Disabled);
-                live.grants[i].status = GrantStatus::WorkflowCompleted;
+            if action.kind() == ActionKind::Deactivate && is_parent && !reached.is_empty() {
+                self.set_shares(i, &reached, |_| GrantStatus::Disabled);
+                self.grants[i].status = GrantStatus::WorkflowCompleted;
+                self.refresh(i);
             }
             return;
         }
-        let product = holdings.product(&grant.license_arn);
-        // (account, other grants in effect for it) for every reached account holding others.
-        reached.retain(|a| holdings.held(product, a).iter().any(|g| g.arn != grant.arn));
-        reached
-    };
-    let holding: BTreeSet<AccountId> = reached.into_iter().collect();
-    if swap {
-        for account in &holding {
-            disable_others(live, &grant, account);
+        let product = self.product(&self.grants[i].license_arn);
+        // Every reached account that holds another grant of the product.
+        let holding: BTreeSet<AccountId> = reached
+            .iter()
+            .filter(|a| !self.others(&product, a, i).is_empty())
+            .cloned()
+            .collect();
+        if swap {
+            for account in &holding {
+                self.disable_others(i, &product, account);
+            }
+        }
+        if is_parent {
+            self.set_shares(i, &reached, |a| {
+                if !swap && holding.contains(a) {
+                    GrantStatus::Disabled
+                } else {
+                    GrantStatus::Active
+                }
+            });
         }
     }
-    if !matches!(grant.principal, Principal::Account(_)) {
-        let all: Vec<AccountId> = Holdings::new(live)
-            .reaches(&grant.principal)
-            .into_iter()
-            .filter(|a| *a != live.caller)
+
+    /// Replaces the shares of grant `i` with one per account, of the status `status` gives.
+    fn set_shares(
+        &mut self,
+        i: usize,
+        accounts: &[AccountId],
+        status: impl Fn(&AccountId) -> GrantStatus,
+    ) {
+        let parent = &self.grants[i];
+        let shares: BTreeMap<AccountId, Share> = accounts
+            .iter()
+            .map(|account| {
+                let share = Share {
+                    parent: parent.arn.clone(),
+                    arn: share_arn(parent, account),
+                    license_arn: parent.license_arn.clone(),
+                    account: account.clone(),
+                    status: status(account),
+                };
+                (account.clone(), share)
+            })
             .collect();
-        set_shares(live, &grant, &all, |a| {
-            if !swap && holding.contains(a) {
-                GrantStatus::Disabled
-            } else {
-                GrantStatus::Active
-            }
-        });
+        let arn = parent.arn.clone();
+        match shares.is_empty() {
+            true => self.shares.remove(&arn),
+            false => self.shares.insert(arn, shares),
+        };
+        self.refresh(i);
     }
-}
 
-/// Replaces the shares of `parent` with one per account, of the status `status` gives.
-fn set_shares(
-    live: &mut Live,
-    parent: &Grant,
-    accounts: &[AccountId],
-    status: impl Fn(&AccountId) -> GrantStatus,
-) {
-    live.shares.retain(|s| s.parent != parent.arn);
-    for account in accounts {
-        live.shares.push(Share {
-            parent: parent.arn.clone(),
-            arn: share_arn(parent, account),
-            license_arn: parent.license_arn.clone(),
-            account: account.clone(),
-            status: status(account),
-        });
+    /// ALL_GRANTS_PERMITTED_BY_ISSUER: every other grant of the product in effect for `account` is
+    /// disabled (an account grant) or loses its share for the account.
+    fn disable_others(&mut self, i: usize, product: &str, account: &AccountId) {
+        for j in self.others(product, account, i) {
+            let principal = self.grants[j].principal.clone();
+            if let Principal::Account(_) = principal {
+                let other = &mut self.grants[j];
+                other.status = GrantStatus::Disabled;
+                bump(other);
+                self.refresh(j);
+                continue;
+            }
+            let arn = self.grants[j].arn.clone();
+            if !self.shares.contains_key(&arn) {
+                let all = self.reached(&principal);
+                self.set_shares(j, &all, |_| GrantStatus::Active);
+            }
+            let share = self
+                .shares
+                .get_mut(&arn)
+                .and_then(|shares| shares.get_mut(account));
+            if let Some(share) = share {
+                share.status = GrantStatus::Disabled;
+                self.unhold(product, account, j);
+                self.effect[j].remove(account);
+            }
+        }
     }
-}
 
-/// ALL_GRANTS_PERMITTED_BY_ISSUER: every other grant of the product in effect for `account` is
-/// disabled (an account grant) or loses its share for the account.
-fn disable_others(live: &mut Live, grant: &Grant, account: &AccountId) {
-    let holdings = Holdings::new(live);
-    let product = holdings.product(&grant.license_arn);
-    let others: Vec<Grant> = holdings
-        .held(product, account)
-        .iter()
-        .filter(|g| g.arn != grant.arn)
-        .map(|g| (*g).clone())
-        .collect();
-    drop(holdings);
-    for other in others {
-        match &other.principal {
-            Principal::Account(_) => {
-                if let Some(g) = live.grants.iter_mut().find(|g| g.arn == other.arn) {
-                    g.status = GrantStatus::Disabled;
-                    bump(g);
-                }
-            }
-            parent => {
-                let has_shares = live.shares.iter().any(|s| s.parent == other.arn);
-                if !has_shares {
-                    let all: Vec<AccountId> = Holdings::new(live)
-                        .reaches(parent)
-                        .into_iter()
-                        .filter(|a| *a != live.caller)
-                        .collect();
-                    set_shares(live, &other, &all, |_| GrantStatus::Active);
-                }
-                for share in live.shares.iter_mut() {
-                    if share.parent == other.arn && &share.account == account {
-                        share.status = GrantStatus::Disabled;
-                    }
-                }
-            }
+    fn create(&mut self, action: &Action, taken: &mut BTreeSet<GrantArn>) -> usize {
+        let arn = fake_arn(self.caller, action, taken);
+        let home_region = match self.home_regions.get(&action.license_arn) {
+            Some(region) => (*region).to_owned(),
+            None => "us-east-1".to_owned(),
+        };
+        taken.insert(arn.clone());
+        self.grants.push(Grant {
+            arn,
+            name: action.grant_name.clone(),
+            license_arn: action.license_arn.clone(),
+            principal: action.principal.clone(),
+            status: settled_status(&action.principal, action.target_status),
+            status_reason: None,
+            version: "1".to_owned(),
+            operations: action.operations.clone(),
+            parent_arn: action.license_arn.to_string(),
+            home_region,
+        });
+        self.effect.push(BTreeSet::new());
+        let i = self.grants.len() - 1;
+        self.refresh(i);
+        i
+    }
+
+    /// The snapshot with every change, in the order `Live` keeps.
+    fn finish(self, live: &Live) -> Live {
+        let mut grants = self.grants;
+        grants.sort_by(grant_order);
+        let mut shares: Vec<Share> = self
+            .shares
+            .into_values()
+            .flat_map(BTreeMap::into_values)
+            .collect();
+        shares.sort();
+        Live {
+            organization: live.organization.clone(),
+            caller: live.caller.clone(),
+            licenses: live.licenses.clone(),
+            grants,
+            shares,
+            read_at: live.read_at,
+            guardrails: live.guardrails.clone(),
         }
     }
 }
@@ -220,39 +392,16 @@ fn settled_status(principal: &Principal, target: TargetStatus) -> GrantStatus {
     }
 }
 
-fn create(live: &mut Live, action: &Action, taken: &mut BTreeSet<GrantArn>) -> usize {
-    let arn = fake_arn(live, action, taken);
-    let home_region = live
-        .licenses
-        .iter()
-        .find(|l| l.arn == action.license_arn)
-        .map_or_else(|| "us-east-1".to_owned(), |l| l.home_region.clone());
-    taken.insert(arn.clone());
-    live.grants.push(Grant {
-        arn,
-        name: action.grant_name.clone(),
-        license_arn: action.license_arn.clone(),
-        principal: action.principal.clone(),
-        status: settled_status(&action.principal, action.target_status),
-        status_reason: None,
-        version: "1".to_owned(),
-        operations: action.operations.clone(),
-        parent_arn: action.license_arn.to_string(),
-        home_region,
-    });
-    live.grants.len() - 1
-}
-
 /// `arn:aws:license-manager::<caller>:grant:g-<32 hex>`, from a hash of the pair and a counter
 /// that skips ARNs already in use.
-fn fake_arn(live: &Live, action: &Action, taken: &BTreeSet<GrantArn>) -> GrantArn {
+fn fake_arn(caller: &AccountId, action: &Action, taken: &BTreeSet<GrantArn>) -> GrantArn {
     let mut n = 0u64;
     loop {
         let seed = format!("{}\n{}\n{n}", action.license_arn, action.principal);
         let digest = hex::encode(Sha256::digest(seed.as_bytes()));
         let text = format!(
             "arn:aws:license-manager::{}:grant:g-{}",
-            live.caller,
+            caller,
             &digest[..32]
         );
         let arn: GrantArn = text
