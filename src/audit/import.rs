@@ -11,7 +11,8 @@ use crate::config::{
     Settings,
 };
 use crate::model::{
-    Grant, GrantArn, GrantStatus, KNOWN_OPERATIONS, LicenseArn, Live, Principal, Span, Spanned,
+    Grant, GrantArn, GrantStatus, KNOWN_OPERATIONS, LicenseArn, Live, ParentId, Principal, Span,
+    Spanned,
 };
 use crate::org::{USABLE_LICENSE_STATUS, grant_name};
 
@@ -84,6 +85,26 @@ struct Draft<'a> {
     managed: Vec<&'a Grant>,
     /// Foreign grants the file may claim (only with `include_unmanaged`).
     foreign: Vec<&'a Grant>,
+    /// `managed` by principal, in the same order.
+    managed_by: BTreeMap<&'a Principal, Vec<&'a Grant>>,
+    /// The first of `foreign` to each principal.
+    foreign_by: BTreeMap<&'a Principal, &'a Grant>,
+}
+
+impl<'a> Draft<'a> {
+    /// The managed grants to `p`.
+    fn managed_on(&self, p: &Principal) -> &[&'a Grant] {
+        self.managed_by.get(p).map_or(&[], Vec::as_slice)
+    }
+
+    fn index(&mut self) {
+        for &g in &self.managed {
+            self.managed_by.entry(&g.principal).or_default().push(g);
+        }
+        for &g in &self.foreign {
+            self.foreign_by.entry(&g.principal).or_insert(g);
+        }
+    }
 }
 
 /// Derives a desired-state file from `live`. See the module docs.
@@ -146,6 +167,8 @@ fn drafts<'a>(
         let draft = drafts.entry(&g.license_arn).or_insert_with(|| Draft {
             managed: Vec::new(),
             foreign: Vec::new(),
+            managed_by: BTreeMap::new(),
+            foreign_by: BTreeMap::new(),
         });
         if managed {
             draft.managed.push(g);
@@ -172,6 +195,9 @@ fn drafts<'a>(
         }
         true
     });
+    for draft in drafts.values_mut() {
+        draft.index();
+    }
     (drafts, skipped_foreign)
 }
 
@@ -257,14 +283,68 @@ fn unique_paths(org: &crate::model::Organization) -> BTreeMap<String, usize> {
     path_count
 }
 
-/// The managed grants of `draft` to `p`.
-fn managed_on<'g>(draft: &Draft<'g>, p: &Principal) -> Vec<&'g Grant> {
-    draft
-        .managed
-        .iter()
+/// The principals of `kept` other than `p` whose grant covers `p`'s: the organization's, and
+/// those of the OUs on `p`'s path (found through `kept_by`, not by trying every pair).
+fn containers<'p>(
+    org: &crate::model::Organization,
+    p: &Principal,
+    kept_by: &BTreeMap<&str, Vec<&'p Principal>>,
+) -> Vec<&'p Principal> {
+    let path: Vec<&str> = match p {
+        Principal::Organization { .. } => Vec::new(),
+        Principal::Ou { ou, .. } => {
+            let mut path = vec![ou.as_str()];
+            if let Some(unit) = org.ous.get(ou) {
+                path.extend(org_path(org, &unit.parent));
+            }
+            path
+        }
+        Principal::Account(a) => org
+            .accounts
+            .get(a)
+            .map(|acct| org_path(org, &acct.parent))
+            .unwrap_or_default(),
+    };
+    path.into_iter()
+        .chain(std::iter::once(ORGANIZATION))
+        .filter_map(|node| kept_by.get(node))
+        .flatten()
         .copied()
-        .filter(|g| &g.principal == p)
+        .filter(|q| *q != p && principal_within(org, p, q))
         .collect()
+}
+
+/// The key of the organization's principals in `containers`' index.
+const ORGANIZATION: &str = "";
+
+/// The OU ids above `parent` (itself first when it is an OU).
+fn org_path<'o>(org: &'o crate::model::Organization, parent: &ParentId) -> Vec<&'o str> {
+    let mut path = Vec::new();
+    let mut current = parent;
+    while let ParentId::Ou(ou) = current {
+        let Some((id, unit)) = org.ous.get_key_value(ou) else {
+            break;
+        };
+        if path.len() > org.ous.len() {
+            break; // a cycle in malformed input
+        }
+        path.push(id.as_str());
+        current = &unit.parent;
+    }
+    path
+}
+
+/// `kept` by the node each names: an OU's id, or [`ORGANIZATION`].
+fn by_node<'p>(kept: &[&'p Principal]) -> BTreeMap<&'p str, Vec<&'p Principal>> {
+    let mut by: BTreeMap<&str, Vec<&Principal>> = BTreeMap::new();
+    for p in kept {
+        match p {
+            Principal::Organization { .. } => by.entry(ORGANIZATION).or_default().push(*p),
+            Principal::Ou { ou, .. } => by.entry(ou.as_str()).or_default().push(*p),
+            Principal::Account(_) => {}
+        }
+    }
+    by
 }
 
 /// What one model is made from, shared by every license.
@@ -356,7 +436,7 @@ impl ModelContext<'_> {
         for p in principals {
             match self.problem(p) {
                 Some(why) => {
-                    for g in managed_on(draft, p) {
+                    for g in draft.managed_on(p) {
                         warnings.push(format!(
                             "model {key}: grant {:?} ({}) is left out of the file because {why}; the next plan deletes it",
                             g.name, g.arn
@@ -378,18 +458,22 @@ impl ModelContext<'_> {
         warnings: &mut Vec<String>,
     ) -> Vec<&'p Principal> {
         let org = &self.live.organization;
+        let kept_by = by_node(kept);
         let outer: Vec<&Principal> = kept
             .iter()
             .copied()
-            .filter(|p| !kept.iter().any(|q| q != p && principal_within(org, p, q)))
+            .filter(|p| containers(org, p, &kept_by).is_empty())
             .collect();
-        for p in kept.iter().filter(|p| !outer.contains(p)) {
-            let container = outer
-                .iter()
-                .find(|q| principal_within(org, p, q))
+        let outer_by = by_node(&outer);
+        let outer_set: BTreeSet<&Principal> = outer.iter().copied().collect();
+        for p in kept.iter().filter(|p| !outer_set.contains(*p)) {
+            // The first container in the file's order (`outer` is sorted).
+            let container = containers(org, p, &outer_by)
+                .into_iter()
+                .min()
                 .map(|q| describe_principal(org, q))
                 .unwrap_or_default();
-            for g in managed_on(draft, p) {
+            for g in draft.managed_on(p) {
                 warnings.push(format!(
                     "model {key}: grant {:?} ({}) to {} is redundant next to the grant to {container}; \
                      the file names only the latter, so the next plan deletes it",
@@ -411,9 +495,10 @@ impl ModelContext<'_> {
         warnings: &mut Vec<String>,
     ) -> DesiredStatus {
         let operations = self.operations;
+        let outer: BTreeSet<&Principal> = outer.iter().copied().collect();
         let in_file: Vec<&Grant> = counted(draft, self.opts.adopt)
             .into_iter()
-            .filter(|g| outer.contains(&&g.principal))
+            .filter(|g| outer.contains(&g.principal))
             .collect();
         let active = in_file.iter().filter(|g| g.status.is_effective()).count();
         let disabled = in_file
@@ -458,10 +543,11 @@ impl ModelContext<'_> {
         outer: &[&Principal],
         warnings: &mut Vec<String>,
     ) {
+        let outer: BTreeSet<&Principal> = outer.iter().copied().collect();
         for g in draft
             .managed
             .iter()
-            .filter(|g| outer.contains(&&g.principal))
+            .filter(|g| outer.contains(&g.principal))
         {
             let wanted = grant_name(&self.opts.prefix, key, &g.principal);
             if g.name != wanted && claimable(g) {
@@ -482,10 +568,10 @@ impl ModelContext<'_> {
         adoptions: &mut Vec<Adoption>,
     ) {
         for p in outer {
-            if managed_on(draft, p).into_iter().any(claimable) {
+            if draft.managed_on(p).iter().copied().any(claimable) {
                 continue;
             }
-            if let Some(g) = draft.foreign.iter().find(|g| &&g.principal == p) {
+            if let Some(g) = draft.foreign_by.get(*p) {
                 adoptions.push(Adoption {
                     model: key.clone(),
                     grant_arn: g.arn.clone(),
