@@ -16,6 +16,9 @@
 //!   account's grant is created, then accepted and activated by the account itself (AssumeRole,
 //!   AcceptGrant, CreateGrantVersion), 20 ms per call; compares with calls / parallelism × 20 ms.
 //!
+//! - `move-limited` (only when named): issue 14's apply at scale, `--accounts` (10,000) account
+//!   grants into `--ous` (500) OU grants with every License Manager operation at 10 requests/s.
+//!
 //! Only `apply::execute` is timed (the plan is made before). Run:
 //! `cargo bench --bench apply [-- --scenario NAME] [--actions N] [--parallelism P]`
 
@@ -306,7 +309,7 @@ async fn latency(actions: usize, parallelism: usize) {
 
 /// The sandbox plus `accounts` accounts in OUs of 50, each holding a managed, active account
 /// grant of the Cohere license; and the file that grants the OUs instead.
-fn move_world(accounts: usize) -> (Seed, String) {
+fn move_world(accounts: usize, per_ou: usize) -> (Seed, String) {
     let mut seed = seed(0, false);
     let license = seed
         .licenses
@@ -318,11 +321,11 @@ fn move_world(accounts: usize) -> (Seed, String) {
     let root = seed.organization.root.clone();
     let mut ous = Vec::new();
     for i in 0..accounts {
-        if i % 50 == 0 {
-            let id = format!("ou-ab12-mv{:06}", i / 50);
+        if i % per_ou == 0 {
+            let id = format!("ou-ab12-mv{:06}", i / per_ou);
             seed.organization.organizational_units.push(OuSeed {
                 id: id.clone(),
-                name: format!("move-{}", i / 50),
+                name: format!("move-{}", i / per_ou),
                 parent: root.clone(),
             });
             ous.push(id);
@@ -359,7 +362,7 @@ fn move_world(accounts: usize) -> (Seed, String) {
 }
 
 async fn move_into_ous(accounts: usize, parallelism: usize) {
-    let (seed, yaml) = move_world(accounts);
+    let (seed, yaml) = move_world(accounts, 50);
     let opts = EmulatorOptions {
         latency: LATENCY,
         workflow_reads: 0,
@@ -383,6 +386,59 @@ async fn move_into_ous(accounts: usize, parallelism: usize) {
         "  continuity checks: {checks} ListReceivedGrantsForOrganization calls for {deletes} deletes ({:.3} per delete, {:.1}% of all calls)",
         checks as f64 / deletes as f64,
         100.0 * checks as f64 / r.total_calls().max(1) as f64
+    );
+}
+
+/// Issue 14's apply at scale: `accounts` account grants move into `ous` OU grants with every
+/// License Manager operation limited to 10 requests/s, continuity in force. Each delete needs
+/// one DeleteGrant, so 10 deletes/s is the limit the sustained rate is measured against.
+async fn move_limited(accounts: usize, ous: usize, parallelism: usize) {
+    let (seed, yaml) = move_world(accounts, accounts.div_ceil(ous.max(1)));
+    let mut opts = EmulatorOptions {
+        workflow_reads: 0,
+        ..EmulatorOptions::default()
+    };
+    for op in LM_OPERATIONS
+        .iter()
+        .chain(&["ListReceivedGrantsForOrganization"])
+    {
+        let limit = RateLimit {
+            rate: LIMIT,
+            burst: 10,
+        };
+        opts.rate_limits.insert((*op).to_owned(), limit);
+    }
+    let emu = start(seed, opts).await;
+    let poll = PollPolicy {
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(5),
+    };
+    let wait = Some(Duration::from_secs(3_600));
+    let r = run_waiting(&emu, &yaml, parallelism, poll, false, wait).await;
+    let secs = r.elapsed.as_secs_f64();
+    let actions = r.done + r.pending + r.failed;
+    println!(
+        "move-limited: {accounts} account grants into {ous} OU grants, {actions} actions (parallelism {parallelism}, {LIMIT}/s per operation): {secs:.1} s, {} done, {} pending, {} failed",
+        r.done, r.pending, r.failed
+    );
+    let deletes = r.answered("DeleteGrant");
+    println!(
+        "  DeleteGrant: {deletes} answered = {:.2}/s = {:.0}% of the {LIMIT}/s limit over the run; sustained {:.2} actions/s (p10-p90 of completions)",
+        deletes as f64 / secs,
+        100.0 * deletes as f64 / secs / LIMIT,
+        r.sustained()
+    );
+    let per_op: Vec<String> = r.calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    println!(
+        "  {} calls = {:.2} per action: {}",
+        r.total_calls(),
+        r.total_calls() as f64 / actions.max(1) as f64,
+        per_op.join(", ")
+    );
+    println!(
+        "  throttled attempts: {}; errors: {:?}",
+        r.throttled(),
+        r.errors
     );
 }
 
@@ -455,6 +511,17 @@ async fn main() {
     }
     if wants("move") {
         move_into_ous(actions / 2, parallelism).await;
+    }
+    // Not part of the default run: it takes over 17 minutes (10,000 deletes at 10/s).
+    if scenario.as_deref() == Some("move-limited") {
+        let n =
+            |name: &str, default: usize| arg(name).and_then(|s| s.parse().ok()).unwrap_or(default);
+        move_limited(
+            n("--accounts", 10_000),
+            n("--ous", 500),
+            n("--parallelism", 16),
+        )
+        .await;
     }
     if wants("rate-limited") {
         rate_limited(
