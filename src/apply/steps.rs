@@ -154,6 +154,8 @@ pub(crate) struct Run<'a, L, RA> {
     admission: Option<OwnedSemaphorePermit>,
     /// The recipient's client, once the grant was accepted through it.
     recipient: Option<Arc<RA>>,
+    /// The action waited for its covers: its grant's planned version is likely stale.
+    waited: bool,
 }
 
 /// Carries out one action. A revoking action (delete, deactivate, recreate's delete half) first
@@ -173,6 +175,7 @@ where
         action: &action,
         admission: Some(admission),
         recipient: None,
+        waited: false,
     };
     if matches!(
         action.kind(),
@@ -185,6 +188,7 @@ where
         {
             return outcome;
         }
+        run.waited = true;
     }
     match &action.body {
         ActionBody::Create { .. } => run.create().await,
@@ -286,6 +290,21 @@ where
     async fn delete(&mut self, grant: &PlannedGrant, bound: Duration) -> Outcome {
         let arn = grant.arn.clone();
         let mut version = grant.version.clone();
+        if self.waited {
+            // A revoke that waited for its covers runs long after the plan was read, and a
+            // cover's activation with ALL_GRANTS_PERMITTED_BY_ISSUER disables this grant, which
+            // moves its version: read it now rather than send a DeleteGrant bound to be refused.
+            match self.get_grant(&arn).await {
+                Ok(g) if g.status == GrantStatus::Deleted => return deleted(arn),
+                Ok(g) if g.status == GrantStatus::PendingDelete => {
+                    return self.until_deleted(&arn, bound).await;
+                }
+                Ok(g) => version = g.version,
+                Err(e) if e.kind == ErrorKind::NotFound => return deleted(arn),
+                // The planned version is tried; a conflict is read again below.
+                Err(_) => {}
+            }
+        }
         let mut conflicts = 0;
         loop {
             let lm = Arc::clone(&self.shared.lm);
