@@ -310,39 +310,62 @@ async fn latency(actions: usize, parallelism: usize) {
 /// The sandbox plus `accounts` accounts in OUs of 50, each holding a managed, active account
 /// grant of the Cohere license; and the file that grants the OUs instead.
 fn move_world(accounts: usize, per_ou: usize) -> (Seed, String) {
+    move_world_of(accounts, per_ou, 1)
+}
+
+/// `accounts` accounts in OUs of `per_ou`, each holding a managed account grant of one of
+/// `models` licenses (model m: the m-th run of `accounts / models` accounts and their OUs),
+/// and the file that moves each model's accounts into its OUs' grants. License Manager allows
+/// 2,000 grants per license, account and OU grants together: several models spread them.
+fn move_world_of(accounts: usize, per_ou: usize, models: usize) -> (Seed, String) {
     let mut seed = seed(0, false);
-    let license = seed
+    let cohere = seed
         .licenses
         .iter()
         .find(|l| l.product_sku == "prod-c0h3r3cmdr01")
         .expect("the sandbox has the Cohere license")
-        .arn
         .clone();
+    let licenses: Vec<(String, String)> = (0..models)
+        .map(|m| match m {
+            0 => (cohere.arn.clone(), cohere.product_sku.clone()),
+            _ => {
+                let mut license = cohere.clone();
+                license.arn = format!("{}{m:04}", &cohere.arn[..cohere.arn.len() - 4]);
+                license.product_sku = format!("prod-movebench{m:04}");
+                license.product_name = format!("Move bench model {m}");
+                license.name = None;
+                seed.licenses.push(license.clone());
+                (license.arn, license.product_sku)
+            }
+        })
+        .collect();
+    let per_model = accounts.div_ceil(models.max(1));
     let root = seed.organization.root.clone();
-    let mut ous = Vec::new();
+    let mut ous: Vec<Vec<String>> = vec![Vec::new(); models];
     for i in 0..accounts {
-        if i % per_ou == 0 {
+        let m = i / per_model;
+        if i % per_ou == 0 || i % per_model == 0 {
             let id = format!("ou-ab12-mv{:06}", i / per_ou);
             seed.organization.organizational_units.push(OuSeed {
                 id: id.clone(),
                 name: format!("move-{}", i / per_ou),
                 parent: root.clone(),
             });
-            ous.push(id);
+            ous[m].push(id);
         }
         seed.organization.accounts.push(AccountSeed {
             id: account(i),
             name: format!("bulk-{i}"),
             email: None,
             state: "ACTIVE".to_owned(),
-            parent: ous.last().cloned(),
+            parent: ous[m].last().cloned(),
             joined_method: "CREATED".to_owned(),
             joined_timestamp: 1_704_067_200,
         });
         seed.grants.push(GrantSeed {
             arn: None,
-            name: format!("bedrock-entitlements-model-0-{}", account(i)),
-            license_arn: license.clone(),
+            name: format!("bedrock-entitlements-model-{m}-{}", account(i)),
+            license_arn: licenses[m].0.clone(),
             principal: format!("arn:aws:iam::{}:root", account(i)),
             grantor: None,
             status: "ACTIVE".to_owned(),
@@ -354,10 +377,13 @@ fn move_world(accounts: usize, per_ou: usize) -> (Seed, String) {
                 .collect(),
         });
     }
-    let yaml = format!(
-        "version: 1\nmodels:\n  model-0:\n    product_sku: prod-c0h3r3cmdr01\n    grant_to:\n      organizational_units: [{}]\n",
-        ous.join(", ")
-    );
+    let mut yaml = String::from("version: 1\nmodels:\n");
+    for (m, (_, sku)) in licenses.iter().enumerate() {
+        yaml.push_str(&format!(
+            "  model-{m}:\n    product_sku: {sku}\n    grant_to:\n      organizational_units: [{}]\n",
+            ous[m].join(", ")
+        ));
+    }
     (seed, yaml)
 }
 
@@ -393,7 +419,9 @@ async fn move_into_ous(accounts: usize, parallelism: usize) {
 /// License Manager operation limited to 10 requests/s, continuity in force. Each delete needs
 /// one DeleteGrant, so 10 deletes/s is the limit the sustained rate is measured against.
 async fn move_limited(accounts: usize, ous: usize, parallelism: usize) {
-    let (seed, yaml) = move_world(accounts, accounts.div_ceil(ous.max(1)));
+    // 1,000 accounts per license: 1,000 account grants and 50 OU grants stay under the 2,000.
+    let models = accounts.div_ceil(1_000);
+    let (seed, yaml) = move_world_of(accounts, accounts.div_ceil(ous.max(1)), models);
     let mut opts = EmulatorOptions {
         workflow_reads: 0,
         ..EmulatorOptions::default()
@@ -418,7 +446,7 @@ async fn move_limited(accounts: usize, ous: usize, parallelism: usize) {
     let secs = r.elapsed.as_secs_f64();
     let actions = r.done + r.pending + r.failed;
     println!(
-        "move-limited: {accounts} account grants into {ous} OU grants, {actions} actions (parallelism {parallelism}, {LIMIT}/s per operation): {secs:.1} s, {} done, {} pending, {} failed",
+        "move-limited: {accounts} account grants into {ous} OU grants of {models} models, {actions} actions (parallelism {parallelism}, {LIMIT}/s per operation): {secs:.1} s, {} done, {} pending, {} failed",
         r.done, r.pending, r.failed
     );
     let deletes = r.answered("DeleteGrant");
