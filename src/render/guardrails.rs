@@ -435,6 +435,30 @@ mod tests {
     }
 
     #[test]
+    fn the_guardrail_drift_table_keeps_a_hostile_policy_name_in_its_cell() {
+        use crate::audit::guardrail_drift::{GuardrailDrift, GuardrailDriftKind};
+        let item = GuardrailDrift {
+            kind: GuardrailDriftKind::ForeignDenies,
+            policy_name: "=deny|p`t*s[b](u)<i>\nn".to_owned(),
+            policy_id: None,
+            models: Vec::new(),
+            targets: Vec::new(),
+            accounts: vec![acct("222233334444")],
+            fixed_by_apply: false,
+            message: "m".to_owned(),
+        };
+        let out = drift_markdown(&[item]);
+        let rows: Vec<&str> = out.lines().filter(|l| l.starts_with('|')).collect();
+        let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+        assert_eq!(rows.len(), 3, "{out}");
+        assert!(rows.iter().all(|r| cells(r) == cells(rows[0])), "{out}");
+        assert!(
+            out.contains("=deny\\|p\\`t\\*s\\[b\\](u)\\<i\\>\u{fffd}n"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn the_markdown_plan_escapes_policy_names() {
         let p = with_guardrails(GuardrailMode::Enforce);
         let out = markdown::plan(&p);

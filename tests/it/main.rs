@@ -13,6 +13,7 @@ mod emulator_orgs;
 mod emulator_policies;
 mod emulator_shapes;
 mod emulator_time;
+mod escaping;
 mod gitops;
 mod guardrails_apply;
 mod guardrails_plan;
