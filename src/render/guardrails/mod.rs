@@ -1,6 +1,7 @@
 //! The guardrails layer of a plan (SCPs) in each view: text and Markdown sections, and the
 //! `guardrails` / `guardrail_notes` objects of the plan document (read back by
-//! `plan::saved`).
+//! `plan::saved`); the guardrail items of a drift report ([`drift`]) and the document of
+//! `guardrail export` ([`export`]).
 //!
 //! Policy names, descriptions and notes come from AWS or quote it: they go through
 //! [`clean`] in text and [`md`] in Markdown. Documents (`content`) appear only in JSON.
@@ -8,22 +9,26 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+mod drift;
+mod export;
 
-use super::common::{clean, thousands};
-use super::escape::md;
-use crate::config::{GuardrailMode, ModelKey};
+pub use drift::{add_drift_json, drift_markdown, drift_text};
+pub use export::{ExportDocument, ExportPolicy, ExportTarget, export_json};
+
+use crate::config::GuardrailMode;
 use crate::model::{AccountId, PolicyId, Target};
 use crate::plan::saved::{
     EffectDocument, GuardrailNoteDocument, GuardrailsDocument, PolicyActionDocument,
     PolicyActionEntry, PolicySummary,
 };
 use crate::plan::{GuardrailEffect, GuardrailPlan, Plan, PolicyAction, PolicyPhase};
+use crate::render::common::{clean, thousands};
+use crate::render::escape::md;
 
 /// Markdown lists at most this many policy actions; the JSON plan has them all.
-const MD_ROWS: usize = 50;
+pub(crate) const MD_ROWS: usize = 50;
 
-fn mode_name(mode: GuardrailMode) -> &'static str {
+pub(crate) fn mode_name(mode: GuardrailMode) -> &'static str {
     match mode {
         GuardrailMode::Off => "off",
         GuardrailMode::Report => "report",
@@ -214,7 +219,7 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-fn ids(s: &BTreeSet<AccountId>) -> Vec<String> {
+pub(crate) fn ids(s: &BTreeSet<AccountId>) -> Vec<String> {
     s.iter().map(ToString::to_string).collect()
 }
 
@@ -319,6 +324,7 @@ pub fn notes_document(plan: &Plan) -> Vec<GuardrailNoteDocument> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ModelKey;
     use crate::plan::saved;
     use crate::plan::{GuardrailNote, GuardrailNoteKind};
     use crate::render::{fixtures, json, markdown, text as text_view};
@@ -530,202 +536,5 @@ mod tests {
             .remove("policy_id");
         let err = saved::read(&value.to_string()).unwrap_err().to_string();
         assert!(err.contains("guardrails.actions[1].policy_id"), "{err}");
-    }
-}
-
-/// The document of `guardrail export --format json`: what `enforce` would write, for pipelines
-/// that run SCPs themselves (Terraform, Landing Zone Accelerator, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportDocument {
-    pub format_version: u32,
-    /// `settings.guardrails.mode` of the file (the export is the same in every mode).
-    pub mode: String,
-    pub policy_name_prefix: String,
-    /// The tag every policy carries, so the tool recognises them as its own.
-    pub tags: std::collections::BTreeMap<String, String>,
-    /// Sorted by name.
-    pub policies: Vec<ExportPolicy>,
-    /// Per model key, the active accounts its policies deny.
-    pub denied: std::collections::BTreeMap<String, Vec<String>>,
-    /// Models of the file without `bedrock_model_ids`: not laid out.
-    pub models_without_ids: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportPolicy {
-    pub name: String,
-    pub description: String,
-    /// Always `SERVICE_CONTROL_POLICY`.
-    #[serde(rename = "type")]
-    pub policy_type: String,
-    /// The model keys it denies.
-    pub models: Vec<String>,
-    pub part: usize,
-    pub parts: usize,
-    /// The document as CreatePolicy's `Content` takes it.
-    pub content: String,
-    pub targets: Vec<ExportTarget>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportTarget {
-    pub target_id: String,
-    /// `ROOT`, `ORGANIZATIONAL_UNIT` or `ACCOUNT` (Organizations' `TargetType`).
-    #[serde(rename = "type")]
-    pub target_type: String,
-}
-
-/// `guardrail export --format json`, pretty printed with a final newline.
-pub fn export_json(
-    layout: &crate::guardrails::Layout,
-    settings: &crate::config::GuardrailSettings,
-    models_without_ids: &[ModelKey],
-) -> String {
-    let target = |t: &Target| ExportTarget {
-        target_id: t.id().to_owned(),
-        target_type: match t {
-            Target::Root(_) => "ROOT",
-            Target::Ou(_) => "ORGANIZATIONAL_UNIT",
-            Target::Account(_) => "ACCOUNT",
-        }
-        .to_owned(),
-    };
-    let doc = ExportDocument {
-        format_version: 1,
-        mode: mode_name(settings.mode).to_owned(),
-        policy_name_prefix: settings.policy_name_prefix.clone(),
-        tags: std::collections::BTreeMap::from([(
-            crate::model::MANAGED_TAG_KEY.to_owned(),
-            crate::model::MANAGED_TAG_VALUE.to_owned(),
-        )]),
-        policies: layout
-            .policies
-            .iter()
-            .map(|p| ExportPolicy {
-                name: p.name.clone(),
-                description: p.description.clone(),
-                policy_type: "SERVICE_CONTROL_POLICY".to_owned(),
-                models: p.kind.models().to_vec(),
-                part: p.part,
-                parts: p.parts,
-                content: p.document.clone(),
-                targets: p.targets.iter().map(target).collect(),
-            })
-            .collect(),
-        denied: layout
-            .denied
-            .iter()
-            .map(|(k, a)| (k.clone(), ids(a)))
-            .collect(),
-        models_without_ids: models_without_ids.iter().map(ToString::to_string).collect(),
-    };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
-}
-
-/// The guardrail items of a drift report for a terminal; empty when there are none.
-pub fn drift_text(items: &[crate::audit::guardrail_drift::GuardrailDrift]) -> String {
-    let mut out = String::new();
-    if items.is_empty() {
-        return out;
-    }
-    let _ = writeln!(out, "Guardrail differences ({}):", items.len());
-    for i in items {
-        let fix = if i.fixed_by_apply {
-            "apply fixes it"
-        } else if i.kind.is_difference() {
-            "report mode: apply writes no SCP"
-        } else {
-            "reported only"
-        };
-        let _ = writeln!(
-            out,
-            "  {} {} ({fix})",
-            i.kind.as_str(),
-            clean(&i.policy_name)
-        );
-        let _ = writeln!(out, "      {}", clean(&i.message));
-        if !i.accounts.is_empty() {
-            let ids: Vec<&str> = i.accounts.iter().take(6).map(AccountId::as_str).collect();
-            let more = i.accounts.len().saturating_sub(6);
-            let tail = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "      accounts: {}{tail}", ids.join(", "));
-        }
-    }
-    out.push('\n');
-    out
-}
-
-/// The guardrail items of a drift report for an issue (at most [`MD_ROWS`] rows).
-pub fn drift_markdown(items: &[crate::audit::guardrail_drift::GuardrailDrift]) -> String {
-    let mut out = String::new();
-    if items.is_empty() {
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "### Guardrail differences ({})\n\n| difference | policy | accounts | apply fixes it |\n| :-- | :-- | --: | :-- |",
-        items.len()
-    );
-    for i in items.iter().take(MD_ROWS) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            i.kind.as_str(),
-            md(&i.policy_name),
-            i.accounts.len(),
-            if i.fixed_by_apply { "yes" } else { "no" }
-        );
-    }
-    if items.len() > MD_ROWS {
-        let _ = writeln!(out, "\n*… and {} more*", items.len() - MD_ROWS);
-    }
-    out.push('\n');
-    out
-}
-
-/// Adds `guardrails` (the items) and `guardrail_summary` to a drift document; nothing when
-/// there are no guardrail items, so reports without guardrails keep their bytes.
-pub fn add_drift_json(
-    doc: &mut serde_json::Value,
-    items: &[crate::audit::guardrail_drift::GuardrailDrift],
-) {
-    use crate::audit::guardrail_drift::GuardrailDriftKind;
-    if items.is_empty() {
-        return;
-    }
-    let list: Vec<serde_json::Value> = items
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "kind": i.kind.as_str(),
-                "policy_name": i.policy_name,
-                "policy_id": i.policy_id.as_ref().map(PolicyId::as_str),
-                "models": i.models.iter().map(ModelKey::as_str).collect::<Vec<_>>(),
-                "targets": i.targets.iter().map(Target::id).collect::<Vec<_>>(),
-                "accounts": i.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
-                "fixed_by_apply": i.fixed_by_apply,
-                "message": i.message,
-            })
-        })
-        .collect();
-    let summary: serde_json::Map<String, serde_json::Value> = GuardrailDriftKind::ALL
-        .iter()
-        .map(|k| {
-            let n = items.iter().filter(|i| i.kind == *k).count();
-            (k.as_str().to_owned(), serde_json::json!(n))
-        })
-        .collect();
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("guardrails".to_owned(), serde_json::Value::Array(list));
-        obj.insert(
-            "guardrail_summary".to_owned(),
-            serde_json::Value::Object(summary),
-        );
     }
 }

@@ -46,7 +46,7 @@ pub fn document(plan: &Plan) -> PlanDocument {
         config_digest: plan.config_digest.clone(),
         licenses: plan.licenses.iter().map(|l| l.to_string()).collect(),
         summary: SummaryDocument {
-            policies: super::guardrails::policy_summary(plan),
+            policies: crate::render::guardrails::policy_summary(plan),
             ..SummaryDocument::of(&plan.actions)
         },
         actions: plan.actions.iter().map(action_document).collect(),
@@ -67,9 +67,9 @@ pub fn document(plan: &Plan) -> PlanDocument {
             .collect(),
         license_choices: plan.license_choices.iter().map(choice_document).collect(),
         expiry: plan.expiry.iter().map(expiry_document).collect(),
-        guardrails: super::guardrails::document(plan),
-        guardrail_notes: super::guardrails::notes_document(plan),
-        policy_actions: super::guardrails::policy_actions(plan),
+        guardrails: crate::render::guardrails::document(plan),
+        guardrail_notes: crate::render::guardrails::notes_document(plan),
+        policy_actions: crate::render::guardrails::policy_actions(plan),
     }
 }
 
