@@ -21,6 +21,7 @@ pub mod guardrails;
 
 pub mod licenses;
 pub mod plan;
+pub mod schema;
 
 /// The plan's views under the names the CLI has always used.
 pub use access::html;

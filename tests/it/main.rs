@@ -22,6 +22,7 @@ mod plan_live;
 mod planner;
 mod readme;
 mod scale;
+mod schemas;
 mod shape;
 mod shapes;
 mod support;

@@ -7,8 +7,8 @@ mod json;
 mod markdown;
 mod text;
 
-pub use csv::csv;
-pub use json::json;
+pub use csv::{csv, write_csv};
+pub use json::{AccessDocument, json, write_json};
 pub use markdown::markdown;
 pub use text::text;
 

@@ -4,7 +4,7 @@
 mod json;
 mod markdown;
 
-pub use json::{BaselineError, FORMAT_VERSION, json, parse_baseline};
+pub use json::{BaselineError, DriftDocument, FORMAT_VERSION, json, parse_baseline};
 pub use markdown::{MARKER, MAX_LEN, markdown};
 
 use std::collections::BTreeMap;

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use super::MD_ROWS;
 use crate::audit::guardrail_drift::GuardrailDrift;
-use crate::config::ModelKey;
-use crate::model::{AccountId, PolicyId, Target};
+
+use crate::model::AccountId;
 use crate::render::common::clean;
 use crate::render::escape::md;
 
@@ -72,42 +72,4 @@ pub fn drift_markdown(items: &[GuardrailDrift]) -> String {
     }
     out.push('\n');
     out
-}
-
-/// Adds `guardrails` (the items) and `guardrail_summary` to a drift document; nothing when
-/// there are no guardrail items, so reports without guardrails keep their bytes.
-pub fn add_drift_json(doc: &mut serde_json::Value, items: &[GuardrailDrift]) {
-    use crate::audit::guardrail_drift::GuardrailDriftKind;
-    if items.is_empty() {
-        return;
-    }
-    let list: Vec<serde_json::Value> = items
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "kind": i.kind.as_str(),
-                "policy_name": i.policy_name,
-                "policy_id": i.policy_id.as_ref().map(PolicyId::as_str),
-                "models": i.models.iter().map(ModelKey::as_str).collect::<Vec<_>>(),
-                "targets": i.targets.iter().map(Target::id).collect::<Vec<_>>(),
-                "accounts": i.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
-                "fixed_by_apply": i.fixed_by_apply,
-                "message": i.message,
-            })
-        })
-        .collect();
-    let summary: serde_json::Map<String, serde_json::Value> = GuardrailDriftKind::ALL
-        .iter()
-        .map(|k| {
-            let n = items.iter().filter(|i| i.kind == *k).count();
-            (k.as_str().to_owned(), serde_json::json!(n))
-        })
-        .collect();
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("guardrails".to_owned(), serde_json::Value::Array(list));
-        obj.insert(
-            "guardrail_summary".to_owned(),
-            serde_json::Value::Object(summary),
-        );
-    }
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 mod drift;
 mod export;
 
-pub use drift::{add_drift_json, drift_markdown, drift_text};
+pub use drift::{drift_markdown, drift_text};
 pub use export::{ExportDocument, ExportPolicy, ExportTarget, export_json};
 
 use crate::config::GuardrailMode;
