@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::common::clean;
 use super::escape::md;
@@ -207,62 +207,110 @@ pub fn markdown(licenses: &[License], choices: &[ProductChoice]) -> String {
     out
 }
 
-/// `{"licenses": [{product_name, product_sku, license_arn, status, issuer, validity_end,
-/// can_grant, home_region, beneficiary}], "choices": [{product_sku, product_name, models,
-/// chosen, others: [{license_arn, lost, status, why}]}]}`.
+/// The JSON document's `format_version`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `licenses --format json`. Fields are declared in alphabetical order, the order the document
+/// had when it was built as a `serde_json::Value`.
+#[derive(Debug, Serialize)]
+pub struct LicensesDocument<'l> {
+    /// Products with several licenses: the rule's choice and why the others lost.
+    pub choices: Vec<ChoiceDocument<'l>>,
+    pub format_version: u32,
+    pub licenses: Vec<LicenseDocument<'l>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LicenseDocument<'l> {
+    pub beneficiary: Option<&'l str>,
+    pub can_grant: bool,
+    pub home_region: &'l str,
+    pub issuer: &'l str,
+    pub license_arn: &'l str,
+    pub license_name: &'l str,
+    pub product_name: &'l str,
+    pub product_sku: &'l str,
+    pub status: &'l str,
+    pub validity_end: Option<&'l str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChoiceDocument<'l> {
+    pub chosen: Option<&'l str>,
+    pub models: Vec<&'l str>,
+    pub others: Vec<OtherDocument<'l>>,
+    pub product_name: &'l str,
+    pub product_sku: &'l str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OtherDocument<'l> {
+    pub license_arn: &'l str,
+    /// `not_available`, `no_create_grant`, `not_yet_valid`, `expired`, `ends_earlier`,
+    /// `began_earlier` or `larger_arn`.
+    pub lost: &'static str,
+    pub status: Option<&'l str>,
+    pub why: String,
+}
+
+impl<'l> LicensesDocument<'l> {
+    pub fn of(licenses: &'l [License], choices: &'l [ProductChoice]) -> LicensesDocument<'l> {
+        LicensesDocument {
+            choices: choices.iter().map(choice_document).collect(),
+            format_version: FORMAT_VERSION,
+            licenses: sorted(licenses)
+                .into_iter()
+                .map(|l| LicenseDocument {
+                    beneficiary: l.beneficiary.as_deref(),
+                    can_grant: l.allows_create_grant(),
+                    home_region: &l.home_region,
+                    issuer: &l.issuer,
+                    license_arn: l.arn.as_str(),
+                    license_name: &l.name,
+                    product_name: &l.product_name,
+                    product_sku: &l.product_sku,
+                    status: &l.status,
+                    validity_end: l.validity_end.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The document, pretty printed with a final newline.
 pub fn json(licenses: &[License], choices: &[ProductChoice]) -> String {
-    let list: Vec<_> = sorted(licenses)
-        .into_iter()
-        .map(|l| {
-            json!({
-                "product_name": l.product_name,
-                "product_sku": l.product_sku,
-                "license_arn": l.arn.as_str(),
-                "license_name": l.name,
-                "status": l.status,
-                "issuer": l.issuer,
-                "validity_end": l.validity_end,
-                "can_grant": l.allows_create_grant(),
-                "home_region": l.home_region,
-                "beneficiary": l.beneficiary,
-            })
-        })
-        .collect();
-    let choices: Vec<_> = choices.iter().map(choice_json).collect();
-    let mut text = serde_json::to_string_pretty(&json!({ "licenses": list, "choices": choices }))
-        .unwrap_or_else(|_| "{}".to_owned());
+    let doc = LicensesDocument::of(licenses, choices);
+    let mut text = serde_json::to_string_pretty(&doc).expect("a licenses document serializes");
     text.push('\n');
     text
 }
 
-fn choice_json(c: &ProductChoice) -> serde_json::Value {
-    let others: Vec<_> = c
-        .others
-        .iter()
-        .map(|o| {
-            json!({
-                "license_arn": o.arn.as_str(),
-                "lost": o.lost.code(),
-                "status": match &o.lost {
+fn choice_document(c: &ProductChoice) -> ChoiceDocument<'_> {
+    ChoiceDocument {
+        chosen: c.chosen.as_ref().map(LicenseArn::as_str),
+        models: c.models.iter().map(ModelKey::as_str).collect(),
+        others: c
+            .others
+            .iter()
+            .map(|o| OtherDocument {
+                license_arn: o.arn.as_str(),
+                lost: o.lost.code(),
+                status: match &o.lost {
                     crate::org::LostBecause::NotAvailable(status) => Some(status.as_str()),
                     _ => None,
                 },
-                "why": o.lost.describe(),
+                why: o.lost.describe(),
             })
-        })
-        .collect();
-    json!({
-        "product_sku": c.product_sku,
-        "product_name": c.product_name,
-        "models": c.models.iter().map(ModelKey::as_str).collect::<Vec<_>>(),
-        "chosen": c.chosen.as_ref().map(LicenseArn::as_str),
-        "others": others,
-    })
+            .collect(),
+        product_name: &c.product_name,
+        product_sku: &c.product_sku,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn lic(n: u8, sku: &str, status: &str, end: &str) -> License {
         License {

@@ -211,7 +211,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "src/plan/continuity.rs apply_rules",
     "src/plan/planner.rs plan",
     "src/preflight.rs evaluate",
-    "src/render/access.rs text",
 ];
 
 #[test]

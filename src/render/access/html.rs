@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::access::disagrees;
+use super::disagrees;
 use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -1,5 +1,7 @@
 //! The guardrails layer of a plan (SCPs) in each view: text and Markdown sections, and the
-//! `guardrails` / `guardrail_notes` objects of the plan document with their reader.
+//! `guardrails` / `guardrail_notes` objects of the plan document (read back by
+//! `plan::saved`); the guardrail items of a drift report ([`drift`]) and the document of
+//! `guardrail export` ([`export`]).
 //!
 //! Policy names, descriptions and notes come from AWS or quote it: they go through
 //! [`clean`] in text and [`md`] in Markdown. Documents (`content`) appear only in JSON.
@@ -7,21 +9,26 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+mod drift;
+mod export;
 
-use super::common::{clean, thousands};
-use super::escape::md;
-use crate::config::{GuardrailMode, ModelKey};
+pub use drift::{drift_markdown, drift_text};
+pub use export::{ExportDocument, ExportPolicy, ExportTarget, export_json};
+
+use crate::config::GuardrailMode;
 use crate::model::{AccountId, PolicyId, Target};
-use crate::plan::{
-    GuardrailEffect, GuardrailNote, GuardrailNoteKind, GuardrailPlan, Plan, PolicyAction,
-    PolicyPhase,
+use crate::plan::saved::{
+    EffectDocument, GuardrailNoteDocument, GuardrailsDocument, PolicyActionDocument,
+    PolicyActionEntry, PolicySummary,
 };
+use crate::plan::{GuardrailEffect, GuardrailPlan, Plan, PolicyAction, PolicyPhase};
+use crate::render::common::{clean, thousands};
+use crate::render::escape::md;
 
 /// Markdown lists at most this many policy actions; the JSON plan has them all.
-const MD_ROWS: usize = 50;
+pub(crate) const MD_ROWS: usize = 50;
 
-fn mode_name(mode: GuardrailMode) -> &'static str {
+pub(crate) fn mode_name(mode: GuardrailMode) -> &'static str {
     match mode {
         GuardrailMode::Off => "off",
         GuardrailMode::Report => "report",
@@ -212,58 +219,7 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-/// `guardrails` of the plan document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuardrailsDocument {
-    /// `report` or `enforce`.
-    pub mode: String,
-    /// In execution order.
-    pub actions: Vec<PolicyActionDocument>,
-    pub effects: Vec<EffectDocument>,
-}
-
-/// One SCP write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyActionDocument {
-    /// `create`, `update`, `attach`, `detach` or `delete`.
-    pub kind: String,
-    /// `before_grants` (create, update, detach) or `after_grants` (attach, delete).
-    pub phase: String,
-    /// The live policy; absent for `create` and for an `attach` of a policy this plan creates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-    pub name: String,
-    /// `attach` and `detach`: the root, OU or account id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// `create` and `update`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `create` and `update`: the policy document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-
-/// What the guardrail actions change for one model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EffectDocument {
-    pub model: Option<String>,
-    pub newly_denied: Vec<String>,
-    pub newly_allowed: Vec<String>,
-    pub allowed_through_grant: Vec<String>,
-    /// The same in words.
-    pub sentence: String,
-}
-
-/// One entry of `guardrail_notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuardrailNoteDocument {
-    /// `not_read`, `layout_failed`, `scp_disabled`, `name_taken` or `left_for_target`.
-    pub kind: String,
-    pub message: String,
-}
-
-fn ids(s: &BTreeSet<AccountId>) -> Vec<String> {
+pub(crate) fn ids(s: &BTreeSet<AccountId>) -> Vec<String> {
     s.iter().map(ToString::to_string).collect()
 }
 
@@ -294,31 +250,6 @@ fn action_document(a: &PolicyAction) -> PolicyActionDocument {
         description,
         content,
     }
-}
-
-/// One entry of the plan's top-level `policy_actions` (the contract's list of guardrail changes,
-/// written in enforce mode only: they are what `apply` will do).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyActionEntry {
-    /// `create`, `update`, `attach`, `detach` or `delete`.
-    pub action: String,
-    pub policy_name: String,
-    /// Root, OU or account id, for `attach` and `detach`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// The live policy, when it exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-}
-
-/// The plan's `summary` counts of guardrail changes (`policy_<action>`), enforce mode only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PolicySummary {
-    pub policy_create: usize,
-    pub policy_update: usize,
-    pub policy_attach: usize,
-    pub policy_detach: usize,
-    pub policy_delete: usize,
 }
 
 /// The guardrail actions `apply` will carry out: `None` unless the mode is enforce.
@@ -390,170 +321,12 @@ pub fn notes_document(plan: &Plan) -> Vec<GuardrailNoteDocument> {
         .collect()
 }
 
-/// Why a guardrail field of a plan file is refused: the field's path and what is wrong.
-pub type FieldError = (String, String);
-
-fn typed<T: std::str::FromStr>(path: &str, s: &str) -> Result<T, FieldError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse::<T>().map_err(|e| (path.to_owned(), e.to_string()))
-}
-
-fn required<'a>(path: &str, v: &'a Option<String>, field: &str) -> Result<&'a str, FieldError> {
-    v.as_deref().ok_or_else(|| {
-        (
-            format!("{path}.{field}"),
-            "is required for this kind".to_owned(),
-        )
-    })
-}
-
-fn action_from(path: &str, d: &PolicyActionDocument) -> Result<PolicyAction, FieldError> {
-    let name = d.name.clone();
-    let id = |d: &PolicyActionDocument| -> Result<Option<PolicyId>, FieldError> {
-        d.policy_id
-            .as_deref()
-            .map(|p| typed(&format!("{path}.policy_id"), p))
-            .transpose()
-    };
-    let must_id = |d: &PolicyActionDocument| -> Result<PolicyId, FieldError> {
-        id(d)?.ok_or_else(|| {
-            (
-                format!("{path}.policy_id"),
-                "is required for this kind".to_owned(),
-            )
-        })
-    };
-    let target = |d: &PolicyActionDocument| -> Result<Target, FieldError> {
-        let t = required(path, &d.target, "target")?;
-        Target::parse(t).ok_or_else(|| {
-            (
-                format!("{path}.target"),
-                format!("{t:?} is not a root, OU or account id"),
-            )
-        })
-    };
-    let text = |field: &str, v: &Option<String>| required(path, v, field).map(str::to_owned);
-    let action = match d.kind.as_str() {
-        "create" => PolicyAction::Create {
-            name,
-            description: text("description", &d.description)?,
-            content: text("content", &d.content)?,
-        },
-        "update" => PolicyAction::Update {
-            policy: must_id(d)?,
-            name,
-            description: text("description", &d.description)?,
-            content: text("content", &d.content)?,
-        },
-        "attach" => PolicyAction::Attach {
-            policy: id(d)?,
-            name,
-            target: target(d)?,
-        },
-        "detach" => PolicyAction::Detach {
-            policy: must_id(d)?,
-            name,
-            target: target(d)?,
-        },
-        "delete" => PolicyAction::Delete {
-            policy: must_id(d)?,
-            name,
-        },
-        other => {
-            return Err((
-                format!("{path}.kind"),
-                format!("unknown policy action {other:?}"),
-            ));
-        }
-    };
-    Ok(action)
-}
-
-fn accounts_from(path: &str, v: &[String]) -> Result<BTreeSet<AccountId>, FieldError> {
-    v.iter()
-        .enumerate()
-        .map(|(i, s)| typed(&format!("{path}[{i}]"), s))
-        .collect()
-}
-
-fn effect_from(path: &str, d: &EffectDocument) -> Result<GuardrailEffect, FieldError> {
-    let model = match &d.model {
-        Some(m) => Some(
-            ModelKey::parse(m)
-                .ok_or_else(|| (format!("{path}.model"), format!("{m:?} is not a model key")))?,
-        ),
-        None => None,
-    };
-    Ok(GuardrailEffect {
-        model,
-        newly_denied: accounts_from(&format!("{path}.newly_denied"), &d.newly_denied)?,
-        newly_allowed: accounts_from(&format!("{path}.newly_allowed"), &d.newly_allowed)?,
-        allowed_through_grant: accounts_from(
-            &format!("{path}.allowed_through_grant"),
-            &d.allowed_through_grant,
-        )?,
-    })
-}
-
-/// Reads the `guardrails` object and the `guardrail_notes` back.
-pub fn from_documents(
-    doc: Option<&GuardrailsDocument>,
-    notes: &[GuardrailNoteDocument],
-) -> Result<(Option<GuardrailPlan>, Vec<GuardrailNote>), FieldError> {
-    let notes = notes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let kind = GuardrailNoteKind::parse(&n.kind).ok_or_else(|| {
-                (
-                    format!("guardrail_notes[{i}].kind"),
-                    format!("unknown guardrail note {:?}", n.kind),
-                )
-            })?;
-            Ok(GuardrailNote {
-                kind,
-                message: n.message.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, FieldError>>()?;
-    let Some(doc) = doc else {
-        return Ok((None, notes));
-    };
-    let mode = match doc.mode.as_str() {
-        "report" => GuardrailMode::Report,
-        "enforce" => GuardrailMode::Enforce,
-        other => {
-            return Err((
-                "guardrails.mode".to_owned(),
-                format!("{other:?} is not report or enforce"),
-            ));
-        }
-    };
-    let actions = doc
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| action_from(&format!("guardrails.actions[{i}]"), a))
-        .collect::<Result<_, _>>()?;
-    let effects = doc
-        .effects
-        .iter()
-        .enumerate()
-        .map(|(i, e)| effect_from(&format!("guardrails.effects[{i}]"), e))
-        .collect::<Result<_, _>>()?;
-    let plan = GuardrailPlan {
-        mode,
-        actions,
-        effects,
-    };
-    Ok((Some(plan), notes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ModelKey;
+    use crate::plan::saved;
+    use crate::plan::{GuardrailNote, GuardrailNoteKind};
     use crate::render::{fixtures, json, markdown, text as text_view};
 
     fn acct(id: &str) -> AccountId {
@@ -668,6 +441,30 @@ mod tests {
     }
 
     #[test]
+    fn the_guardrail_drift_table_keeps_a_hostile_policy_name_in_its_cell() {
+        use crate::audit::guardrail_drift::{GuardrailDrift, GuardrailDriftKind};
+        let item = GuardrailDrift {
+            kind: GuardrailDriftKind::ForeignDenies,
+            policy_name: "=deny|p`t*s[b](u)<i>\nn".to_owned(),
+            policy_id: None,
+            models: Vec::new(),
+            targets: Vec::new(),
+            accounts: vec![acct("222233334444")],
+            fixed_by_apply: false,
+            message: "m".to_owned(),
+        };
+        let out = drift_markdown(&[item]);
+        let rows: Vec<&str> = out.lines().filter(|l| l.starts_with('|')).collect();
+        let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+        assert_eq!(rows.len(), 3, "{out}");
+        assert!(rows.iter().all(|r| cells(r) == cells(rows[0])), "{out}");
+        assert!(
+            out.contains("=deny\\|p\\`t\\*s\\[b\\](u)\\<i\\>\u{fffd}n"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn the_markdown_plan_escapes_policy_names() {
         let p = with_guardrails(GuardrailMode::Enforce);
         let out = markdown::plan(&p);
@@ -708,7 +505,7 @@ mod tests {
                 12
             );
             assert_eq!(value["guardrail_notes"][0]["kind"], "name_taken");
-            let back = json::parse(&text).expect("reads back");
+            let back = saved::read(&text).expect("reads back").plan;
             assert_eq!(back.guardrails, p.guardrails);
             assert_eq!(back.guardrail_notes, p.guardrail_notes);
             assert_eq!(json::to_string(&back), text);
@@ -720,7 +517,7 @@ mod tests {
         let plain = fixtures::mixed();
         let text = json::to_string(&plain);
         assert!(!text.contains("guardrail"), "{text}");
-        assert_eq!(json::parse(&text).unwrap(), plain);
+        assert_eq!(saved::read(&text).unwrap().plan, plain);
         assert!(super::text(&plain).is_empty());
         assert!(markdown(&plain).is_empty());
     }
@@ -730,211 +527,14 @@ mod tests {
         let p = with_guardrails(GuardrailMode::Enforce);
         let mut value: serde_json::Value = serde_json::from_str(&json::to_string(&p)).unwrap();
         value["guardrails"]["actions"][2]["target"] = "nowhere".into();
-        let err = json::parse(&value.to_string()).unwrap_err().to_string();
+        let err = saved::read(&value.to_string()).unwrap_err().to_string();
         assert!(err.contains("guardrails.actions[2].target"), "{err}");
         let mut value: serde_json::Value = serde_json::from_str(&json::to_string(&p)).unwrap();
         value["guardrails"]["actions"][1]
             .as_object_mut()
             .unwrap()
             .remove("policy_id");
-        let err = json::parse(&value.to_string()).unwrap_err().to_string();
+        let err = saved::read(&value.to_string()).unwrap_err().to_string();
         assert!(err.contains("guardrails.actions[1].policy_id"), "{err}");
-    }
-}
-
-/// The document of `guardrail export --format json`: what `enforce` would write, for pipelines
-/// that run SCPs themselves (Terraform, Landing Zone Accelerator, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportDocument {
-    pub format_version: u32,
-    /// `settings.guardrails.mode` of the file (the export is the same in every mode).
-    pub mode: String,
-    pub policy_name_prefix: String,
-    /// The tag every policy carries, so the tool recognises them as its own.
-    pub tags: std::collections::BTreeMap<String, String>,
-    /// Sorted by name.
-    pub policies: Vec<ExportPolicy>,
-    /// Per model key, the active accounts its policies deny.
-    pub denied: std::collections::BTreeMap<String, Vec<String>>,
-    /// Models of the file without `bedrock_model_ids`: not laid out.
-    pub models_without_ids: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportPolicy {
-    pub name: String,
-    pub description: String,
-    /// Always `SERVICE_CONTROL_POLICY`.
-    #[serde(rename = "type")]
-    pub policy_type: String,
-    /// The model keys it denies.
-    pub models: Vec<String>,
-    pub part: usize,
-    pub parts: usize,
-    /// The document as CreatePolicy's `Content` takes it.
-    pub content: String,
-    pub targets: Vec<ExportTarget>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportTarget {
-    pub target_id: String,
-    /// `ROOT`, `ORGANIZATIONAL_UNIT` or `ACCOUNT` (Organizations' `TargetType`).
-    #[serde(rename = "type")]
-    pub target_type: String,
-}
-
-/// `guardrail export --format json`, pretty printed with a final newline.
-pub fn export_json(
-    layout: &crate::guardrails::Layout,
-    settings: &crate::config::GuardrailSettings,
-    models_without_ids: &[ModelKey],
-) -> String {
-    let target = |t: &Target| ExportTarget {
-        target_id: t.id().to_owned(),
-        target_type: match t {
-            Target::Root(_) => "ROOT",
-            Target::Ou(_) => "ORGANIZATIONAL_UNIT",
-            Target::Account(_) => "ACCOUNT",
-        }
-        .to_owned(),
-    };
-    let doc = ExportDocument {
-        format_version: 1,
-        mode: mode_name(settings.mode).to_owned(),
-        policy_name_prefix: settings.policy_name_prefix.clone(),
-        tags: std::collections::BTreeMap::from([(
-            crate::model::MANAGED_TAG_KEY.to_owned(),
-            crate::model::MANAGED_TAG_VALUE.to_owned(),
-        )]),
-        policies: layout
-            .policies
-            .iter()
-            .map(|p| ExportPolicy {
-                name: p.name.clone(),
-                description: p.description.clone(),
-                policy_type: "SERVICE_CONTROL_POLICY".to_owned(),
-                models: p.kind.models().to_vec(),
-                part: p.part,
-                parts: p.parts,
-                content: p.document.clone(),
-                targets: p.targets.iter().map(target).collect(),
-            })
-            .collect(),
-        denied: layout
-            .denied
-            .iter()
-            .map(|(k, a)| (k.clone(), ids(a)))
-            .collect(),
-        models_without_ids: models_without_ids.iter().map(ToString::to_string).collect(),
-    };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
-}
-
-/// The guardrail items of a drift report for a terminal; empty when there are none.
-pub fn drift_text(items: &[crate::audit::guardrail_drift::GuardrailDrift]) -> String {
-    let mut out = String::new();
-    if items.is_empty() {
-        return out;
-    }
-    let _ = writeln!(out, "Guardrail differences ({}):", items.len());
-    for i in items {
-        let fix = if i.fixed_by_apply {
-            "apply fixes it"
-        } else if i.kind.is_difference() {
-            "report mode: apply writes no SCP"
-        } else {
-            "reported only"
-        };
-        let _ = writeln!(
-            out,
-            "  {} {} ({fix})",
-            i.kind.as_str(),
-            clean(&i.policy_name)
-        );
-        let _ = writeln!(out, "      {}", clean(&i.message));
-        if !i.accounts.is_empty() {
-            let ids: Vec<&str> = i.accounts.iter().take(6).map(AccountId::as_str).collect();
-            let more = i.accounts.len().saturating_sub(6);
-            let tail = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "      accounts: {}{tail}", ids.join(", "));
-        }
-    }
-    out.push('\n');
-    out
-}
-
-/// The guardrail items of a drift report for an issue (at most [`MD_ROWS`] rows).
-pub fn drift_markdown(items: &[crate::audit::guardrail_drift::GuardrailDrift]) -> String {
-    let mut out = String::new();
-    if items.is_empty() {
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "### Guardrail differences ({})\n\n| difference | policy | accounts | apply fixes it |\n| :-- | :-- | --: | :-- |",
-        items.len()
-    );
-    for i in items.iter().take(MD_ROWS) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            i.kind.as_str(),
-            md(&i.policy_name),
-            i.accounts.len(),
-            if i.fixed_by_apply { "yes" } else { "no" }
-        );
-    }
-    if items.len() > MD_ROWS {
-        let _ = writeln!(out, "\n*… and {} more*", items.len() - MD_ROWS);
-    }
-    out.push('\n');
-    out
-}
-
-/// Adds `guardrails` (the items) and `guardrail_summary` to a drift document; nothing when
-/// there are no guardrail items, so reports without guardrails keep their bytes.
-pub fn add_drift_json(
-    doc: &mut serde_json::Value,
-    items: &[crate::audit::guardrail_drift::GuardrailDrift],
-) {
-    use crate::audit::guardrail_drift::GuardrailDriftKind;
-    if items.is_empty() {
-        return;
-    }
-    let list: Vec<serde_json::Value> = items
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "kind": i.kind.as_str(),
-                "policy_name": i.policy_name,
-                "policy_id": i.policy_id.as_ref().map(PolicyId::as_str),
-                "models": i.models.iter().map(ModelKey::as_str).collect::<Vec<_>>(),
-                "targets": i.targets.iter().map(Target::id).collect::<Vec<_>>(),
-                "accounts": i.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
-                "fixed_by_apply": i.fixed_by_apply,
-                "message": i.message,
-            })
-        })
-        .collect();
-    let summary: serde_json::Map<String, serde_json::Value> = GuardrailDriftKind::ALL
-        .iter()
-        .map(|k| {
-            let n = items.iter().filter(|i| i.kind == *k).count();
-            (k.as_str().to_owned(), serde_json::json!(n))
-        })
-        .collect();
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("guardrails".to_owned(), serde_json::Value::Array(list));
-        obj.insert(
-            "guardrail_summary".to_owned(),
-            serde_json::Value::Object(summary),
-        );
     }
 }

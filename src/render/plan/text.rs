@@ -5,8 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::common::{self, Section, accept_hint, clean, note_label, principal_short, symbol};
+use super::common::{self, Section, accept_hint, note_label, principal_short, symbol};
 use crate::plan::{ActionKind, NoteKind, Plan, words};
+use crate::render::common::clean;
 
 /// How to render text. The CLI sets `color` when stdout is a terminal and `NO_COLOR` is unset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,7 +71,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         write_section(&mut out, section, &paint);
     }
 
-    out.push_str(&super::guardrails::text(plan));
+    out.push_str(&crate::render::guardrails::text(plan));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {
         if !out.is_empty() {

@@ -1,5 +1,7 @@
 //! The report of an `apply`: what was done, what is still pending (and on whom), what failed.
 
+mod policies;
+
 use serde::Serialize;
 
 use crate::apply::{ActionReport, ApplyReport, CoverWait, Outcome};
@@ -97,7 +99,7 @@ pub fn text(report: &ApplyReport) -> String {
             )),
         }
     }
-    out.push_str(&super::apply_policies::text(&report.policies));
+    out.push_str(&policies::text(&report.policies));
     out.push_str(&format!(
         "Apply: {} done, {} pending, {} failed, {} skipped, {} deferred.\n",
         counts.done, counts.pending, counts.failed, counts.skipped, counts.deferred
@@ -122,7 +124,7 @@ struct ReportDocument {
     actions: Vec<ActionDocument>,
     /// The guardrail SCP actions (absent when the plan enforces none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    policy_actions: Vec<super::apply_policies::PolicyActionDocument>,
+    policy_actions: Vec<policies::PolicyActionDocument>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_summary: Option<std::collections::BTreeMap<&'static str, usize>>,
 }
@@ -240,9 +242,8 @@ pub fn json(report: &ApplyReport) -> String {
                 }
             })
             .collect(),
-        policy_actions: super::apply_policies::json(&report.policies),
-        policy_summary: (!report.policies.is_empty())
-            .then(|| super::apply_policies::summary(&report.policies)),
+        policy_actions: policies::json(&report.policies),
+        policy_summary: (!report.policies.is_empty()).then(|| policies::summary(&report.policies)),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
@@ -280,7 +281,7 @@ pub fn markdown(report: &ApplyReport) -> String {
             md(&detail)
         ));
     }
-    out.push_str(&super::apply_policies::markdown(&report.policies));
+    out.push_str(&policies::markdown(&report.policies));
     out.push_str(&format!(
         "\n**{} done, {} pending, {} failed, {} skipped, {} deferred.**\n",
         counts.done, counts.pending, counts.failed, counts.skipped, counts.deferred

@@ -9,12 +9,11 @@
 
 use std::fmt::Write as _;
 
-use super::common::{
-    self, ALL_KINDS, Section, SectionKey, accept_hint, note_label, symbol, thousands,
-};
-use super::escape::md as md_text;
+use super::common::{self, ALL_KINDS, Section, SectionKey, accept_hint, note_label, symbol};
 use crate::model::Principal;
 use crate::plan::{Note, NoteKind, Plan, words};
+use crate::render::common::thousands;
+use crate::render::escape::md as md_text;
 
 /// The hidden first line CI looks for to update its sticky comment instead of adding one.
 pub const MARKER: &str = "<!-- bedrock-entitlements:plan -->";
@@ -68,7 +67,7 @@ pub fn plan(plan: &Plan) -> String {
         doc.left_out.models += doc.block(block, cap);
     }
 
-    doc.push_within(&super::guardrails::markdown(plan), doc.share(4));
+    doc.push_within(&crate::render::guardrails::markdown(plan), doc.share(4));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {
         // Notes may take a quarter of the room when actions follow, all of it otherwise.
