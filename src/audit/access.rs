@@ -443,7 +443,7 @@ fn reach(
         grant_arn: g.arn.clone(),
         grant_name: g.name.clone(),
         status: g.status.clone(),
-        managed: g.name.starts_with(prefix),
+        managed: crate::org::is_managed_name(prefix, &g.name),
         share,
         in_effect,
     }

@@ -428,7 +428,7 @@ impl Classifier<'_> {
     }
 
     fn is_managed(&self, g: &Grant) -> bool {
-        g.name.starts_with(&self.input.desired.grant_name_prefix)
+        crate::org::is_managed_name(&self.input.desired.grant_name_prefix, &g.name)
     }
 
     /// The drift item of a plan action: the class is the planner's decision

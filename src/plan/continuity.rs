@@ -152,7 +152,7 @@ pub(crate) fn apply_rules<'a>(
 
 impl<'a> Pass<'_, 'a> {
     fn is_managed(&self, grant: &Grant) -> bool {
-        grant.name.starts_with(&self.desired.grant_name_prefix)
+        crate::org::is_managed_name(&self.desired.grant_name_prefix, &grant.name)
     }
 
     /// The override an activation sends, and the note naming the accounts that keep a grant

@@ -81,14 +81,10 @@ pub(super) fn grants_by_license(live: &Live) -> ByLicense<'_> {
     groups
 }
 
-/// Whether the tool owns a grant: its name starts with `settings.grant_name_prefix`
-/// (case-sensitive, at the start only).
+/// Whether the tool owns a grant: [`crate::org::is_managed_name`] with
+/// `settings.grant_name_prefix`.
 pub(crate) fn is_managed(desired: &Desired, grant: &Grant) -> bool {
-    is_managed_name(&desired.grant_name_prefix, &grant.name)
-}
-
-pub(crate) fn is_managed_name(prefix: &str, name: &str) -> bool {
-    name.starts_with(prefix)
+    crate::org::is_managed_name(&desired.grant_name_prefix, &grant.name)
 }
 
 fn target_status(status: DesiredStatus) -> TargetStatus {
