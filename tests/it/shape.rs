@@ -206,8 +206,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "src/audit/access.rs explain",
     "src/audit/drift.rs since_baseline",
     "src/config/schema.rs schema",
-    "src/config/validate.rs settings",
-    "src/config/validate.rs model",
     "src/plan/continuity.rs apply_rules",
     "src/plan/planner.rs plan",
     "src/preflight.rs evaluate",
