@@ -10,6 +10,7 @@ mod expiry;
 mod guardrails;
 mod holdings;
 mod planner;
+pub mod saved;
 mod simulate;
 mod types;
 pub mod words;

@@ -1,5 +1,6 @@
 //! The guardrails layer of a plan (SCPs) in each view: text and Markdown sections, and the
-//! `guardrails` / `guardrail_notes` objects of the plan document with their reader.
+//! `guardrails` / `guardrail_notes` objects of the plan document (read back by
+//! `plan::saved`).
 //!
 //! Policy names, descriptions and notes come from AWS or quote it: they go through
 //! [`clean`] in text and [`md`] in Markdown. Documents (`content`) appear only in JSON.
@@ -7,16 +8,17 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::common::{clean, thousands};
 use super::escape::md;
 use crate::config::{GuardrailMode, ModelKey};
 use crate::model::{AccountId, PolicyId, Target};
-use crate::plan::{
-    GuardrailEffect, GuardrailNote, GuardrailNoteKind, GuardrailPlan, Plan, PolicyAction,
-    PolicyPhase,
+use crate::plan::saved::{
+    EffectDocument, GuardrailNoteDocument, GuardrailsDocument, PolicyActionDocument,
+    PolicyActionEntry, PolicySummary,
 };
+use crate::plan::{GuardrailEffect, GuardrailPlan, Plan, PolicyAction, PolicyPhase};
 
 /// Markdown lists at most this many policy actions; the JSON plan has them all.
 const MD_ROWS: usize = 50;
@@ -212,57 +214,6 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-/// `guardrails` of the plan document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuardrailsDocument {
-    /// `report` or `enforce`.
-    pub mode: String,
-    /// In execution order.
-    pub actions: Vec<PolicyActionDocument>,
-    pub effects: Vec<EffectDocument>,
-}
-
-/// One SCP write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyActionDocument {
-    /// `create`, `update`, `attach`, `detach` or `delete`.
-    pub kind: String,
-    /// `before_grants` (create, update, detach) or `after_grants` (attach, delete).
-    pub phase: String,
-    /// The live policy; absent for `create` and for an `attach` of a policy this plan creates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-    pub name: String,
-    /// `attach` and `detach`: the root, OU or account id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// `create` and `update`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `create` and `update`: the policy document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-
-/// What the guardrail actions change for one model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EffectDocument {
-    pub model: Option<String>,
-    pub newly_denied: Vec<String>,
-    pub newly_allowed: Vec<String>,
-    pub allowed_through_grant: Vec<String>,
-    /// The same in words.
-    pub sentence: String,
-}
-
-/// One entry of `guardrail_notes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuardrailNoteDocument {
-    /// `not_read`, `layout_failed`, `scp_disabled`, `name_taken` or `left_for_target`.
-    pub kind: String,
-    pub message: String,
-}
-
 fn ids(s: &BTreeSet<AccountId>) -> Vec<String> {
     s.iter().map(ToString::to_string).collect()
 }
@@ -294,31 +245,6 @@ fn action_document(a: &PolicyAction) -> PolicyActionDocument {
         description,
         content,
     }
-}
-
-/// One entry of the plan's top-level `policy_actions` (the contract's list of guardrail changes,
-/// written in enforce mode only: they are what `apply` will do).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyActionEntry {
-    /// `create`, `update`, `attach`, `detach` or `delete`.
-    pub action: String,
-    pub policy_name: String,
-    /// Root, OU or account id, for `attach` and `detach`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// The live policy, when it exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-}
-
-/// The plan's `summary` counts of guardrail changes (`policy_<action>`), enforce mode only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct PolicySummary {
-    pub policy_create: usize,
-    pub policy_update: usize,
-    pub policy_attach: usize,
-    pub policy_detach: usize,
-    pub policy_delete: usize,
 }
 
 /// The guardrail actions `apply` will carry out: `None` unless the mode is enforce.
@@ -390,170 +316,11 @@ pub fn notes_document(plan: &Plan) -> Vec<GuardrailNoteDocument> {
         .collect()
 }
 
-/// Why a guardrail field of a plan file is refused: the field's path and what is wrong.
-pub type FieldError = (String, String);
-
-fn typed<T: std::str::FromStr>(path: &str, s: &str) -> Result<T, FieldError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse::<T>().map_err(|e| (path.to_owned(), e.to_string()))
-}
-
-fn required<'a>(path: &str, v: &'a Option<String>, field: &str) -> Result<&'a str, FieldError> {
-    v.as_deref().ok_or_else(|| {
-        (
-            format!("{path}.{field}"),
-            "is required for this kind".to_owned(),
-        )
-    })
-}
-
-fn action_from(path: &str, d: &PolicyActionDocument) -> Result<PolicyAction, FieldError> {
-    let name = d.name.clone();
-    let id = |d: &PolicyActionDocument| -> Result<Option<PolicyId>, FieldError> {
-        d.policy_id
-            .as_deref()
-            .map(|p| typed(&format!("{path}.policy_id"), p))
-            .transpose()
-    };
-    let must_id = |d: &PolicyActionDocument| -> Result<PolicyId, FieldError> {
-        id(d)?.ok_or_else(|| {
-            (
-                format!("{path}.policy_id"),
-                "is required for this kind".to_owned(),
-            )
-        })
-    };
-    let target = |d: &PolicyActionDocument| -> Result<Target, FieldError> {
-        let t = required(path, &d.target, "target")?;
-        Target::parse(t).ok_or_else(|| {
-            (
-                format!("{path}.target"),
-                format!("{t:?} is not a root, OU or account id"),
-            )
-        })
-    };
-    let text = |field: &str, v: &Option<String>| required(path, v, field).map(str::to_owned);
-    let action = match d.kind.as_str() {
-        "create" => PolicyAction::Create {
-            name,
-            description: text("description", &d.description)?,
-            content: text("content", &d.content)?,
-        },
-        "update" => PolicyAction::Update {
-            policy: must_id(d)?,
-            name,
-            description: text("description", &d.description)?,
-            content: text("content", &d.content)?,
-        },
-        "attach" => PolicyAction::Attach {
-            policy: id(d)?,
-            name,
-            target: target(d)?,
-        },
-        "detach" => PolicyAction::Detach {
-            policy: must_id(d)?,
-            name,
-            target: target(d)?,
-        },
-        "delete" => PolicyAction::Delete {
-            policy: must_id(d)?,
-            name,
-        },
-        other => {
-            return Err((
-                format!("{path}.kind"),
-                format!("unknown policy action {other:?}"),
-            ));
-        }
-    };
-    Ok(action)
-}
-
-fn accounts_from(path: &str, v: &[String]) -> Result<BTreeSet<AccountId>, FieldError> {
-    v.iter()
-        .enumerate()
-        .map(|(i, s)| typed(&format!("{path}[{i}]"), s))
-        .collect()
-}
-
-fn effect_from(path: &str, d: &EffectDocument) -> Result<GuardrailEffect, FieldError> {
-    let model = match &d.model {
-        Some(m) => Some(
-            ModelKey::parse(m)
-                .ok_or_else(|| (format!("{path}.model"), format!("{m:?} is not a model key")))?,
-        ),
-        None => None,
-    };
-    Ok(GuardrailEffect {
-        model,
-        newly_denied: accounts_from(&format!("{path}.newly_denied"), &d.newly_denied)?,
-        newly_allowed: accounts_from(&format!("{path}.newly_allowed"), &d.newly_allowed)?,
-        allowed_through_grant: accounts_from(
-            &format!("{path}.allowed_through_grant"),
-            &d.allowed_through_grant,
-        )?,
-    })
-}
-
-/// Reads the `guardrails` object and the `guardrail_notes` back.
-pub fn from_documents(
-    doc: Option<&GuardrailsDocument>,
-    notes: &[GuardrailNoteDocument],
-) -> Result<(Option<GuardrailPlan>, Vec<GuardrailNote>), FieldError> {
-    let notes = notes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let kind = GuardrailNoteKind::parse(&n.kind).ok_or_else(|| {
-                (
-                    format!("guardrail_notes[{i}].kind"),
-                    format!("unknown guardrail note {:?}", n.kind),
-                )
-            })?;
-            Ok(GuardrailNote {
-                kind,
-                message: n.message.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, FieldError>>()?;
-    let Some(doc) = doc else {
-        return Ok((None, notes));
-    };
-    let mode = match doc.mode.as_str() {
-        "report" => GuardrailMode::Report,
-        "enforce" => GuardrailMode::Enforce,
-        other => {
-            return Err((
-                "guardrails.mode".to_owned(),
-                format!("{other:?} is not report or enforce"),
-            ));
-        }
-    };
-    let actions = doc
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| action_from(&format!("guardrails.actions[{i}]"), a))
-        .collect::<Result<_, _>>()?;
-    let effects = doc
-        .effects
-        .iter()
-        .enumerate()
-        .map(|(i, e)| effect_from(&format!("guardrails.effects[{i}]"), e))
-        .collect::<Result<_, _>>()?;
-    let plan = GuardrailPlan {
-        mode,
-        actions,
-        effects,
-    };
-    Ok((Some(plan), notes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::saved;
+    use crate::plan::{GuardrailNote, GuardrailNoteKind};
     use crate::render::{fixtures, json, markdown, text as text_view};
 
     fn acct(id: &str) -> AccountId {
@@ -708,7 +475,7 @@ mod tests {
                 12
             );
             assert_eq!(value["guardrail_notes"][0]["kind"], "name_taken");
-            let back = json::parse(&text).expect("reads back");
+            let back = saved::read(&text).expect("reads back").plan;
             assert_eq!(back.guardrails, p.guardrails);
             assert_eq!(back.guardrail_notes, p.guardrail_notes);
             assert_eq!(json::to_string(&back), text);
@@ -720,7 +487,7 @@ mod tests {
         let plain = fixtures::mixed();
         let text = json::to_string(&plain);
         assert!(!text.contains("guardrail"), "{text}");
-        assert_eq!(json::parse(&text).unwrap(), plain);
+        assert_eq!(saved::read(&text).unwrap().plan, plain);
         assert!(super::text(&plain).is_empty());
         assert!(markdown(&plain).is_empty());
     }
@@ -730,14 +497,14 @@ mod tests {
         let p = with_guardrails(GuardrailMode::Enforce);
         let mut value: serde_json::Value = serde_json::from_str(&json::to_string(&p)).unwrap();
         value["guardrails"]["actions"][2]["target"] = "nowhere".into();
-        let err = json::parse(&value.to_string()).unwrap_err().to_string();
+        let err = saved::read(&value.to_string()).unwrap_err().to_string();
         assert!(err.contains("guardrails.actions[2].target"), "{err}");
         let mut value: serde_json::Value = serde_json::from_str(&json::to_string(&p)).unwrap();
         value["guardrails"]["actions"][1]
             .as_object_mut()
             .unwrap()
             .remove("policy_id");
-        let err = json::parse(&value.to_string()).unwrap_err().to_string();
+        let err = saved::read(&value.to_string()).unwrap_err().to_string();
         assert!(err.contains("guardrails.actions[1].policy_id"), "{err}");
     }
 }

@@ -75,8 +75,8 @@ fn load_saved(args: &ApplyArgs) -> Result<Option<Plan>, CliError> {
         return Ok(None);
     };
     let text = super::read_text(path)?;
-    render::json::parse(&text)
-        .map(Some)
+    plan::saved::read(&text)
+        .map(|saved| Some(saved.into_plan()))
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
 }
 
