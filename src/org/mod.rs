@@ -6,6 +6,7 @@
 //! on success they are in [`Desired::warnings`]; on failure they come with the errors in the
 //! returned list. Both lists are sorted by position.
 
+mod lookup;
 mod resolve;
 mod tree;
 
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{ActivationOverride, DesiredStatus, GuardrailSettings, ModelKey};
 use crate::model::{AccountId, Diagnostic, LicenseArn, Principal};
 
+pub use lookup::{AccountLookupError, UnknownTargets, check_targets, find_account};
 pub use resolve::{
     MAX_GRANT_NAME_LEN, MAX_GRANTS_PER_LICENSE, USABLE_LICENSE_STATUS, choose_license, resolve,
 };

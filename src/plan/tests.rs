@@ -483,6 +483,25 @@ fn fingerprint_moves_with_any_relevant_grant_change() {
     assert_eq!(p.live_fingerprint, fingerprint(&l, &p.licenses));
 }
 
+/// The stale-plan refusal (`apply PLAN`): the live grants or the desired state moved.
+#[test]
+fn a_saved_plan_runs_only_on_what_it_was_made_from() {
+    use super::{StalePlan, check_saved};
+    let l = live("managed ACTIVE 222222222222");
+    let d = desired("active 222222222222 333333333333");
+    let saved = plan(&d, &l);
+    assert_eq!(check_saved(&saved, &l, &saved.config_digest), Ok(()));
+    let mut moved = l.clone();
+    moved.grants[0].version = "4".to_owned();
+    assert_eq!(
+        check_saved(&saved, &moved, &saved.config_digest),
+        Err(StalePlan::LiveMoved)
+    );
+    let now = plan(&desired("active 222222222222"), &l).config_digest;
+    assert_ne!(now, saved.config_digest);
+    assert_eq!(check_saved(&saved, &l, &now), Err(StalePlan::DesiredMoved));
+}
+
 #[test]
 fn config_digest_follows_the_desired_state_only() {
     let l = live("");
