@@ -299,7 +299,19 @@ fn policy_read_refusal(e: &AwsError) -> Problem {
 /// Every check that fails, in a fixed order.
 pub fn evaluate(f: &Facts) -> Vec<Problem> {
     let mut problems = check_settings(&f.home_region);
+    check_caller(f, &mut problems);
+    check_trusted_access(f, &mut problems);
+    check_service_settings(f, &mut problems);
+    if let Some(g) = &f.guardrails {
+        problems.extend(check_guardrails(f, g));
+    }
+    problems.extend(check_service_linked_roles(f));
+    check_licenses(f, &mut problems);
+    problems
+}
 
+/// The caller: the management account, or the delegated administrator of License Manager.
+fn check_caller(f: &Facts, problems: &mut Vec<Problem>) {
     if let Some(admins) = &f.delegated_admins {
         match admins {
             Ok(ids) if !ids.contains(&f.caller) => problems.push(Problem {
@@ -327,7 +339,11 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
             Err(e) => problems.push(unreadable("caller", e)),
         }
     }
+}
 
+/// Organization and OU grants need trusted access for License Manager and Marketplace, and
+/// all features.
+fn check_trusted_access(f: &Facts, problems: &mut Vec<Problem>) {
     if f.grants_to_org_or_ous {
         match &f.service_access {
             Ok(principals) => {
@@ -373,7 +389,10 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
             });
         }
     }
+}
 
+/// License Manager linked to the organization (GetServiceSettings).
+fn check_service_settings(f: &Facts, problems: &mut Vec<Problem>) {
     match &f.service_settings {
         // Linking License Manager to the organization is what organization and OU grants
         // need; account grants work without it.
@@ -396,12 +415,10 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
         }),
         Err(e) => problems.push(unreadable("license manager settings", e)),
     }
+}
 
-    if let Some(g) = &f.guardrails {
-        problems.extend(check_guardrails(f, g));
-    }
-
-    problems.extend(check_service_linked_roles(f));
+/// Each license the plan grants from allows this account to create grants.
+fn check_licenses(f: &Facts, problems: &mut Vec<Problem>) {
     for license in &f.licenses {
         if !license.allows_create_grant() {
             problems.push(Problem {
@@ -414,7 +431,6 @@ pub fn evaluate(f: &Facts) -> Vec<Problem> {
             });
         }
     }
-    problems
 }
 
 /// Guardrails need SCPs enabled on the root (mode `report` compares with them, `enforce` writes

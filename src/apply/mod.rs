@@ -116,9 +116,20 @@ impl Default for ApplyOptions {
     }
 }
 
+/// A plan that deletes more than `--max-deletes` (or `settings.max_deletes`) allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the plan deletes {deletes} grants, more than the {max} allowed; \
+     raise --max-deletes (or settings.max_deletes) if that is intended"
+)]
+pub struct TooManyDeletes {
+    pub deletes: usize,
+    pub max: u32,
+}
+
 /// Refuses a plan that deletes more grants than `max` (deletes and recreates count, and in
 /// guardrail enforce mode each SCP detach and delete).
-pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), String> {
+pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), TooManyDeletes> {
     let deletes = plan
         .actions
         .iter()
@@ -126,10 +137,7 @@ pub fn check_max_deletes(plan: &Plan, max: u32) -> Result<(), String> {
         .count()
         + crate::plan::destructive_policy_actions(plan);
     if deletes as u64 > u64::from(max) {
-        Err(format!(
-            "the plan deletes {deletes} grants, more than the {max} allowed; \
-             raise --max-deletes (or settings.max_deletes) if that is intended"
-        ))
+        Err(TooManyDeletes { deletes, max })
     } else {
         Ok(())
     }

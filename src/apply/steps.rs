@@ -146,6 +146,17 @@ enum After {
     Stop(Outcome),
 }
 
+/// What `converge` counts across its steps.
+#[derive(Default)]
+struct Tally {
+    /// Changes sent (CreateGrantVersion, AcceptGrant), at most [`MAX_CHANGES`].
+    changes: u32,
+    /// Version conflicts met.
+    conflicts: u32,
+    /// Whether the last change was ours and started a workflow.
+    ours: bool,
+}
+
 /// One action being carried out.
 pub(crate) struct Run<'a, L, RA> {
     shared: &'a Shared<L, RA>,
@@ -372,109 +383,130 @@ where
     /// Brings the grant from `view` to the action's goal.
     async fn converge(&mut self, arn: &GrantArn, mut view: View) -> Outcome {
         let goal = Goal::of(self.action);
-        let mut changes = 0;
-        let mut conflicts = 0;
-        // Whether the last change was ours and started a workflow.
-        let mut ours = false;
+        let mut tally = Tally::default();
         loop {
             let step = next_step(&goal, &view);
-            match step {
-                Step::Done => {
-                    return Outcome::Done {
+            let next = match step {
+                Step::Done => After::Stop(Outcome::Done {
+                    grant: arn.clone(),
+                    status: view.status,
+                }),
+                Step::Unreachable => After::Stop(failed(
+                    Some(arn),
+                    StepError::Unreachable {
                         grant: arn.clone(),
                         status: view.status,
-                    };
-                }
-                Step::Unreachable => {
-                    return failed(
-                        Some(arn),
-                        StepError::Unreachable {
-                            grant: arn.clone(),
-                            status: view.status,
-                            target: goal.describe(),
-                        },
-                    );
-                }
-                Step::Wait => {
-                    let bound = match (ours, self.shared.wait) {
-                        (true, None) => {
-                            return Outcome::Done {
-                                grant: arn.clone(),
-                                status: view.status,
-                            };
-                        }
-                        (true, Some(d)) => d,
-                        (false, _) => self.shared.settle_wait,
-                    };
-                    match self.settle(arn, bound, &GrantStatus::PendingWorkflow).await {
-                        Settle::Settled(v) => view = v,
-                        Settle::TimedOut(status) => {
-                            return Outcome::Pending {
-                                grant: arn.clone(),
-                                status,
-                                waiting_on: Waiting::Workflow,
-                            };
-                        }
-                        Settle::Failed(e) => return failed(Some(arn), e),
-                    }
-                }
+                        target: goal.describe(),
+                    },
+                )),
+                Step::Wait => self.wait_step(arn, view, tally.ours).await,
                 Step::Read => match self.get_grant(arn).await {
-                    Ok(g) => view = View::from(g),
-                    Err(e) => return failed(Some(arn), e),
+                    Ok(g) => After::Continue(View::from(g)),
+                    Err(e) => After::Stop(failed(Some(arn), e)),
                 },
-                Step::Accept => {
-                    let client = match self.recipient_client().await {
-                        Ok(Some(c)) => c,
-                        Ok(None) => {
-                            return Outcome::Pending {
-                                grant: arn.clone(),
-                                status: view.status,
-                                waiting_on: Waiting::Recipient,
-                            };
-                        }
-                        Err(e) => return failed(Some(arn), e),
-                    };
-                    if changes >= MAX_CHANGES {
-                        return self.stuck(arn, &goal, view, changes);
-                    }
-                    changes += 1;
-                    match self.call("AcceptGrant", client.accept_grant(arn)).await {
-                        Ok(r) => {
-                            ours = r.status == GrantStatus::PendingWorkflow;
-                            view.status = r.status;
-                            view.version = r.version;
-                        }
-                        Err(e) => match self.reread(arn, &goal, e, step, &mut conflicts).await {
-                            After::Continue(v) => view = v,
-                            After::Stop(o) => return o,
-                        },
-                    }
-                    self.recipient = Some(client);
+                Step::Accept => self.accept_step(arn, &goal, view, &mut tally).await,
+                Step::Change => self.change_step(arn, &goal, view, &mut tally).await,
+            };
+            match next {
+                After::Continue(v) => view = v,
+                After::Stop(o) => return o,
+            }
+        }
+    }
+
+    /// A workflow is running: wait for it (up to `--wait` when the change was ours, else the
+    /// short settle wait); a workflow of ours without `--wait` is done for this run.
+    async fn wait_step(&mut self, arn: &GrantArn, view: View, ours: bool) -> After {
+        let bound = match (ours, self.shared.wait) {
+            (true, None) => {
+                return After::Stop(Outcome::Done {
+                    grant: arn.clone(),
+                    status: view.status,
+                });
+            }
+            (true, Some(d)) => d,
+            (false, _) => self.shared.settle_wait,
+        };
+        match self.settle(arn, bound, &GrantStatus::PendingWorkflow).await {
+            Settle::Settled(v) => After::Continue(v),
+            Settle::TimedOut(status) => After::Stop(Outcome::Pending {
+                grant: arn.clone(),
+                status,
+                waiting_on: Waiting::Workflow,
+            }),
+            Settle::Failed(e) => After::Stop(failed(Some(arn), e)),
+        }
+    }
+
+    /// AcceptGrant in the recipient account, through the recipient role.
+    async fn accept_step(
+        &mut self,
+        arn: &GrantArn,
+        goal: &Goal,
+        mut view: View,
+        tally: &mut Tally,
+    ) -> After {
+        let client = match self.recipient_client().await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return After::Stop(Outcome::Pending {
+                    grant: arn.clone(),
+                    status: view.status,
+                    waiting_on: Waiting::Recipient,
+                });
+            }
+            Err(e) => return After::Stop(failed(Some(arn), e)),
+        };
+        if tally.changes >= MAX_CHANGES {
+            return After::Stop(self.stuck(arn, goal, view, tally.changes));
+        }
+        tally.changes += 1;
+        match self.call("AcceptGrant", client.accept_grant(arn)).await {
+            Ok(r) => {
+                tally.ours = r.status == GrantStatus::PendingWorkflow;
+                view.status = r.status;
+                view.version = r.version;
+            }
+            Err(e) => match self
+                .reread(arn, goal, e, Step::Accept, &mut tally.conflicts)
+                .await
+            {
+                After::Continue(v) => view = v,
+                stop @ After::Stop(_) => return stop,
+            },
+        }
+        self.recipient = Some(client);
+        After::Continue(view)
+    }
+
+    /// One CreateGrantVersion towards the goal, and what it left.
+    async fn change_step(
+        &mut self,
+        arn: &GrantArn,
+        goal: &Goal,
+        mut view: View,
+        tally: &mut Tally,
+    ) -> After {
+        if tally.changes >= MAX_CHANGES {
+            return After::Stop(self.stuck(arn, goal, view, tally.changes));
+        }
+        tally.changes += 1;
+        match self.change_version(arn, goal, &view).await {
+            Ok((r, sent)) => {
+                tally.ours = r.status == GrantStatus::PendingWorkflow;
+                view.status = r.status;
+                view.version = r.version;
+                if let Some(name) = sent.name {
+                    view.name = Some(name);
                 }
-                Step::Change => {
-                    if changes >= MAX_CHANGES {
-                        return self.stuck(arn, &goal, view, changes);
-                    }
-                    changes += 1;
-                    let result = self.change_version(arn, &goal, &view).await;
-                    match result {
-                        Ok((r, sent)) => {
-                            ours = r.status == GrantStatus::PendingWorkflow;
-                            view.status = r.status;
-                            view.version = r.version;
-                            if let Some(name) = sent.name {
-                                view.name = Some(name);
-                            }
-                            if let Some(ops) = sent.operations {
-                                view.operations = Some(ops);
-                            }
-                        }
-                        Err(e) => match self.reread(arn, &goal, e, step, &mut conflicts).await {
-                            After::Continue(v) => view = v,
-                            After::Stop(o) => return o,
-                        },
-                    }
+                if let Some(ops) = sent.operations {
+                    view.operations = Some(ops);
                 }
+                After::Continue(view)
+            }
+            Err(e) => {
+                self.reread(arn, goal, e, Step::Change, &mut tally.conflicts)
+                    .await
             }
         }
     }

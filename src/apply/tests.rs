@@ -716,8 +716,9 @@ fn max_deletes_counts_deletes_and_recreates() {
     ]);
     assert_eq!(check_max_deletes(&p, 2), Ok(()));
     let err = check_max_deletes(&p, 1).expect_err("too many");
+    assert_eq!(err, crate::apply::TooManyDeletes { deletes: 2, max: 1 });
     assert_eq!(
-        err,
+        err.to_string(),
         "the plan deletes 2 grants, more than the 1 allowed; raise --max-deletes (or settings.max_deletes) if that is intended"
     );
 }

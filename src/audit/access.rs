@@ -443,7 +443,7 @@ fn reach(
         grant_arn: g.arn.clone(),
         grant_name: g.name.clone(),
         status: g.status.clone(),
-        managed: g.name.starts_with(prefix),
+        managed: crate::org::is_managed_name(prefix, &g.name),
         share,
         in_effect,
     }
@@ -476,20 +476,37 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
     let cell = &row.cells[i];
     let model = &matrix.models[i];
     let mut out = Vec::new();
-    let route = |r: &Reach| match &r.route {
+    state_lines(row, cell, model, &mut out);
+    also_lines(cell, &mut out);
+    drift_lines(cell, model, &mut out);
+    invoke_lines(cell, &mut out);
+    out
+}
+
+/// How a grant reaches the account, in words.
+fn route_words(r: &Reach) -> String {
+    match &r.route {
         Route::Organization => "the organization grant".to_owned(),
         Route::Ou { path, ou } => format!("the grant to OU {path} ({ou})"),
         Route::Account => "its account grant".to_owned(),
-    };
-    let grant = |r: &Reach| {
-        format!(
-            "{:?} ({}, {}{})",
-            r.grant_name,
-            r.grant_arn,
-            r.status,
-            if r.managed { "" } else { ", not managed" }
-        )
-    };
+    }
+}
+
+/// A grant: name, ARN, status and whether the tool owns it.
+fn grant_words(r: &Reach) -> String {
+    format!(
+        "{:?} ({}, {}{})",
+        r.grant_name,
+        r.grant_arn,
+        r.status,
+        if r.managed { "" } else { ", not managed" }
+    )
+}
+
+/// The first line: yes or no, and through what (or why not).
+fn state_lines(row: &Row, cell: &Cell, model: &MatrixModel, out: &mut Vec<String>) {
+    let route = route_words;
+    let grant = grant_words;
     match cell.state {
         CellState::Grantor => out.push(format!(
             "yes: account {} is the grantor, which holds the subscription and needs no grant",
@@ -531,7 +548,12 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
             ),
         }),
     }
-    // What else reaches the account, beyond the grant named above.
+}
+
+/// What else reaches the account, beyond the grant named above.
+fn also_lines(cell: &Cell, out: &mut Vec<String>) {
+    let route = route_words;
+    let grant = grant_words;
     if cell.state == CellState::Granted {
         for r in cell.via.iter().skip(1) {
             if r.is_effective() {
@@ -546,7 +568,10 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
             }
         }
     }
-    // Where the file disagrees with what is live.
+}
+
+/// Where the file disagrees with what is live.
+fn drift_lines(cell: &Cell, model: &MatrixModel, out: &mut Vec<String>) {
     let has = cell.state == CellState::Granted;
     match (&cell.wanted, has) {
         (Wanted::Excluded, true) => out.push(format!(
@@ -575,6 +600,10 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
         )),
         _ => {}
     }
+}
+
+/// The invoke layer, and the leak it makes with the grants.
+fn invoke_lines(cell: &Cell, out: &mut Vec<String>) {
     if let Some(invoke) = &cell.invoke {
         out.push(invoke_line(invoke));
         match cell.leak() {
@@ -587,7 +616,6 @@ pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
             None => {}
         }
     }
-    out
 }
 
 /// The invoke layer in one sentence.

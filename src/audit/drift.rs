@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{account_path, describe_account, describe_principal, principal_within, usable};
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, OuId, Principal};
-use crate::org::{Desired, covered_accounts};
+use crate::org::{Desired, DesiredModel, covered_accounts};
 use crate::plan::{
     AccessChange, Action, ActionKind, Note, NoteKind, Plan, Reason, TargetStatus, words,
 };
@@ -428,7 +428,7 @@ impl Classifier<'_> {
     }
 
     fn is_managed(&self, g: &Grant) -> bool {
-        g.name.starts_with(&self.input.desired.grant_name_prefix)
+        crate::org::is_managed_name(&self.input.desired.grant_name_prefix, &g.name)
     }
 
     /// The drift item of a plan action: the class is the planner's decision
@@ -883,65 +883,80 @@ impl Classifier<'_> {
                     .collect()
             };
             for a in now.difference(then) {
-                let via = reaching(a);
-                let Some(g) = via.iter().find(|g| g.status.is_effective()) else {
-                    continue;
-                };
-                if matches!(g.principal, Principal::Account(_)) {
-                    continue; // a grant of its own: not membership
-                }
-                out.push(DriftItem {
-                    kind: DriftKind::Membership,
-                    model: Some(key.clone()),
-                    license_arn: model.license.clone(),
-                    principal: None,
-                    grant: Some(GrantFacts::of(g)),
-                    accounts: vec![a.clone()],
-                    action: None,
-                    message: format!(
-                        "{} gained access since the baseline through the grant to {}: it joined {} \
-                         since (or the file changed)",
-                        describe_account(org, a),
-                        self.describe(&g.principal),
-                        match &g.principal {
-                            Principal::Organization { .. } => "the organization".to_owned(),
-                            _ => account_path(org, a).unwrap_or_default(),
-                        }
-                    ),
-                });
+                out.extend(self.gained(key, model, a, &reaching(a)));
             }
             for a in then.difference(&now) {
-                let via = reaching(a);
-                if !via.is_empty() {
-                    continue; // a grant that is not in effect: reported as its own item
+                // A grant that is not in effect is reported as its own item.
+                if reaching(a).is_empty() {
+                    out.push(self.lost(key, model, a));
                 }
-                let why = match org.accounts.get(a) {
-                    None => "it left the organization".to_owned(),
-                    Some(acct) if !usable(&acct.state) => {
-                        format!("it is {}", acct.state.as_str())
-                    }
-                    Some(_) => format!(
-                        "it is now in {}, which no grant of the model reaches: it left an OU the \
-                         model's grants reach (or the file changed)",
-                        account_path(org, a).unwrap_or_default()
-                    ),
-                };
-                out.push(DriftItem {
-                    kind: DriftKind::Membership,
-                    model: Some(key.clone()),
-                    license_arn: model.license.clone(),
-                    principal: None,
-                    grant: None,
-                    accounts: vec![a.clone()],
-                    action: None,
-                    message: format!(
-                        "{} lost access since the baseline: {why}",
-                        describe_account(org, a)
-                    ),
-                });
             }
         }
         out
+    }
+
+    /// An account with access now and not at the baseline, through an organization or OU grant
+    /// (a grant of its own is not membership).
+    fn gained(
+        &self,
+        key: &ModelKey,
+        model: &DesiredModel,
+        a: &AccountId,
+        via: &[&Grant],
+    ) -> Option<DriftItem> {
+        let org = &self.live().organization;
+        let g = via.iter().find(|g| g.status.is_effective())?;
+        if matches!(g.principal, Principal::Account(_)) {
+            return None;
+        }
+        Some(DriftItem {
+            kind: DriftKind::Membership,
+            model: Some(key.clone()),
+            license_arn: model.license.clone(),
+            principal: None,
+            grant: Some(GrantFacts::of(g)),
+            accounts: vec![a.clone()],
+            action: None,
+            message: format!(
+                "{} gained access since the baseline through the grant to {}: it joined {} \
+                 since (or the file changed)",
+                describe_account(org, a),
+                self.describe(&g.principal),
+                match &g.principal {
+                    Principal::Organization { .. } => "the organization".to_owned(),
+                    _ => account_path(org, a).unwrap_or_default(),
+                }
+            ),
+        })
+    }
+
+    /// An account with access at the baseline that no grant reaches now, and why.
+    fn lost(&self, key: &ModelKey, model: &DesiredModel, a: &AccountId) -> DriftItem {
+        let org = &self.live().organization;
+        let why = match org.accounts.get(a) {
+            None => "it left the organization".to_owned(),
+            Some(acct) if !usable(&acct.state) => {
+                format!("it is {}", acct.state.as_str())
+            }
+            Some(_) => format!(
+                "it is now in {}, which no grant of the model reaches: it left an OU the \
+                 model's grants reach (or the file changed)",
+                account_path(org, a).unwrap_or_default()
+            ),
+        };
+        DriftItem {
+            kind: DriftKind::Membership,
+            model: Some(key.clone()),
+            license_arn: model.license.clone(),
+            principal: None,
+            grant: None,
+            accounts: vec![a.clone()],
+            action: None,
+            message: format!(
+                "{} lost access since the baseline: {why}",
+                describe_account(org, a)
+            ),
+        }
     }
 }
 

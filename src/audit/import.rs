@@ -155,7 +155,7 @@ fn drafts<'a>(
     opts: &ImportOptions,
     warnings: &mut Vec<String>,
 ) -> (Drafts<'a>, usize) {
-    let is_managed = |g: &Grant| g.name.starts_with(&opts.prefix);
+    let is_managed = |g: &Grant| crate::org::is_managed_name(&opts.prefix, &g.name);
     let mut drafts: Drafts<'a> = BTreeMap::new();
     let mut skipped_foreign = 0usize;
     for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {

@@ -116,8 +116,8 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Limit the plan to these models (repeatable)
-    #[arg(long = "target", value_name = "MODEL")]
-    pub targets: Vec<String>,
+    #[arg(long = "target", value_name = "MODEL", value_parser = crate::cli::values::model_key)]
+    pub targets: Vec<crate::config::ModelKey>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -210,13 +210,13 @@ pub struct EmulatorArgs {
     #[arg(long = "rate-limit", value_name = "RPS", default_value_t = 0.0)]
     pub rate_limit: f64,
     /// Probability of a throttling error per call
-    #[arg(long = "throttle-rate", value_name = "P", default_value_t = 0.0)]
+    #[arg(long = "throttle-rate", value_name = "P", default_value = "0", value_parser = crate::cli::values::probability)]
     pub throttle_rate: f64,
     /// Probability of a 500 error per call
-    #[arg(long = "error-rate", value_name = "P", default_value_t = 0.0)]
+    #[arg(long = "error-rate", value_name = "P", default_value = "0", value_parser = crate::cli::values::probability)]
     pub error_rate: f64,
     /// Probability that a call's change is made but its response is lost
-    #[arg(long = "lost-response-rate", value_name = "P", default_value_t = 0.0)]
+    #[arg(long = "lost-response-rate", value_name = "P", default_value = "0", value_parser = crate::cli::values::probability)]
     pub lost_response_rate: f64,
     /// Seed for the random faults, so a run can be replayed
     #[arg(long = "fault-seed", value_name = "N", default_value_t = 0)]

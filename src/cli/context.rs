@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{CliError, GlobalArgs};
@@ -66,9 +67,9 @@ impl Context {
 
     /// Loads and validates the desired-state file; on failure every problem is printed.
     pub fn load_config(&self) -> Result<Config, CliError> {
-        match config::load(&self.global.config) {
+        match load_config(&self.global.config) {
             Ok((config, _source)) => Ok(config),
-            Err(config::LoadError::Invalid(diagnostics)) => {
+            Err(LoadError::Invalid(diagnostics)) => {
                 self.report(&diagnostics);
                 let errors = diagnostics
                     .iter()
@@ -80,7 +81,7 @@ impl Context {
                     if errors == 1 { "" } else { "s" }
                 )))
             }
-            Err(e) => Err(CliError::Usage(e.to_string())),
+            Err(e @ LoadError::Io { .. }) => Err(CliError::Config(e)),
         }
     }
 
@@ -105,15 +106,18 @@ impl Context {
         let mut sandbox = None;
         if let Some(seed_path) = &self.global.sandbox {
             let text = super::commands::read_text(seed_path)?;
-            let seed = crate::emulator::Seed::from_yaml(&text)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", seed_path.display())))?;
+            let seed =
+                crate::emulator::Seed::from_yaml(&text).map_err(|source| CliError::Seed {
+                    path: seed_path.display().to_string(),
+                    source,
+                })?;
             let handle = crate::emulator::start(
                 seed,
                 crate::emulator::EmulatorOptions::default(),
                 "127.0.0.1:0".parse().expect("literal address"),
             )
             .await
-            .map_err(|e| CliError::Usage(format!("cannot start the sandbox emulator: {e}")))?;
+            .map_err(CliError::Sandbox)?;
             opts.endpoint_url = Some(handle.endpoint_url());
             opts.static_credentials =
                 Some((SANDBOX_ACCESS_KEY.to_owned(), "sandbox-secret".to_owned()));
@@ -132,6 +136,34 @@ impl Context {
     }
 }
 
+/// Why [`load_config`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid desired-state file; render each diagnostic with
+    /// [`Diagnostic::display`].
+    #[error("the desired-state file has {} problem(s)", .0.len())]
+    Invalid(Vec<Diagnostic>),
+}
+
+/// Reads the desired-state file at `path` and parses it ([`config::parse_bytes`]: config does
+/// no I/O). Returns the config and the source text (for later diagnostics).
+pub fn load_config(path: &Path) -> Result<(Config, String), LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let config = config::parse_bytes(&bytes).map_err(LoadError::Invalid)?;
+    // parse_bytes succeeded, so the bytes are UTF-8.
+    let source = String::from_utf8(bytes).unwrap_or_default();
+    Ok((config, source))
+}
+
 /// Colour only on a terminal, never with `--no-color` or `NO_COLOR` set (any value).
 pub fn color_enabled(no_color_flag: bool) -> bool {
     !no_color_flag
@@ -147,28 +179,19 @@ pub struct Planned {
 }
 
 impl Context {
-    /// Parses `--target` values into model keys the file names.
+    /// `--target` values as the set the planner takes, checked once against the file
+    /// ([`org::check_targets`]) before any AWS call.
     pub fn targets(
         &self,
         config: &Config,
-        targets: &[String],
+        targets: &[ModelKey],
     ) -> Result<Option<BTreeSet<ModelKey>>, CliError> {
         if targets.is_empty() {
             return Ok(None);
         }
-        let known: Vec<&str> = config.models.iter().map(|m| m.key.value.as_str()).collect();
-        targets
-            .iter()
-            .map(|t| match ModelKey::parse(t) {
-                Some(key) if known.contains(&key.as_str()) => Ok(key),
-                _ => Err(CliError::Usage(format!(
-                    "--target {t}: {} names no such model (it has: {})",
-                    self.config_display(),
-                    known.join(", ")
-                ))),
-            })
-            .collect::<Result<BTreeSet<_>, _>>()
-            .map(Some)
+        let targets: BTreeSet<ModelKey> = targets.iter().cloned().collect();
+        org::check_targets(config, &targets)?;
+        Ok(Some(targets))
     }
 
     /// Reads live state, resolves the file against it and plans. Warnings go to stderr; errors

@@ -7,10 +7,11 @@ mod commands;
 mod context;
 mod error;
 mod generate;
+mod values;
 
 pub use args::PlanArgs;
 pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};
-pub use context::{Context, Planned, Session, color_enabled};
+pub use context::{Context, LoadError, Planned, Session, color_enabled, load_config};
 pub use error::CliError;
 
 /// The process exit status of a command.
@@ -49,5 +50,5 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Completions(args) => generate::completions(&args),
         Command::Man => generate::man(),
     };
-    result.map_err(commands::plan::explain_refusal)
+    result.map_err(error::explain_refusal)
 }

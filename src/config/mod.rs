@@ -2,7 +2,8 @@
 //! The only module that names a YAML crate (in `yaml.rs`, behind [`parse`]).
 //!
 //! - [`parse`] reads the text and checks everything that needs no AWS, collecting every problem.
-//! - [`load`] does the same for a file on disk.
+//! - [`parse_bytes`] does the same for the bytes of a file, which `cli` reads (config does no
+//!   I/O; `cli::load_config` is the file's reader).
 //! - [`schema`] is the JSON Schema of the file; [`to_yaml`] writes a config back (for `import`).
 
 mod emit;
@@ -10,8 +11,6 @@ mod schema;
 mod types;
 mod validate;
 mod yaml;
-
-use std::path::{Path, PathBuf};
 
 use crate::model::{Diagnostic, Span};
 
@@ -53,30 +52,4 @@ fn not_utf8(bytes: &[u8], valid_up_to: usize) -> Diagnostic {
         "the file is not valid UTF-8",
     )
     .with_hint("save the file as UTF-8")
-}
-
-/// Why [`load`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The file was read but is not a valid desired-state file; render each diagnostic with
-    /// [`Diagnostic::display`].
-    #[error("the desired-state file has {} problem(s)", .0.len())]
-    Invalid(Vec<Diagnostic>),
-}
-
-/// Reads `path` and parses it. Returns the config and the source text (for later diagnostics).
-pub fn load(path: &Path) -> Result<(Config, String), LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let config = parse_bytes(&bytes).map_err(LoadError::Invalid)?;
-    // parse_bytes succeeded, so the bytes are UTF-8.
-    let source = String::from_utf8(bytes).unwrap_or_default();
-    Ok((config, source))
 }

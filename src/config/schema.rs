@@ -101,61 +101,7 @@ pub fn schema() -> Value {
                 "type": "integer",
                 "enum": [1]
             },
-            "settings": {
-                "description": "Settings for the whole file. Every key is optional.",
-                "type": ["object", "null"],
-                "additionalProperties": false,
-                "properties": {
-                    "home_region": {
-                        "description": "The region License Manager is called in: where the Marketplace licenses and their grants live.",
-                        "type": "string",
-                        "pattern": REGION_PATTERN,
-                        "default": "us-east-1"
-                    },
-                    "grant_name_prefix": {
-                        "description": "Grants whose name starts with this prefix are managed by the tool; any other grant is never changed or deleted.",
-                        "type": "string",
-                        "minLength": 1,
-                        "pattern": "\\S",
-                        "default": "bedrock-entitlements"
-                    },
-                    "allowed_operations": {
-                        "description": "The License Manager operations every grant allows.",
-                        "type": "array",
-                        "minItems": 1,
-                        "uniqueItems": true,
-                        "items": { "type": "string", "enum": KNOWN_OPERATIONS },
-                        "default": DEFAULT_OPERATIONS
-                    },
-                    "max_deletes": {
-                        "description": "apply refuses a plan that deletes more grants than this, unless --max-deletes allows it.",
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": u32::MAX,
-                        "default": 10
-                    },
-                    "expiry_warning_days": {
-                        "description": "plan and drift warn about a license in use whose validity ends within this many days, and about expired ones.",
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": u32::MAX,
-                        "default": 30
-                    },
-                    "recipient_role": {
-                        "description": "The NAME of a role to assume in member accounts to accept and activate the grants they receive (arn:aws:iam::ACCOUNT:role/NAME); null to leave that to the recipients.",
-                        "type": ["string", "null"],
-                        "pattern": ROLE_NAME_PATTERN,
-                        "default": null
-                    },
-                    "activation_override": {
-                        "description": "How activating a grant treats other active grants of the same product in the recipient account (License Manager ActivationOverrideBehavior); null to send none.",
-                        "type": ["string", "null"],
-                        "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
-                        "default": null
-                    },
-                    "guardrails": guardrails()
-                }
-            },
+            "settings": settings(),
             "models": {
                 "description": "One entry per model: the model key (lowercase letters, digits and '-') and who may use the model.",
                 "type": "object",
@@ -164,87 +110,156 @@ pub fn schema() -> Value {
             }
         },
         "definitions": {
-            "model": {
-                "description": "One model: the license it is sold under and who receives a grant of it.",
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["grant_to"],
-                "oneOf": [
-                    { "required": ["product_sku"] },
-                    { "required": ["product_name"] },
-                    { "required": ["license_arn"] }
-                ],
-                "properties": {
-                    "product_sku": {
-                        "description": "The AWS Marketplace product id of the model's license (exactly one of product_sku, product_name, license_arn).",
-                        "type": "string",
-                        "pattern": "^\\S+$"
-                    },
-                    "product_name": {
-                        "description": "The product name of the model's license, as License Manager shows it (exactly one of product_sku, product_name, license_arn).",
-                        "type": "string",
-                        "minLength": 1
-                    },
-                    "license_arn": {
-                        "description": "The ARN of the model's license (exactly one of product_sku, product_name, license_arn).",
-                        "type": "string",
-                        "pattern": LICENSE_ARN_PATTERN
-                    },
-                    "grant_to": { "$ref": "#/definitions/grant_to" },
-                    "except_accounts": account_list(
-                        "Accounts to leave out of the organization and OU targets."
-                    ),
-                    "status": {
-                        "description": "active: the grants are active; disabled: the grants are kept but deactivated.",
-                        "type": "string",
-                        "enum": ["active", "disabled"],
-                        "default": "active"
-                    },
-                    "bedrock_model_ids": {
-                        "description": "The Amazon Bedrock model ids the model stands for, as Bedrock writes them (anthropic.claude-sonnet-4-5-20250929-v1:0), with the IAM wildcards * and ?; the guardrail SCPs deny them (and the cross-Region inference profiles named after them) to accounts not entitled. Required for active models when settings.guardrails.mode is not off.",
-                        "type": "array",
-                        "minItems": 1,
-                        "uniqueItems": true,
-                        "items": { "type": "string", "pattern": MODEL_ID_PATTERN, "maxLength": 256 }
-                    },
-                    "marketplace_product_id": {
-                        "description": "The AWS Marketplace product id denied to aws-marketplace:Subscribe with settings.guardrails.deny_marketplace_subscribe, where it differs from the license's product SKU.",
-                        "type": "string",
-                        "pattern": PRODUCT_ID_PATTERN,
-                        "maxLength": 128
-                    }
-                }
-            },
-            "grant_to": {
-                "description": "Who receives the model: at least one of the whole organization, OUs (with every account nested in them) or accounts.",
-                "type": "object",
-                "additionalProperties": false,
-                "anyOf": [
-                    { "required": ["organization"], "properties": { "organization": { "const": true } } },
-                    { "required": ["organizational_units"], "properties": { "organizational_units": { "minItems": 1 } } },
-                    { "required": ["accounts"], "properties": { "accounts": { "minItems": 1 } } }
-                ],
-                "properties": {
-                    "organization": {
-                        "description": "true grants the model to the whole organization.",
-                        "type": ["boolean", "null"],
-                        "default": false
-                    },
-                    "organizational_units": {
-                        "description": "OUs, by id (ou-...) or by path from the root (Root/Workloads/ML).",
-                        "type": "array",
-                        "uniqueItems": true,
-                        "items": {
-                            "anyOf": [
-                                { "description": "An OU id.", "type": "string", "pattern": OU_ID_PATTERN },
-                                { "description": "An OU path from the root.", "type": "string", "pattern": OU_PATH_PATTERN }
-                            ]
-                        }
-                    },
-                    "accounts": account_list("Accounts, by 12-digit id or by account name.")
-                }
-            },
+            "model": model(),
+            "grant_to": grant_to(),
             "account": account_ref()
+        }
+    })
+}
+
+/// `settings`: every key optional.
+fn settings() -> Value {
+    json!({
+        "description": "Settings for the whole file. Every key is optional.",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "home_region": {
+                "description": "The region License Manager is called in: where the Marketplace licenses and their grants live.",
+                "type": "string",
+                "pattern": REGION_PATTERN,
+                "default": "us-east-1"
+            },
+            "grant_name_prefix": {
+                "description": "Grants whose name starts with this prefix are managed by the tool; any other grant is never changed or deleted.",
+                "type": "string",
+                "minLength": 1,
+                "pattern": "\\S",
+                "default": "bedrock-entitlements"
+            },
+            "allowed_operations": {
+                "description": "The License Manager operations every grant allows.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": true,
+                "items": { "type": "string", "enum": KNOWN_OPERATIONS },
+                "default": DEFAULT_OPERATIONS
+            },
+            "max_deletes": {
+                "description": "apply refuses a plan that deletes more grants than this, unless --max-deletes allows it.",
+                "type": "integer",
+                "minimum": 0,
+                "maximum": u32::MAX,
+                "default": 10
+            },
+            "expiry_warning_days": {
+                "description": "plan and drift warn about a license in use whose validity ends within this many days, and about expired ones.",
+                "type": "integer",
+                "minimum": 0,
+                "maximum": u32::MAX,
+                "default": 30
+            },
+            "recipient_role": {
+                "description": "The NAME of a role to assume in member accounts to accept and activate the grants they receive (arn:aws:iam::ACCOUNT:role/NAME); null to leave that to the recipients.",
+                "type": ["string", "null"],
+                "pattern": ROLE_NAME_PATTERN,
+                "default": null
+            },
+            "activation_override": {
+                "description": "How activating a grant treats other active grants of the same product in the recipient account (License Manager ActivationOverrideBehavior); null to send none.",
+                "type": ["string", "null"],
+                "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
+                "default": null
+            },
+            "guardrails": guardrails()
+        }
+    })
+}
+
+/// One model of `models`.
+fn model() -> Value {
+    json!({
+        "description": "One model: the license it is sold under and who receives a grant of it.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["grant_to"],
+        "oneOf": [
+            { "required": ["product_sku"] },
+            { "required": ["product_name"] },
+            { "required": ["license_arn"] }
+        ],
+        "properties": {
+            "product_sku": {
+                "description": "The AWS Marketplace product id of the model's license (exactly one of product_sku, product_name, license_arn).",
+                "type": "string",
+                "pattern": "^\\S+$"
+            },
+            "product_name": {
+                "description": "The product name of the model's license, as License Manager shows it (exactly one of product_sku, product_name, license_arn).",
+                "type": "string",
+                "minLength": 1
+            },
+            "license_arn": {
+                "description": "The ARN of the model's license (exactly one of product_sku, product_name, license_arn).",
+                "type": "string",
+                "pattern": LICENSE_ARN_PATTERN
+            },
+            "grant_to": { "$ref": "#/definitions/grant_to" },
+            "except_accounts": account_list(
+                "Accounts to leave out of the organization and OU targets."
+            ),
+            "status": {
+                "description": "active: the grants are active; disabled: the grants are kept but deactivated.",
+                "type": "string",
+                "enum": ["active", "disabled"],
+                "default": "active"
+            },
+            "bedrock_model_ids": {
+                "description": "The Amazon Bedrock model ids the model stands for, as Bedrock writes them (anthropic.claude-sonnet-4-5-20250929-v1:0), with the IAM wildcards * and ?; the guardrail SCPs deny them (and the cross-Region inference profiles named after them) to accounts not entitled. Required for active models when settings.guardrails.mode is not off.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": true,
+                "items": { "type": "string", "pattern": MODEL_ID_PATTERN, "maxLength": 256 }
+            },
+            "marketplace_product_id": {
+                "description": "The AWS Marketplace product id denied to aws-marketplace:Subscribe with settings.guardrails.deny_marketplace_subscribe, where it differs from the license's product SKU.",
+                "type": "string",
+                "pattern": PRODUCT_ID_PATTERN,
+                "maxLength": 128
+            }
+        }
+    })
+}
+
+/// A model's `grant_to`.
+fn grant_to() -> Value {
+    json!({
+        "description": "Who receives the model: at least one of the whole organization, OUs (with every account nested in them) or accounts.",
+        "type": "object",
+        "additionalProperties": false,
+        "anyOf": [
+            { "required": ["organization"], "properties": { "organization": { "const": true } } },
+            { "required": ["organizational_units"], "properties": { "organizational_units": { "minItems": 1 } } },
+            { "required": ["accounts"], "properties": { "accounts": { "minItems": 1 } } }
+        ],
+        "properties": {
+            "organization": {
+                "description": "true grants the model to the whole organization.",
+                "type": ["boolean", "null"],
+                "default": false
+            },
+            "organizational_units": {
+                "description": "OUs, by id (ou-...) or by path from the root (Root/Workloads/ML).",
+                "type": "array",
+                "uniqueItems": true,
+                "items": {
+                    "anyOf": [
+                        { "description": "An OU id.", "type": "string", "pattern": OU_ID_PATTERN },
+                        { "description": "An OU path from the root.", "type": "string", "pattern": OU_PATH_PATTERN }
+                    ]
+                }
+            },
+            "accounts": account_list("Accounts, by 12-digit id or by account name.")
         }
     })
 }

@@ -382,6 +382,20 @@ impl Walker {
         });
         let before = self.diags.len();
         let mut s = Settings::default();
+        self.settings_names(&fields, &mut s);
+        self.settings_numbers(&fields, &mut s);
+        self.recipient_role(&fields, &mut s);
+        self.activation_override(&fields, &mut s);
+        if let Some((_, v)) = fields.get("guardrails")
+            && let Some(g) = self.guardrails(v)
+        {
+            s.guardrails = g;
+        }
+        (self.diags.len() == before).then_some(s)
+    }
+
+    /// `settings.home_region` and `settings.grant_name_prefix`.
+    fn settings_names(&mut self, fields: &Fields<'_>, s: &mut Settings) {
         if let Some((_, v)) = fields.get("home_region")
             && let Some(text) = self.string(v, "settings.home_region")
         {
@@ -408,6 +422,10 @@ impl Walker {
                 s.grant_name_prefix = text.to_owned();
             }
         }
+    }
+
+    /// `settings.allowed_operations`, `max_deletes` and `expiry_warning_days`.
+    fn settings_numbers(&mut self, fields: &Fields<'_>, s: &mut Settings) {
         if let Some((_, v)) = fields.get("allowed_operations") {
             s.allowed_operations = self.operations(v).unwrap_or_default();
         }
@@ -425,6 +443,10 @@ impl Walker {
         {
             s.expiry_warning_days = n;
         }
+    }
+
+    /// `settings.recipient_role`: a role name, not an ARN.
+    fn recipient_role(&mut self, fields: &Fields<'_>, s: &mut Settings) {
         if let Some((_, v)) = fields.get("recipient_role")
             && !is_null(v)
             && let Some(text) = self.string(v, "settings.recipient_role")
@@ -448,6 +470,10 @@ impl Walker {
                 );
             }
         }
+    }
+
+    /// `settings.activation_override`.
+    fn activation_override(&mut self, fields: &Fields<'_>, s: &mut Settings) {
         if let Some((_, v)) = fields.get("activation_override")
             && !is_null(v)
             && let Some(text) = self.string(v, "settings.activation_override")
@@ -466,12 +492,6 @@ impl Walker {
                 ),
             }
         }
-        if let Some((_, v)) = fields.get("guardrails")
-            && let Some(g) = self.guardrails(v)
-        {
-            s.guardrails = g;
-        }
-        (self.diags.len() == before).then_some(s)
     }
 
     /// A whole number from 0 to `u32::MAX` at `path`; `negative` is the hint for a negative one.
@@ -649,9 +669,35 @@ impl Walker {
             }
         });
         let before = self.diags.len();
-        let path = |field: &str| format!("models.{name}.{field}");
 
-        // The license: exactly one selector.
+        let license = self.model_license(name, key_node, &fields);
+        let grant_to = self.model_grant_to(name, key_node, &fields);
+        let except_accounts = self.except_accounts(name, &fields, grant_to.as_ref());
+        let status = self.model_status(name, &fields);
+
+        let (bedrock_model_ids, marketplace_product_id) = self.model_guard(name, &fields);
+        if self.diags.len() != before {
+            return None;
+        }
+        Some(ModelSpec {
+            key: Spanned::new(key?, key_node.span),
+            license: license?,
+            grant_to: grant_to?,
+            except_accounts,
+            status,
+            bedrock_model_ids,
+            marketplace_product_id,
+        })
+    }
+
+    /// A model's license: exactly one selector.
+    fn model_license(
+        &mut self,
+        name: &str,
+        key_node: &Node,
+        fields: &Fields<'_>,
+    ) -> Option<Spanned<LicenseSelector>> {
+        let path = |field: &str| format!("models.{name}.{field}");
         let given: Vec<(&'static str, &Node, &Node)> = {
             let mut g: Vec<_> = SELECTORS
                 .iter()
@@ -660,7 +706,7 @@ impl Walker {
             g.sort_by_key(|(_, k, _)| k.span);
             g
         };
-        let license = match given.as_slice() {
+        match given.as_slice() {
             [] if SELECTORS.iter().any(|s| !fields.missing(s)) => None,
             [] => {
                 self.error_hint(
@@ -681,9 +727,16 @@ impl Walker {
                 );
                 None
             }
-        };
+        }
+    }
 
-        let grant_to = match fields.get("grant_to") {
+    fn model_grant_to(
+        &mut self,
+        name: &str,
+        key_node: &Node,
+        fields: &Fields<'_>,
+    ) -> Option<GrantTo> {
+        match fields.get("grant_to") {
             None if !fields.missing("grant_to") => None,
             None => {
                 self.error_hint(
@@ -694,13 +747,22 @@ impl Walker {
                 None
             }
             Some((k, v)) => self.grant_to(name, k, v),
-        };
+        }
+    }
 
+    /// `except_accounts`, none of which may also be in `grant_to.accounts`.
+    fn except_accounts(
+        &mut self,
+        name: &str,
+        fields: &Fields<'_>,
+        grant_to: Option<&GrantTo>,
+    ) -> Vec<Spanned<AccountRef>> {
+        let path = |field: &str| format!("models.{name}.{field}");
         let except_accounts = match fields.get("except_accounts") {
             None => Vec::new(),
             Some((_, v)) => self.accounts(v, &path("except_accounts"), name),
         };
-        if let Some(grant_to) = &grant_to {
+        if let Some(grant_to) = grant_to {
             let granted: BTreeMap<&AccountRef, u32> = grant_to
                 .accounts
                 .iter()
@@ -721,8 +783,12 @@ impl Walker {
                 }
             }
         }
+        except_accounts
+    }
 
-        let status = match fields.get("status") {
+    fn model_status(&mut self, name: &str, fields: &Fields<'_>) -> DesiredStatus {
+        let path = |field: &str| format!("models.{name}.{field}");
+        match fields.get("status") {
             None => DesiredStatus::Active,
             Some((_, v)) => match self.string(v, &path("status")) {
                 Some("active") => DesiredStatus::Active,
@@ -737,21 +803,7 @@ impl Walker {
                 }
                 None => DesiredStatus::Active,
             },
-        };
-
-        let (bedrock_model_ids, marketplace_product_id) = self.model_guard(name, &fields);
-        if self.diags.len() != before {
-            return None;
         }
-        Some(ModelSpec {
-            key: Spanned::new(key?, key_node.span),
-            license: license?,
-            grant_to: grant_to?,
-            except_accounts,
-            status,
-            bedrock_model_ids,
-            marketplace_product_id,
-        })
     }
 
     fn selector(

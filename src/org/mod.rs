@@ -6,6 +6,7 @@
 //! on success they are in [`Desired::warnings`]; on failure they come with the errors in the
 //! returned list. Both lists are sorted by position.
 
+mod lookup;
 mod resolve;
 mod tree;
 
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{ActivationOverride, DesiredStatus, GuardrailSettings, ModelKey};
 use crate::model::{AccountId, Diagnostic, LicenseArn, Principal};
 
+pub use lookup::{AccountLookupError, UnknownTargets, check_targets, find_account};
 pub use resolve::{
     MAX_GRANT_NAME_LEN, MAX_GRANTS_PER_LICENSE, USABLE_LICENSE_STATUS, choose_license, resolve,
 };
@@ -174,4 +176,17 @@ pub(crate) mod tests;
 /// for example `bedrock-entitlements-claude-sonnet-111122223333`.
 pub fn grant_name(prefix: &str, model: &ModelKey, principal: &Principal) -> String {
     format!("{prefix}-{model}-{}", principal.short_id())
+}
+
+/// Whether the tool owns a grant named `name`: the name starts with `prefix`
+/// (`settings.grant_name_prefix`), byte for byte. The one ownership test of the crate: the
+/// planner, the continuity check, drift, access and import all ask it.
+///
+/// At its edges: a name equal to the prefix is owned (it starts with it); case counts
+/// (`Bedrock-Entitlements-x` is foreign); the prefix anywhere but the start does not count
+/// (`team-bedrock-entitlements-x` is foreign); no separator is required, so `{prefix}2-x` is
+/// owned (two installations must use prefixes neither of which starts the other). An empty
+/// prefix owns nothing (`validate` refuses one; this is the second guard).
+pub fn is_managed_name(prefix: &str, name: &str) -> bool {
+    !prefix.is_empty() && name.starts_with(prefix)
 }

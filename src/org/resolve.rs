@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::tree::{Node, OrgIndex, ROOT_NAME, is_grantable};
-use super::{Desired, DesiredModel, LicenseCandidate, LostBecause, ResolveOptions, grant_name};
+use super::{
+    AccountLookupError, Desired, DesiredModel, LicenseCandidate, LostBecause, ResolveOptions,
+    grant_name,
+};
 use crate::config::{AccountRef, Config, LicenseSelector, ModelKey, ModelSpec, OuRef};
 use crate::model::{
     AccountId, Diagnostic, FeatureSet, License, LicenseArn, Live, OuId, Principal, Severity, Span,
@@ -26,8 +29,8 @@ const HINT_ITEMS: usize = 8;
 /// Resolves every model of `config` (or those `opts.targets` names) against `live`.
 ///
 /// On success the [`Desired`] carries the warnings. On failure the list holds every error and
-/// every warning, sorted by position. Errors that concern no place in the file (an unknown
-/// `--target`) carry the default span (line 0).
+/// every warning, sorted by position. `opts.targets` are taken as checked
+/// ([`super::check_targets`]): a target the file does not name selects nothing.
 pub fn resolve(
     config: &Config,
     live: &Live,
@@ -36,7 +39,6 @@ pub fn resolve(
     let index = OrgIndex::new(&live.organization);
     let mut diags = Vec::new();
 
-    check_targets(config, opts, &mut diags);
     let selected = |key: &ModelKey| opts.targets.as_ref().is_none_or(|t| t.contains(key));
     let licenses = resolve_licenses(config, live, opts, &mut diags);
 
@@ -110,28 +112,6 @@ fn desired_guardrails(
     super::DesiredGuardrails {
         settings: config.settings.guardrails.clone(),
         models,
-    }
-}
-
-/// Every `--target` must name a model of the file.
-fn check_targets(config: &Config, opts: &ResolveOptions, diags: &mut Vec<Diagnostic>) {
-    if let Some(targets) = &opts.targets {
-        for target in targets {
-            if config.model(target.as_str()).is_none() {
-                let keys: Vec<String> = config
-                    .models
-                    .iter()
-                    .map(|m| m.key.value.to_string())
-                    .collect();
-                diags.push(
-                    Diagnostic::error(
-                        Span::default(),
-                        format!("--target {target}: the file has no model {target}"),
-                    )
-                    .with_hint(format!("models in the file: {}", list(&keys))),
-                );
-            }
-        }
     }
 }
 
@@ -794,73 +774,43 @@ impl ModelResolver<'_> {
         diags: &mut Vec<Diagnostic>,
     ) -> Option<AccountId> {
         let key = self.key();
-        let org = self.index.org;
-        match account {
-            AccountRef::Id(id) if org.accounts.contains_key(id) => Some(id.clone()),
-            AccountRef::Id(id) => {
-                diags.push(
-                    Diagnostic::error(
-                        span,
-                        format!(
-                            "model {key}: account {id} is not a member of organization {}",
-                            org.id
-                        ),
-                    )
-                    .with_hint(
-                        "grants reach only accounts of the organization; \
-                         `aws organizations list-accounts` lists them",
+        let error = match super::find_account(self.index.org, account) {
+            Ok(id) => return Some(id),
+            Err(e) => e,
+        };
+        let diag = match &error {
+            AccountLookupError::NotMember { id, org } => Diagnostic::error(
+                span,
+                format!("model {key}: account {id} is not a member of organization {org}"),
+            )
+            .with_hint(
+                "grants reach only accounts of the organization; \
+                 `aws organizations list-accounts` lists them",
+            ),
+            AccountLookupError::NoSuchName { name, similar, .. } => {
+                let hint = if similar.is_empty() {
+                    "write the 12-digit account id, or an account name exactly as \
+                     Organizations shows it"
+                        .to_owned()
+                } else {
+                    format!("names are case-sensitive: did you mean {}", list(similar))
+                };
+                Diagnostic::error(span, format!("model {key}: no account is named {name:?}"))
+                    .with_hint(hint)
+            }
+            AccountLookupError::Ambiguous { name, ids } => {
+                let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "model {key}: account name {name:?} is ambiguous: {}",
+                        list(&ids)
                     ),
-                );
-                None
+                )
+                .with_hint("name the account by its id")
             }
-            AccountRef::Name(name) => {
-                let found: Vec<&AccountId> = org
-                    .accounts
-                    .values()
-                    .filter(|a| &a.name == name)
-                    .map(|a| &a.id)
-                    .collect();
-                match found.as_slice() {
-                    [id] => Some((*id).clone()),
-                    [] => {
-                        let similar: Vec<String> = org
-                            .accounts
-                            .values()
-                            .filter(|a| a.name.eq_ignore_ascii_case(name))
-                            .map(|a| format!("{} ({})", a.name, a.id))
-                            .collect();
-                        let hint = if similar.is_empty() {
-                            "write the 12-digit account id, or an account name exactly as \
-                             Organizations shows it"
-                                .to_owned()
-                        } else {
-                            format!("names are case-sensitive: did you mean {}", list(&similar))
-                        };
-                        diags.push(
-                            Diagnostic::error(
-                                span,
-                                format!("model {key}: no account is named {name:?}"),
-                            )
-                            .with_hint(hint),
-                        );
-                        None
-                    }
-                    several => {
-                        let ids: Vec<String> = several.iter().map(ToString::to_string).collect();
-                        diags.push(
-                            Diagnostic::error(
-                                span,
-                                format!(
-                                    "model {key}: account name {name:?} is ambiguous: {}",
-                                    list(&ids)
-                                ),
-                            )
-                            .with_hint("name the account by its id"),
-                        );
-                        None
-                    }
-                }
-            }
-        }
+        };
+        diags.push(diag);
+        None
     }
 }

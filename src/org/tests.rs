@@ -544,13 +544,18 @@ fn targets_limit_the_models() {
                  key=b sku=prod-x acct=999999999999";
     // Errors of the model not targeted don't block an urgent change to another.
     check_with(&fixture_live(), Some(&["a"]), input, "a: o-aaaaaaaaaa");
-    check_with(
-        &fixture_live(),
-        Some(&["a", "c"]),
-        input,
-        "error 0:0: --target c: the file has no model c
-           hint: models in the file: a, b",
+    // A target the file does not name is refused once, by check_targets (before any AWS call);
+    // resolve takes the targets as checked and selects nothing for it.
+    let config = parse_config(input, Settings::default());
+    let key = |k: &str| ModelKey::parse(k).unwrap();
+    assert_eq!(
+        super::check_targets(&config, &BTreeSet::from([key("a"), key("c")]))
+            .unwrap_err()
+            .to_string(),
+        "--target c: the file has no model c; models in the file: a, b"
     );
+    assert!(super::check_targets(&config, &BTreeSet::from([key("b")])).is_ok());
+    check_with(&fixture_live(), Some(&["a", "c"]), input, "a: o-aaaaaaaaaa");
     let desired = resolve(
         &parse_config(input, Settings::default()),
         &fixture_live(),

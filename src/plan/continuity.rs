@@ -72,34 +72,47 @@ pub(crate) fn apply_rules<'a>(
     if actions.is_empty() {
         return;
     }
-    let live = holdings.live();
-    let mut by_pair: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
-    for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
-        by_pair
-            .entry((&g.license_arn, &g.principal))
-            .or_default()
-            .push(g);
-    }
-    let pass = Pass {
-        desired,
-        holdings,
-        by_arn: live.grants.iter().map(|g| (&g.arn, g)).collect(),
-        by_pair,
-        revoked: actions
-            .iter()
-            .filter(|a| revokes(a))
-            .filter_map(|a| a.grant_arn().cloned())
-            .collect(),
-        planned: HashMap::new(),
-    };
-    let mut planned: HashMap<(&str, AccountId), Vec<usize>> = HashMap::new();
-    for (i, action) in actions.iter().enumerate().filter(|(_, a)| activates(a)) {
-        let product = holdings.product(&action.license_arn);
-        for account in holdings.reaches(&action.principal) {
-            planned.entry((product, account)).or_default().push(i);
+    let pass = Pass::new(desired, holdings, actions);
+    set_overrides(&pass, actions, notes);
+    defer_revokes(&pass, holdings, actions, notes);
+}
+
+impl<'h, 'a> Pass<'h, 'a> {
+    /// The live grants by ARN and by pair, the grants this plan revokes, and the activations
+    /// that reach each (product, account).
+    fn new(desired: &'h Desired, holdings: &'h Holdings<'a>, actions: &[Action]) -> Self {
+        let live = holdings.live();
+        let mut by_pair: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
+        for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
+            by_pair
+                .entry((&g.license_arn, &g.principal))
+                .or_default()
+                .push(g);
+        }
+        let mut planned: HashMap<(&str, AccountId), Vec<usize>> = HashMap::new();
+        for (i, action) in actions.iter().enumerate().filter(|(_, a)| activates(a)) {
+            let product = holdings.product(&action.license_arn);
+            for account in holdings.reaches(&action.principal) {
+                planned.entry((product, account)).or_default().push(i);
+            }
+        }
+        Pass {
+            desired,
+            holdings,
+            by_arn: live.grants.iter().map(|g| (&g.arn, g)).collect(),
+            by_pair,
+            revoked: actions
+                .iter()
+                .filter(|a| revokes(a))
+                .filter_map(|a| a.grant_arn().cloned())
+                .collect(),
+            planned,
         }
     }
-    let pass = Pass { planned, ..pass };
+}
+
+/// Each activation's `activation_override`, with the notes naming who keeps a foreign grant.
+fn set_overrides(pass: &Pass<'_, '_>, actions: &mut [Action], notes: &mut Vec<Note>) {
     let overrides: Vec<(usize, Option<ActivationOverride>, Option<Note>)> = actions
         .iter()
         .enumerate()
@@ -113,6 +126,16 @@ pub(crate) fn apply_rules<'a>(
         actions[i].activation_override = choice;
         notes.extend(note);
     }
+}
+
+/// Each revoke's `waits_for` (deferred until its covers are in effect), or, when nothing
+/// would cover its accounts, the revoke dropped for a `KeptForContinuity` note.
+fn defer_revokes(
+    pass: &Pass<'_, '_>,
+    holdings: &Holdings<'_>,
+    actions: &mut Vec<Action>,
+    notes: &mut Vec<Note>,
+) {
     let mut kept = Vec::new();
     let on_pair = actions_by_pair(actions);
     for (i, action) in actions.iter().enumerate() {
@@ -167,7 +190,7 @@ fn actions_by_pair(actions: &[Action]) -> ActionsByPair<'_> {
 
 impl<'a> Pass<'_, 'a> {
     fn is_managed(&self, grant: &Grant) -> bool {
-        grant.name.starts_with(&self.desired.grant_name_prefix)
+        crate::org::is_managed_name(&self.desired.grant_name_prefix, &grant.name)
     }
 
     /// The override an activation sends, and the note naming the accounts that keep a grant

@@ -40,3 +40,33 @@ pub use types::{
 };
 
 pub use crate::org::grant_name;
+
+/// Why a saved plan may not run (`apply PLAN`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StalePlan {
+    /// The live grants it was made from (its fingerprint) moved.
+    #[error("the saved plan is stale: live grants changed since it was made")]
+    LiveMoved,
+    /// The desired state (the file, or the organization's structure it resolved against) moved.
+    #[error(
+        "the saved plan was made from another desired state (the file or the organization's structure changed)"
+    )]
+    DesiredMoved,
+}
+
+/// The stale-plan refusal: a saved plan runs only on the live grants it was made from
+/// (`live_fingerprint`, recomputed over the plan's licenses) and the desired state it was made
+/// from (`config_digest`, compared with the digest of a plan made now, `planned_digest`).
+pub fn check_saved(
+    saved: &Plan,
+    live: &crate::model::Live,
+    planned_digest: &str,
+) -> Result<(), StalePlan> {
+    if fingerprint(live, &saved.licenses) != saved.live_fingerprint {
+        return Err(StalePlan::LiveMoved);
+    }
+    if saved.config_digest != planned_digest {
+        return Err(StalePlan::DesiredMoved);
+    }
+    Ok(())
+}

@@ -81,14 +81,10 @@ pub(super) fn grants_by_license(live: &Live) -> ByLicense<'_> {
     groups
 }
 
-/// Whether the tool owns a grant: its name starts with `settings.grant_name_prefix`
-/// (case-sensitive, at the start only).
+/// Whether the tool owns a grant: [`crate::org::is_managed_name`] with
+/// `settings.grant_name_prefix`.
 pub(crate) fn is_managed(desired: &Desired, grant: &Grant) -> bool {
-    is_managed_name(&desired.grant_name_prefix, &grant.name)
-}
-
-pub(crate) fn is_managed_name(prefix: &str, name: &str) -> bool {
-    name.starts_with(prefix)
+    crate::org::is_managed_name(&desired.grant_name_prefix, &grant.name)
 }
 
 fn target_status(status: DesiredStatus) -> TargetStatus {
@@ -110,14 +106,54 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
     // DISABLED (a deactivation ends in WORKFLOW_COMPLETED with every share DISABLED).
     let judged = judged_grants(&holdings, &model_of, &groups);
     let decided = with_judged(&groups, &judged);
+    let (live_fingerprint, out) =
+        decide_all(desired, live, &licenses, &model_of, &groups, &decided);
+    let Output {
+        mut actions,
+        mut notes,
+    } = out;
+    super::continuity::apply_rules(desired, &holdings, &mut actions, &mut notes);
+    actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
+    set_tokens(live, &mut actions);
+    notes.sort_by(|a, b| note_key(a).cmp(&note_key(b)));
+
+    let mut plan = Plan {
+        actions,
+        notes,
+        access: BTreeMap::new(),
+        live_fingerprint,
+        config_digest: config_digest(desired),
+        license_choices: license_choices(desired),
+        expiry: super::expiry::warnings(desired, &holdings, &licenses),
+        guardrails: None,
+        guardrail_notes: Vec::new(),
+        licenses,
+    };
+    let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));
+    plan.access = access(desired, &holdings, after.as_ref());
+    super::guardrails::add(desired, live, &mut plan);
+    plan
+}
+
+/// Every (license, principal) pair decided, with the live fingerprint hashed on a second
+/// thread meanwhile (it hashes every grant in scope; on a second core it takes no wall time
+/// beside the decisions).
+fn decide_all<'a>(
+    desired: &Desired,
+    live: &Live,
+    licenses: &BTreeSet<LicenseArn>,
+    model_of: &BTreeMap<&LicenseArn, &DesiredModel>,
+    groups: &ByLicense<'a>,
+    decided: &ByLicense<'a>,
+) -> (String, Output) {
     // The fingerprint hashes every grant in scope; on a second core it takes no wall time
     // beside the decisions.
-    let (live_fingerprint, out) = std::thread::scope(|threads| {
+    std::thread::scope(|threads| {
         let fingerprint =
-            threads.spawn(|| fingerprint_of(&groups, &licenses, live.guardrails.as_ref()));
+            threads.spawn(|| fingerprint_of(groups, licenses, live.guardrails.as_ref()));
         let mut out = Output::default();
         let none = BTreeSet::new();
-        for license in &licenses {
+        for license in licenses {
             let of_license = decided.get(license).map(Vec::as_slice).unwrap_or_default();
             let model = model_of.get(license).copied();
             let moves_to = model
@@ -141,49 +177,29 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (fingerprint, out)
-    });
+    })
+}
 
-    let Output {
-        mut actions,
-        mut notes,
-    } = out;
-    super::continuity::apply_rules(desired, &holdings, &mut actions, &mut notes);
-    actions.sort_by(|a, b| action_key(a).cmp(&action_key(b)));
-    if !actions.is_empty() {
-        // Every grant of each pair, any status: the history each action's token digests.
-        let mut history: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
-        for grant in &live.grants {
-            history
-                .entry((&grant.license_arn, &grant.principal))
-                .or_default()
-                .push(grant);
-        }
-        for action in &mut actions {
-            let grants = history
-                .get(&(&action.license_arn, &action.principal))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            action.client_token = super::digest::token_for(action, grants);
-        }
+/// Each action's client token, digested from the history of its pair (every grant, any status).
+fn set_tokens(live: &Live, actions: &mut [Action]) {
+    if actions.is_empty() {
+        return;
     }
-    notes.sort_by(|a, b| note_key(a).cmp(&note_key(b)));
-
-    let mut plan = Plan {
-        actions,
-        notes,
-        access: BTreeMap::new(),
-        live_fingerprint,
-        config_digest: config_digest(desired),
-        license_choices: license_choices(desired),
-        expiry: super::expiry::warnings(desired, &holdings, &licenses),
-        guardrails: None,
-        guardrail_notes: Vec::new(),
-        licenses,
-    };
-    let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));
-    plan.access = access(desired, &holdings, after.as_ref());
-    super::guardrails::add(desired, live, &mut plan);
-    plan
+    // Every grant of each pair, any status: the history each action's token digests.
+    let mut history: HashMap<(&LicenseArn, &Principal), Vec<&Grant>> = HashMap::new();
+    for grant in &live.grants {
+        history
+            .entry((&grant.license_arn, &grant.principal))
+            .or_default()
+            .push(grant);
+    }
+    for action in actions.iter_mut() {
+        let grants = history
+            .get(&(&action.license_arn, &action.principal))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        action.client_token = super::digest::token_for(action, grants);
+    }
 }
 
 /// Models whose product has several received licenses, with the rule's choice.

@@ -483,6 +483,25 @@ fn fingerprint_moves_with_any_relevant_grant_change() {
     assert_eq!(p.live_fingerprint, fingerprint(&l, &p.licenses));
 }
 
+/// The stale-plan refusal (`apply PLAN`): the live grants or the desired state moved.
+#[test]
+fn a_saved_plan_runs_only_on_what_it_was_made_from() {
+    use super::{StalePlan, check_saved};
+    let l = live("managed ACTIVE 222222222222");
+    let d = desired("active 222222222222 333333333333");
+    let saved = plan(&d, &l);
+    assert_eq!(check_saved(&saved, &l, &saved.config_digest), Ok(()));
+    let mut moved = l.clone();
+    moved.grants[0].version = "4".to_owned();
+    assert_eq!(
+        check_saved(&saved, &moved, &saved.config_digest),
+        Err(StalePlan::LiveMoved)
+    );
+    let now = plan(&desired("active 222222222222"), &l).config_digest;
+    assert_ne!(now, saved.config_digest);
+    assert_eq!(check_saved(&saved, &l, &now), Err(StalePlan::DesiredMoved));
+}
+
 #[test]
 fn config_digest_follows_the_desired_state_only() {
     let l = live("");
@@ -847,24 +866,39 @@ fn expiring_licenses_name_the_accounts_that_would_lose_access() {
     assert!(plan(&d, &l).expiry.is_empty(), "no clock, no warning");
 }
 
-/// Ownership at its edges: only a name that starts with the prefix, in the same case.
+/// Ownership at its edges: only a name that starts with the prefix, in the same case
+/// ([`crate::org::is_managed_name`], the one test every module asks).
 #[test]
 fn ownership_is_the_prefix_at_the_start_of_the_name() {
-    use super::planner::is_managed_name;
+    use crate::org::is_managed_name;
     for (name, managed) in [
+        // Equal to the prefix: it starts with it.
         (PREFIX, true),
-        ("bedrock-entitlements-m-111111111111", true),
         ("bedrock-entitlements", true),
+        // Prefix + separator, as the tool names its grants.
+        ("bedrock-entitlements-m-111111111111", true),
+        ("bedrock-entitlements-", true),
+        // No separator is required (docs/configuration.md: prefixes must not start each other).
+        ("bedrock-entitlements2-m", true),
+        // The prefix elsewhere in the name.
         ("team-bedrock-entitlements-x", false),
         ("x-bedrock-entitlements", false),
+        ("-bedrock-entitlements", false),
+        (" bedrock-entitlements-m", false),
+        ("xbedrock-entitlements-m", false),
+        // Case counts.
         ("Bedrock-Entitlements-m-111111111111", false),
         ("BEDROCK-ENTITLEMENTS-m", false),
-        (" bedrock-entitlements-m", false),
+        ("bedrock-entitlementS-m", false),
+        // Shorter than the prefix.
         ("bedrock-entitlement", false),
         ("", false),
     ] {
         assert_eq!(is_managed_name(PREFIX, name), managed, "{name:?}");
     }
+    // An empty prefix owns nothing (validate refuses it; this is the second guard).
+    assert!(!is_managed_name("", "bedrock-entitlements-m"));
+    assert!(!is_managed_name("", ""));
     // And through the planner: a foreign grant whose name holds the prefix elsewhere is never
     // deleted.
     let mut l = live("foreign ACTIVE 444444444444");
@@ -875,4 +909,30 @@ fn ownership_is_the_prefix_at_the_start_of_the_name() {
             .iter()
             .all(|a| a.kind() != ActionKind::Delete)
     );
+}
+
+proptest::proptest! {
+    /// For any prefix and names around it: owned exactly when the name starts with the prefix.
+    #[test]
+    fn ownership_is_a_prefix_match_in_any_case(
+        prefix in "[a-zA-Z0-9-]{1,12}",
+        head in "[a-zA-Z0-9 -]{1,6}",
+        tail in "[a-zA-Z0-9-]{0,8}",
+    ) {
+        use crate::org::is_managed_name;
+        let own = format!("{prefix}{tail}");
+        proptest::prop_assert!(is_managed_name(&prefix, &own));
+        let inside = format!("{head}{prefix}{tail}");
+        proptest::prop_assert_eq!(is_managed_name(&prefix, &inside), inside.starts_with(&prefix));
+        let flipped: String = prefix
+            .chars()
+            .map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .collect();
+        let other_case = format!("{flipped}{tail}");
+        proptest::prop_assert_eq!(
+            is_managed_name(&prefix, &other_case),
+            flipped == prefix,
+            "case counts: {:?}", other_case
+        );
+    }
 }

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
+use bedrock_entitlements::cli::{LoadError, load_config};
 use bedrock_entitlements::config::{
-    self, AccountRef, ActivationOverride, Config, DesiredStatus, LicenseSelector, LoadError, OuRef,
-    Settings,
+    self, AccountRef, ActivationOverride, Config, DesiredStatus, LicenseSelector, OuRef, Settings,
 };
 use bedrock_entitlements::model::{Diagnostic, Span};
 use proptest::prelude::*;
@@ -391,14 +391,14 @@ fn bytes_that_are_not_utf8_are_one_positioned_diagnostic() {
 fn load_separates_io_errors_from_invalid_files() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.yaml");
-    match config::load(&missing) {
+    match load_config(&missing) {
         Err(LoadError::Io { path, .. }) => assert_eq!(path, missing),
         other => panic!("expected an I/O error, got {other:?}"),
     }
 
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "version: 3\nmodels: {}\n").unwrap();
-    match config::load(&bad) {
+    match load_config(&bad) {
         Err(LoadError::Invalid(d)) => {
             assert_eq!(d.len(), 1);
             assert_eq!((d[0].span.line, d[0].span.column), (1, 10));
@@ -408,7 +408,7 @@ fn load_separates_io_errors_from_invalid_files() {
 
     let good = dir.path().join("good.yaml");
     std::fs::write(&good, MINIMAL).unwrap();
-    let (c, source) = config::load(&good).unwrap();
+    let (c, source) = load_config(&good).unwrap();
     assert_eq!(source, MINIMAL);
     assert_eq!(c.models.len(), 1);
 }
@@ -419,7 +419,7 @@ fn load_separates_io_errors_from_invalid_files() {
 #[test]
 fn the_example_is_valid_and_shows_every_kind_of_target() {
     let path = root().join("examples/entitlements.yaml");
-    let (c, source) = config::load(&path).expect("example is valid");
+    let (c, source) = load_config(&path).expect("example is valid");
 
     let modeline = source.lines().next().unwrap();
     let schema_ref = modeline
@@ -611,7 +611,7 @@ models:
 
 #[test]
 fn to_yaml_of_the_example_reads_back_equal() {
-    let (c, _) = config::load(&root().join("examples/entitlements.yaml")).unwrap();
+    let (c, _) = load_config(&root().join("examples/entitlements.yaml")).unwrap();
     let written = config::to_yaml(&c);
     assert!(written.starts_with(config::MODELINE));
     let back = ok(&written);

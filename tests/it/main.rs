@@ -3,6 +3,7 @@
 mod apply;
 mod ci;
 mod cli;
+mod cli_snapshots;
 mod cli_support;
 mod config;
 mod continuity;

@@ -3,7 +3,7 @@
 use crate::audit;
 use crate::cli::args::{AccessArgs, AccessFormat};
 use crate::cli::{CliError, Context, Outcome};
-use crate::config::Settings;
+use crate::config::{AccountRef, Settings};
 use crate::live::{self, LicenseScope};
 use crate::model::{AccountId, Organization};
 use crate::render;
@@ -93,54 +93,15 @@ fn stream(
     Ok(Outcome::Success)
 }
 
-/// `--account`: a 12-digit id of the organization, or an account name that names exactly one.
+/// `--account`: a 12-digit id of the organization, or an account name that names exactly one
+/// ([`crate::org::find_account`]).
 fn find_account(org: &Organization, text: &str) -> Result<AccountId, CliError> {
-    if let Ok(id) = text.parse::<AccountId>() {
-        if org.accounts.contains_key(&id) {
-            return Ok(id);
-        }
-        return Err(CliError::Usage(format!(
-            "--account {id}: the account is not a member of organization {}",
-            org.id
-        )));
-    }
-    let found: Vec<&AccountId> = org
-        .accounts
-        .values()
-        .filter(|a| a.name == text)
-        .map(|a| &a.id)
-        .collect();
-    match found.as_slice() {
-        [id] => Ok((*id).clone()),
-        [] => {
-            let similar: Vec<String> = org
-                .accounts
-                .values()
-                .filter(|a| a.name.eq_ignore_ascii_case(text))
-                .map(|a| format!("{} ({})", a.name, a.id))
-                .collect();
-            let hint = if similar.is_empty() {
-                "give the 12-digit account id, or the name exactly as Organizations shows it"
-                    .to_owned()
-            } else {
-                format!(
-                    "names are case-sensitive: did you mean {}",
-                    similar.join(", ")
-                )
-            };
-            Err(CliError::Usage(format!(
-                "--account {text:?}: no account of organization {} has this name; {hint}",
-                org.id
-            )))
-        }
-        several => Err(CliError::Usage(format!(
-            "--account {text:?}: the name is ambiguous, {} accounts have it ({}); give the account id",
-            several.len(),
-            several
-                .iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+    let reference = match text.parse::<AccountId>() {
+        Ok(id) => AccountRef::Id(id),
+        Err(_) => AccountRef::Name(text.to_owned()),
+    };
+    crate::org::find_account(org, &reference).map_err(|source| CliError::Account {
+        given: text.to_owned(),
+        source,
+    })
 }

@@ -1,9 +1,9 @@
 //! `apply`: execute a saved plan (refused when live state moved since it was made), or plan the
 //! desired-state file and apply that.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::apply::{
     self, AdaptiveLimits, ApplyOptions, ApplyReport, BarProgress, LogProgress, NoRecipients,
@@ -11,27 +11,17 @@ use crate::apply::{
 };
 use crate::cli::apply_args::ApplyArgs;
 use crate::cli::{CliError, Context, Format, Outcome, Planned, Session};
-use crate::config::Config;
+use crate::config::{Config, ModelKey};
 use crate::model::Live;
 use crate::plan::{self, ActionKind, Plan};
 use crate::{preflight, render};
 
 pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
-    // Load: the file, the arguments, the saved plan.
-    let config = ctx.load_config()?;
-    let targets = ctx.targets(&config, &args.targets)?;
-    let wait = args.wait.as_deref().map(parse_duration).transpose()?;
-    if args.parallelism == 0 {
-        return Err(CliError::Usage(
-            "--parallelism must be at least 1".to_owned(),
-        ));
-    }
-    let saved = load_saved(args)?;
-    let settings_problems = preflight::check_settings(&config.settings.home_region);
-    if !settings_problems.is_empty() {
-        return Err(preflight_failed(&settings_problems));
-    }
-
+    let Loaded {
+        config,
+        targets,
+        saved,
+    } = load(ctx, args)?;
     let limits = Arc::new(AdaptiveLimits::new());
     let session = ctx
         .connect_with(&config.settings.home_region, Some(limits.clone()))
@@ -39,13 +29,12 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let planned = ctx
         .plan(&session, &config, targets)
         .await
-        .map_err(|e| nothing_changed(super::plan::explain_refusal(e)))?;
+        .map_err(|e| nothing_changed(crate::cli::error::explain_refusal(e)))?;
     let Planned { live, plan, .. } = planned;
     let plan = fresh(saved, &live, plan)?;
 
     let max_deletes = args.max_deletes.unwrap_or(config.settings.max_deletes);
-    apply::check_max_deletes(&plan, max_deletes)
-        .map_err(|refusal| CliError::Usage(format!("{refusal}; nothing was changed")))?;
+    apply::check_max_deletes(&plan, max_deletes)?;
     let color = ctx.color();
     if plan.is_empty() {
         print!(
@@ -59,7 +48,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
 
     let opts = ApplyOptions {
         parallelism: args.parallelism,
-        wait,
+        wait: args.wait,
         home_region: config.settings.home_region.clone(),
         poll: apply::PollPolicy::default(),
         limits,
@@ -67,6 +56,29 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     };
     let report = execute(&session, &config, &plan, &opts).await;
     report_outcome(args.format, &report)
+}
+
+/// What `apply` starts from, before any AWS call.
+struct Loaded {
+    config: Config,
+    targets: Option<BTreeSet<ModelKey>>,
+    saved: Option<Plan>,
+}
+
+/// Load: the file, the targets, the saved plan, and the settings preflight can judge offline.
+fn load(ctx: &Context, args: &ApplyArgs) -> Result<Loaded, CliError> {
+    let config = ctx.load_config()?;
+    let targets = ctx.targets(&config, &args.targets)?;
+    let saved = load_saved(args)?;
+    let settings_problems = preflight::check_settings(&config.settings.home_region);
+    if !settings_problems.is_empty() {
+        return Err(preflight_failed(&settings_problems));
+    }
+    Ok(Loaded {
+        config,
+        targets,
+        saved,
+    })
 }
 
 /// The saved plan of `--plan`, if any.
@@ -77,25 +89,19 @@ fn load_saved(args: &ApplyArgs) -> Result<Option<Plan>, CliError> {
     let text = super::read_text(path)?;
     plan::saved::read(&text)
         .map(|saved| Some(saved.into_plan()))
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+        .map_err(|source| CliError::SavedPlan {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
-/// Freshness: a saved plan runs only when live grants and the desired state are those it was made from.
+/// Freshness: a saved plan runs only when live grants and the desired state are those it was
+/// made from ([`plan::check_saved`]).
 fn fresh(saved: Option<Plan>, live: &Live, planned: Plan) -> Result<Plan, CliError> {
     let Some(saved) = saved else {
         return Ok(planned);
     };
-    let now = plan::fingerprint(live, &saved.licenses);
-    if now != saved.live_fingerprint {
-        return Err(CliError::Usage(
-            "the saved plan is stale: live grants changed since it was made; nothing was changed; run plan again".to_owned(),
-        ));
-    }
-    if saved.config_digest != planned.config_digest {
-        return Err(CliError::Usage(
-            "the saved plan was made from another desired state (the file or the organization's structure changed); nothing was changed; run plan again".to_owned(),
-        ));
-    }
+    plan::check_saved(&saved, live, &planned.config_digest)?;
     Ok(saved)
 }
 
@@ -228,42 +234,4 @@ fn preflight_failed(problems: &[preflight::Problem]) -> CliError {
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     ))
-}
-
-/// `90s`, `10m`, `1h`, or plain seconds.
-fn parse_duration(text: &str) -> Result<Duration, CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "--wait {text:?} is not a duration (for example 90s, 10m, 1h)"
-        ))
-    };
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("45").unwrap(), Duration::from_secs(45));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("10d").is_err());
-    }
 }

@@ -13,8 +13,10 @@ pub async fn run(ctx: &Context, args: &DriftArgs) -> Result<Outcome, CliError> {
         Some(path) => {
             let text = super::read_text(path)?;
             Some(
-                render::drift::parse_baseline(&text)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+                render::drift::parse_baseline(&text).map_err(|source| CliError::Baseline {
+                    path: path.display().to_string(),
+                    source,
+                })?,
             )
         }
         None => None,

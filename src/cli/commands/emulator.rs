@@ -11,8 +11,10 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
     let seed = match &args.seed {
         Some(path) => {
             let text = super::read_text(path)?;
-            Seed::from_yaml(&text)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
+            Seed::from_yaml(&text).map_err(|source| CliError::Seed {
+                path: path.display().to_string(),
+                source,
+            })?
         }
         None => Seed::sandbox(),
     };
@@ -20,23 +22,14 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
         Some(path) => {
             let text = super::read_text(path)?;
             Some(
-                PolicyDocument::from_json(&text)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+                PolicyDocument::from_json(&text).map_err(|source| CliError::IamPolicy {
+                    path: path.display().to_string(),
+                    source,
+                })?,
             )
         }
         None => None,
     };
-    for (name, p) in [
-        ("--throttle-rate", args.throttle_rate),
-        ("--error-rate", args.error_rate),
-        ("--lost-response-rate", args.lost_response_rate),
-    ] {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(CliError::Usage(format!(
-                "{name} must be between 0 and 1, not {p}"
-            )));
-        }
-    }
     let mut rate_limits = BTreeMap::new();
     if args.rate_limit > 0.0 {
         let burst = args.rate_limit.ceil().max(1.0) as u32;
@@ -64,6 +57,6 @@ pub async fn run(args: &EmulatorArgs) -> Result<Outcome, CliError> {
     };
     crate::emulator::run(seed, opts, args.listen)
         .await
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+        .map_err(CliError::Emulator)?;
     Ok(Outcome::Success)
 }

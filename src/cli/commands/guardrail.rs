@@ -39,10 +39,7 @@ pub async fn run(ctx: &Context, args: &GuardrailArgs) -> Result<Outcome, CliErro
 async fn run_export(ctx: &Context, args: &ExportArgs) -> Result<Outcome, CliError> {
     let config = ctx.load_config()?;
     let session = ctx.connect(&config.settings.home_region).await?;
-    let planned = ctx
-        .plan(&session, &config, None)
-        .await
-        .map_err(super::plan::explain_refusal)?;
+    let planned = ctx.plan(&session, &config, None).await?;
     let without: Vec<_> = planned
         .desired
         .models

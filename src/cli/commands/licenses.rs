@@ -8,7 +8,7 @@ use crate::render;
 
 pub async fn run(ctx: &Context, args: &ReportArgs) -> Result<Outcome, CliError> {
     // The file is optional here (people list licenses to write it); it only names the region.
-    let (region, models) = match crate::config::load(&ctx.global.config) {
+    let (region, models) = match crate::cli::load_config(&ctx.global.config) {
         Ok((config, _)) => {
             let models: Vec<_> = config
                 .models

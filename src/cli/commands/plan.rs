@@ -2,7 +2,6 @@
 
 use crate::cli::args::PlanArgs;
 use crate::cli::{CliError, Context, Format, Outcome};
-use crate::live::LiveError;
 use crate::{preflight, render};
 
 pub async fn run(ctx: &Context, args: &PlanArgs) -> Result<Outcome, CliError> {
@@ -12,10 +11,7 @@ pub async fn run(ctx: &Context, args: &PlanArgs) -> Result<Outcome, CliError> {
         eprintln!("warning: {problem}");
     }
     let session = ctx.connect(&config.settings.home_region).await?;
-    let planned = ctx
-        .plan(&session, &config, targets)
-        .await
-        .map_err(explain_refusal)?;
+    let planned = ctx.plan(&session, &config, targets).await?;
     let plan = &planned.plan;
 
     if let Some(path) = &args.out {
@@ -33,21 +29,5 @@ pub async fn run(ctx: &Context, args: &PlanArgs) -> Result<Outcome, CliError> {
         Ok(Outcome::Changes)
     } else {
         Ok(Outcome::Success)
-    }
-}
-
-/// A refusal met while reading live state, with why and what to do (`preflight::explain_refusal`)
-/// under AWS's own message.
-pub(crate) fn explain_refusal(e: CliError) -> CliError {
-    let aws = match &e {
-        CliError::Aws(aws) | CliError::Live(LiveError::Aws(aws)) => aws,
-        _ => return e,
-    };
-    match preflight::explain_refusal(aws) {
-        Some(problem) => CliError::Reported(format!(
-            "error: {aws}\n  {}\n  fix: {}",
-            problem.message, problem.fix
-        )),
-        None => e,
     }
 }

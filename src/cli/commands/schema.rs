@@ -4,8 +4,7 @@ use crate::cli::{CliError, Outcome};
 
 pub fn run() -> Result<Outcome, CliError> {
     let schema = crate::config::schema();
-    let text = serde_json::to_string_pretty(&schema)
-        .map_err(|e| CliError::Usage(format!("cannot serialize the schema: {e}")))?;
+    let text = serde_json::to_string_pretty(&schema).map_err(CliError::Schema)?;
     println!("{text}");
     Ok(Outcome::Success)
 }
