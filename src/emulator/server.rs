@@ -194,7 +194,9 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     let result = {
         let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
         let caller = resolve(&world, access_key);
-        match authorize(&opts, service, &op, &caller)
+        let context = condition_context(service, &op, form.as_ref());
+        let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match authorize(&opts, service, &op, &caller, &context)
             .and_then(|()| authorize_tags(&opts, service, &op, &caller, &bytes))
         {
             Err(e) => Err(e),
@@ -233,11 +235,27 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     })
 }
 
+/// The condition keys of a request that the IAM evaluator sees: `iam:AWSServiceName` for
+/// CreateServiceLinkedRole (IAM service authorization reference).
+fn condition_context(
+    service: Service,
+    op: &str,
+    form: Option<&BTreeMap<String, String>>,
+) -> Vec<(&'static str, String)> {
+    match (service, op, form.and_then(|f| f.get("AWSServiceName"))) {
+        (Service::Iam, "CreateServiceLinkedRole", Some(name)) => {
+            vec![("iam:AWSServiceName", name.clone())]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn authorize(
     opts: &super::EmulatorOptions,
     service: Service,
     op: &str,
     caller: &Caller,
+    context: &[(&str, &str)],
 ) -> Result<(), ApiError> {
     let policy = match &caller.role {
         Some(role) => opts.role_policies.get(role),
@@ -253,7 +271,7 @@ fn authorize(
         return Ok(());
     }
     let action = format!("{}:{op}", service.iam_prefix());
-    if policy.allows(&action) {
+    if policy.allows_in(&action, context) {
         Ok(())
     } else {
         Err(ApiError::access_denied(
@@ -287,7 +305,7 @@ fn authorize_tags(
         })
         .unwrap_or(false);
     if tagged {
-        authorize(opts, service, "TagResource", caller)
+        authorize(opts, service, "TagResource", caller, &[])
     } else {
         Ok(())
     }

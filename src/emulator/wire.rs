@@ -231,6 +231,18 @@ impl<'a> Input<'a> {
             .ok_or_else(|| self.missing(member))
     }
 
+    pub(crate) fn opt_bool(&self, member: &str) -> Result<Option<bool>, ApiError> {
+        match self.map.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(serialization(&format!("{member} must be a boolean"))),
+        }
+    }
+
+    pub(crate) fn bool(&self, member: &str) -> Result<bool, ApiError> {
+        self.opt_bool(member)?.ok_or_else(|| self.missing(member))
+    }
+
     pub(crate) fn opt_object(&self, member: &str) -> Result<Option<Input<'a>>, ApiError> {
         match self.map.get(member) {
             None | Some(Value::Null) => Ok(None),
