@@ -54,9 +54,9 @@ impl std::fmt::Debug for ConnectOptions {
 pub struct Clients {
     pub license_manager: SdkLicenseManager,
     pub organizations: SdkOrganizations,
-    sdk: SdkConfig,
-    retry: RetryPolicy,
-    observer: Observer,
+    pub(super) sdk: SdkConfig,
+    pub(super) retry: RetryPolicy,
+    pub(super) observer: Observer,
 }
 
 impl Clients {

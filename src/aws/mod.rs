@@ -2,6 +2,7 @@
 //! `aws_sdk_*`. Every adapter call retries throttling and transient failures (see `retry`);
 //! list calls follow every page.
 
+pub mod bootstrap;
 mod clients;
 mod error;
 mod license_manager;

@@ -78,6 +78,12 @@ fn settings(out: &mut String, s: &Settings) {
         let _ = writeln!(body, "  activation_override: {value}");
     }
     guardrails(&mut body, &s.guardrails);
+    if let Some(admin) = &s.bootstrap.delegated_administrator {
+        let _ = writeln!(
+            body,
+            "  bootstrap:\n    delegated_administrator: \"{admin}\""
+        );
+    }
     if !body.is_empty() {
         out.push_str("settings:\n");
         out.push_str(&body);

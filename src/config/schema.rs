@@ -153,7 +153,23 @@ pub fn schema() -> Value {
                         "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
                         "default": null
                     },
-                    "guardrails": guardrails()
+                    "guardrails": guardrails(),
+                    "bootstrap": {
+                        "description": "What `bootstrap` sets up beyond the prerequisites every file needs.",
+                        "type": ["object", "null"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "delegated_administrator": {
+                                "description": "The 12-digit id of the member account to register as License Manager's delegated administrator (an organization has at most one); null for none.",
+                                "anyOf": [
+                                    { "type": "string", "pattern": ACCOUNT_ID_PATTERN },
+                                    { "type": "integer", "minimum": 100_000_000_000_u64, "maximum": 999_999_999_999_u64 },
+                                    { "type": "null" }
+                                ],
+                                "default": null
+                            }
+                        }
+                    }
                 }
             },
             "models": {

@@ -80,6 +80,15 @@ pub struct Settings {
     pub expiry_warning_days: u32,
     /// `settings.guardrails`: the service control policies that decide who may invoke.
     pub guardrails: GuardrailSettings,
+    /// `settings.bootstrap`: what `bootstrap` sets up beyond what every file needs.
+    pub bootstrap: BootstrapSettings,
+}
+
+/// `settings.bootstrap`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BootstrapSettings {
+    /// License Manager's delegated administrator, registered by `bootstrap --apply`.
+    pub delegated_administrator: Option<crate::model::AccountId>,
 }
 
 /// `settings.guardrails.mode`.
@@ -130,6 +139,7 @@ impl Default for Settings {
             activation_override: None,
             expiry_warning_days: 30,
             guardrails: GuardrailSettings::default(),
+            bootstrap: BootstrapSettings::default(),
         }
     }
 }

@@ -138,7 +138,8 @@ fn create_service_linked_role(
         LM_ROLE if org.is_admin(account) => org.service_linked_role = true,
         MARKETPLACE_ROLE if org.is_admin(account) => org.marketplace_service_linked_role = true,
         _ => {
-            org.member_roles.insert((account.to_owned(), role.to_owned()));
+            org.member_roles
+                .insert((account.to_owned(), role.to_owned()));
         }
     }
     Ok(role)

@@ -475,7 +475,9 @@ fn register_delegated_admin(
     if principal != LM_SERVICE_PRINCIPAL {
         return Err(ApiError::org_input(
             "UNRECOGNIZED_SERVICE_PRINCIPAL",
-            format!("The emulator keeps delegated administrators for {LM_SERVICE_PRINCIPAL} only, not {principal}."),
+            format!(
+                "The emulator keeps delegated administrators for {LM_SERVICE_PRINCIPAL} only, not {principal}."
+            ),
         ));
     }
     if !org.trusted_access {

@@ -105,8 +105,7 @@ fn conditions_hold(condition: Option<&serde_json::Value>, context: &[(&str, &str
             return false;
         };
         keys.iter().all(|(key, wanted)| {
-            let Some((_, value)) = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
-            else {
+            let Some((_, value)) = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else {
                 return false;
             };
             let wanted: Vec<&str> = match wanted {
@@ -219,11 +218,20 @@ mod tests {
     fn evaluates_string_conditions_over_the_request_context() {
         let doc = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":["license-manager.amazonaws.com"]}}}]}"#).unwrap();
         let action = "iam:CreateServiceLinkedRole";
-        assert!(doc.allows_in(action, &[("iam:AWSServiceName", "license-manager.amazonaws.com")]));
+        assert!(doc.allows_in(
+            action,
+            &[("iam:AWSServiceName", "license-manager.amazonaws.com")]
+        ));
         assert!(!doc.allows_in(action, &[("iam:AWSServiceName", "ec2.amazonaws.com")]));
-        assert!(!doc.allows(action), "a missing key makes the condition false");
+        assert!(
+            !doc.allows(action),
+            "a missing key makes the condition false"
+        );
         let like = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Condition":{"StringLike":{"iam:AWSServiceName":"license-*"}}}]}"#).unwrap();
-        assert!(like.allows_in(action, &[("iam:awsservicename", "license-manager.amazonaws.com")]));
+        assert!(like.allows_in(
+            action,
+            &[("iam:awsservicename", "license-manager.amazonaws.com")]
+        ));
         let other = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Condition":{"NumericEquals":{"aws:x":"1"}}}]}"#).unwrap();
         assert!(!other.allows_in(action, &[("aws:x", "1")]));
     }
