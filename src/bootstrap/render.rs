@@ -54,8 +54,20 @@ fn summary(report: &Report) -> String {
     );
     if automatic > 0 {
         s.push_str(&format!(
-            " `bootstrap --apply` makes {automatic} change{} for them; the others need the fix shown.",
+            " `bootstrap --apply` makes {automatic} change{} for them.",
             plural(automatic)
+        ));
+    }
+    let manual = report
+        .prerequisites
+        .iter()
+        .filter(|p| p.state != State::Done)
+        .filter(|p| p.fix.as_ref().is_none_or(|f| f.change.is_none()))
+        .count();
+    if manual > 0 {
+        s.push_str(&format!(
+            " {manual} need{} the fix shown, by hand.",
+            if manual == 1 { "s" } else { "" }
         ));
     }
     s
