@@ -36,3 +36,56 @@ impl super::Walker {
         (self.diags.len() == before).then_some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    const MODELS: &str = "models:\n  m:\n    product_sku: prod-x\n    grant_to:\n      accounts: [\"111111111111\"]\n";
+
+    /// Parses `settings.bootstrap` written as `section`: the delegated administrator, or the
+    /// error messages.
+    fn check(section: &str, expect: Result<Option<&str>, &str>) {
+        let text = format!("version: 1\nsettings:\n  bootstrap:\n{section}{MODELS}");
+        match (crate::config::parse(&text), expect) {
+            (Ok(c), Ok(want)) => assert_eq!(
+                c.settings
+                    .bootstrap
+                    .delegated_administrator
+                    .as_ref()
+                    .map(|a| a.as_str()),
+                want,
+                "{section}"
+            ),
+            (Err(diags), Err(piece)) => {
+                let all: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+                assert!(
+                    all.iter().any(|m| m.contains(piece)),
+                    "{all:?} lack {piece:?}"
+                );
+            }
+            (got, want) => panic!("{section}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn the_delegated_administrator_is_an_account_id() {
+        check(
+            "    delegated_administrator: \"222222222222\"\n",
+            Ok(Some("222222222222")),
+        );
+        check(
+            "    delegated_administrator: 222222222222\n",
+            Ok(Some("222222222222")),
+        );
+        check("    delegated_administrator: null\n", Ok(None));
+        check("    {}\n", Ok(None));
+        check(
+            "    delegated_administrator: licensing\n",
+            Err("must be an account id, not the name `licensing`"),
+        );
+        check("    delegated_administrator: \"2222\"\n", Err("2222"));
+        check(
+            "    delegated_admin: \"222222222222\"\n",
+            Err("delegated_admin"),
+        );
+    }
+}
