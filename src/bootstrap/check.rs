@@ -30,6 +30,12 @@ pub fn check(facts: &Facts, wanted: &Wanted) -> Report {
     }
 }
 
+/// Organizations and License Manager's organization settings take writes from the management
+/// account of an all-features organization only; elsewhere `--apply` leaves them to the fix.
+fn can_write(facts: &Facts) -> bool {
+    facts.feature_set == FeatureSet::All && facts.caller == facts.management_account
+}
+
 fn done(name: impl Into<String>, detail: impl Into<String>) -> Prerequisite {
     Prerequisite {
         name: name.into(),
@@ -133,8 +139,7 @@ fn trusted_access(facts: &Facts, principal: &'static str) -> Prerequisite {
             name,
             format!("trusted access for {principal} is not enabled in AWS Organizations"),
             format!("aws organizations enable-aws-service-access --service-principal {principal}"),
-            (facts.feature_set == FeatureSet::All)
-                .then_some(Change::EnableServiceAccess(principal)),
+            can_write(facts).then_some(Change::EnableServiceAccess(principal)),
         ),
     }
 }
@@ -169,7 +174,7 @@ fn organization_settings(facts: &Facts, wanted: &Wanted) -> Vec<Prerequisite> {
         "aws license-manager update-service-settings --organization-configuration EnableIntegration=true --enable-cross-accounts-discovery --region {}",
         wanted.home_region
     );
-    let change = (facts.feature_set == FeatureSet::All).then_some(Change::LinkOrganization);
+    let change = can_write(facts).then_some(Change::LinkOrganization);
     let first = if settings.integration {
         done(
             integration,
@@ -213,8 +218,7 @@ fn scp_policy_type(facts: &Facts) -> Prerequisite {
             format!(
                 "aws organizations enable-policy-type --root-id {root} --policy-type SERVICE_CONTROL_POLICY"
             ),
-            (facts.feature_set == FeatureSet::All)
-                .then(|| Change::EnableScpPolicyType(root.clone())),
+            can_write(facts).then(|| Change::EnableScpPolicyType(root.clone())),
         ),
     }
 }
@@ -250,7 +254,7 @@ fn delegated_administrator(facts: &Facts, admin: &crate::model::AccountId) -> Pr
         format!(
             "aws organizations register-delegated-administrator --account-id {admin} --service-principal {LICENSE_MANAGER_PRINCIPAL}"
         ),
-        Some(Change::RegisterDelegatedAdministrator(admin.clone())),
+        can_write(facts).then(|| Change::RegisterDelegatedAdministrator(admin.clone())),
     )
 }
 

@@ -182,6 +182,15 @@ fn what_a_person_must_fix_has_no_automatic_change() {
             ),
         ],
     );
+    // From another account, only the caller's own service-linked roles are made.
+    let mut member = all_set();
+    member.caller = id("333333333333");
+    member.service_access = Ok(vec![]);
+    member.roles = vec![Ok(false), Ok(true)];
+    assert_eq!(
+        check(&member, &wanted()).changes(),
+        [Change::CreateServiceLinkedRole(LICENSE_MANAGER_PRINCIPAL)]
+    );
     let mut cb = all_set();
     cb.feature_set = FeatureSet::ConsolidatedBilling;
     cb.service_access = Ok(vec![]);
