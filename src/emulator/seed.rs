@@ -21,6 +21,9 @@ pub struct Seed {
     pub licenses: Vec<LicenseSeed>,
     #[serde(default)]
     pub grants: Vec<GrantSeed>,
+    /// Bedrock's control plane: models, offers, agreements, use-case forms.
+    #[serde(default)]
+    pub bedrock: super::bedrock::BedrockSeed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -549,6 +549,8 @@ pub(crate) struct World {
     salt: u64,
     /// Organizations policies (SCPs): `org_policies.rs`.
     pub policies: super::org_policies::OrgPolicies,
+    /// Bedrock's control plane: `bedrock.rs`.
+    pub bedrock: super::bedrock::Bedrock,
 }
 
 impl World {
@@ -770,6 +772,7 @@ impl World {
             default_caller,
             salt: fnv1a(&org.id),
             policies: Default::default(),
+            bedrock: super::bedrock::Bedrock::from_seed(&seed.bedrock, &mut problems),
             org,
             licenses,
             grants: Vec::new(),

@@ -11,6 +11,8 @@ pub(crate) enum Service {
     Organizations,
     Sts,
     Iam,
+    /// Bedrock's control plane (REST-JSON).
+    Bedrock,
 }
 
 impl Service {
@@ -26,6 +28,7 @@ impl Service {
             Service::Organizations => "organizations",
             Service::Sts => "sts",
             Service::Iam => "iam",
+            Service::Bedrock => "bedrock",
         }
     }
 }
@@ -84,6 +87,11 @@ impl ApiError {
             )
             .with("Type", "TooManyRequests"),
             Service::Sts | Service::Iam => ApiError::client("Throttling", "Rate exceeded"),
+            Service::Bedrock => ApiError::new(
+                429,
+                "ThrottlingException",
+                "Too many requests, please wait before trying again.",
+            ),
         }
     }
 
@@ -104,12 +112,18 @@ impl ApiError {
                 "InternalFailure",
                 "The request processing has failed because of an unknown error.",
             ),
+            Service::Bedrock => ApiError::new(
+                500,
+                "InternalServerException",
+                "An internal server error occurred. Retry your request.",
+            ),
         }
     }
 
     pub(crate) fn access_denied(service: Service, message: impl Into<String>) -> Self {
         match service {
             Service::Sts | Service::Iam => ApiError::new(403, "AccessDenied", message),
+            Service::Bedrock => ApiError::new(403, "AccessDeniedException", message),
             _ => ApiError::client("AccessDeniedException", message),
         }
     }
