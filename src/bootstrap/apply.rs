@@ -4,8 +4,8 @@
 //! integration needs License Manager's trusted access).
 
 use super::Change;
-use crate::aws::AwsError;
 use crate::aws::bootstrap::{OrganizationSettings, PrerequisitesApi};
+use crate::aws::{AwsError, BedrockApi};
 use crate::preflight::LICENSE_MANAGER_PRINCIPAL;
 
 /// One change and how it went; `None`: not attempted (an earlier change failed).
@@ -16,14 +16,18 @@ pub struct Applied {
 }
 
 /// Makes `changes` in order, stopping at the first failure.
-pub async fn apply<P: PrerequisitesApi>(api: &P, changes: &[Change]) -> Vec<Applied> {
+pub async fn apply<P: PrerequisitesApi, B: BedrockApi>(
+    api: &P,
+    bedrock: &B,
+    changes: &[Change],
+) -> Vec<Applied> {
     let mut out = Vec::with_capacity(changes.len());
     let mut failed = false;
     for change in changes {
         let result = if failed {
             None
         } else {
-            let r = make(api, change).await;
+            let r = make(api, bedrock, change).await;
             failed = r.is_err();
             Some(r)
         };
@@ -35,8 +39,13 @@ pub async fn apply<P: PrerequisitesApi>(api: &P, changes: &[Change]) -> Vec<Appl
     out
 }
 
-async fn make<P: PrerequisitesApi>(api: &P, change: &Change) -> Result<(), AwsError> {
-    tracing::info!(operation = change.operation(), ?change, "bootstrap change");
+async fn make<P: PrerequisitesApi, B: BedrockApi>(
+    api: &P,
+    bedrock: &B,
+    change: &Change,
+) -> Result<(), AwsError> {
+    // The form's content is the user's: it is not logged.
+    tracing::info!(operation = change.operation(), "bootstrap change");
     match change {
         Change::EnableServiceAccess(principal) => api.enable_service_access(principal).await,
         Change::CreateServiceLinkedRole(service) => api.create_service_linked_role(service).await,
@@ -52,5 +61,6 @@ async fn make<P: PrerequisitesApi>(api: &P, change: &Change) -> Result<(), AwsEr
             api.register_delegated_administrator(account, LICENSE_MANAGER_PRINCIPAL)
                 .await
         }
+        Change::SubmitUseCase(form) => bedrock.put_use_case(form.as_bytes()).await,
     }
 }

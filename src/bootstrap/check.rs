@@ -23,6 +23,9 @@ pub fn check(facts: &Facts, wanted: &Wanted) -> Report {
     if let Some(admin) = &wanted.delegated_administrator {
         out.push(delegated_administrator(facts, admin));
     }
+    if let Some(use_case) = &wanted.use_case {
+        out.push(anthropic_use_case(facts, use_case));
+    }
     Report {
         caller: facts.caller.clone(),
         management_account: facts.management_account.clone(),
@@ -85,6 +88,7 @@ fn iam_action(operation: &str) -> String {
     let service = match operation {
         "GetRole" => "iam",
         "GetServiceSettings" => "license-manager",
+        "GetUseCaseForModelAccess" => "bedrock",
         _ => "organizations",
     };
     format!("{service}:{operation}")
@@ -256,6 +260,40 @@ fn delegated_administrator(facts: &Facts, admin: &crate::model::AccountId) -> Pr
         ),
         can_write(facts).then(|| Change::RegisterDelegatedAdministrator(admin.clone())),
     )
+}
+
+/// Anthropic's one-time use-case form (Bedrock GetUseCaseForModelAccess /
+/// PutUseCaseForModelAccess): its content comes from the file, never from the tool.
+fn anthropic_use_case(facts: &Facts, wanted: &super::UseCaseWanted) -> Prerequisite {
+    let name = "anthropic-use-case";
+    let found = match &facts.use_case {
+        None => return done(name, "not read"),
+        Some(Err(e)) => return unknown(name, e),
+        Some(Ok(found)) => *found,
+    };
+    if found {
+        return done(name, "Anthropic's use-case form has been submitted");
+    }
+    let who = if wanted.models.is_empty() {
+        "settings.bootstrap.anthropic_use_case is set".to_owned()
+    } else {
+        format!("the Anthropic models {} need it", wanted.models.join(", "))
+    };
+    let detail = format!("Anthropic's use-case form has not been submitted ({who})");
+    match &wanted.form {
+        Some(form) => missing(
+            name,
+            detail,
+            "bootstrap --apply submits settings.bootstrap.anthropic_use_case (aws bedrock put-use-case-for-model-access --form-data fileb://FORM.json)",
+            Some(Change::SubmitUseCase(form.clone())),
+        ),
+        None => missing(
+            name,
+            detail,
+            "fill in settings.bootstrap.anthropic_use_case (company_name, company_website, intended_users, industry_option, other_industry_option, use_cases: what Anthropic's form asks), then run bootstrap --apply",
+            None,
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use super::*;
 use crate::aws::ErrorKind;
 use crate::aws::bootstrap::OrganizationSettings;
-use crate::bootstrap::Facts;
+use crate::bootstrap::{Facts, UseCaseWanted};
 use crate::model::{AccountId, RootId};
 
 fn id(s: &str) -> AccountId {
@@ -25,14 +25,21 @@ fn all_set() -> Facts {
         }),
         scp: Some(Ok(("r-ab12".parse().expect("a root"), true))),
         delegated_admins: Some(Ok(vec![id("222222222222")])),
+        use_case: Some(Ok(true)),
     }
 }
+
+const FORM: &str = r#"{"companyName":"Example"}"#;
 
 fn wanted() -> Wanted {
     Wanted {
         home_region: "us-east-1".to_owned(),
         guardrails: true,
         delegated_administrator: Some(id("222222222222")),
+        use_case: Some(UseCaseWanted {
+            models: vec!["claude".to_owned()],
+            form: Some(FORM.to_owned()),
+        }),
     }
 }
 
@@ -61,7 +68,7 @@ fn everything_set_up_is_all_done() {
     let report = check(&all_set(), &wanted());
     assert!(report.all_done(), "{report:#?}");
     assert!(report.changes().is_empty());
-    assert_eq!(report.prerequisites.len(), 10);
+    assert_eq!(report.prerequisites.len(), 11);
 }
 
 #[test]
@@ -75,6 +82,7 @@ fn nothing_set_up_lists_every_prerequisite_with_its_command() {
     });
     f.scp = Some(Ok(("r-ab12".parse().unwrap(), false)));
     f.delegated_admins = Some(Ok(vec![]));
+    f.use_case = Some(Ok(false));
     let root: RootId = "r-ab12".parse().unwrap();
     check_missing(
         &f,
@@ -128,11 +136,17 @@ fn nothing_set_up_lists_every_prerequisite_with_its_command() {
                 "aws organizations register-delegated-administrator --account-id 222222222222 --service-principal license-manager.amazonaws.com",
                 Some(Change::RegisterDelegatedAdministrator(id("222222222222"))),
             ),
+            (
+                "anthropic-use-case",
+                State::Missing,
+                "bootstrap --apply submits settings.bootstrap.anthropic_use_case",
+                Some(Change::SubmitUseCase(FORM.to_owned())),
+            ),
         ],
     );
     // One UpdateServiceSettings for both settings, in the order of the report.
     let changes = check(&f, &wanted()).changes();
-    assert_eq!(changes.len(), 7);
+    assert_eq!(changes.len(), 8);
     assert_eq!(changes[4], Change::LinkOrganization);
 }
 
@@ -141,9 +155,11 @@ fn only_what_the_file_asks_for_is_checked() {
     let mut f = all_set();
     f.scp = None;
     f.delegated_admins = None;
+    f.use_case = None;
     let w = Wanted {
         guardrails: false,
         delegated_administrator: None,
+        use_case: None,
         ..wanted()
     };
     let names: Vec<String> = check(&f, &w)
@@ -151,11 +167,9 @@ fn only_what_the_file_asks_for_is_checked() {
         .into_iter()
         .map(|p| p.name)
         .collect();
-    assert!(
-        !names
-            .iter()
-            .any(|n| n == "scp-policy-type" || n == "delegated-administrator")
-    );
+    assert!(!names.iter().any(|n| n == "scp-policy-type"
+        || n == "delegated-administrator"
+        || n == "anthropic-use-case"));
     assert_eq!(names.len(), 8);
 }
 
@@ -252,4 +266,29 @@ fn a_fact_that_cannot_be_read_is_unknown_and_names_the_permission() {
             ),
         ],
     );
+}
+
+#[test]
+fn the_use_case_form_comes_from_the_file_only() {
+    let mut f = all_set();
+    f.use_case = Some(Ok(false));
+    let w = Wanted {
+        use_case: Some(UseCaseWanted {
+            models: vec!["claude".to_owned(), "haiku".to_owned()],
+            form: None,
+        }),
+        ..wanted()
+    };
+    check_missing(
+        &f,
+        &w,
+        &[(
+            "anthropic-use-case",
+            State::Missing,
+            "fill in settings.bootstrap.anthropic_use_case (company_name, company_website, intended_users, industry_option, other_industry_option, use_cases",
+            None,
+        )],
+    );
+    let report = check(&f, &w);
+    assert!(report.prerequisites[10].detail.contains("claude, haiku"));
 }

@@ -27,6 +27,17 @@ pub struct Wanted {
     pub guardrails: bool,
     /// `settings.bootstrap.delegated_administrator`: License Manager's delegated administrator.
     pub delegated_administrator: Option<AccountId>,
+    /// Anthropic's use-case form, when the file needs it.
+    pub use_case: Option<UseCaseWanted>,
+}
+
+/// Why the file needs Anthropic's use-case form, and its content if the file has it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UseCaseWanted {
+    /// The models of the file that are Anthropic's (empty: the form section alone asks for it).
+    pub models: Vec<String>,
+    /// `settings.bootstrap.anthropic_use_case` as the `formData` JSON; `None`: not filled in.
+    pub form: Option<String>,
 }
 
 /// What the live read found. A read that failed is kept as its error: that prerequisite's
@@ -47,6 +58,8 @@ pub struct Facts {
     pub scp: Option<Result<(RootId, bool), AwsError>>,
     /// ListDelegatedAdministrators for License Manager; read only when the file names one.
     pub delegated_admins: Option<Result<Vec<AccountId>, AwsError>>,
+    /// Bedrock GetUseCaseForModelAccess: whether the form was submitted; read only when needed.
+    pub use_case: Option<Result<bool, AwsError>>,
 }
 
 /// A prerequisite's state.
@@ -84,6 +97,8 @@ pub enum Change {
     EnableScpPolicyType(RootId),
     /// Organizations RegisterDelegatedAdministrator for License Manager.
     RegisterDelegatedAdministrator(AccountId),
+    /// Bedrock PutUseCaseForModelAccess with the file's form (the `formData` JSON).
+    SubmitUseCase(String),
 }
 
 impl Change {
@@ -97,6 +112,7 @@ impl Change {
             Change::RegisterDelegatedAdministrator(_) => {
                 "organizations:RegisterDelegatedAdministrator"
             }
+            Change::SubmitUseCase(_) => "bedrock:PutUseCaseForModelAccess",
         }
     }
 }

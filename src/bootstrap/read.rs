@@ -2,15 +2,21 @@
 
 use super::{Facts, Wanted};
 use crate::aws::bootstrap::PrerequisitesApi;
-use crate::aws::{AwsError, OrganizationsApi};
+use crate::aws::{AwsError, BedrockApi, OrganizationsApi};
 use crate::preflight::{LICENSE_MANAGER_PRINCIPAL, SERVICE_LINKED_ROLES};
 
 /// Reads every fact [`super::check`] needs. DescribeOrganization and the caller are needed to
 /// say anything and fail the read; every other failure is kept in its fact.
-pub async fn read<O, P>(orgs: &O, prereqs: &P, wanted: &Wanted) -> Result<Facts, AwsError>
+pub async fn read<O, P, B>(
+    orgs: &O,
+    prereqs: &P,
+    bedrock: &B,
+    wanted: &Wanted,
+) -> Result<Facts, AwsError>
 where
     O: OrganizationsApi,
     P: PrerequisitesApi,
+    B: BedrockApi,
 {
     let (org, caller) = tokio::join!(orgs.describe_organization(), orgs.caller_account());
     let (org, caller) = (org?, caller?);
@@ -45,12 +51,19 @@ where
             ),
         }
     };
-    let (service_access, roles, settings, scp, delegated_admins) = tokio::join!(
+    let use_case = async {
+        match &wanted.use_case {
+            None => None,
+            Some(_) => Some(bedrock.get_use_case().await.map(|f| f.is_some())),
+        }
+    };
+    let (service_access, roles, settings, scp, delegated_admins, use_case) = tokio::join!(
         orgs.list_aws_service_access(),
         roles,
         prereqs.organization_settings(),
         scp,
-        admins
+        admins,
+        use_case
     );
     Ok(Facts {
         caller,
@@ -61,5 +74,6 @@ where
         settings,
         scp,
         delegated_admins,
+        use_case,
     })
 }

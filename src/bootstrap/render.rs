@@ -21,6 +21,9 @@ pub fn change_line(change: &Change) -> String {
         Change::RegisterDelegatedAdministrator(a) => {
             format!("{a} as License Manager's delegated administrator")
         }
+        Change::SubmitUseCase(form) => {
+            format!("Anthropic's use-case form from settings.bootstrap.anthropic_use_case: {form}")
+        }
     };
     format!("{}: {on}", change.operation())
 }

@@ -20,6 +20,7 @@ pub use schema::{property_names, schema};
 pub use types::{
     AccountRef, ActivationOverride, BootstrapSettings, Config, DesiredStatus, GrantTo,
     GuardrailMode, GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OuRef, Settings,
+    UseCaseForm,
 };
 pub use validate::SUPPORTED_VERSION;
 

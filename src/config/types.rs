@@ -89,6 +89,36 @@ pub struct Settings {
 pub struct BootstrapSettings {
     /// License Manager's delegated administrator, registered by `bootstrap --apply`.
     pub delegated_administrator: Option<crate::model::AccountId>,
+    /// Anthropic's one-time use-case form, as the user filled it in.
+    pub anthropic_use_case: Option<UseCaseForm>,
+}
+
+/// `settings.bootstrap.anthropic_use_case`: the fields of the `formData` JSON that Bedrock's
+/// `PutUseCaseForModelAccess` takes (`companyName`, `companyWebsite`, `intendedUsers`,
+/// `industryOption`, `otherIndustryOption`, `useCases`), verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseCaseForm {
+    pub company_name: String,
+    pub company_website: String,
+    pub intended_users: String,
+    pub industry_option: String,
+    pub other_industry_option: String,
+    pub use_cases: String,
+}
+
+impl UseCaseForm {
+    /// The `formData` document, keys in alphabetical order.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "companyName": self.company_name,
+            "companyWebsite": self.company_website,
+            "intendedUsers": self.intended_users,
+            "industryOption": self.industry_option,
+            "otherIndustryOption": self.other_industry_option,
+            "useCases": self.use_cases,
+        })
+        .to_string()
+    }
 }
 
 /// `settings.guardrails.mode`.

@@ -28,7 +28,15 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "guardrails",
     "bootstrap",
 ];
-pub(super) const BOOTSTRAP_KEYS: &[&str] = &["delegated_administrator"];
+pub(super) const BOOTSTRAP_KEYS: &[&str] = &["delegated_administrator", "anthropic_use_case"];
+pub(super) const USE_CASE_KEYS: &[&str] = &[
+    "company_name",
+    "company_website",
+    "intended_users",
+    "industry_option",
+    "other_industry_option",
+    "use_cases",
+];
 pub(super) const GUARDRAIL_KEYS: &[&str] =
     &["mode", "policy_name_prefix", "deny_marketplace_subscribe"];
 pub(super) const MODEL_KEYS: &[&str] = &[

@@ -33,13 +33,20 @@ licenses:
     product_sku: prod-claude0001
 "#;
 
-/// Guardrails on (the SCP type is a prerequisite) and a delegated administrator named.
+/// Guardrails on (the SCP type is a prerequisite), a delegated administrator named, an
+/// Anthropic model (its use-case form is a prerequisite) and the form filled in.
 pub(crate) const FILE: &str = r#"version: 1
 settings:
   guardrails:
     mode: report
   bootstrap:
     delegated_administrator: "222222222222"
+    anthropic_use_case:
+      company_name: Example Corp
+      company_website: https://example.com
+      intended_users: "0"
+      industry_option: Technology
+      use_cases: Internal coding assistant
 models:
   claude:
     product_sku: prod-claude0001
@@ -49,7 +56,7 @@ models:
 "#;
 
 /// The commands `bootstrap` prints for the bare organization, one per missing prerequisite.
-const FIXES: [&str; 8] = [
+const FIXES: [&str; 9] = [
     "aws organizations enable-aws-service-access --service-principal license-manager.amazonaws.com",
     "aws organizations enable-aws-service-access --service-principal license-management.marketplace.amazonaws.com",
     "aws iam create-service-linked-role --aws-service-name license-manager.amazonaws.com",
@@ -58,10 +65,15 @@ const FIXES: [&str; 8] = [
     "aws license-manager update-service-settings --organization-configuration EnableIntegration=true --enable-cross-accounts-discovery --region us-east-1",
     "aws organizations enable-policy-type --root-id r-bs01 --policy-type SERVICE_CONTROL_POLICY",
     "aws organizations register-delegated-administrator --account-id 222222222222 --service-principal license-manager.amazonaws.com",
+    "bootstrap --apply submits settings.bootstrap.anthropic_use_case (aws bedrock put-use-case-for-model-access --form-data fileb://FORM.json)",
 ];
 
+/// The form `FILE` fills in, as PutUseCaseForModelAccess receives it.
+const FORM: &str = r#"{"companyName":"Example Corp","companyWebsite":"https://example.com","industryOption":"Technology","intendedUsers":"0","otherIndustryOption":"","useCases":"Internal coding assistant"}"#;
+
 /// The operations that change a prerequisite.
-const WRITES: [&str; 5] = [
+const WRITES: [&str; 6] = [
+    "PutUseCaseForModelAccess",
     "EnableAWSServiceAccess",
     "CreateServiceLinkedRole",
     "UpdateServiceSettings",
@@ -110,6 +122,53 @@ async fn facts(emu: &EmulatorHandle) -> (Value, bool) {
     (Value::Object(picked), scp)
 }
 
+/// The use-case form Bedrock holds for the management account, if any.
+async fn submitted_form(emu: &EmulatorHandle) -> Option<String> {
+    let config = support::clients(emu).await.config;
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    let out = bedrock.get_use_case_for_model_access().send().await.ok()?;
+    Some(String::from_utf8_lossy(out.form_data().as_ref()).into_owned())
+}
+
+/// Without `settings.bootstrap.anthropic_use_case` the form is missing and its fix says to
+/// fill it in: `--apply` makes everything else, submits nothing, and the run still exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_use_case_form_is_never_invented() {
+    let emu = start_emulator(bare_seed(), EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    let start = FILE.find("    anthropic_use_case:").unwrap();
+    let end = FILE.find("models:").unwrap();
+    cli.write(
+        "entitlements.yaml",
+        &format!("{}{}", &FILE[..start], &FILE[end..]),
+    );
+    let run = cli.run(&["bootstrap"]).await.expect(2);
+    assert!(
+        run.stdout.contains("fix: fill in settings.bootstrap.anthropic_use_case (company_name, company_website, intended_users, industry_option, other_industry_option, use_cases"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("the Anthropic models claude need it"),
+        "{}",
+        run.stdout
+    );
+    let applied = cli
+        .run(&["bootstrap", "--apply", "--auto-approve"])
+        .await
+        .expect(2);
+    assert!(
+        applied.stdout.contains("1 missing, 0 unknown, 10 done."),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(
+        emu.state().call_counts().get("PutUseCaseForModelAccess"),
+        None
+    );
+    assert_eq!(submitted_form(&emu).await, None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
     let emu = start_emulator(bare_seed(), EmulatorOptions::default()).await;
@@ -132,7 +191,7 @@ async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
         .expect(2)
         .json();
     assert_eq!(json["format_version"], 1);
-    assert_eq!(json["summary"]["missing"], 8, "{json:#}");
+    assert_eq!(json["summary"]["missing"], 9, "{json:#}");
     let missing: Vec<&Value> = json["prerequisites"]
         .as_array()
         .unwrap()
@@ -168,7 +227,7 @@ async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("will make 7 changes"),
+        refused.stderr.contains("will make 8 changes"),
         "{}",
         refused.stderr
     );
@@ -188,7 +247,7 @@ async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
         .iter()
         .map(|c| c["result"].as_str().unwrap())
         .collect();
-    assert_eq!(results, ["done"; 7]);
+    assert_eq!(results, ["done"; 8]);
     let counts = emu.state().call_counts();
     for (op, n) in [
         ("EnableAWSServiceAccess", 2),
@@ -196,9 +255,11 @@ async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
         ("UpdateServiceSettings", 1),
         ("EnablePolicyType", 1),
         ("RegisterDelegatedAdministrator", 1),
+        ("PutUseCaseForModelAccess", 1),
     ] {
         assert_eq!(counts.get(op).copied(), Some(n), "{op}: {counts:?}");
     }
+    assert_eq!(submitted_form(&emu).await.as_deref(), Some(FORM));
     let (after, scp) = facts(&emu).await;
     assert_eq!(
         after,

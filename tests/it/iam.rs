@@ -159,6 +159,16 @@ fn action_of(op: &str) -> String {
         "organizations"
     } else if matches!(op, "AssumeRole" | "GetCallerIdentity") {
         "sts"
+    } else if matches!(
+        op,
+        "GetUseCaseForModelAccess"
+            | "PutUseCaseForModelAccess"
+            | "ListFoundationModelAgreementOffers"
+            | "CreateFoundationModelAgreement"
+            | "GetFoundationModelAvailability"
+            | "GetFoundationModel"
+    ) {
+        "bedrock"
     } else if matches!(op, "GetRole" | "CreateServiceLinkedRole") {
         "iam"
     } else {

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::bootstrap::{self, Applied, Report, State, Wanted, render};
+use crate::bootstrap::{self, Applied, Report, State, UseCaseWanted, Wanted, render};
 use crate::cli::{CliError, Context, Format, Outcome, Session};
 use crate::config::{Config, GuardrailMode};
 
@@ -30,7 +30,8 @@ pub async fn run(ctx: &Context, args: &BootstrapArgs) -> Result<Outcome, CliErro
         return outcome(&report, false);
     }
     confirm(args, &changes)?;
-    let applied = bootstrap::apply(&session.clients.prerequisites(), &changes).await;
+    let prereqs = session.clients.prerequisites();
+    let applied = bootstrap::apply(&prereqs, &session.clients.bedrock, &changes).await;
     let failed = applied.iter().any(|a| matches!(a.result, Some(Err(_))));
     let after = check(&session, &wanted).await?;
     print!("{}", view(args.format, &after, Some(&applied)));
@@ -43,12 +44,36 @@ fn wanted(config: &Config) -> Wanted {
         home_region: config.settings.home_region.clone(),
         guardrails: config.settings.guardrails.mode != GuardrailMode::Off,
         delegated_administrator: config.settings.bootstrap.delegated_administrator.clone(),
+        use_case: use_case(config),
     }
+}
+
+/// Anthropic's form is needed when the file has an Anthropic model (a Bedrock model id of the
+/// provider `anthropic.`, as Bedrock names them, among its `bedrock_model_ids`) or fills in
+/// `settings.bootstrap.anthropic_use_case`.
+fn use_case(config: &Config) -> Option<UseCaseWanted> {
+    let models: Vec<String> = config
+        .models
+        .iter()
+        .filter(|m| {
+            m.bedrock_model_ids
+                .iter()
+                .any(|id| id.value.starts_with("anthropic."))
+        })
+        .map(|m| m.key.value.as_str().to_owned())
+        .collect();
+    let form = config
+        .settings
+        .bootstrap
+        .anthropic_use_case
+        .as_ref()
+        .map(|f| f.to_json());
+    (!models.is_empty() || form.is_some()).then_some(UseCaseWanted { models, form })
 }
 
 async fn check(session: &Session, wanted: &Wanted) -> Result<Report, CliError> {
     let prereqs = session.clients.prerequisites();
-    let facts = bootstrap::read(&*session.orgs, &prereqs, wanted).await?;
+    let facts = bootstrap::read(&*session.orgs, &prereqs, &session.clients.bedrock, wanted).await?;
     Ok(bootstrap::check(&facts, wanted))
 }
 

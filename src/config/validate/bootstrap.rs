@@ -1,7 +1,7 @@
 //! `settings.bootstrap`: what `bootstrap` sets up beyond what every file needs.
 
-use super::super::types::{AccountRef, BootstrapSettings};
-use super::{BOOTSTRAP_KEYS, Kind, Node};
+use super::super::types::{AccountRef, BootstrapSettings, UseCaseForm};
+use super::{BOOTSTRAP_KEYS, Kind, Node, USE_CASE_KEYS};
 
 impl super::Walker {
     /// `settings.bootstrap`.
@@ -33,7 +33,50 @@ impl super::Walker {
                 None => {}
             }
         }
+        if let Some((_, v)) = fields.get("anthropic_use_case")
+            && !super::is_null(v)
+        {
+            out.anthropic_use_case = self.use_case(v);
+        }
         (self.diags.len() == before).then_some(out)
+    }
+
+    /// `settings.bootstrap.anthropic_use_case`: every field a string, all but
+    /// `other_industry_option` given and not empty.
+    fn use_case(&mut self, node: &Node) -> Option<UseCaseForm> {
+        let path = "settings.bootstrap.anthropic_use_case";
+        let Kind::Map(entries) = &node.kind else {
+            self.type_error(node, path, "a mapping");
+            return None;
+        };
+        let fields = self.fields(entries, USE_CASE_KEYS, &format!("in `{path}`"), &|_| None);
+        let mut values = Vec::with_capacity(USE_CASE_KEYS.len());
+        for key in USE_CASE_KEYS {
+            let text = match fields.get(*key) {
+                Some((_, v)) => self.string(v, &format!("{path}.{key}")).map(str::to_owned),
+                None => Some(String::new()),
+            };
+            let text = text?;
+            if text.trim().is_empty() && *key != "other_industry_option" {
+                self.error_hint(
+                    node.span,
+                    format!("`{path}.{key}` is missing or empty"),
+                    "the form is sent to Anthropic as written; bootstrap invents nothing",
+                );
+                return None;
+            }
+            values.push(text);
+        }
+        let mut v = values.into_iter();
+        let mut next = || v.next().unwrap_or_default();
+        Some(UseCaseForm {
+            company_name: next(),
+            company_website: next(),
+            intended_users: next(),
+            industry_option: next(),
+            other_industry_option: next(),
+            use_cases: next(),
+        })
     }
 }
 
