@@ -52,7 +52,7 @@ impl super::Walker {
         let fields = self.fields(entries, USE_CASE_KEYS, &format!("in `{path}`"), &|_| None);
         let mut values = Vec::with_capacity(USE_CASE_KEYS.len());
         for key in USE_CASE_KEYS {
-            let text = match fields.get(*key) {
+            let text = match fields.get(key) {
                 Some((_, v)) => self.string(v, &format!("{path}.{key}")).map(str::to_owned),
                 None => Some(String::new()),
             };
