@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod audit;
 pub mod aws;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod emulator;

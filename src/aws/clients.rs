@@ -11,7 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 
-use super::{NoObserver, Observer, RetryPolicy, SdkLicenseManager, SdkOrganizations};
+use super::{NoObserver, Observer, RetryPolicy, SdkBedrock, SdkLicenseManager, SdkOrganizations};
 use crate::model::AccountId;
 
 /// The session name the tool uses whenever it assumes a role, so CloudTrail shows who acted.
@@ -54,9 +54,11 @@ impl std::fmt::Debug for ConnectOptions {
 pub struct Clients {
     pub license_manager: SdkLicenseManager,
     pub organizations: SdkOrganizations,
-    sdk: SdkConfig,
-    retry: RetryPolicy,
-    observer: Observer,
+    /// Bedrock's control plane, in the home region.
+    pub bedrock: SdkBedrock,
+    pub(super) sdk: SdkConfig,
+    pub(super) retry: RetryPolicy,
+    pub(super) observer: Observer,
 }
 
 impl Clients {
@@ -148,6 +150,7 @@ pub async fn connect(opts: ConnectOptions) -> Clients {
             observer.clone(),
         )
         .with_iam(aws_sdk_iam::Client::new(&sdk)),
+        bedrock: SdkBedrock::new(aws_sdk_bedrock::Client::new(&sdk), retry, observer.clone()),
         sdk,
         retry,
         observer,

@@ -213,7 +213,9 @@ pub fn classify(code: &str, message: &str, http_status: u16) -> ErrorKind {
         "DuplicatePolicyException" | "DuplicatePolicyAttachmentException" => {
             ErrorKind::AlreadyExists
         }
-        "PolicyInUseException" => ErrorKind::Conflict,
+        "PolicyInUseException" | "ConflictException" => ErrorKind::Conflict,
+        "ServiceQuotaExceededException" => ErrorKind::Quota,
+        "InternalServerException" => ErrorKind::Transient,
         "PolicyNotAttachedException" => ErrorKind::NotFound,
         "ResourceNotFoundException"
         | "AccountNotFoundException"

@@ -2,6 +2,8 @@
 //! `aws_sdk_*`. Every adapter call retries throttling and transient failures (see `retry`);
 //! list calls follow every page.
 
+mod bedrock;
+pub mod bootstrap;
 mod clients;
 mod error;
 mod license_manager;
@@ -14,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
+pub use bedrock::{BedrockApi, SdkBedrock};
 pub use clients::{Clients, ConnectOptions, connect};
 pub use error::{AwsError, ErrorKind, classify};
 pub use license_manager::SdkLicenseManager;

@@ -90,6 +90,8 @@ pub enum Command {
     Access(AccessArgs),
     /// Guardrails (service control policies): `guardrail export` prints what enforce would write
     Guardrail(crate::cli::commands::guardrail::GuardrailArgs),
+    /// Check the one-time setup apply and the guardrails rely on; --apply makes what is missing
+    Bootstrap(crate::cli::commands::bootstrap::BootstrapArgs),
     /// Serve a local License Manager + Organizations endpoint (AWS JSON 1.1)
     Emulator(EmulatorArgs),
     /// Print a shell completion script (e.g. `completions bash > /etc/bash_completion.d/bedrock-entitlements`)

@@ -46,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Import(args) => commands::import::run(&ctx, &args).await,
         Command::Access(args) => commands::access::run(&ctx, &args).await,
         Command::Guardrail(args) => commands::guardrail::run(&ctx, &args).await,
+        Command::Bootstrap(args) => commands::bootstrap::run(&ctx, &args).await,
         Command::Emulator(args) => commands::emulator::run(&args).await,
         Command::Completions(args) => generate::completions(&args),
         Command::Man => generate::man(),

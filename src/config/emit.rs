@@ -78,9 +78,33 @@ fn settings(out: &mut String, s: &Settings) {
         let _ = writeln!(body, "  activation_override: {value}");
     }
     guardrails(&mut body, &s.guardrails);
+    bootstrap(&mut body, &s.bootstrap);
     if !body.is_empty() {
         out.push_str("settings:\n");
         out.push_str(&body);
+    }
+}
+
+fn bootstrap(body: &mut String, b: &crate::config::BootstrapSettings) {
+    if b.delegated_administrator.is_none() && b.anthropic_use_case.is_none() {
+        return;
+    }
+    body.push_str("  bootstrap:\n");
+    if let Some(admin) = &b.delegated_administrator {
+        let _ = writeln!(body, "    delegated_administrator: \"{admin}\"");
+    }
+    if let Some(f) = &b.anthropic_use_case {
+        body.push_str("    anthropic_use_case:\n");
+        for (key, value) in [
+            ("company_name", &f.company_name),
+            ("company_website", &f.company_website),
+            ("intended_users", &f.intended_users),
+            ("industry_option", &f.industry_option),
+            ("other_industry_option", &f.other_industry_option),
+            ("use_cases", &f.use_cases),
+        ] {
+            let _ = writeln!(body, "      {key}: {}", scalar(value));
+        }
     }
 }
 

@@ -17,8 +17,9 @@ use crate::model::{Diagnostic, Span};
 pub use emit::{MODELINE, to_yaml};
 pub use schema::{property_names, schema};
 pub use types::{
-    AccountRef, ActivationOverride, Config, DesiredStatus, GrantTo, GuardrailMode,
-    GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OuRef, Settings,
+    AccountRef, ActivationOverride, BootstrapSettings, Config, DesiredStatus, GrantTo,
+    GuardrailMode, GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OuRef, Settings,
+    UseCaseForm,
 };
 pub use validate::SUPPORTED_VERSION;
 

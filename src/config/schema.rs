@@ -51,6 +51,41 @@ fn guardrails() -> Value {
     })
 }
 
+/// `settings.bootstrap`.
+fn bootstrap() -> Value {
+    json!({
+        "description": "What `bootstrap` sets up beyond the prerequisites every file needs.",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "delegated_administrator": {
+                "description": "The 12-digit id of the member account to register as License Manager's delegated administrator (an organization has at most one); null for none.",
+                "anyOf": [
+                    { "type": "string", "pattern": ACCOUNT_ID_PATTERN },
+                    { "type": "integer", "minimum": 100_000_000_000_u64, "maximum": 999_999_999_999_u64 },
+                    { "type": "null" }
+                ],
+                "default": null
+            },
+            "anthropic_use_case": {
+                "description": "Anthropic's one-time use-case form, sent as written by `bootstrap --apply` (Bedrock PutUseCaseForModelAccess formData: companyName, companyWebsite, intendedUsers, industryOption, otherIndustryOption, useCases). Needed once Anthropic models are used; bootstrap invents nothing.",
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "required": ["company_name", "company_website", "intended_users", "industry_option", "use_cases"],
+                "properties": {
+                    "company_name": { "type": "string", "minLength": 1 },
+                    "company_website": { "type": "string", "minLength": 1 },
+                    "intended_users": { "type": "string", "minLength": 1, "description": "As Anthropic's form codes it (quoted)." },
+                    "industry_option": { "type": "string", "minLength": 1 },
+                    "other_industry_option": { "type": "string", "default": "" },
+                    "use_cases": { "type": "string", "minLength": 1 }
+                },
+                "default": null
+            }
+        }
+    })
+}
+
 fn account_ref() -> Value {
     json!({
         "description": "An AWS account: its 12-digit id (quoted, or a number without leading zeros) or its account name.",
@@ -171,7 +206,8 @@ fn settings() -> Value {
                 "enum": ["distributed_grants_only", "all_grants_permitted_by_issuer", null],
                 "default": null
             },
-            "guardrails": guardrails()
+            "guardrails": guardrails(),
+            "bootstrap": bootstrap()
         }
     })
 }

@@ -80,6 +80,45 @@ pub struct Settings {
     pub expiry_warning_days: u32,
     /// `settings.guardrails`: the service control policies that decide who may invoke.
     pub guardrails: GuardrailSettings,
+    /// `settings.bootstrap`: what `bootstrap` sets up beyond what every file needs.
+    pub bootstrap: BootstrapSettings,
+}
+
+/// `settings.bootstrap`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BootstrapSettings {
+    /// License Manager's delegated administrator, registered by `bootstrap --apply`.
+    pub delegated_administrator: Option<crate::model::AccountId>,
+    /// Anthropic's one-time use-case form, as the user filled it in.
+    pub anthropic_use_case: Option<UseCaseForm>,
+}
+
+/// `settings.bootstrap.anthropic_use_case`: the fields of the `formData` JSON that Bedrock's
+/// `PutUseCaseForModelAccess` takes (`companyName`, `companyWebsite`, `intendedUsers`,
+/// `industryOption`, `otherIndustryOption`, `useCases`), verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseCaseForm {
+    pub company_name: String,
+    pub company_website: String,
+    pub intended_users: String,
+    pub industry_option: String,
+    pub other_industry_option: String,
+    pub use_cases: String,
+}
+
+impl UseCaseForm {
+    /// The `formData` document, keys in alphabetical order.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "companyName": self.company_name,
+            "companyWebsite": self.company_website,
+            "intendedUsers": self.intended_users,
+            "industryOption": self.industry_option,
+            "otherIndustryOption": self.other_industry_option,
+            "useCases": self.use_cases,
+        })
+        .to_string()
+    }
 }
 
 /// `settings.guardrails.mode`.
@@ -130,6 +169,7 @@ impl Default for Settings {
             activation_override: None,
             expiry_warning_days: 30,
             guardrails: GuardrailSettings::default(),
+            bootstrap: BootstrapSettings::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::types::{
 use super::yaml::{Kind, Node, Scalar, ScalarType};
 use crate::model::{AccountId, Diagnostic, KNOWN_OPERATIONS, LicenseArn, OuId, Span, Spanned};
 
+mod bootstrap;
 mod guardrails;
 
 /// The only version of the file this build reads.
@@ -25,6 +26,16 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "recipient_role",
     "activation_override",
     "guardrails",
+    "bootstrap",
+];
+pub(super) const BOOTSTRAP_KEYS: &[&str] = &["delegated_administrator", "anthropic_use_case"];
+pub(super) const USE_CASE_KEYS: &[&str] = &[
+    "company_name",
+    "company_website",
+    "intended_users",
+    "industry_option",
+    "other_industry_option",
+    "use_cases",
 ];
 pub(super) const GUARDRAIL_KEYS: &[&str] =
     &["mode", "policy_name_prefix", "deny_marketplace_subscribe"];
@@ -390,6 +401,11 @@ impl Walker {
             && let Some(g) = self.guardrails(v)
         {
             s.guardrails = g;
+        }
+        if let Some((_, v)) = fields.get("bootstrap")
+            && let Some(b) = self.bootstrap(v)
+        {
+            s.bootstrap = b;
         }
         (self.diags.len() == before).then_some(s)
     }

@@ -36,6 +36,8 @@ pub struct SetupFacts {
     pub marketplace_trusted_access: Option<bool>,
     /// License Manager's `OrganizationConfiguration.EnableIntegration`.
     pub enable_integration: Option<bool>,
+    /// License Manager's `EnableCrossAccountsDiscovery`.
+    pub cross_account_discovery: Option<bool>,
     /// AWSServiceRoleForAWSLicenseManagerRole exists.
     pub service_linked_role: Option<bool>,
     /// AWSServiceRoleForMarketplaceLicenseManagement exists.
@@ -279,6 +281,7 @@ impl EmulatorState {
             "marketplace_service_linked_role": org.marketplace_service_linked_role,
             "service_linked_roles": org.service_linked_roles(),
             "enable_integration": org.enable_integration,
+            "cross_account_discovery": org.cross_account_discovery,
             "enabled_services": org.services(),
             "delegated_administrator": org.delegated_admin,
             "organizational_units": org.ous.values().map(|o| json!({"id": o.id, "name": o.name, "parent": o.parent})).collect::<Vec<_>>(),
@@ -461,7 +464,8 @@ impl EmulatorState {
         let all = w.org.feature_set == super::state::FeatureSet::All;
         if !all
             && (facts.marketplace_trusted_access == Some(true)
-                || facts.enable_integration == Some(true))
+                || facts.enable_integration == Some(true)
+                || facts.cross_account_discovery == Some(true))
         {
             return Err(AdminError::Invalid(
                 "trusted access and the organization integration need an organization with all features".to_owned(),
@@ -477,6 +481,9 @@ impl EmulatorState {
         }
         if let Some(on) = facts.enable_integration {
             w.org.enable_integration = on;
+        }
+        if let Some(on) = facts.cross_account_discovery {
+            w.org.cross_account_discovery = on;
         }
         if let Some(on) = facts.service_linked_role {
             w.org.service_linked_role = on;
@@ -553,6 +560,8 @@ struct OrgChange {
     marketplace_trusted_access: Option<bool>,
     #[serde(default)]
     enable_integration: Option<bool>,
+    #[serde(default)]
+    cross_account_discovery: Option<bool>,
     #[serde(default)]
     service_linked_role: Option<bool>,
     #[serde(default)]
@@ -669,6 +678,7 @@ pub(crate) fn handle_http(
             state.set_setup_facts(SetupFacts {
                 marketplace_trusted_access: c.marketplace_trusted_access,
                 enable_integration: c.enable_integration,
+                cross_account_discovery: c.cross_account_discovery,
                 service_linked_role: c.service_linked_role,
                 marketplace_service_linked_role: c.marketplace_service_linked_role,
             })?;

@@ -35,6 +35,7 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "RejectGrant",
     "TagResource",
     "UntagResource",
+    "UpdateServiceSettings",
 ];
 
 /// What an operation needs besides the world and its input.
@@ -76,6 +77,7 @@ pub(crate) fn handle(
         "UntagResource" => untag_resource(world, ctx, &input),
         "ListTagsForResource" => list_tags(world, ctx, &input),
         "GetServiceSettings" => get_service_settings(world, ctx),
+        "UpdateServiceSettings" => update_service_settings(world, ctx, &input),
         _ => Err(ApiError::client(
             "UnknownOperationException",
             format!("Unknown operation AWSLicenseManager.{op}"),
@@ -1339,7 +1341,7 @@ fn get_service_settings(world: &mut World, ctx: &Ctx<'_>) -> Result<String, ApiE
     let integration = world.org.enable_integration && world.org.is_admin(caller);
     let mut v = json!({
         "OrganizationConfiguration": {"EnableIntegration": integration},
-        "EnableCrossAccountsDiscovery": false,
+        "EnableCrossAccountsDiscovery": world.org.cross_account_discovery && world.org.is_admin(caller),
     });
     if world.org.service_linked_role {
         let region = &world.region;
@@ -1355,6 +1357,59 @@ fn get_service_settings(world: &mut World, ctx: &Ctx<'_>) -> Result<String, ApiE
         }
     }
     Ok(v.to_string())
+}
+
+/// UpdateServiceSettings: the organization integration and cross-account discovery, each a
+/// fact of its own. GUESS (AWS documents no error for these; docs/emulator.md): only the
+/// management account may change them (AuthorizationException otherwise); turning the
+/// integration on needs an all-features organization and License Manager's trusted access
+/// (ValidationException naming it); cross-account discovery needs the integration (on before or
+/// in the same call). S3BucketArn, SnsTopicArn and the discovery regions are accepted and kept
+/// nowhere.
+fn update_service_settings(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    input: &Input<'_>,
+) -> Result<String, ApiError> {
+    let integration = match input.opt_object("OrganizationConfiguration")? {
+        Some(c) => Some(c.bool("EnableIntegration")?),
+        None => None,
+    };
+    let discovery = input.opt_bool("EnableCrossAccountsDiscovery")?;
+    let org = &world.org;
+    if ctx.caller.account != org.management {
+        return Err(ApiError::client(
+            "AuthorizationException",
+            "Only the management account of the organization can change License Manager's organization settings",
+        ));
+    }
+    if integration == Some(true) {
+        if org.feature_set != FeatureSet::All {
+            return Err(ApiError::validation(
+                "Linking AWS Organizations accounts needs an organization with all features enabled",
+            ));
+        }
+        if !org.trusted_access {
+            return Err(ApiError::validation(
+                "Trusted access for license-manager.amazonaws.com is not enabled in AWS Organizations: enable it first (organizations:EnableAWSServiceAccess)",
+            ));
+        }
+    }
+    let linked = integration.unwrap_or(org.enable_integration);
+    if discovery == Some(true) && !linked {
+        return Err(ApiError::validation(
+            "Cross-account discovery needs the AWS Organizations integration (OrganizationConfiguration.EnableIntegration)",
+        ));
+    }
+    let org = &mut world.org;
+    org.enable_integration = linked;
+    if let Some(d) = discovery {
+        org.cross_account_discovery = d;
+    }
+    if !linked {
+        org.cross_account_discovery = false;
+    }
+    Ok("{}".to_owned())
 }
 
 #[cfg(test)]

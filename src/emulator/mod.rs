@@ -14,6 +14,7 @@
 //! ```
 
 mod admin;
+mod bedrock;
 mod faults;
 mod iam;
 mod identity;
@@ -40,6 +41,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin::{AdminError, GrantView, SetupFacts, StateDump};
+pub use bedrock::{BedrockSeed, ModelSeed, OfferKind, OfferSeed};
 pub use options::{EmulatorOptions, FaultRates, RateLimit, RecallEnd};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
 pub use scp_eval::{Decision, PolicyView, ScpDocument, ScpEvaluation, evaluate_levels};

@@ -71,6 +71,9 @@ pub struct EmulatorOptions {
     /// Operations answered as unknown (`UnknownOperationException`, STS `InvalidAction`), as by
     /// an endpoint that serves fewer operations than AWS: for testing how the tool degrades.
     pub unserved_operations: BTreeSet<String>,
+    /// Bedrock: milliseconds after CreateFoundationModelAgreement until the agreement is
+    /// AVAILABLE and its Marketplace license appears in License Manager (AWS: 1-2 minutes).
+    pub agreement_license_ms: u64,
 }
 
 /// `recall_ends_in`: WORKFLOW_COMPLETED ("the workflow to distribute or recall the grant has
@@ -109,6 +112,7 @@ impl Default for EmulatorOptions {
             allow_duplicate_grants: false,
             fail_distributions: false,
             unserved_operations: BTreeSet::new(),
+            agreement_license_ms: 90_000,
         }
     }
 }

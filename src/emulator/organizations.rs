@@ -24,6 +24,10 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "ListOrganizationalUnitsForParent",
     "ListParents",
     "ListRoots",
+    // Prerequisites: the management account's writes (below).
+    "DisableAWSServiceAccess",
+    "EnableAWSServiceAccess",
+    "RegisterDelegatedAdministrator",
     // Policies: org_policies.rs.
     "AttachPolicy",
     "CreatePolicy",
@@ -39,6 +43,14 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "UpdatePolicy",
+];
+
+/// The operations that only the management account may call ("You can only call this operation
+/// from the management account", Organizations API reference).
+const MANAGEMENT_WRITES: &[&str] = &[
+    "DisableAWSServiceAccess",
+    "EnableAWSServiceAccess",
+    "RegisterDelegatedAdministrator",
 ];
 
 const MAX_RESULTS: u32 = 20;
@@ -80,6 +92,9 @@ pub(crate) fn handle(
             )
             .map(|l| (l, empty_page))
     };
+    if MANAGEMENT_WRITES.contains(&op) {
+        return prerequisite_write(world, caller, &input, op).map(|v| v.to_string());
+    }
     if super::org_policies::OPERATIONS.contains(&op) {
         let page = (opts.org_default_page_size.clamp(1, MAX_RESULTS), empty_page);
         return super::org_policies::handle(world, caller, &input, op, page).map(|v| v.to_string());
@@ -370,4 +385,119 @@ fn parent_id(world: &World, input: &Input<'_>, member: &str) -> Result<String, A
         ));
     }
     Ok(id.to_owned())
+}
+
+/// EnableAWSServiceAccess, DisableAWSServiceAccess and RegisterDelegatedAdministrator: trusted
+/// access per service principal and License Manager's delegated administrator, each a fact of
+/// its own. Enabling what is enabled (or disabling what is not) succeeds and changes nothing
+/// (GUESS: AWS documents no error for either; docs/emulator.md).
+fn prerequisite_write(
+    world: &mut World,
+    caller: &Caller,
+    input: &Input<'_>,
+    op: &str,
+) -> Result<Value, ApiError> {
+    if caller.account != world.org.management {
+        return Err(ApiError::access_denied(
+            Service::Organizations,
+            "You don't have permissions to access this resource.",
+        ));
+    }
+    if world.org.feature_set != super::state::FeatureSet::All {
+        return Err(ApiError::client(
+            "ConstraintViolationException",
+            "You attempted to perform an operation that requires the organization to be configured to support all features. An organization that supports only consolidated billing features can't perform this operation.",
+        )
+        .with("Reason", "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE"));
+    }
+    let principal = input.str("ServicePrincipal")?;
+    if principal.is_empty()
+        || principal.len() > 128
+        || !principal
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+    {
+        return Err(invalid_pattern("ServicePrincipal", principal));
+    }
+    match op {
+        "EnableAWSServiceAccess" => set_service_access(world, principal, true),
+        "DisableAWSServiceAccess" => set_service_access(world, principal, false),
+        _ => register_delegated_admin(world, input, principal)?,
+    }
+    Ok(json!({}))
+}
+
+fn set_service_access(world: &mut World, principal: &str, on: bool) {
+    let org = &mut world.org;
+    if principal == LM_SERVICE_PRINCIPAL {
+        org.trusted_access = on;
+    } else if on {
+        org.other_services.insert(principal.to_owned());
+    } else {
+        org.other_services.remove(principal);
+    }
+}
+
+/// RegisterDelegatedAdministrator, with the ConstraintViolationException reasons the API
+/// reference lists. The emulator keeps License Manager's delegated administrator only: another
+/// service principal is refused (GUESS, docs/emulator.md).
+fn register_delegated_admin(
+    world: &mut World,
+    input: &Input<'_>,
+    principal: &str,
+) -> Result<(), ApiError> {
+    let account = input.str("AccountId")?;
+    if !is_account_id(account) {
+        return Err(invalid_pattern("AccountId", account));
+    }
+    let violation = |reason: &'static str, message: &str| {
+        ApiError::client("ConstraintViolationException", message).with("Reason", reason)
+    };
+    let org = &mut world.org;
+    let Some(rec) = org.accounts.get(account) else {
+        return Err(ApiError::client(
+            "AccountNotFoundException",
+            "You specified an account that doesn't exist.",
+        ));
+    };
+    if account == org.management {
+        return Err(violation(
+            "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR",
+            "You can designate only a member account as a delegated administrator.",
+        ));
+    }
+    if rec.status() == "SUSPENDED" {
+        return Err(violation(
+            "CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR",
+            "You cannot register a suspended account as a delegated administrator.",
+        ));
+    }
+    if principal != LM_SERVICE_PRINCIPAL {
+        return Err(ApiError::org_input(
+            "UNRECOGNIZED_SERVICE_PRINCIPAL",
+            format!(
+                "The emulator keeps delegated administrators for {LM_SERVICE_PRINCIPAL} only, not {principal}."
+            ),
+        ));
+    }
+    if !org.trusted_access {
+        return Err(violation(
+            "SERVICE_ACCESS_NOT_ENABLED",
+            "You attempted to register a delegated administrator before you enabled service access. Call the EnableAWSServiceAccess API first.",
+        ));
+    }
+    match &org.delegated_admin {
+        Some(da) if da == account => Err(ApiError::client(
+            "AccountAlreadyRegisteredException",
+            "The specified account is already a delegated administrator for this AWS service.",
+        )),
+        Some(_) => Err(violation(
+            "DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE",
+            "You attempted to register an AWS account as a delegated administrator for an AWS service that already has a delegated administrator.",
+        )),
+        None => {
+            org.delegated_admin = Some(account.to_owned());
+            Ok(())
+        }
+    }
 }

@@ -2,8 +2,11 @@
 //! are enough: given a policy, the emulator refuses every action it does not allow.
 //!
 //! Evaluated: `Effect`, `Action` / `NotAction` with `*` and `?` wildcards (case-insensitive, as IAM
-//! does). Not evaluated: `Resource` and `Condition` (kept, ignored). An explicit Deny wins; no
-//! matching Allow means deny.
+//! does), and `Condition` blocks of `StringEquals` / `StringLike` over the request's context keys
+//! (the emulator supplies `iam:AWSServiceName` for CreateServiceLinkedRole). A key the request
+//! does not carry, or another operator, makes the condition false, so its statement does not
+//! apply (IAM's rule for a missing key). Not evaluated: `Resource` (kept, ignored). An explicit
+//! Deny wins; no matching Allow means deny.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -57,8 +60,15 @@ impl PolicyDocument {
         serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))
     }
 
-    /// Whether `action` (`license-manager:CreateGrant`) is allowed.
+    /// Whether `action` (`license-manager:CreateGrant`) is allowed, for a request without
+    /// context keys.
     pub fn allows(&self, action: &str) -> bool {
+        self.allows_in(action, &[])
+    }
+
+    /// Whether `action` is allowed for a request with `context` keys (`("iam:AWSServiceName",
+    /// "license-manager.amazonaws.com")`).
+    pub fn allows_in(&self, action: &str, context: &[(&str, &str)]) -> bool {
         let mut allowed = false;
         for s in &self.statement {
             let matches = if s.action.is_empty() {
@@ -66,7 +76,7 @@ impl PolicyDocument {
             } else {
                 s.action.iter().any(|p| wildcard(p, action))
             };
-            if matches {
+            if matches && conditions_hold(s.condition.as_ref(), context) {
                 match s.effect {
                     Effect::Deny => return false,
                     Effect::Allow => allowed = true,
@@ -75,6 +85,69 @@ impl PolicyDocument {
         }
         allowed
     }
+}
+
+/// Every operator and key of a `Condition` block holds (no block: true).
+fn conditions_hold(condition: Option<&serde_json::Value>, context: &[(&str, &str)]) -> bool {
+    let Some(block) = condition else {
+        return true;
+    };
+    let Some(ops) = block.as_object() else {
+        return false;
+    };
+    ops.iter().all(|(op, keys)| {
+        let like = match op.as_str() {
+            "StringEquals" => false,
+            "StringLike" => true,
+            _ => return false,
+        };
+        let Some(keys) = keys.as_object() else {
+            return false;
+        };
+        keys.iter().all(|(key, wanted)| {
+            let Some((_, value)) = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else {
+                return false;
+            };
+            let wanted: Vec<&str> = match wanted {
+                serde_json::Value::String(w) => vec![w.as_str()],
+                serde_json::Value::Array(ws) => ws.iter().filter_map(|w| w.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            wanted.iter().any(|w| {
+                if like {
+                    wildcard_exact(w, value)
+                } else {
+                    w == value
+                }
+            })
+        })
+    })
+}
+
+/// `StringLike`: `*` and `?`, case-sensitive.
+fn wildcard_exact(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 fn one_or_many<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -139,6 +212,28 @@ mod tests {
         let not_action = r#"{"Statement":{"Effect":"Allow","NotAction":"sts:*"}}"#;
         check(not_action, "sts:AssumeRole", false);
         check(not_action, "organizations:ListRoots", true);
+    }
+
+    #[test]
+    fn evaluates_string_conditions_over_the_request_context() {
+        let doc = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":["license-manager.amazonaws.com"]}}}]}"#).unwrap();
+        let action = "iam:CreateServiceLinkedRole";
+        assert!(doc.allows_in(
+            action,
+            &[("iam:AWSServiceName", "license-manager.amazonaws.com")]
+        ));
+        assert!(!doc.allows_in(action, &[("iam:AWSServiceName", "ec2.amazonaws.com")]));
+        assert!(
+            !doc.allows(action),
+            "a missing key makes the condition false"
+        );
+        let like = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Condition":{"StringLike":{"iam:AWSServiceName":"license-*"}}}]}"#).unwrap();
+        assert!(like.allows_in(
+            action,
+            &[("iam:awsservicename", "license-manager.amazonaws.com")]
+        ));
+        let other = PolicyDocument::from_json(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Condition":{"NumericEquals":{"aws:x":"1"}}}]}"#).unwrap();
+        assert!(!other.allows_in(action, &[("aws:x", "1")]));
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Seed {
     pub licenses: Vec<LicenseSeed>,
     #[serde(default)]
     pub grants: Vec<GrantSeed>,
+    /// Bedrock's control plane: models, offers, agreements, use-case forms.
+    #[serde(default)]
+    pub bedrock: super::bedrock::BedrockSeed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -59,6 +62,10 @@ pub struct OrganizationSeed {
     /// the start, changing one does not change the other).
     #[serde(default)]
     pub enable_integration: Option<bool>,
+    /// License Manager's `EnableCrossAccountsDiscovery` (GetServiceSettings), a fact of its own.
+    /// Default: the organization integration's value (a default of the file only).
+    #[serde(default)]
+    pub cross_account_discovery: Option<bool>,
     /// Other service principals with trusted access (ListAWSServiceAccessForOrganization):
     /// Marketplace's `license-management.marketplace.amazonaws.com` by default.
     #[serde(default = "default_services")]

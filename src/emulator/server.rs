@@ -23,7 +23,7 @@ use super::state::World;
 use super::wire::{
     ApiError, JSON_CONTENT_TYPE, LM_TARGET_PREFIX, ORG_TARGET_PREFIX, Service, serialization,
 };
-use super::{EmulatorState, admin, iam, license_manager, organizations, sts};
+use super::{EmulatorState, admin, bedrock, iam, license_manager, organizations, sts};
 
 /// Returned by the service to make hyper drop the connection without answering.
 #[derive(Debug)]
@@ -93,7 +93,11 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
 
     // Which service and operation.
-    let (service, op, form) = if let Some(target) = header("x-amz-target") {
+    let bedrock_scoped = header("authorization").and_then(scope_service) == Some("bedrock");
+    let (service, op, form) = if bedrock_scoped || bedrock::is_bedrock_path(path) {
+        let op = bedrock::operation(&parts.method, path).unwrap_or("UnknownOperation");
+        (Service::Bedrock, op.to_owned(), None)
+    } else if let Some(target) = header("x-amz-target") {
         if let Some(op) = target.strip_prefix(LM_TARGET_PREFIX) {
             (Service::LicenseManager, op.to_owned(), None)
         } else if let Some(op) = target.strip_prefix(ORG_TARGET_PREFIX) {
@@ -131,6 +135,7 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
             Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
             Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
             Service::Iam => iam::OPERATIONS.contains(&op.as_str()),
+            Service::Bedrock => bedrock::OPERATIONS.contains(&op.as_str()),
         };
     if !known {
         let e = match service {
@@ -149,6 +154,11 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
             Service::Organizations => ApiError::client(
                 "UnknownOperationException",
                 format!("Unknown operation {ORG_TARGET_PREFIX}{op}"),
+            ),
+            Service::Bedrock => ApiError::new(
+                404,
+                "UnknownOperationException",
+                format!("Unknown operation {} {path}", parts.method),
             ),
         };
         state.record_error(&op, e.code);
@@ -194,7 +204,9 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     let result = {
         let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
         let caller = resolve(&world, access_key);
-        match authorize(&opts, service, &op, &caller)
+        let context = condition_context(service, &op, form.as_ref());
+        let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match authorize(&opts, service, &op, &caller, &context)
             .and_then(|()| authorize_tags(&opts, service, &op, &caller, &bytes))
         {
             Err(e) => Err(e),
@@ -206,6 +218,7 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
                     region,
                     empty_page: fault == Fault::EmptyPage,
                     request_id: &request_id,
+                    uri: &parts.uri,
                 };
                 dispatch(&mut world, &opts, &call, &bytes, form.as_ref())
             }
@@ -225,6 +238,10 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         return Err(LostResponse);
     }
     Ok(match result {
+        Ok(body) if service == Service::Bedrock => {
+            let status = bedrock::success_status(&op);
+            base(status, REST_JSON_CONTENT_TYPE, &request_id, body)
+        }
         Ok(body) => ok_reply(service, body, &request_id),
         Err(e) => {
             state.record_error(&op, e.code);
@@ -233,11 +250,27 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
     })
 }
 
+/// The condition keys of a request that the IAM evaluator sees: `iam:AWSServiceName` for
+/// CreateServiceLinkedRole (IAM service authorization reference).
+fn condition_context(
+    service: Service,
+    op: &str,
+    form: Option<&BTreeMap<String, String>>,
+) -> Vec<(&'static str, String)> {
+    match (service, op, form.and_then(|f| f.get("AWSServiceName"))) {
+        (Service::Iam, "CreateServiceLinkedRole", Some(name)) => {
+            vec![("iam:AWSServiceName", name.clone())]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn authorize(
     opts: &super::EmulatorOptions,
     service: Service,
     op: &str,
     caller: &Caller,
+    context: &[(&str, &str)],
 ) -> Result<(), ApiError> {
     let policy = match &caller.role {
         Some(role) => opts.role_policies.get(role),
@@ -253,7 +286,7 @@ fn authorize(
         return Ok(());
     }
     let action = format!("{}:{op}", service.iam_prefix());
-    if policy.allows(&action) {
+    if policy.allows_in(&action, context) {
         Ok(())
     } else {
         Err(ApiError::access_denied(
@@ -287,7 +320,7 @@ fn authorize_tags(
         })
         .unwrap_or(false);
     if tagged {
-        authorize(opts, service, "TagResource", caller)
+        authorize(opts, service, "TagResource", caller, &[])
     } else {
         Ok(())
     }
@@ -301,6 +334,7 @@ struct Call<'a> {
     region: Option<&'a str>,
     empty_page: bool,
     request_id: &'a str,
+    uri: &'a hyper::Uri,
 }
 
 fn dispatch(
@@ -317,6 +351,7 @@ fn dispatch(
         region,
         empty_page,
         request_id,
+        uri,
     } = *call;
     match service {
         Service::Sts => {
@@ -334,6 +369,16 @@ fn dispatch(
                 &assumable,
                 request_id,
             )
+        }
+        Service::Bedrock => {
+            let req = bedrock::Request {
+                caller,
+                opts,
+                path: uri.path(),
+                query: uri.query(),
+                body: bytes,
+            };
+            bedrock::handle(world, &req, op)
         }
         Service::LicenseManager | Service::Organizations => {
             let body: serde_json::Value = if bytes.is_empty() {
@@ -387,13 +432,16 @@ fn ok_reply(service: Service, body: String, request_id: &str) -> Reply {
     }
 }
 
+/// REST-JSON services (Bedrock) answer `application/json`.
+const REST_JSON_CONTENT_TYPE: &str = "application/json";
+
 fn json_error(service: Service, e: &ApiError, request_id: &str) -> Reply {
-    let mut r = base(
-        e.status,
-        JSON_CONTENT_TYPE,
-        request_id,
-        e.json_body(service),
-    );
+    let content_type = if service == Service::Bedrock {
+        REST_JSON_CONTENT_TYPE
+    } else {
+        JSON_CONTENT_TYPE
+    };
+    let mut r = base(e.status, content_type, request_id, e.json_body(service));
     r.headers_mut()
         .insert("x-amzn-ErrorType", HeaderValue::from_static(e.code));
     r

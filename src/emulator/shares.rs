@@ -87,6 +87,7 @@ impl World {
     /// Completes every timed workflow and deletion due by `now`, earliest first, as if each had
     /// happened at its instant (nothing observes the world between two calls).
     pub(crate) fn settle_timed(&mut self, now: Instant) {
+        self.settle_agreements(now);
         if self.timed.is_empty() {
             return;
         }

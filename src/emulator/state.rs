@@ -130,6 +130,11 @@ pub(crate) struct Org {
     pub service_linked_role: bool,
     pub marketplace_service_linked_role: bool,
     pub enable_integration: bool,
+    /// License Manager's `EnableCrossAccountsDiscovery` (GetServiceSettings), a fact of its own.
+    pub cross_account_discovery: bool,
+    /// Service-linked roles made with CreateServiceLinkedRole in accounts that are neither the
+    /// management account nor the delegated administrator: (account, role name).
+    pub member_roles: BTreeSet<(String, String)>,
     pub other_services: BTreeSet<String>,
     pub delegated_admin: Option<String>,
     pub ous: BTreeMap<String, OuRec>,
@@ -544,6 +549,8 @@ pub(crate) struct World {
     salt: u64,
     /// Organizations policies (SCPs): `org_policies.rs`.
     pub policies: super::org_policies::OrgPolicies,
+    /// Bedrock's control plane: `bedrock.rs`.
+    pub bedrock: super::bedrock::Bedrock,
 }
 
 impl World {
@@ -574,6 +581,10 @@ impl World {
         }
         if feature_set == FeatureSet::ConsolidatedBilling && o.enable_integration == Some(true) {
             problems.push("enable_integration needs feature_set ALL".to_owned());
+        }
+        if feature_set == FeatureSet::ConsolidatedBilling && o.cross_account_discovery == Some(true)
+        {
+            problems.push("cross_account_discovery needs feature_set ALL".to_owned());
         }
         if feature_set == FeatureSet::ConsolidatedBilling && o.delegated_administrator.is_some() {
             problems.push("delegated_administrator needs feature_set ALL".to_owned());
@@ -682,6 +693,10 @@ impl World {
             service_linked_role: o.service_linked_role,
             marketplace_service_linked_role: o.marketplace_service_linked_role,
             enable_integration: o.enable_integration.unwrap_or(o.trusted_access),
+            cross_account_discovery: o
+                .cross_account_discovery
+                .unwrap_or(o.enable_integration.unwrap_or(o.trusted_access)),
+            member_roles: BTreeSet::new(),
             other_services: o
                 .enabled_services
                 .iter()
@@ -757,6 +772,7 @@ impl World {
             default_caller,
             salt: fnv1a(&org.id),
             policies: Default::default(),
+            bedrock: super::bedrock::Bedrock::from_seed(&seed.bedrock, &mut problems),
             org,
             licenses,
             grants: Vec::new(),

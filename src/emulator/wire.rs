@@ -11,6 +11,8 @@ pub(crate) enum Service {
     Organizations,
     Sts,
     Iam,
+    /// Bedrock's control plane (REST-JSON).
+    Bedrock,
 }
 
 impl Service {
@@ -26,6 +28,7 @@ impl Service {
             Service::Organizations => "organizations",
             Service::Sts => "sts",
             Service::Iam => "iam",
+            Service::Bedrock => "bedrock",
         }
     }
 }
@@ -84,6 +87,11 @@ impl ApiError {
             )
             .with("Type", "TooManyRequests"),
             Service::Sts | Service::Iam => ApiError::client("Throttling", "Rate exceeded"),
+            Service::Bedrock => ApiError::new(
+                429,
+                "ThrottlingException",
+                "Too many requests, please wait before trying again.",
+            ),
         }
     }
 
@@ -104,12 +112,18 @@ impl ApiError {
                 "InternalFailure",
                 "The request processing has failed because of an unknown error.",
             ),
+            Service::Bedrock => ApiError::new(
+                500,
+                "InternalServerException",
+                "An internal server error occurred. Retry your request.",
+            ),
         }
     }
 
     pub(crate) fn access_denied(service: Service, message: impl Into<String>) -> Self {
         match service {
             Service::Sts | Service::Iam => ApiError::new(403, "AccessDenied", message),
+            Service::Bedrock => ApiError::new(403, "AccessDeniedException", message),
             _ => ApiError::client("AccessDeniedException", message),
         }
     }
@@ -229,6 +243,18 @@ impl<'a> Input<'a> {
     pub(crate) fn str_list(&self, member: &str) -> Result<Vec<&'a str>, ApiError> {
         self.opt_str_list(member)?
             .ok_or_else(|| self.missing(member))
+    }
+
+    pub(crate) fn opt_bool(&self, member: &str) -> Result<Option<bool>, ApiError> {
+        match self.map.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(serialization(&format!("{member} must be a boolean"))),
+        }
+    }
+
+    pub(crate) fn bool(&self, member: &str) -> Result<bool, ApiError> {
+        self.opt_bool(member)?.ok_or_else(|| self.missing(member))
     }
 
     pub(crate) fn opt_object(&self, member: &str) -> Result<Option<Input<'a>>, ApiError> {

@@ -9,6 +9,7 @@ mod live;
 mod organization;
 mod principal;
 mod scp;
+mod subscription;
 
 pub use diag::{Diagnostic, Severity, Span, Spanned};
 pub use grant::{DEFAULT_OPERATIONS, Grant, GrantStatus, KNOWN_OPERATIONS, Operation, Share};
@@ -20,6 +21,9 @@ pub use live::{Live, grant_order};
 pub use organization::{AccountState, FeatureSet, OrgAccount, OrgUnit, Organization, ParentId};
 pub use principal::Principal;
 pub use scp::{LiveGuardrails, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ScpPolicy, Target};
+pub use subscription::{
+    AgreementOutcome, AgreementStatus, Availability, Offer, OfferTerms, OfferType, PriceRate,
+};
 
 /// The account AWS Marketplace issues model licenses from.
 pub const MARKETPLACE_ACCOUNT: &str = "294406891311";

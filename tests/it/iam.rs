@@ -35,13 +35,15 @@ enum File {
     Apply,
     AssumeRecipient,
     Recipient,
+    Bootstrap,
 }
 
-const FILES: [File; 4] = [
+const FILES: [File; 5] = [
     File::ReadOnly,
     File::Apply,
     File::AssumeRecipient,
     File::Recipient,
+    File::Bootstrap,
 ];
 
 impl File {
@@ -51,6 +53,7 @@ impl File {
             File::Apply => "docs/iam/apply-policy.json",
             File::AssumeRecipient => "docs/iam/assume-recipient-role-policy.json",
             File::Recipient => "docs/iam/recipient-role-policy.json",
+            File::Bootstrap => "docs/iam/bootstrap-policy.json",
         }
     }
 
@@ -62,6 +65,7 @@ impl File {
                 include_str!("../../docs/iam/assume-recipient-role-policy.json")
             }
             File::Recipient => include_str!("../../docs/iam/recipient-role-policy.json"),
+            File::Bootstrap => include_str!("../../docs/iam/bootstrap-policy.json"),
         }
     }
 
@@ -80,6 +84,7 @@ impl File {
                 Scenario::Recipients,
             ],
             File::AssumeRecipient | File::Recipient => &[Scenario::Recipients],
+            File::Bootstrap => &[Scenario::Bootstrap],
         }
     }
 }
@@ -122,7 +127,10 @@ fn with(doc: &PolicyDocument, extra: &[&str]) -> PolicyDocument {
 
 /// The IAM action of an emulator operation name (`ListRoots` -> `organizations:ListRoots`).
 fn action_of(op: &str) -> String {
-    const ORGANIZATIONS: [&str; 23] = [
+    const ORGANIZATIONS: [&str; 26] = [
+        "DisableAWSServiceAccess",
+        "EnableAWSServiceAccess",
+        "RegisterDelegatedAdministrator",
         "AttachPolicy",
         "CreatePolicy",
         "DeletePolicy",
@@ -151,7 +159,17 @@ fn action_of(op: &str) -> String {
         "organizations"
     } else if matches!(op, "AssumeRole" | "GetCallerIdentity") {
         "sts"
-    } else if op == "GetRole" {
+    } else if matches!(
+        op,
+        "GetUseCaseForModelAccess"
+            | "PutUseCaseForModelAccess"
+            | "ListFoundationModelAgreementOffers"
+            | "CreateFoundationModelAgreement"
+            | "GetFoundationModelAvailability"
+            | "GetFoundationModel"
+    ) {
+        "bedrock"
+    } else if matches!(op, "GetRole" | "CreateServiceLinkedRole") {
         "iam"
     } else {
         "license-manager"
@@ -179,13 +197,15 @@ enum Scenario {
     Apply,
     DelegatedAdmin,
     Recipients,
+    Bootstrap,
 }
 
-const SCENARIOS: [Scenario; 4] = [
+const SCENARIOS: [Scenario; 5] = [
     Scenario::ReadOnly,
     Scenario::Apply,
     Scenario::DelegatedAdmin,
     Scenario::Recipients,
+    Scenario::Bootstrap,
 ];
 
 impl Scenario {
@@ -195,6 +215,7 @@ impl Scenario {
             Scenario::ReadOnly => &[File::ReadOnly],
             Scenario::Apply | Scenario::DelegatedAdmin => &[File::Apply],
             Scenario::Recipients => &[File::Apply, File::AssumeRecipient],
+            Scenario::Bootstrap => &[File::Bootstrap],
         }
     }
 
@@ -544,6 +565,9 @@ async fn run(scenario: Scenario, policies: &Policies) -> Report {
         Scenario::ReadOnly | Scenario::Apply => seed(true),
         Scenario::DelegatedAdmin => delegated_admin_seed(),
         Scenario::Recipients => consolidated_billing_seed(),
+        Scenario::Bootstrap => {
+            Seed::from_yaml(crate::bootstrap::BARE_SEED).expect("the bare seed is valid")
+        }
     };
     let emu = start_emulator(seed, EmulatorOptions::default()).await;
     let cli = Cli::new(emu.endpoint_url());
@@ -553,6 +577,7 @@ async fn run(scenario: Scenario, policies: &Policies) -> Report {
         Scenario::Apply => apply(&emu, &script, policies).await,
         Scenario::DelegatedAdmin => delegated_admin(&emu, &script, policies).await,
         Scenario::Recipients => recipients(&emu, &script, policies).await,
+        Scenario::Bootstrap => bootstrap(&emu, &script, policies).await,
     };
     let state = emu.state();
     Report {
@@ -735,6 +760,19 @@ async fn delegated_admin(
     Ok(())
 }
 
+/// `bootstrap` on an organization with nothing set up, guardrails on and a delegated
+/// administrator named: the check lists every prerequisite (exit 2), `--apply` makes them all,
+/// and the next check finds nothing to do.
+async fn bootstrap(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result<(), Failure> {
+    enforce(&emu.state(), p);
+    s.cli.write("entitlements.yaml", crate::bootstrap::FILE);
+    s.run(&["bootstrap"], 2).await?;
+    s.run(&["bootstrap", "--apply", "--auto-approve"], 0)
+        .await?;
+    s.run(&["bootstrap"], 0).await?;
+    Ok(())
+}
+
 /// `apply --auto-approve` in a consolidated-billing organization, where every account grant
 /// waits for its recipient: the tool accepts (and activates) through the recipient role.
 async fn recipients(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result<(), Failure> {
@@ -887,7 +925,15 @@ fn the_documented_policies_list_exact_actions() {
                 "{}",
                 file.path()
             );
-            assert!(s.not_action.is_empty() && s.condition.is_none());
+            assert!(s.not_action.is_empty());
+            if let Some(c) = &s.condition {
+                assert_eq!(file, File::Bootstrap, "{}: a Condition", file.path());
+                assert_eq!(s.action, ["iam:CreateServiceLinkedRole"]);
+                assert_eq!(
+                    c,
+                    &serde_json::json!({"StringEquals": {"iam:AWSServiceName": BOOTSTRAP_SERVICES}})
+                );
+            }
             assert!(
                 s.resource.is_some(),
                 "{}: a statement without Resource",
@@ -1067,6 +1113,55 @@ async fn the_apply_policy_is_minimal() {
 async fn the_recipient_policies_are_minimal() {
     assert_minimal(File::AssumeRecipient).await;
     assert_minimal(File::Recipient).await;
+}
+
+/// The services whose service-linked roles the bootstrap policy lets the tool create.
+const BOOTSTRAP_SERVICES: [&str; 2] = [
+    "license-manager.amazonaws.com",
+    "license-management.marketplace.amazonaws.com",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_policy_is_minimal() {
+    assert_minimal(File::Bootstrap).await;
+}
+
+/// The CreateServiceLinkedRole condition names exactly the two services: without either, the
+/// bootstrap run fails on a refused iam:CreateServiceLinkedRole that it names; and the
+/// emulator evaluates it (a third service is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_policy_creates_only_the_two_service_linked_roles() {
+    let action = "iam:CreateServiceLinkedRole";
+    for keep in BOOTSTRAP_SERVICES {
+        let mut doc = File::Bootstrap.doc();
+        for st in &mut doc.statement {
+            if st.condition.is_some() {
+                st.condition =
+                    Some(serde_json::json!({"StringEquals": {"iam:AWSServiceName": [keep]}}));
+            }
+        }
+        let report = run(
+            Scenario::Bootstrap,
+            &Scenario::Bootstrap.policies(Some((File::Bootstrap, &doc))),
+        )
+        .await;
+        let denied = report.denials();
+        let f = report
+            .failure
+            .expect("a service left out of the condition fails");
+        assert_eq!(denied.get(action), Some(&1), "{f}");
+        assert!(f.output.contains(action), "{f}");
+    }
+    assert!(
+        !File::Bootstrap
+            .doc()
+            .allows_in(action, &[("iam:AWSServiceName", "ec2.amazonaws.com")])
+    );
+    assert!(
+        File::Bootstrap
+            .doc()
+            .allows_in(action, &[("iam:AWSServiceName", BOOTSTRAP_SERVICES[1])])
+    );
 }
 
 const MUTATING: [&str; 5] = [

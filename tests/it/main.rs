@@ -1,6 +1,7 @@
 //! The one integration-test binary (each file directly under `tests/` would link the AWS SDKs again).
 
 mod apply;
+mod bootstrap;
 mod ci;
 mod cli;
 mod cli_snapshots;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod apply;
+pub mod bootstrap;
 pub mod drift;
 pub mod emulator;
 pub mod guardrail;
