@@ -7,6 +7,7 @@ mod cli_support;
 mod config;
 mod continuity;
 mod emulator;
+mod emulator_bedrock;
 mod emulator_faults;
 mod emulator_lm;
 mod emulator_orgs;
