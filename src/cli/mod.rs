@@ -7,6 +7,7 @@ mod commands;
 mod context;
 mod error;
 mod generate;
+pub(crate) mod subscribe;
 
 pub use args::PlanArgs;
 pub use args::{Cli, Command, Format, GlobalArgs, LogFormat};

@@ -19,7 +19,8 @@ pub use emit::{MODELINE, to_yaml};
 pub use schema::{property_names, schema};
 pub use types::{
     AccountRef, ActivationOverride, Config, DesiredStatus, GrantTo, GuardrailMode,
-    GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OuRef, Settings,
+    GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OfferChoice, OuRef, Settings,
+    SubscribeSpec,
 };
 pub use validate::SUPPORTED_VERSION;
 

@@ -80,6 +80,51 @@ pub struct Settings {
     pub expiry_warning_days: u32,
     /// `settings.guardrails`: the service control policies that decide who may invoke.
     pub guardrails: GuardrailSettings,
+    /// `settings.allowed_sellers`: issuer names / seller ids whose licenses may be granted and
+    /// whose offers accepted; None: no restriction.
+    pub allowed_sellers: Option<Vec<Spanned<String>>>,
+}
+
+impl Settings {
+    /// Whether `seller` may be granted from or subscribed to.
+    pub fn seller_allowed(&self, seller: &str) -> bool {
+        self.allowed_sellers
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|s| s.value == seller))
+    }
+}
+
+/// Which offer a model's `subscribe` section accepts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OfferChoice {
+    /// The organization's negotiated offer, optionally by offer id or seller.
+    Private {
+        offer_id: Option<Spanned<String>>,
+        seller: Option<Spanned<String>>,
+    },
+    Public,
+    /// A private offer when there is one, else the public one.
+    Any,
+}
+
+impl OfferChoice {
+    pub fn word(&self) -> &'static str {
+        match self {
+            OfferChoice::Private { .. } => "private",
+            OfferChoice::Public => "public",
+            OfferChoice::Any => "any",
+        }
+    }
+}
+
+/// A model's `subscribe` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeSpec {
+    /// The `subscribe` key.
+    pub span: Span,
+    /// `subscribe.model_id`; None: the one id of `bedrock_model_ids`.
+    pub model_id: Option<Spanned<String>>,
+    pub offer: Spanned<OfferChoice>,
 }
 
 /// `settings.guardrails.mode`.
@@ -130,6 +175,7 @@ impl Default for Settings {
             activation_override: None,
             expiry_warning_days: 30,
             guardrails: GuardrailSettings::default(),
+            allowed_sellers: None,
         }
     }
 }
@@ -232,6 +278,23 @@ pub struct ModelSpec {
     pub bedrock_model_ids: Vec<Spanned<String>>,
     /// `marketplace_product_id`, where it differs from what the license tells.
     pub marketplace_product_id: Option<Spanned<String>>,
+    /// `subscribe`: subscribe the central account to the model when it has no agreement.
+    pub subscribe: Option<SubscribeSpec>,
+}
+
+impl ModelSpec {
+    /// The Bedrock model id to subscribe with: `subscribe.model_id`, else the one exact id
+    /// of `bedrock_model_ids`.
+    pub fn subscribe_model_id(&self) -> Option<String> {
+        let s = self.subscribe.as_ref()?;
+        if let Some(id) = &s.model_id {
+            return Some(id.value.clone());
+        }
+        match self.bedrock_model_ids.as_slice() {
+            [one] if !one.value.contains(['*', '?']) => Some(one.value.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

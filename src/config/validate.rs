@@ -11,6 +11,7 @@ use super::yaml::{Kind, Node, Scalar, ScalarType};
 use crate::model::{AccountId, Diagnostic, KNOWN_OPERATIONS, LicenseArn, OuId, Span, Spanned};
 
 mod guardrails;
+mod subscribe;
 
 /// The only version of the file this build reads.
 pub const SUPPORTED_VERSION: u32 = 1;
@@ -25,6 +26,7 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "recipient_role",
     "activation_override",
     "guardrails",
+    "allowed_sellers",
 ];
 pub(super) const GUARDRAIL_KEYS: &[&str] =
     &["mode", "policy_name_prefix", "deny_marketplace_subscribe"];
@@ -37,6 +39,7 @@ pub(super) const MODEL_KEYS: &[&str] = &[
     "status",
     "bedrock_model_ids",
     "marketplace_product_id",
+    "subscribe",
 ];
 pub(super) const GRANT_TO_KEYS: &[&str] = &["organization", "organizational_units", "accounts"];
 const SELECTORS: &[&str] = &["product_sku", "product_name", "license_arn"];
@@ -344,6 +347,7 @@ impl Walker {
             models: models?,
         };
         self.check_guarded_models(&config);
+        self.check_subscriptions(&config);
         Some(config)
     }
 
@@ -470,6 +474,9 @@ impl Walker {
             && let Some(g) = self.guardrails(v)
         {
             s.guardrails = g;
+        }
+        if let Some((_, v)) = fields.get("allowed_sellers") {
+            s.allowed_sellers = self.allowed_sellers(v);
         }
         (self.diags.len() == before).then_some(s)
     }
@@ -740,6 +747,7 @@ impl Walker {
         };
 
         let (bedrock_model_ids, marketplace_product_id) = self.model_guard(name, &fields);
+        let subscribe = self.subscribe(name, &fields);
         if self.diags.len() != before {
             return None;
         }
@@ -751,6 +759,7 @@ impl Walker {
             status,
             bedrock_model_ids,
             marketplace_product_id,
+            subscribe,
         })
     }
 

@@ -7,6 +7,7 @@
 //! returned list. Both lists are sorted by position.
 
 mod resolve;
+mod sellers;
 mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};

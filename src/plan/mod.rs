@@ -11,6 +11,7 @@ mod guardrails;
 mod holdings;
 mod planner;
 mod simulate;
+pub mod subscriptions;
 mod types;
 pub mod words;
 
@@ -31,6 +32,9 @@ pub use guardrails::{
 pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
+pub use subscriptions::{
+    SubscriptionAction, SubscriptionNote, SubscriptionNoteKind, subscription_model_ids,
+};
 pub use types::{
     AccessChange, AccountLabel, Action, ActionBody, ActionKind, BodyError, Changes, Cover,
     CoverWords, ExpiryWarning, GuardrailEffect, GuardrailNote, GuardrailNoteKind, GuardrailPlan,

@@ -77,6 +77,12 @@ pub struct PlanDocument {
     /// contract's list). Derived from `guardrails` and not read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_actions: Option<Vec<super::guardrails::PolicyActionEntry>>,
+    /// Subscriptions `apply` makes before any grant (`action: "subscribe"`); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscription_actions: Vec<super::subscriptions::SubscriptionActionEntry>,
+    /// Why a subscribed model gets no subscription; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscription_notes: Vec<super::subscriptions::SubscriptionNoteEntry>,
 }
 
 /// Number of actions of each kind; every kind is present, zero included.
@@ -92,6 +98,13 @@ pub struct SummaryDocument {
     /// `policy_create` … `policy_delete`, in enforce mode only.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<super::guardrails::PolicySummary>,
+    /// Subscriptions (`subscription_actions`); left out when there is none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub subscribe: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SummaryDocument {
@@ -297,6 +310,7 @@ impl PlanDocument {
             licenses: plan.licenses.iter().map(|l| l.to_string()).collect(),
             summary: SummaryDocument {
                 policies: super::guardrails::policy_summary(plan),
+                subscribe: plan.subscriptions.len(),
                 ..SummaryDocument::of(&plan.actions)
             },
             actions: plan.actions.iter().map(action_document).collect(),
@@ -320,6 +334,8 @@ impl PlanDocument {
             guardrails: super::guardrails::document(plan),
             guardrail_notes: super::guardrails::notes_document(plan),
             policy_actions: super::guardrails::policy_actions(plan),
+            subscription_actions: super::subscriptions::actions(plan),
+            subscription_notes: super::subscriptions::notes(plan),
         }
     }
 
@@ -390,7 +406,21 @@ impl PlanDocument {
         let (guardrails, guardrail_notes) =
             super::guardrails::from_documents(self.guardrails.as_ref(), &self.guardrail_notes)
                 .map_err(|(path, message)| invalid(path, message))?;
+        if self.summary.subscribe != self.subscription_actions.len() {
+            return Err(PlanFileError::SummaryMismatch {
+                action: "subscribe",
+                stated: self.summary.subscribe,
+                actual: self.subscription_actions.len(),
+            });
+        }
+        let (subscriptions, subscription_notes) = super::subscriptions::from_documents(
+            self.subscription_actions,
+            self.subscription_notes,
+        )
+        .map_err(|(path, message)| invalid(path, message))?;
         Ok(Plan {
+            subscriptions,
+            subscription_notes,
             actions,
             notes,
             access,

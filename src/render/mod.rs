@@ -21,4 +21,5 @@ pub mod html;
 pub mod json;
 pub mod licenses;
 pub mod markdown;
+pub mod subscriptions;
 pub mod text;

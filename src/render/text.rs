@@ -70,6 +70,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         write_section(&mut out, section, &paint);
     }
 
+    out.push_str(&super::subscriptions::text(plan));
     out.push_str(&super::guardrails::text(plan));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {

@@ -24,5 +24,6 @@ mod readme;
 mod scale;
 mod shape;
 mod shapes;
+mod subscribe;
 mod support;
 mod workflows;

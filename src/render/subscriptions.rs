@@ -1,0 +1,190 @@
+//! The subscribe step of a plan in each view: text and Markdown sections, and the
+//! `subscription_actions` / `subscription_notes` lists of the plan document with their reader.
+//! Offer ids, sellers and terms come from AWS: they go through [`clean`] in text and [`md`] in
+//! Markdown. Offer tokens are never shown.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::common::clean;
+use super::escape::md;
+use crate::config::ModelKey;
+use crate::model::{OfferTerms, OfferType};
+use crate::plan::{Plan, SubscriptionAction, SubscriptionNote, SubscriptionNoteKind};
+
+/// One entry of `subscription_actions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionActionEntry {
+    /// Always `subscribe`.
+    pub action: String,
+    pub model: String,
+    pub model_id: String,
+    pub offer_id: Option<String>,
+    pub offer_type: OfferType,
+    pub seller: Option<String>,
+    pub terms: OfferTerms,
+}
+
+/// One entry of `subscription_notes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionNoteEntry {
+    pub model: String,
+    pub kind: SubscriptionNoteKind,
+    pub message: String,
+}
+
+pub fn actions(plan: &Plan) -> Vec<SubscriptionActionEntry> {
+    plan.subscriptions
+        .iter()
+        .map(|s| SubscriptionActionEntry {
+            action: "subscribe".to_owned(),
+            model: s.model.to_string(),
+            model_id: s.model_id.clone(),
+            offer_id: s.offer_id.clone(),
+            offer_type: s.offer_type,
+            seller: s.seller.clone(),
+            terms: s.terms.clone(),
+        })
+        .collect()
+}
+
+pub fn notes(plan: &Plan) -> Vec<SubscriptionNoteEntry> {
+    plan.subscription_notes
+        .iter()
+        .map(|n| SubscriptionNoteEntry {
+            model: n.model.to_string(),
+            kind: n.kind,
+            message: n.message.clone(),
+        })
+        .collect()
+}
+
+fn key(path: &str, text: &str) -> Result<ModelKey, (String, String)> {
+    ModelKey::parse(text).ok_or_else(|| {
+        (
+            format!("{path}.model"),
+            format!("{text:?} is not a model key"),
+        )
+    })
+}
+
+/// The plan's subscriptions and notes from the document's lists; errors name the field.
+pub fn from_documents(
+    actions: Vec<SubscriptionActionEntry>,
+    notes: Vec<SubscriptionNoteEntry>,
+) -> Result<(Vec<SubscriptionAction>, Vec<SubscriptionNote>), (String, String)> {
+    let mut out = Vec::new();
+    for (i, a) in actions.into_iter().enumerate() {
+        let path = format!("subscription_actions[{i}]");
+        if a.action != "subscribe" {
+            return Err((
+                format!("{path}.action"),
+                format!("{:?} is not `subscribe`", a.action),
+            ));
+        }
+        out.push(SubscriptionAction {
+            model: key(&path, &a.model)?,
+            model_id: a.model_id,
+            offer_id: a.offer_id,
+            offer_type: a.offer_type,
+            seller: a.seller,
+            terms: a.terms,
+        });
+    }
+    let mut ns = Vec::new();
+    for (i, n) in notes.into_iter().enumerate() {
+        let path = format!("subscription_notes[{i}]");
+        ns.push(SubscriptionNote {
+            model: key(&path, &n.model)?,
+            kind: n.kind,
+            message: n.message,
+        });
+    }
+    Ok((out, ns))
+}
+
+fn terms_line(t: &OfferTerms) -> String {
+    let rates: Vec<String> = t
+        .rate_card
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} per {}",
+                r.dimension.as_deref().unwrap_or("?"),
+                r.price.as_deref().unwrap_or("?"),
+                r.unit.as_deref().unwrap_or("unit")
+            )
+        })
+        .collect();
+    let mut s = if rates.is_empty() {
+        "no rate card".to_owned()
+    } else {
+        rates.join(", ")
+    };
+    if let Some(d) = &t.agreement_duration {
+        let _ = write!(s, "; duration {d}");
+    }
+    if let Some(u) = &t.legal_url {
+        let _ = write!(s, "; terms {u}");
+    }
+    s
+}
+
+fn offer_words(a: &SubscriptionAction) -> String {
+    format!(
+        "{} offer {} from {}",
+        a.offer_type.as_str(),
+        a.offer_id.as_deref().unwrap_or("(no id)"),
+        a.seller.as_deref().unwrap_or("(seller not named)")
+    )
+}
+
+/// The text section: empty when the plan has no subscription and no note.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.subscriptions.is_empty() && plan.subscription_notes.is_empty() {
+        return out;
+    }
+    out.push_str("\nSubscriptions (before any grant):\n");
+    for a in &plan.subscriptions {
+        let _ = writeln!(
+            out,
+            "  + subscribe {} ({}): {}",
+            a.model,
+            clean(&a.model_id),
+            clean(&offer_words(a))
+        );
+        let _ = writeln!(out, "      terms: {}", clean(&terms_line(&a.terms)));
+    }
+    for n in &plan.subscription_notes {
+        let _ = writeln!(out, "  note: {}", clean(&n.message));
+    }
+    out
+}
+
+/// The Markdown section: empty when the plan has no subscription and no note.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.subscriptions.is_empty() && plan.subscription_notes.is_empty() {
+        return out;
+    }
+    out.push_str("\n### Subscriptions\n\n");
+    if !plan.subscriptions.is_empty() {
+        out.push_str("| model | model id | offer | terms |\n|---|---|---|---|\n");
+        for a in &plan.subscriptions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                a.model,
+                md(&a.model_id),
+                md(&offer_words(a)),
+                md(&terms_line(&a.terms))
+            );
+        }
+    }
+    for n in &plan.subscription_notes {
+        let _ = writeln!(out, "- {}", md(&n.message));
+    }
+    out
+}
