@@ -35,6 +35,7 @@ mod progress;
 mod recipients;
 mod report;
 mod steps;
+mod subscriptions;
 mod watch;
 
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub use policies::{PolicyApi, PolicyClient, PolicyError, PolicyOutcome, PolicyRe
 pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
 pub use recipients::{NoRecipients, Recipients, RoleRecipients};
 pub use report::{ActionReport, ApplyReport, Counts, CoverWait, Outcome, StepError, Waiting};
+pub use subscriptions::{Licensed, SubscriptionOutcome, subscribe};
 
 use crate::plan::{ActionKind, Plan};
 

@@ -393,6 +393,7 @@ impl ModelContext<'_> {
             status,
             bedrock_model_ids: Vec::new(),
             marketplace_product_id: None,
+            subscribe: None,
         })
     }
 

@@ -237,7 +237,8 @@ impl Context {
             let wanted: Vec<_> = plan::scope(&desired, &live).into_iter().collect();
             (live.grants, live.shares) = live::read_grants_and_shares(&session.lm, &wanted).await?;
         }
-        let plan = plan::plan(&desired, &live);
+        let mut plan = plan::plan(&desired, &live);
+        super::subscribe::plan_subscriptions(session, config, &desired, &mut plan).await;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             actions = plan.actions.len(),

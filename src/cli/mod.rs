@@ -7,6 +7,7 @@ mod commands;
 mod context;
 mod error;
 mod generate;
+pub(crate) mod subscribe;
 mod values;
 
 pub use args::PlanArgs;

@@ -18,8 +18,8 @@ pub use emit::{MODELINE, to_yaml};
 pub use schema::{property_names, schema};
 pub use types::{
     AccountRef, ActivationOverride, BootstrapSettings, Config, DesiredStatus, GrantTo,
-    GuardrailMode, GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OuRef, Settings,
-    UseCaseForm,
+    GuardrailMode, GuardrailSettings, LicenseSelector, ModelKey, ModelSpec, OfferChoice, OuRef,
+    Settings, SubscribeSpec, UseCaseForm,
 };
 pub use validate::SUPPORTED_VERSION;
 

@@ -23,6 +23,30 @@ const MODEL_ID_PATTERN: &str = "^[A-Za-z0-9._:*?-]*[A-Za-z0-9._:-][A-Za-z0-9._:*
 const PRODUCT_ID_PATTERN: &str = "^[A-Za-z0-9-]+$";
 const POLICY_PREFIX_PATTERN: &str = "^[!-~]{1,56}$";
 
+fn subscribe() -> Value {
+    json!({
+        "description": "Subscribe the central account to the model (Bedrock CreateFoundationModelAgreement) when it has no agreement; plan shows the offer and its terms, apply accepts it and waits for the license.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["offer"],
+        "properties": {
+            "model_id": {
+                "description": "The Bedrock model id to subscribe with (anthropic.claude-sonnet-4-5-20250929-v1:0); default: the one id of bedrock_model_ids.",
+                "type": "string",
+                "pattern": MODEL_ID_PATTERN,
+                "maxLength": 256
+            },
+            "offer": {
+                "description": "private: the organization's negotiated offer (listed with offerType=ALL only); public: the public offer; any: a private offer when there is one, else the public one.",
+                "type": "string",
+                "enum": ["private", "public", "any"]
+            },
+            "offer_id": { "description": "With offer: private, the offer id to accept.", "type": "string" },
+            "seller": { "description": "With offer: private, the seller whose offer to accept (must be in settings.allowed_sellers when that is given).", "type": "string" }
+        }
+    })
+}
+
 fn guardrails() -> Value {
     json!({
         "description": "The service control policies that decide which accounts may invoke each model: accounts not entitled to a model are denied its bedrock_model_ids.",
@@ -207,7 +231,14 @@ fn settings() -> Value {
                 "default": null
             },
             "guardrails": guardrails(),
-            "bootstrap": bootstrap()
+            "bootstrap": bootstrap(),
+            "allowed_sellers": {
+                "description": "Issuer names or seller ids as the APIs expose them (License Manager's Issuer.Name, Bedrock's providerName): a license from anyone else is never granted and an offer from anyone else never accepted. Absent: no restriction.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": true,
+                "items": { "type": "string", "minLength": 1 }
+            }
         }
     })
 }
@@ -262,7 +293,8 @@ fn model() -> Value {
                 "type": "string",
                 "pattern": PRODUCT_ID_PATTERN,
                 "maxLength": 128
-            }
+            },
+            "subscribe": subscribe()
         }
     })
 }

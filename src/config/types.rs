@@ -82,6 +82,9 @@ pub struct Settings {
     pub guardrails: GuardrailSettings,
     /// `settings.bootstrap`: what `bootstrap` sets up beyond what every file needs.
     pub bootstrap: BootstrapSettings,
+    /// `settings.allowed_sellers`: issuer names / seller ids whose licenses may be granted and
+    /// whose offers accepted; None: no restriction.
+    pub allowed_sellers: Option<Vec<Spanned<String>>>,
 }
 
 /// `settings.bootstrap`.
@@ -119,6 +122,48 @@ impl UseCaseForm {
         })
         .to_string()
     }
+}
+
+impl Settings {
+    /// Whether `seller` may be granted from or subscribed to.
+    pub fn seller_allowed(&self, seller: &str) -> bool {
+        self.allowed_sellers
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|s| s.value == seller))
+    }
+}
+
+/// Which offer a model's `subscribe` section accepts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OfferChoice {
+    /// The organization's negotiated offer, optionally by offer id or seller.
+    Private {
+        offer_id: Option<Spanned<String>>,
+        seller: Option<Spanned<String>>,
+    },
+    Public,
+    /// A private offer when there is one, else the public one.
+    Any,
+}
+
+impl OfferChoice {
+    pub fn word(&self) -> &'static str {
+        match self {
+            OfferChoice::Private { .. } => "private",
+            OfferChoice::Public => "public",
+            OfferChoice::Any => "any",
+        }
+    }
+}
+
+/// A model's `subscribe` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeSpec {
+    /// The `subscribe` key.
+    pub span: Span,
+    /// `subscribe.model_id`; None: the one id of `bedrock_model_ids`.
+    pub model_id: Option<Spanned<String>>,
+    pub offer: Spanned<OfferChoice>,
 }
 
 /// `settings.guardrails.mode`.
@@ -170,6 +215,7 @@ impl Default for Settings {
             expiry_warning_days: 30,
             guardrails: GuardrailSettings::default(),
             bootstrap: BootstrapSettings::default(),
+            allowed_sellers: None,
         }
     }
 }
@@ -272,6 +318,23 @@ pub struct ModelSpec {
     pub bedrock_model_ids: Vec<Spanned<String>>,
     /// `marketplace_product_id`, where it differs from what the license tells.
     pub marketplace_product_id: Option<Spanned<String>>,
+    /// `subscribe`: subscribe the central account to the model when it has no agreement.
+    pub subscribe: Option<SubscribeSpec>,
+}
+
+impl ModelSpec {
+    /// The Bedrock model id to subscribe with: `subscribe.model_id`, else the one exact id
+    /// of `bedrock_model_ids`.
+    pub fn subscribe_model_id(&self) -> Option<String> {
+        let s = self.subscribe.as_ref()?;
+        if let Some(id) = &s.model_id {
+            return Some(id.value.clone());
+        }
+        match self.bedrock_model_ids.as_slice() {
+            [one] if !one.value.contains(['*', '?']) => Some(one.value.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

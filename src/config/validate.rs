@@ -12,6 +12,7 @@ use crate::model::{AccountId, Diagnostic, KNOWN_OPERATIONS, LicenseArn, OuId, Sp
 
 mod bootstrap;
 mod guardrails;
+mod subscribe;
 
 /// The only version of the file this build reads.
 pub const SUPPORTED_VERSION: u32 = 1;
@@ -27,6 +28,7 @@ pub(super) const SETTINGS_KEYS: &[&str] = &[
     "activation_override",
     "guardrails",
     "bootstrap",
+    "allowed_sellers",
 ];
 pub(super) const BOOTSTRAP_KEYS: &[&str] = &["delegated_administrator", "anthropic_use_case"];
 pub(super) const USE_CASE_KEYS: &[&str] = &[
@@ -48,6 +50,7 @@ pub(super) const MODEL_KEYS: &[&str] = &[
     "status",
     "bedrock_model_ids",
     "marketplace_product_id",
+    "subscribe",
 ];
 pub(super) const GRANT_TO_KEYS: &[&str] = &["organization", "organizational_units", "accounts"];
 const SELECTORS: &[&str] = &["product_sku", "product_name", "license_arn"];
@@ -355,6 +358,7 @@ impl Walker {
             models: models?,
         };
         self.check_guarded_models(&config);
+        self.check_subscriptions(&config);
         Some(config)
     }
 
@@ -406,6 +410,9 @@ impl Walker {
             && let Some(b) = self.bootstrap(v)
         {
             s.bootstrap = b;
+        }
+        if let Some((_, v)) = fields.get("allowed_sellers") {
+            s.allowed_sellers = self.allowed_sellers(v);
         }
         (self.diags.len() == before).then_some(s)
     }
@@ -692,6 +699,7 @@ impl Walker {
         let status = self.model_status(name, &fields);
 
         let (bedrock_model_ids, marketplace_product_id) = self.model_guard(name, &fields);
+        let subscribe = self.subscribe(name, &fields);
         if self.diags.len() != before {
             return None;
         }
@@ -703,6 +711,7 @@ impl Walker {
             status,
             bedrock_model_ids,
             marketplace_product_id,
+            subscribe,
         })
     }
 

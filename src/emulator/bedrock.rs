@@ -524,6 +524,39 @@ impl World {
     }
 }
 
+impl super::EmulatorState {
+    /// Emulator time control: every agreement in progress completes now (its license appears
+    /// in License Manager), as if `agreement_license_ms` had passed.
+    pub fn complete_agreements(&self) {
+        let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        for a in w.bedrock.agreements.values_mut() {
+            if a.due.is_some() {
+                a.due = Some(now);
+            }
+        }
+        w.settle_agreements(now);
+    }
+
+    /// The agreements: (account, model id, AVAILABLE or PENDING), sorted.
+    pub fn agreements(&self) -> Vec<(String, String, &'static str)> {
+        let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        w.settle_agreements(Instant::now());
+        w.bedrock
+            .agreements
+            .iter()
+            .map(|((acc, m), a)| {
+                let s = if a.due.is_some() {
+                    "PENDING"
+                } else {
+                    "AVAILABLE"
+                };
+                (acc.clone(), m.clone(), s)
+            })
+            .collect()
+    }
+}
+
 /// `2026-01-02T03:04:05.000Z` for epoch seconds (UTC, proleptic Gregorian).
 fn iso8601(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

@@ -12,8 +12,10 @@
 //! the shares of every such grant of the license). GetCallerIdentity says who the caller is.
 
 mod policies;
+mod subscriptions;
 
 pub use policies::{POLICY_READ_CONCURRENCY, read_guardrails};
+pub use subscriptions::{Subscriptions, read_subscriptions};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;

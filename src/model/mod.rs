@@ -23,6 +23,7 @@ pub use principal::Principal;
 pub use scp::{LiveGuardrails, MANAGED_TAG_KEY, MANAGED_TAG_VALUE, ScpPolicy, Target};
 pub use subscription::{
     AgreementOutcome, AgreementStatus, Availability, Offer, OfferTerms, OfferType, PriceRate,
+    SubscriptionState,
 };
 
 /// The account AWS Marketplace issues model licenses from.

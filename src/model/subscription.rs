@@ -1,11 +1,11 @@
 //! Bedrock's subscribe step as the tool sees it: a model's offers with their terms (as
 //! `ListFoundationModelAgreementOffers` gives them) and the central account's agreement.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether every account sees an offer (`PUBLIC`) or it was negotiated for this buyer
 /// (`PRIVATE`: listed with `offerType=ALL` only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OfferType {
     Public,
@@ -22,27 +22,28 @@ impl OfferType {
 }
 
 /// One `rateCard` entry (`DimensionalPriceRate`), verbatim.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct PriceRate {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 /// An offer's `termDetails`, verbatim.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct OfferTerms {
+    #[serde(default)]
     pub rate_card: Vec<PriceRate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_policy: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreement_duration: Option<String>,
 }
 
@@ -99,4 +100,14 @@ pub enum AgreementOutcome {
     Created,
     /// The account already had one (`ConflictException`): counts as done.
     AlreadyExists,
+}
+
+/// What Bedrock says about one model for the central account, as `live` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub availability: Availability,
+    /// Sorted.
+    pub offers: Vec<Offer>,
+    /// GetFoundationModel's `providerName`: the seller Bedrock names for the model.
+    pub provider: Option<String>,
 }

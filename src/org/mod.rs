@@ -8,6 +8,7 @@
 
 mod lookup;
 mod resolve;
+mod sellers;
 mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};

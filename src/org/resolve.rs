@@ -137,8 +137,8 @@ fn resolve_licenses(
         } else {
             live.read_at
         };
-        let operations = &config.settings.allowed_operations;
-        let Some((arn, others)) = resolve_license(spec, live, now, operations, &mut model_diags)
+        let Some((arn, others)) =
+            resolve_license(spec, live, now, &config.settings, &mut model_diags)
         else {
             if selected(key) {
                 diags.extend(model_diags);
@@ -275,9 +275,10 @@ fn resolve_license(
     spec: &ModelSpec,
     live: &Live,
     now: i64,
-    operations: &BTreeSet<String>,
+    settings: &crate::config::Settings,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(LicenseArn, Vec<LicenseCandidate>)> {
+    let operations = &settings.allowed_operations;
     let licenses = &live.licenses;
     let key = &spec.key.value;
     let span = spec.license.span;
@@ -298,10 +299,15 @@ fn resolve_license(
             licenses.iter().filter(|l| &l.arn == arn).collect(),
         ),
     };
+    if matches.is_empty() && spec.subscribe.is_some() {
+        super::sellers::not_subscribed_yet(key, span, &what, diags);
+        return None;
+    }
     if matches.is_empty() {
         no_license(key, span, &what, licenses, diags);
         return None;
     }
+    let matches = super::sellers::allowed_only(key, span, matches, settings, diags)?;
     // A pinned license is judged by status and CreateGrant only: the file chose it.
     let clock = match spec.license.value {
         LicenseSelector::LicenseArn(_) => 0,

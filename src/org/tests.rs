@@ -230,6 +230,7 @@ fn parse_config(input: &str, settings: Settings) -> Config {
             status,
             bedrock_model_ids: Vec::new(),
             marketplace_product_id: None,
+            subscribe: None,
         });
     }
     models.sort_by(|a, b| a.key.value.cmp(&b.key.value));

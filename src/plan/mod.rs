@@ -12,6 +12,7 @@ mod holdings;
 mod planner;
 pub mod saved;
 mod simulate;
+pub mod subscriptions;
 mod types;
 pub mod words;
 
@@ -32,6 +33,9 @@ pub use guardrails::{
 pub use holdings::Holdings;
 pub use planner::{plan, scope};
 pub use simulate::simulate;
+pub use subscriptions::{
+    SubscriptionAction, SubscriptionNote, SubscriptionNoteKind, subscription_model_ids,
+};
 pub use types::{
     AccessChange, AccountLabel, Action, ActionBody, ActionKind, BodyError, Changes, Cover,
     CoverWords, ExpiryWarning, GuardrailEffect, GuardrailNote, GuardrailNoteKind, GuardrailPlan,

@@ -127,6 +127,8 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
         expiry: super::expiry::warnings(desired, &holdings, &licenses),
         guardrails: None,
         guardrail_notes: Vec::new(),
+        subscriptions: Vec::new(),
+        subscription_notes: Vec::new(),
         licenses,
     };
     let after = (!plan.actions.is_empty()).then(|| simulate(live, &plan));

@@ -7,12 +7,14 @@
 
 mod document;
 mod guardrails;
+mod subscriptions;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
 pub use document::*;
+pub use subscriptions::{SubscriptionActionEntry, SubscriptionNoteEntry};
 
 use crate::config::{ActivationOverride, ModelKey};
 use crate::model::{AccountId, GrantArn, GrantStatus, IdError};
@@ -110,7 +112,19 @@ pub fn from_document(doc: PlanDocument) -> Result<Plan, SavedPlanError> {
     let (guardrails, guardrail_notes) =
         guardrails::from_documents(doc.guardrails.as_ref(), &doc.guardrail_notes)
             .map_err(|(path, message)| invalid(path, message))?;
+    if doc.summary.subscribe != doc.subscription_actions.len() {
+        return Err(SavedPlanError::SummaryMismatch {
+            action: "subscribe",
+            stated: doc.summary.subscribe,
+            actual: doc.subscription_actions.len(),
+        });
+    }
+    let (subscriptions, subscription_notes) =
+        subscriptions::from_documents(doc.subscription_actions, doc.subscription_notes)
+            .map_err(|(path, message)| invalid(path, message))?;
     Ok(Plan {
+        subscriptions,
+        subscription_notes,
         actions,
         notes: each("notes", doc.notes, note_from)?,
         access: access_from(doc.access)?,

@@ -203,6 +203,7 @@ fn resolve_targets(live: &Live, t: &Targets) -> Desired {
         status: DesiredStatus::Active,
         bedrock_model_ids: Vec::new(),
         marketplace_product_id: None,
+        subscribe: None,
     };
     let config = Config {
         version: 1,

@@ -532,12 +532,17 @@ pub struct Plan {
     /// What the guardrails layer could not plan or wants people to know (SCPs not read, no
     /// layout fits, a name taken by a policy the tool does not own, ...), in the order found.
     pub guardrail_notes: Vec<GuardrailNote>,
+    /// Subscriptions to make before any grant (`plan::subscriptions`), by model.
+    pub subscriptions: Vec<super::SubscriptionAction>,
+    /// Why a subscribed model gets no subscription, by model.
+    pub subscription_notes: Vec<super::SubscriptionNote>,
 }
 
 impl Plan {
-    /// No grant action and no SCP write: `apply` would change nothing.
+    /// No grant action, no subscription and no SCP write: `apply` would change nothing.
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
+            && self.subscriptions.is_empty()
             && self
                 .guardrails
                 .as_ref()

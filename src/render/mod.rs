@@ -26,3 +26,4 @@ pub mod schema;
 /// The plan's views under the names the CLI has always used.
 pub use access::html;
 pub use plan::{json, markdown, text};
+pub mod subscriptions;

@@ -521,6 +521,7 @@ fn build_cover_case(
         status: DesiredStatus::Active,
         bedrock_model_ids: Vec::new(),
         marketplace_product_id: None,
+        subscribe: None,
     };
     let live = Live {
         organization: org,

@@ -27,7 +27,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         .connect_with(&config.settings.home_region, Some(limits.clone()))
         .await?;
     let planned = ctx
-        .plan(&session, &config, targets)
+        .plan(&session, &config, targets.clone())
         .await
         .map_err(|e| nothing_changed(crate::cli::error::explain_refusal(e)))?;
     let Planned { live, plan, .. } = planned;
@@ -35,6 +35,7 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
 
     let max_deletes = args.max_deletes.unwrap_or(config.settings.max_deletes);
     apply::check_max_deletes(&plan, max_deletes)?;
+    crate::cli::subscribe::refuse_sellers(&plan)?;
     let color = ctx.color();
     if plan.is_empty() {
         print!(
@@ -45,6 +46,17 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
     }
     check_preflight(&session, &live, &config, &plan).await?;
     confirm(args, &plan, color)?;
+    // First phase: subscriptions; a license that appeared is granted in this same run.
+    let text = args.format == Format::Text;
+    let subscribed =
+        crate::cli::subscribe::apply_subscriptions(&session, &config, &plan, args.wait, text).await;
+    let plan = if subscribed.replan {
+        let again = ctx.plan(&session, &config, targets).await?;
+        check_preflight(&session, &again.live, &config, &again.plan).await?;
+        again.plan
+    } else {
+        plan
+    };
 
     let opts = ApplyOptions {
         parallelism: args.parallelism,
@@ -55,7 +67,24 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         guardrails: Some(apply::PolicyClient::new(session.orgs.clone())),
     };
     let report = execute(&session, &config, &plan, &opts).await;
-    report_outcome(args.format, &report)
+    let outcome = report_outcome(args.format, &report)?;
+    if subscribed.failures > 0 {
+        return Err(CliError::Reported(format!(
+            "{} subscription{} not accepted; nothing was subscribed for {}",
+            subscribed.failures,
+            if subscribed.failures == 1 {
+                " was"
+            } else {
+                "s were"
+            },
+            if subscribed.failures == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        )));
+    }
+    Ok(outcome)
 }
 
 /// What `apply` starts from, before any AWS call.

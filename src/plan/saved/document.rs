@@ -57,6 +57,12 @@ pub struct PlanDocument {
     /// contract's list). Derived from `guardrails` and not read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_actions: Option<Vec<PolicyActionEntry>>,
+    /// Subscriptions `apply` makes before any grant (`action: "subscribe"`); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscription_actions: Vec<super::SubscriptionActionEntry>,
+    /// Why a subscribed model gets no subscription; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscription_notes: Vec<super::SubscriptionNoteEntry>,
 }
 
 /// Number of actions of each kind; every kind is present, zero included.
@@ -72,6 +78,13 @@ pub struct SummaryDocument {
     /// `policy_create` … `policy_delete`, in enforce mode only.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<PolicySummary>,
+    /// Subscriptions (`subscription_actions`); left out when there is none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub subscribe: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SummaryDocument {

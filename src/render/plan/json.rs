@@ -47,6 +47,7 @@ pub fn document(plan: &Plan) -> PlanDocument {
         licenses: plan.licenses.iter().map(|l| l.to_string()).collect(),
         summary: SummaryDocument {
             policies: crate::render::guardrails::policy_summary(plan),
+            subscribe: plan.subscriptions.len(),
             ..SummaryDocument::of(&plan.actions)
         },
         actions: plan.actions.iter().map(action_document).collect(),
@@ -70,6 +71,8 @@ pub fn document(plan: &Plan) -> PlanDocument {
         guardrails: crate::render::guardrails::document(plan),
         guardrail_notes: crate::render::guardrails::notes_document(plan),
         policy_actions: crate::render::guardrails::policy_actions(plan),
+        subscription_actions: crate::render::subscriptions::actions(plan),
+        subscription_notes: crate::render::subscriptions::notes(plan),
     }
 }
 

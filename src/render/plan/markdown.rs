@@ -67,6 +67,7 @@ pub fn plan(plan: &Plan) -> String {
         doc.left_out.models += doc.block(block, cap);
     }
 
+    doc.push_within(&crate::render::subscriptions::markdown(plan), doc.share(4));
     doc.push_within(&crate::render::guardrails::markdown(plan), doc.share(4));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {

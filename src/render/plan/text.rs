@@ -71,6 +71,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         write_section(&mut out, section, &paint);
     }
 
+    out.push_str(&crate::render::subscriptions::text(plan));
     out.push_str(&crate::render::guardrails::text(plan));
     let notes = common::sorted_notes(plan);
     if !notes.is_empty() {

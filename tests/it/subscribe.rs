@@ -1,0 +1,208 @@
+//! Subscribe from the file (issue 16), through the binary against the emulator: `plan` shows
+//! the subscription (exit 2), `apply --auto-approve --wait 5m` subscribes with the private
+//! offer, waits for the license, grants and activates in the same run, and `plan` is empty
+//! afterwards; a seller outside `settings.allowed_sellers` is refused with a clear error and
+//! nothing is created; an expired private offer is reported and not accepted. The emulator's
+//! agreement delay is set to 300 ms (emulator time), so nothing waits minutes and no test sleeps.
+
+use bedrock_entitlements::emulator::{EmulatorHandle, EmulatorOptions};
+
+use crate::cli_support::Cli;
+use crate::support::*;
+
+const SONNET45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+fn file(offer: &str, sellers: &str) -> String {
+    format!(
+        "version: 1
+settings:
+  allowed_sellers: [{sellers}]
+models:
+  claude-sonnet-45:
+    product_sku: prod-cl4ud3s0nn45
+    bedrock_model_ids: [\"{SONNET45}\"]
+    subscribe:
+{offer}
+    grant_to:
+      organizational_units: [ou-ab12-mlplatfm]
+"
+    )
+}
+
+const PRIVATE: &str = "      offer: private\n      offer_id: offer-s0nn45priv01";
+const EXPIRED: &str = "      offer: private\n      offer_id: offer-s0nn45old001";
+
+async fn setup(text: &str) -> (EmulatorHandle, Cli) {
+    let opts = EmulatorOptions {
+        agreement_license_ms: 300,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(sandbox_seed(), opts).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write("entitlements.yaml", text);
+    (emu, cli)
+}
+
+fn sonnet_grants(emu: &EmulatorHandle) -> Vec<(String, String)> {
+    emu.state()
+        .grants()
+        .into_iter()
+        .filter(|g| g.name.starts_with("bedrock-entitlements-claude-sonnet-45"))
+        .map(|g| (g.principal, g.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn plan_subscribes_apply_subscribes_waits_grants_and_activates() {
+    let (emu, cli) = setup(&file(PRIVATE, "Anthropic, \"AWS/Marketplace\"")).await;
+    let plan = cli
+        .run(&[
+            "plan",
+            "--detailed-exitcode",
+            "--format",
+            "json",
+            "-c",
+            "entitlements.yaml",
+        ])
+        .await
+        .expect(2);
+    let doc = plan.json();
+    assert_eq!(doc["summary"]["subscribe"], 1, "{doc}");
+    let sub = &doc["subscription_actions"][0];
+    assert_eq!(sub["action"], "subscribe");
+    assert_eq!(sub["model"], "claude-sonnet-45");
+    assert_eq!(sub["model_id"], SONNET45);
+    assert_eq!(sub["offer_id"], "offer-s0nn45priv01");
+    assert_eq!(sub["offer_type"], "private");
+    assert_eq!(sub["seller"], "Anthropic");
+    assert_eq!(sub["terms"]["rate_card"][0]["price"], "0.0024");
+    assert!(
+        !plan.stdout.contains("tok-sonnet45"),
+        "offer tokens never appear in plans"
+    );
+    assert!(
+        plan.stderr
+            .contains("no received license has product SKU prod-cl4ud3s0nn45 yet")
+    );
+    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+
+    let applied = cli
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--wait",
+            "5m",
+            "-c",
+            "entitlements.yaml",
+        ])
+        .await
+        .expect(0);
+    assert!(
+        applied.stdout.contains("subscribed claude-sonnet-45"),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(
+        emu.state()
+            .agreements()
+            .iter()
+            .filter(|a| a.1 == SONNET45)
+            .count(),
+        1
+    );
+    let grants = sonnet_grants(&emu);
+    assert_eq!(
+        grants.len(),
+        1,
+        "one OU grant, made in the same run: {grants:?}\n{}\n{}",
+        applied.stdout,
+        applied.stderr
+    );
+    assert_eq!(grants[0].0, ou_principal(OU_ML));
+    cli.run(&["plan", "--detailed-exitcode", "-c", "entitlements.yaml"])
+        .await
+        .expect(0);
+    assert_eq!(
+        sonnet_grants(&emu)[0].1,
+        "WORKFLOW_COMPLETED",
+        "the OU grant is activated (its workflow completed)"
+    );
+}
+
+#[tokio::test]
+async fn a_seller_outside_the_allow_list_is_refused_and_nothing_is_created() {
+    let (emu, cli) = setup(&file(
+        "      offer: private\n      offer_id: offer-s0nn45priv01",
+        "Cohere",
+    ))
+    .await;
+    let plan = cli
+        .run(&["plan", "--detailed-exitcode", "-c", "entitlements.yaml"])
+        .await
+        .expect(0);
+    assert!(
+        plan.stdout.contains("is sold by \"Anthropic\", which is not in settings.allowed_sellers (Cohere): not accepted"),
+        "{}",
+        plan.stdout
+    );
+    let applied = cli
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--wait",
+            "5m",
+            "-c",
+            "entitlements.yaml",
+        ])
+        .await
+        .expect(1);
+    assert!(
+        applied
+            .stderr
+            .contains("from a seller outside settings.allowed_sellers; nothing was changed"),
+        "{}",
+        applied.stderr
+    );
+    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+    assert_eq!(emu.state().call_count("CreateFoundationModelAgreement"), 0);
+    assert!(sonnet_grants(&emu).is_empty());
+    // `validate` catches a named seller outside the list without AWS.
+    cli.write(
+        "named.yaml",
+        &file("      offer: private\n      seller: Anthropic", "Cohere"),
+    );
+    let v = cli.run(&["validate", "-c", "named.yaml"]).await.expect(1);
+    assert!(
+        v.stderr.contains(
+            "seller `Anthropic` of model `claude-sonnet-45` is not in `settings.allowed_sellers`"
+        ),
+        "{}",
+        v.stderr
+    );
+}
+
+#[tokio::test]
+async fn an_expired_private_offer_is_reported_not_accepted() {
+    let (emu, cli) = setup(&file(EXPIRED, "Anthropic")).await;
+    let applied = cli
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--wait",
+            "5m",
+            "-c",
+            "entitlements.yaml",
+        ])
+        .await
+        .expect(1);
+    assert!(
+        applied.stdout.contains(
+            "offer-s0nn45old001 was not accepted: The offer offer-s0nn45old001 has expired"
+        ),
+        "{}\n{}",
+        applied.stdout,
+        applied.stderr
+    );
+    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+    assert!(sonnet_grants(&emu).is_empty());
+}
