@@ -61,6 +61,27 @@ fn cpu_time() -> Duration {
 }
 
 /// Runs `work`, printing its CPU and wall time and the tool's peak memory afterwards.
+/// The bytes a streamed renderer writes, counted as they go (nothing is kept), as `access`
+/// writes them to stdout.
+fn streamed(write: impl FnOnce(&mut Counted) -> std::io::Result<()>) -> usize {
+    let mut out = Counted(0);
+    write(&mut out).expect("counting never fails");
+    out.0
+}
+
+struct Counted(usize);
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn measure<T>(label: &str, work: impl FnOnce() -> T) -> T {
     let (cpu, wall) = (cpu_time(), Instant::now());
     let out = work();
@@ -160,8 +181,14 @@ fn access(planned: &Planned, prefix: &str) {
     println!("    {} accounts x {} models", m.rows.len(), m.models.len());
     let opts = AccessOptions { explain: false };
     let sizes = [
-        ("csv", measure("csv", || render::access::csv(&m).len())),
-        ("json", measure("json", || render::access::json(&m).len())),
+        (
+            "csv",
+            measure("csv", || streamed(|w| render::access::write_csv(&m, w))),
+        ),
+        (
+            "json",
+            measure("json", || streamed(|w| render::access::write_json(&m, w))),
+        ),
         (
             "text",
             measure("text", || render::access::text(&m, opts).len()),

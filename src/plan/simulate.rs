@@ -68,25 +68,22 @@ pub fn simulate(live: &Live, plan: &Plan) -> Live {
     sim.finish(live)
 }
 
-/// The snapshot being changed, with who holds what kept current: per (product, account), the
-/// grants in effect for it. A grant's own accounts in effect are worked out from its status and
-/// shares before and after each change, never stored.
+/// The snapshot being changed, with who holds what kept current: each grant's accounts in
+/// effect and, per (product, account), the grants in effect for it.
 struct Sim<'o> {
     grants: Vec<Grant>,
     /// Shares by parent grant, then account; a parent with no share has no entry.
     shares: BTreeMap<GrantArn, BTreeMap<AccountId, Share>>,
-    /// (product, account) → the grants in effect for it, by position in `grants`, sorted.
-    held: HashMap<(Product, AccountId), Vec<usize>>,
-    /// Each license's product: received licenses of one SKU share one; a license not received
-    /// is its own.
-    products: HashMap<LicenseArn, Product>,
+    /// The accounts each grant (by position in `grants`) is in effect for.
+    effect: Vec<BTreeSet<AccountId>>,
+    /// (product, account) → the grants in effect for it, by position.
+    held: HashMap<(String, AccountId), BTreeSet<usize>>,
+    /// Received licenses' products; a license not received is its own product.
+    products: HashMap<&'o LicenseArn, &'o str>,
     home_regions: HashMap<&'o LicenseArn, &'o str>,
     index: OrgIndex<'o>,
     caller: &'o AccountId,
 }
-
-/// A product, numbered in the order first seen.
-type Product = u32;
 
 impl<'o> Sim<'o> {
     fn new(live: &'o Live) -> Self {
@@ -97,18 +94,16 @@ impl<'o> Sim<'o> {
                 .or_default()
                 .insert(share.account.clone(), share.clone());
         }
-        let mut skus: HashMap<&str, Product> = HashMap::new();
-        let mut products = HashMap::new();
-        for license in &live.licenses {
-            let next = skus.len() as Product;
-            let product = *skus.entry(license.product_sku.as_str()).or_insert(next);
-            products.insert(license.arn.clone(), product);
-        }
         let mut sim = Sim {
             grants: live.grants.clone(),
             shares,
+            effect: vec![BTreeSet::new(); live.grants.len()],
             held: HashMap::new(),
-            products,
+            products: live
+                .licenses
+                .iter()
+                .map(|l| (&l.arn, l.product_sku.as_str()))
+                .collect(),
             home_regions: live
                 .licenses
                 .iter()
@@ -118,23 +113,16 @@ impl<'o> Sim<'o> {
             caller: &live.caller,
         };
         for i in 0..sim.grants.len() {
-            sim.add_product(i);
-            sim.change(i, |_| {});
+            sim.refresh(i);
         }
         sim
     }
 
-    /// Numbers the product of grant `i`'s license if it has none yet (a license not received).
-    fn add_product(&mut self, i: usize) {
-        let next = self.products.len() as Product;
-        let license = &self.grants[i].license_arn;
-        if !self.products.contains_key(license) {
-            self.products.insert(license.clone(), next);
+    fn product(&self, license: &LicenseArn) -> String {
+        match self.products.get(license) {
+            Some(sku) => (*sku).to_owned(),
+            None => license.to_string(),
         }
-    }
-
-    fn product(&self, i: usize) -> Product {
-        self.products[&self.grants[i].license_arn]
     }
 
     /// The grantable accounts a grant to `principal` reaches, the caller left out.
@@ -171,36 +159,37 @@ impl<'o> Sim<'o> {
         }
     }
 
-    /// Makes change `f` to grant `i` (its status, its shares) and brings `held` up to date with
-    /// where the grant is in effect afterwards.
-    fn change(&mut self, i: usize, f: impl FnOnce(&mut Self)) {
-        let before = self.in_effect(i);
-        f(self);
+    /// Recomputes where grant `i` is in effect after its status or shares changed.
+    fn refresh(&mut self, i: usize) {
         let now = self.in_effect(i);
-        let product = self.product(i);
+        let before = std::mem::take(&mut self.effect[i]);
+        let product = self.product(&self.grants[i].license_arn);
         for gone in before.difference(&now) {
-            self.unhold(product, gone, i);
+            self.unhold(&product, gone, i);
         }
         for came in now.difference(&before) {
-            let held = self.held.entry((product, came.clone())).or_default();
-            if let Err(at) = held.binary_search(&i) {
-                held.insert(at, i);
-            }
+            self.hold(&product, came, i);
         }
+        self.effect[i] = now;
     }
 
-    fn unhold(&mut self, product: Product, account: &AccountId, i: usize) {
-        if let Some(held) = self.held.get_mut(&(product, account.clone()))
-            && let Ok(at) = held.binary_search(&i)
-        {
-            held.remove(at);
+    fn hold(&mut self, product: &str, account: &AccountId, i: usize) {
+        let key = (product.to_owned(), account.clone());
+        self.held.entry(key).or_default().insert(i);
+    }
+
+    fn unhold(&mut self, product: &str, account: &AccountId, i: usize) {
+        let key = (product.to_owned(), account.clone());
+        if let Some(held) = self.held.get_mut(&key) {
+            held.remove(&i);
         }
     }
 
     /// The grants other than `i` in effect for `account` for `product`.
-    fn others(&self, product: Product, account: &AccountId, i: usize) -> Vec<usize> {
+    fn others(&self, product: &str, account: &AccountId, i: usize) -> Vec<usize> {
+        let key = (product.to_owned(), account.clone());
         self.held
-            .get(&(product, account.clone()))
+            .get(&key)
             .into_iter()
             .flatten()
             .copied()
@@ -209,26 +198,24 @@ impl<'o> Sim<'o> {
     }
 
     fn set(&mut self, i: usize, action: &Action) {
-        self.change(i, |sim| {
-            let grant = &mut sim.grants[i];
-            grant.name = action.grant_name.clone();
-            grant.operations = action.operations.clone();
-            // An update is planned only when the status is already right.
-            if action.kind() != ActionKind::Update {
-                grant.status = settled_status(&action.principal, action.target_status);
-            }
-            bump(grant);
-        });
+        let grant = &mut self.grants[i];
+        grant.name = action.grant_name.clone();
+        grant.operations = action.operations.clone();
+        // An update is planned only when the status is already right.
+        if action.kind() != ActionKind::Update {
+            grant.status = settled_status(&action.principal, action.target_status);
+        }
+        bump(grant);
+        self.refresh(i);
     }
 
     fn delete(&mut self, i: usize) {
-        self.change(i, |sim| {
-            let grant = &mut sim.grants[i];
-            grant.status = GrantStatus::Deleted;
-            bump(grant);
-            let arn = grant.arn.clone();
-            sim.shares.remove(&arn);
-        });
+        let grant = &mut self.grants[i];
+        grant.status = GrantStatus::Deleted;
+        bump(grant);
+        let arn = grant.arn.clone();
+        self.shares.remove(&arn);
+        self.refresh(i);
     }
 
     /// The one-active-grant rule and the shares of grant `i` after `action` settled it.
@@ -241,36 +228,36 @@ impl<'o> Sim<'o> {
         let is_parent = !matches!(principal, Principal::Account(_));
         if !activating {
             if action.kind() == ActionKind::Deactivate && is_parent && !reached.is_empty() {
-                self.change(i, |sim| {
-                    sim.set_shares(i, &reached, |_| GrantStatus::Disabled);
-                    sim.grants[i].status = GrantStatus::WorkflowCompleted;
-                });
+                self.set_shares(i, &reached, |_| GrantStatus::Disabled);
+                self.grants[i].status = GrantStatus::WorkflowCompleted;
+                self.refresh(i);
             }
             return;
         }
-        let product = self.product(i);
+        let product = self.product(&self.grants[i].license_arn);
         // Every reached account that holds another grant of the product.
         let holding: BTreeSet<AccountId> = reached
             .iter()
-            .filter(|a| !self.others(product, a, i).is_empty())
+            .filter(|a| !self.others(&product, a, i).is_empty())
             .cloned()
             .collect();
         if swap {
             for account in &holding {
-                self.disable_others(i, product, account);
+                self.disable_others(i, &product, account);
             }
         }
         if is_parent {
-            let status = |a: &AccountId| match !swap && holding.contains(a) {
-                true => GrantStatus::Disabled,
-                false => GrantStatus::Active,
-            };
-            self.change(i, |sim| sim.set_shares(i, &reached, status));
+            self.set_shares(i, &reached, |a| {
+                if !swap && holding.contains(a) {
+                    GrantStatus::Disabled
+                } else {
+                    GrantStatus::Active
+                }
+            });
         }
     }
 
-    /// Replaces the shares of grant `i` with one per account, of the status `status` gives
-    /// (callers keep `held` current through [`Sim::change`]).
+    /// Replaces the shares of grant `i` with one per account, of the status `status` gives.
     fn set_shares(
         &mut self,
         i: usize,
@@ -296,34 +283,34 @@ impl<'o> Sim<'o> {
             true => self.shares.remove(&arn),
             false => self.shares.insert(arn, shares),
         };
+        self.refresh(i);
     }
 
     /// ALL_GRANTS_PERMITTED_BY_ISSUER: every other grant of the product in effect for `account` is
     /// disabled (an account grant) or loses its share for the account.
-    fn disable_others(&mut self, i: usize, product: Product, account: &AccountId) {
+    fn disable_others(&mut self, i: usize, product: &str, account: &AccountId) {
         for j in self.others(product, account, i) {
             let principal = self.grants[j].principal.clone();
             if let Principal::Account(_) = principal {
-                self.change(j, |sim| {
-                    let other = &mut sim.grants[j];
-                    other.status = GrantStatus::Disabled;
-                    bump(other);
-                });
+                let other = &mut self.grants[j];
+                other.status = GrantStatus::Disabled;
+                bump(other);
+                self.refresh(j);
                 continue;
             }
             let arn = self.grants[j].arn.clone();
             if !self.shares.contains_key(&arn) {
                 let all = self.reached(&principal);
-                self.change(j, |sim| sim.set_shares(j, &all, |_| GrantStatus::Active));
+                self.set_shares(j, &all, |_| GrantStatus::Active);
             }
             let share = self
                 .shares
                 .get_mut(&arn)
                 .and_then(|shares| shares.get_mut(account));
-            // Only this account's share changes: `held` loses grant j for it alone.
             if let Some(share) = share {
                 share.status = GrantStatus::Disabled;
                 self.unhold(product, account, j);
+                self.effect[j].remove(account);
             }
         }
     }
@@ -347,11 +334,9 @@ impl<'o> Sim<'o> {
             parent_arn: action.license_arn.to_string(),
             home_region,
         });
+        self.effect.push(BTreeSet::new());
         let i = self.grants.len() - 1;
-        self.add_product(i);
-        // Not in effect anywhere before it existed.
-        let status = std::mem::replace(&mut self.grants[i].status, GrantStatus::Deleted);
-        self.change(i, |sim| sim.grants[i].status = status);
+        self.refresh(i);
         i
     }
 

@@ -73,55 +73,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
 
     out.push_str(&crate::render::subscriptions::text(plan));
     out.push_str(&crate::render::guardrails::text(plan));
-    let notes = common::sorted_notes(plan);
-    if !notes.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let title = format!("Not changed by this plan ({}):", notes.len());
-        out.push_str(&paint.paint(BOLD, &title));
-        out.push('\n');
-        let label_w = notes
-            .iter()
-            .map(|n| note_label(&n.kind()).len())
-            .max()
-            .unwrap_or(0);
-        let principal_w = notes
-            .iter()
-            .map(|n| principal_short(&n.principal).len())
-            .max()
-            .unwrap_or(0);
-        for note in notes {
-            let label = format!("{:<label_w$}", note_label(&note.kind()));
-            let label = match note.kind() {
-                NoteKind::ForeignConflict
-                | NoteKind::AwaitingAcceptance
-                | NoteKind::KeptForContinuity => paint.paint(YELLOW, &label),
-                NoteKind::InProgress | NoteKind::Foreign | NoteKind::KeepsOtherGrant => label,
-            };
-            let model = match &note.model {
-                Some(m) => format!("model {m}"),
-                None => "no model".to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "  {label}  {:<principal_w$}  ({})  {model}  grant \"{}\" ({}, {}): {}",
-                principal_short(&note.principal),
-                note.principal,
-                clean(&note.grant_name),
-                note.grant_arn.grant_id(),
-                note.status,
-                clean(&words::note(note)),
-            );
-            if note.kind() == NoteKind::AwaitingAcceptance {
-                let hint = accept_hint(note);
-                let _ = writeln!(out, "      {}", hint.intro);
-                for cmd in hint.commands {
-                    let _ = writeln!(out, "        {cmd}");
-                }
-            }
-        }
-    }
+    write_notes(&mut out, plan, &paint);
 
     if !out.is_empty() {
         out.push('\n');
@@ -129,6 +81,60 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
     out.push_str(&paint.paint(BOLD, &common::summary_line(plan)));
     out.push('\n');
     out
+}
+
+/// The "Not changed by this plan" list: one line per note, with the commands an acceptance needs.
+fn write_notes(out: &mut String, plan: &Plan, paint: &Paint) {
+    let notes = common::sorted_notes(plan);
+    if notes.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let title = format!("Not changed by this plan ({}):", notes.len());
+    out.push_str(&paint.paint(BOLD, &title));
+    out.push('\n');
+    let label_w = notes
+        .iter()
+        .map(|n| note_label(&n.kind()).len())
+        .max()
+        .unwrap_or(0);
+    let principal_w = notes
+        .iter()
+        .map(|n| principal_short(&n.principal).len())
+        .max()
+        .unwrap_or(0);
+    for note in notes {
+        let label = format!("{:<label_w$}", note_label(&note.kind()));
+        let label = match note.kind() {
+            NoteKind::ForeignConflict
+            | NoteKind::AwaitingAcceptance
+            | NoteKind::KeptForContinuity => paint.paint(YELLOW, &label),
+            NoteKind::InProgress | NoteKind::Foreign | NoteKind::KeepsOtherGrant => label,
+        };
+        let model = match &note.model {
+            Some(m) => format!("model {m}"),
+            None => "no model".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {label}  {:<principal_w$}  ({})  {model}  grant \"{}\" ({}, {}): {}",
+            principal_short(&note.principal),
+            note.principal,
+            clean(&note.grant_name),
+            note.grant_arn.grant_id(),
+            note.status,
+            clean(&words::note(note)),
+        );
+        if note.kind() == NoteKind::AwaitingAcceptance {
+            let hint = accept_hint(note);
+            let _ = writeln!(out, "      {}", hint.intro);
+            for cmd in hint.commands {
+                let _ = writeln!(out, "        {cmd}");
+            }
+        }
+    }
 }
 
 fn write_section(out: &mut String, section: &Section<'_>, paint: &Paint) {
