@@ -287,7 +287,10 @@ async fn expired_and_unknown_offers_and_models_are_refused() {
 
 #[tokio::test]
 async fn the_use_case_form_is_kept_per_account() {
-    let emu = start_emulator(sandbox_seed(), fast()).await;
+    // The sandbox records the management account's form: start from none.
+    let mut seed = sandbox_seed();
+    seed.bedrock.use_case_forms.clear();
+    let emu = start_emulator(seed, fast()).await;
     let tool = tool_client(&emu).await;
     assert_eq!(tool.get_use_case().await.unwrap(), None);
     let form = br#"{"companyName":"Example Corp","intendedUsers":"0"}"#;
