@@ -4,8 +4,11 @@
 //! ListReceivedLicenses is polled until the model's license appears, for at most `wait`
 //! (without it, not at all: the license is reported as pending and the next run grants).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tokio::time::Instant;
+
+use super::PollPolicy;
 use crate::aws::{AwsError, BedrockApi, ErrorKind, LicenseManagerApi};
 use crate::config::ModelKey;
 use crate::model::{AgreementOutcome, License};
@@ -110,15 +113,21 @@ async fn agree<B: BedrockApi>(
         .map(Some)
 }
 
-/// Polls ListReceivedLicenses until the model's license is there or `deadline` passes
-/// (one read at least; back-off from 100 ms, doubling, at most 5 s apart).
+/// Polls ListReceivedLicenses until the model's license is there or `deadline` passes (one
+/// read at least; back-off from 100 ms, doubling, at most 5 s apart, as [`PollPolicy`] says).
+/// AWS sends no signal when the license appears, so reading again is the only way; on tokio's
+/// clock, so a paused-time test drives it.
 async fn wait_for_license<L: LicenseManagerApi>(
     lm: &L,
     model: &ModelKey,
     licensed: &Licensed<'_>,
     deadline: Instant,
 ) -> Result<bool, AwsError> {
-    let mut pause = Duration::from_millis(100);
+    let poll = PollPolicy {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(5),
+    };
+    let mut pause = poll.initial;
     loop {
         let licenses = lm.list_received_licenses().await?;
         if licensed(model, &licenses) {
@@ -129,6 +138,6 @@ async fn wait_for_license<L: LicenseManagerApi>(
             return Ok(false);
         }
         tokio::time::sleep(pause.min(deadline - now)).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
+        pause = (pause * 2).min(poll.max);
     }
 }

@@ -723,17 +723,22 @@ fn setup(case: &Case) -> (World, Desired) {
         }
     }
     let desired = resolve_targets(&world.live(), &targets);
+    world.continuing = continuing(&world, &org, &desired);
+    (world, desired)
+}
+
+/// The accounts entitled before the change that the file still reaches after it.
+fn continuing(world: &World, org: &Organization, desired: &Desired) -> BTreeSet<AccountId> {
     let model = desired.models.values().next().expect("one model");
     let after: BTreeSet<AccountId> = model
         .principals
         .iter()
-        .flat_map(|p| reach(&org, p))
+        .flat_map(|p| reach(org, p))
         .collect();
-    world.continuing = after
+    after
         .into_iter()
         .filter(|a| !world.entitlements(a).is_empty())
-        .collect();
-    (world, desired)
+        .collect()
 }
 
 /// At most this many runs of `apply` reach a plan with no action.

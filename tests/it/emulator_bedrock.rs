@@ -391,36 +391,5 @@ async fn wire_statuses_iam_and_throttling_are_aws_shaped() {
 /// own bedrock model. Skipped, with the reason printed, where python3 or boto3 is missing.
 #[test]
 fn boto3_sees_aws_shaped_bedrock() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output();
-    match probe {
-        Ok(o) if o.status.success() => {}
-        Ok(_) => {
-            eprintln!("skipped: boto3 is not installed (pip install boto3)");
-            return;
-        }
-        Err(e) => {
-            eprintln!("skipped: python3 is not available ({e})");
-            return;
-        }
-    }
-    let out = std::process::Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/boto3/bedrock.py"
-        ))
-        .env(
-            "BEDROCK_ENTITLEMENTS_BIN",
-            env!("CARGO_BIN_EXE_bedrock-entitlements"),
-        )
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+    crate::support::run_boto3_check("bedrock.py");
 }

@@ -356,3 +356,40 @@ pub fn entitlement_gaps(
     }
     gaps
 }
+
+/// Runs the boto3 check `tests/boto3/SCRIPT` against the binary's emulator and asserts that every
+/// check passed. Skipped, with the reason printed, where python3 or boto3 is missing.
+pub fn run_boto3_check(script: &str) {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        Ok(_) => {
+            eprintln!("skipped: boto3 is not installed (pip install boto3)");
+            return;
+        }
+        Err(e) => {
+            eprintln!("skipped: python3 is not available ({e})");
+            return;
+        }
+    }
+    let out = std::process::Command::new("python3")
+        .arg(format!(
+            "{}/tests/boto3/{script}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .env(
+            "BEDROCK_ENTITLEMENTS_BIN",
+            env!("CARGO_BIN_EXE_bedrock-entitlements"),
+        )
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
