@@ -133,6 +133,26 @@ async fn plan(emu: &EmulatorHandle, yaml: &str) -> Plan {
 #[derive(Default)]
 struct Finished(Mutex<Vec<Instant>>);
 
+/// Every minute, a progress line on stderr: actions finished and calls answered so far.
+async fn tick(state: emulator::EmulatorState, start: Instant, finished: Arc<Finished>) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let done = finished.0.lock().expect("lock").len();
+        let calls: Vec<String> = state
+            .call_counts()
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
+        eprintln!(
+            "  {:.0} s: {done} actions finished; calls: {}",
+            start.elapsed().as_secs_f64(),
+            calls.join(", ")
+        );
+    }
+}
+
 impl Progress for Finished {
     fn on_start(&self, _: usize) {}
     fn on_done(&self, _: &Action, _: &Outcome) {
@@ -202,7 +222,13 @@ async fn run_waiting(
     recipients: bool,
     wait: Option<Duration>,
 ) -> Run {
+    let planning = Instant::now();
     let p = plan(emu, yaml).await;
+    eprintln!(
+        "  planned {} actions in {:.1} s",
+        p.actions.len(),
+        planning.elapsed().as_secs_f64()
+    );
     let limits = Arc::new(AdaptiveLimits::new());
     let s = session(emu, &limits).await;
     let opts = ApplyOptions {
@@ -212,16 +238,25 @@ async fn run_waiting(
         limits: limits.clone(),
         ..ApplyOptions::default()
     };
-    let finished = Finished::default();
+    let finished = Arc::new(Finished::default());
     emu.state().reset_counts();
     let start = Instant::now();
+    let ticker = tokio::spawn(tick(emu.state(), start, finished.clone()));
     let report = if recipients {
         let r = RoleRecipients::new(s.clients.clone(), "OrganizationAccountAccessRole");
-        apply::execute(s.lm.clone(), Some(&r), &p, &opts, &finished).await
+        apply::execute(s.lm.clone(), Some(&r), &p, &opts, finished.as_ref()).await
     } else {
-        apply::execute(s.lm.clone(), None::<&NoRecipients>, &p, &opts, &finished).await
+        apply::execute(
+            s.lm.clone(),
+            None::<&NoRecipients>,
+            &p,
+            &opts,
+            finished.as_ref(),
+        )
+        .await
     };
     let elapsed = start.elapsed();
+    ticker.abort();
     let counts = report.counts();
     for f in report.failed().take(5) {
         eprintln!("failed: {:?}", f.outcome);
@@ -231,7 +266,7 @@ async fn run_waiting(
         done: counts.done,
         pending: counts.pending,
         failed: counts.failed + counts.skipped,
-        finished: finished.0.into_inner().expect("lock"),
+        finished: finished.0.lock().expect("lock").clone(),
         start,
         calls: emu.state().call_counts(),
         errors: emu.state().error_counts(),
