@@ -972,16 +972,30 @@ struct ReceivedItem {
     sub: Option<SubGrant>,
 }
 
-fn received_items(
+/// Which received grants a listing can show: `parents` is asked first about each stored grant
+/// (an account grant, or the org/OU grant behind its per-account sub-grants), so the sub-grants
+/// of a parent it refuses are never derived; `account` limits the sub-grants derived to that
+/// recipient's. Both only narrow what `pick` would keep anyway, and keep a listing's cost in
+/// proportion to the grants it can show rather than to grants x accounts.
+struct ReceivedScope<'a, P> {
+    parents: P,
+    account: Option<&'a str>,
+}
+
+fn received_items<P>(
     world: &mut World,
     opts: &EmulatorOptions,
+    scope: ReceivedScope<'_, P>,
     pick: impl Fn(&World, &GrantRec, Option<&SubGrant>) -> bool,
-) -> Vec<ReceivedItem> {
+) -> Vec<ReceivedItem>
+where
+    P: Fn(&World, &GrantRec) -> bool,
+{
     let mut out = Vec::new();
     for i in 0..world.grants.len() {
         world.settle_if_due(i);
         let g = &world.grants[i];
-        if opts.lags(g.created) {
+        if opts.lags(g.created) || !(scope.parents)(world, g) {
             continue;
         }
         if g.is_account_grant() {
@@ -993,7 +1007,11 @@ fn received_items(
                 });
             }
         } else {
-            for s in world.sub_grants(i) {
+            let subs = match scope.account {
+                Some(account) => world.sub_grant_of(i, account).into_iter().collect(),
+                None => world.sub_grants(i),
+            };
+            for s in subs {
                 if pick(world, g, Some(&s)) {
                     out.push(ReceivedItem {
                         key: format!("{:020}:{}", g.seq, s.account),
@@ -1071,7 +1089,14 @@ fn list_received_grants(
     }
     let caller = ctx.caller.account.clone();
     let root = ctx.caller.root_arn();
-    let items = received_items(world, ctx.opts, |w, g, sub| {
+    let scope = ReceivedScope {
+        parents: |w: &World, g: &GrantRec| match &g.grantee {
+            Grantee::Account(a) => *a == caller,
+            _ => w.reaches(g, &caller),
+        },
+        account: Some(caller.as_str()),
+    };
+    let items = received_items(world, ctx.opts, scope, |w, g, sub| {
         let (arn, to_caller) = match sub {
             None => (
                 &g.arn,
@@ -1114,7 +1139,24 @@ fn list_received_grants_for_org(
     if !ctx.in_home_region(world) {
         return Ok(list_body::<&str>("Grants", &[], None));
     }
-    let items = received_items(world, ctx.opts, |w, g, sub| {
+    let parents: Vec<String> = filters
+        .iter()
+        .filter(|(name, _)| name == "ParentArn")
+        .map(|(_, value)| value.clone())
+        .collect();
+    let scope = ReceivedScope {
+        // A sub-grant's parent is its org/OU grant; an account grant's is its license.
+        parents: |_: &World, g: &GrantRec| {
+            let parent = if g.is_account_grant() {
+                &g.parent_arn
+            } else {
+                &g.arn
+            };
+            g.license_arn == license_arn && parents.iter().all(|p| p == parent)
+        },
+        account: None,
+    };
+    let items = received_items(world, ctx.opts, scope, |w, g, sub| {
         if g.license_arn != license_arn {
             return false;
         }

@@ -1008,6 +1008,22 @@ impl World {
             .collect()
     }
 
+    /// The sub-grant of org/OU grant `idx` that `account` receives, if it receives one: what
+    /// `sub_grants(idx)` lists for that account, without deriving the others'.
+    pub(crate) fn sub_grant_of(&self, idx: usize, account: &str) -> Option<SubGrant> {
+        let g = &self.grants[idx];
+        if g.is_account_grant() || !self.reaches(g, account) {
+            return None;
+        }
+        let status = g.shown_share(account)?;
+        Some(SubGrant {
+            parent: idx,
+            arn: self.sub_grant_arn(g, account),
+            account: account.to_owned(),
+            status,
+        })
+    }
+
     /// Finds a sub-grant by ARN (linear in the number of org/OU grants and accounts).
     pub(crate) fn find_sub_grant(&self, arn: &str) -> Option<SubGrant> {
         (0..self.grants.len())
