@@ -14,7 +14,7 @@
 //!   organization grant that itself did not change, joined or left that OU or the organization.
 //!   Without a baseline such changes are invisible: the grant is unchanged and correct.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{account_path, describe_account, describe_principal, principal_within, usable};
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
@@ -294,7 +294,11 @@ pub struct DriftInput<'a> {
 /// Sorts every action and note of the plan, and every change of access since the baseline,
 /// into drift items.
 pub fn classify(input: &DriftInput<'_>) -> DriftReport {
-    let c = Classifier { input };
+    let c = Classifier {
+        input,
+        grants: input.live.grants.iter().map(|g| (&g.arn, g)).collect(),
+        targets: std::cell::RefCell::new(BTreeMap::new()),
+    };
     let mut items = Vec::new();
     for action in &input.plan.actions {
         items.push(c.action(action));
@@ -370,6 +374,11 @@ struct Subject<'s> {
 
 struct Classifier<'a> {
     input: &'a DriftInput<'a>,
+    /// The live grants by ARN (a plan of thousands of actions over tens of thousands of
+    /// grants looks one up per action).
+    grants: HashMap<&'a GrantArn, &'a Grant>,
+    /// Each model's resolved targets, worked out on first use.
+    targets: std::cell::RefCell<BTreeMap<ModelKey, std::rc::Rc<Targets>>>,
 }
 
 impl Classifier<'_> {
@@ -378,8 +387,15 @@ impl Classifier<'_> {
     }
 
     fn grant(&self, arn: Option<&GrantArn>) -> Option<&Grant> {
-        let arn = arn?;
-        self.live().grants.iter().find(|g| &g.arn == arn)
+        self.grants.get(arn?).copied()
+    }
+
+    fn targets(&self, key: &ModelKey) -> std::rc::Rc<Targets> {
+        let mut known = self.targets.borrow_mut();
+        known
+            .entry(key.clone())
+            .or_insert_with(|| std::rc::Rc::new(targets(self.input.config, key, self.live())))
+            .clone()
     }
 
     /// The accounts a grant to `p` reaches that can use a model and need a grant.
@@ -423,6 +439,7 @@ impl Classifier<'_> {
             .get(key)?
             .principals
             .iter()
+            .filter(|q| !matches!(q, Principal::Account(_)))
             .find(|q| *q != p && principal_within(org, p, q))
             .cloned()
     }
@@ -566,7 +583,7 @@ impl Classifier<'_> {
                 ),
             );
         }
-        let targets = targets(self.input.config, key, live);
+        let targets = self.targets(key);
         // Only a model applied before (it has managed grants) can have been joined since.
         let applied_before = live.grants.iter().any(|g| {
             g.license_arn == a.license_arn && !g.status.is_terminal() && self.is_managed(g)
@@ -641,7 +658,7 @@ impl Classifier<'_> {
         let live = self.live();
         let org = &live.organization;
         let who = self.describe(&a.principal);
-        let targets = targets(self.input.config, key, live);
+        let targets = self.targets(key);
         match &a.principal {
             Principal::Account(account) => match org.accounts.get(account) {
                 None => Some(format!("{who} left the organization since the last apply")),

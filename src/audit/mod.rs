@@ -97,6 +97,10 @@ pub(crate) fn principal_within(org: &Organization, inner: &Principal, outer: &Pr
     if inner == outer {
         return true;
     }
+    if let Principal::Account(_) = outer {
+        // Nothing but the account itself is within an account.
+        return false;
+    }
     let in_this_org = |p: &Principal| match p {
         Principal::Organization { org: id, .. } | Principal::Ou { org: id, .. } => *id == org.id,
         Principal::Account(_) => true,
