@@ -4,10 +4,10 @@
 //! Choices where AWS documents nothing are marked GUESS and listed in docs/emulator.md.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::clock;
 use super::identity::Caller;
 use super::ids::ALLOWED_OPERATIONS as KNOWN_OPERATIONS;
 use super::options::{EmulatorOptions, RecallEnd};
@@ -59,7 +59,7 @@ pub(crate) fn handle(
     body: &Value,
 ) -> Result<String, ApiError> {
     let input = Input::new(Service::LicenseManager, body)?;
-    world.settle_timed(Instant::now());
+    world.settle_timed(clock::now());
     match op {
         "CreateGrant" => create_grant(world, ctx, &input, body),
         "CreateGrantVersion" => create_grant_version(world, ctx, &input, body),
@@ -370,7 +370,7 @@ fn create_grant(
         1,
         ops,
     );
-    rec.created = Some(Instant::now());
+    rec.created = Some(clock::now());
     let ms = if rec.is_account_grant() {
         ctx.opts.account_workflow_ms
     } else {

@@ -6,10 +6,11 @@
 //! (`share_overrides`). Shares change only when the parent's workflow completes.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::{self, Instant};
 use super::state::{GrantRec, Grantee, Status, Workflow, WorkflowKind, World};
 
 /// Who holds an ACTIVE entitlement: an account grant, or one account's share of an org/OU grant.
@@ -44,7 +45,7 @@ impl World {
             WorkflowKind::Distribution => None,
             _ => Some(g.status),
         };
-        let due = (ms > 0).then(|| Instant::now() + Duration::from_millis(ms));
+        let due = (ms > 0).then(|| clock::now() + Duration::from_millis(ms));
         g.workflow = Some(Workflow {
             reads_left: reads,
             due,
@@ -62,7 +63,7 @@ impl World {
     pub(crate) fn start_deletion(&mut self, idx: usize, ms: u64) {
         let g = &mut self.grants[idx];
         g.status = Status::PendingDelete;
-        g.delete_due = Some(Instant::now() + Duration::from_millis(ms));
+        g.delete_due = Some(clock::now() + Duration::from_millis(ms));
         self.timed.insert(idx);
     }
 
@@ -273,8 +274,9 @@ fn add_shares(
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
+    use super::super::clock::Instant;
     use super::super::seed::{GrantSeed, Seed};
     use super::*;
 
