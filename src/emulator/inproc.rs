@@ -84,3 +84,103 @@ impl EmulatorState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::emulator::{EmulatorOptions, ScriptedFault, Seed};
+
+    const LICENSE: &str =
+        "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
+
+    fn create(token: &str) -> Value {
+        json!({
+            "ClientToken": token,
+            "GrantName": "g",
+            "LicenseArn": LICENSE,
+            "Principals": ["arn:aws:iam::222233334444:root"],
+            "HomeRegion": "us-east-1",
+            "AllowedOperations": ["CheckoutLicense"],
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn scripted_faults_come_first_in_order_then_calls_are_handled() {
+        let emu = EmulatorState::new(Seed::sandbox(), EmulatorOptions::default()).unwrap();
+        let lm = InProcService::LicenseManager;
+        emu.script_faults(
+            "CreateGrant",
+            [
+                ScriptedFault::Validation("no".to_owned()),
+                ScriptedFault::LostResponse,
+            ],
+        );
+        let before = emu.grants().len();
+        let refused = emu
+            .call_json(lm, "111122223333", "CreateGrant", &create("t1"))
+            .await;
+        assert_eq!(
+            refused,
+            Err(CallError::Api {
+                status: 400,
+                code: "ValidationException".to_owned(),
+                message: "no".to_owned()
+            })
+        );
+        assert_eq!(emu.grants().len(), before, "refused before it was handled");
+        let lost = emu
+            .call_json(lm, "111122223333", "CreateGrant", &create("t1"))
+            .await;
+        assert_eq!(lost, Err(CallError::Lost));
+        assert_eq!(emu.grants().len(), before + 1, "handled, then lost");
+        // The retry is answered from the client token: the same grant.
+        let again = emu
+            .call_json(lm, "111122223333", "CreateGrant", &create("t1"))
+            .await
+            .unwrap();
+        assert_eq!(again["GrantArn"], json!(emu.grants().last().unwrap().arn));
+        assert!(emu.scripted_faults().is_empty());
+        assert_eq!(emu.call_count("CreateGrant"), 3);
+        assert_eq!(emu.lost_counts().get("CreateGrant"), Some(&1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_caller_is_the_named_account_and_unknown_operations_are_refused() {
+        let emu = EmulatorState::new(Seed::sandbox(), EmulatorOptions::default()).unwrap();
+        let lm = InProcService::LicenseManager;
+        let member = emu
+            .call_json(lm, "222233334444", "CreateGrant", &create("t2"))
+            .await;
+        assert!(
+            matches!(&member, Err(CallError::Api { code, .. }) if code == "ValidationException"),
+            "a member did not receive the license: {member:?}"
+        );
+        let unknown = emu.call_json(lm, "111122223333", "Nope", &json!({})).await;
+        assert!(
+            matches!(&unknown, Err(CallError::Api { code, .. }) if code == "UnknownOperationException"),
+            "{unknown:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timed_workflows_follow_paused_time() {
+        let opts = EmulatorOptions {
+            account_workflow_ms: 5_000,
+            ..EmulatorOptions::default()
+        };
+        let emu = EmulatorState::new(Seed::sandbox(), opts).unwrap();
+        let lm = InProcService::LicenseManager;
+        let made = emu
+            .call_json(lm, "111122223333", "CreateGrant", &create("t3"))
+            .await
+            .unwrap();
+        let arn = made["GrantArn"].as_str().unwrap().to_owned();
+        let status = || emu.grant(&arn).unwrap().status;
+        tokio::time::advance(std::time::Duration::from_millis(4_999)).await;
+        assert_eq!(status(), "PENDING_WORKFLOW");
+        tokio::time::advance(std::time::Duration::from_millis(1)).await;
+        assert_eq!(status(), "DISABLED");
+    }
+}
