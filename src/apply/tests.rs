@@ -113,6 +113,11 @@ fn env_with(members: u32, knobs: EmulatorOptions) -> Env {
     Env { emu, lm, opts }
 }
 
+/// Adds the managed grant of account `n` on `LICENSE` (settled, version 1).
+fn managed(env: &Env, n: u32, status: GrantStatus) -> GrantArn {
+    seed(env, account(n), LICENSE, &name(&account(n)), status)
+}
+
 /// Adds a settled grant (version 1) from the grantor.
 fn seed(
     env: &Env,
@@ -154,6 +159,10 @@ async fn run(env: &Env, plan: &Plan) -> ApplyReport {
         &NoProgress,
     )
     .await
+}
+
+async fn run_one(env: &Env, action: Action) -> ApplyReport {
+    run(env, &plan(vec![action])).await
 }
 
 fn grant(env: &Env, arn: &GrantArn) -> crate::emulator::GrantView {
@@ -206,11 +215,7 @@ const STALE_VERSION: &str = "A grant version cannot be created since the source 
 #[tokio::test(start_paused = true)]
 async fn create_waits_for_the_workflow_then_activates() {
     let env = env();
-    let report = run(
-        &env,
-        &plan(vec![action(ActionKind::Create, account(1), None)]),
-    )
-    .await;
+    let report = run_one(&env, action(ActionKind::Create, account(1), None)).await;
     assert!(report.is_success(), "{report:?}");
     let arn = done_arn(&report, 0);
     let g = grant(&env, &arn);
@@ -225,13 +230,7 @@ async fn create_waits_for_the_workflow_then_activates() {
 async fn phases_run_in_order_whatever_the_plan_order() {
     let env = env();
     let old = seed(&env, account(9), LICENSE, "be-m-old", GrantStatus::Active);
-    let disabled = seed(
-        &env,
-        account(8),
-        LICENSE,
-        &name(&account(8)),
-        GrantStatus::Disabled,
-    );
+    let disabled = managed(&env, 8, GrantStatus::Disabled);
     let p = plan(vec![
         action(ActionKind::Delete, account(9), Some((&old, "1"))),
         action(ActionKind::Activate, account(8), Some((&disabled, "1"))),
@@ -281,7 +280,7 @@ async fn organization_activation_waits_only_when_asked() {
     ] {
         let mut env = env();
         env.opts.wait = wait;
-        let report = run(&env, &plan(vec![action(ActionKind::Create, org(), None)])).await;
+        let report = run_one(&env, action(ActionKind::Create, org(), None)).await;
         match &report.actions[0].outcome {
             Outcome::Done { status, .. } => assert_eq!(*status, expect, "wait {wait:?}"),
             other => panic!("{other:?}"),
@@ -299,11 +298,7 @@ async fn workflow_outlasting_the_bound_is_reported_pending() {
         },
     );
     env.opts.wait = Some(Duration::from_secs(5));
-    let report = run(
-        &env,
-        &plan(vec![action(ActionKind::Create, account(1), None)]),
-    )
-    .await;
+    let report = run_one(&env, action(ActionKind::Create, account(1), None)).await;
     assert!(report.is_success(), "pending is not failure");
     match &report.actions[0].outcome {
         Outcome::Pending {
@@ -319,21 +314,11 @@ async fn workflow_outlasting_the_bound_is_reported_pending() {
 #[tokio::test(start_paused = true)]
 async fn stale_version_is_reread_and_retried_once() {
     let env = env();
-    let arn = seed(
-        &env,
-        account(1),
-        LICENSE,
-        &name(&account(1)),
-        GrantStatus::Disabled,
-    );
+    let arn = managed(&env, 1, GrantStatus::Disabled);
     // The plan saw version 0; the grant is at 1.
-    let report = run(
+    let report = run_one(
         &env,
-        &plan(vec![action(
-            ActionKind::Activate,
-            account(1),
-            Some((&arn, "0")),
-        )]),
+        action(ActionKind::Activate, account(1), Some((&arn, "0"))),
     )
     .await;
     assert!(report.is_success(), "{report:?}");
@@ -345,23 +330,13 @@ async fn stale_version_is_reread_and_retried_once() {
 #[tokio::test(start_paused = true)]
 async fn a_second_conflict_fails_the_action() {
     let env = env();
-    let arn = seed(
-        &env,
-        account(1),
-        LICENSE,
-        &name(&account(1)),
-        GrantStatus::Disabled,
-    );
+    let arn = managed(&env, 1, GrantStatus::Disabled);
     let stale = || ScriptedFault::Validation(STALE_VERSION.to_owned());
     env.emu
         .script_faults("CreateGrantVersion", [stale(), stale()]);
-    let report = run(
+    let report = run_one(
         &env,
-        &plan(vec![action(
-            ActionKind::Activate,
-            account(1),
-            Some((&arn, "1")),
-        )]),
+        action(ActionKind::Activate, account(1), Some((&arn, "1"))),
     )
     .await;
     assert!(!report.is_success());
@@ -408,13 +383,7 @@ async fn lost_responses_never_duplicate_and_still_converge() {
 #[tokio::test(start_paused = true)]
 async fn rerunning_a_finished_plan_changes_nothing() {
     let env = env();
-    let disabled = seed(
-        &env,
-        account(8),
-        LICENSE,
-        &name(&account(8)),
-        GrantStatus::Disabled,
-    );
+    let disabled = managed(&env, 8, GrantStatus::Disabled);
     let p = plan(vec![
         action(ActionKind::Create, account(1), None),
         action(ActionKind::Activate, account(8), Some((&disabled, "1"))),
@@ -443,13 +412,7 @@ async fn pending_accept_without_recipients_is_waiting_not_failed() {
             ..EmulatorOptions::default()
         },
     );
-    let waiting = seed(
-        &env,
-        account(2),
-        LICENSE,
-        &name(&account(2)),
-        GrantStatus::PendingAccept,
-    );
+    let waiting = managed(&env, 2, GrantStatus::PendingAccept);
     let p = plan(vec![
         action(ActionKind::Create, account(1), None),
         action(ActionKind::Accept, account(2), Some((&waiting, "1"))),
@@ -480,13 +443,7 @@ async fn recipients_accept_and_activate_in_their_own_account() {
             ..EmulatorOptions::default()
         },
     );
-    let waiting = seed(
-        &env,
-        account(2),
-        LICENSE,
-        &name(&account(2)),
-        GrantStatus::PendingAccept,
-    );
+    let waiting = managed(&env, 2, GrantStatus::PendingAccept);
     // The first AcceptGrant answer is lost: the retry is refused, the re-read shows it accepted.
     env.emu
         .script_faults("AcceptGrant", [ScriptedFault::LostResponse]);
@@ -596,13 +553,9 @@ async fn failures_are_reported_others_carry_on_and_access_is_not_removed() {
 async fn delete_of_an_already_deleted_grant_is_done() {
     let env = env();
     let gone = seed(&env, account(9), LICENSE, "be-m-old", GrantStatus::Deleted);
-    let report = run(
+    let report = run_one(
         &env,
-        &plan(vec![action(
-            ActionKind::Delete,
-            account(9),
-            Some((&gone, "1")),
-        )]),
+        action(ActionKind::Delete, account(9), Some((&gone, "1"))),
     )
     .await;
     assert!(report.is_success(), "{report:?}");
@@ -618,20 +571,10 @@ async fn delete_of_an_already_deleted_grant_is_done() {
 #[tokio::test(start_paused = true)]
 async fn recreate_deletes_the_failed_grant_then_creates() {
     let env = env();
-    let failed_grant = seed(
+    let failed_grant = managed(&env, 3, GrantStatus::FailedWorkflow);
+    let report = run_one(
         &env,
-        account(3),
-        LICENSE,
-        &name(&account(3)),
-        GrantStatus::FailedWorkflow,
-    );
-    let report = run(
-        &env,
-        &plan(vec![action(
-            ActionKind::Recreate,
-            account(3),
-            Some((&failed_grant, "1")),
-        )]),
+        action(ActionKind::Recreate, account(3), Some((&failed_grant, "1"))),
     )
     .await;
     assert!(report.is_success(), "{report:?}");
@@ -651,13 +594,7 @@ async fn update_and_deactivate_set_what_the_plan_says() {
         "be-m-old-name",
         GrantStatus::Active,
     );
-    let active = seed(
-        &env,
-        account(5),
-        LICENSE,
-        &name(&account(5)),
-        GrantStatus::Active,
-    );
+    let active = managed(&env, 5, GrantStatus::Active);
     let p = plan(vec![
         action(ActionKind::Update, account(4), Some((&renamed, "1"))),
         action(ActionKind::Deactivate, account(5), Some((&active, "1"))),
@@ -790,20 +727,8 @@ fn id(p: &Principal) -> AccountId {
 /// otherwise stay DISABLED for them.
 fn move_into_the_ou(env: &Env, ou_status: GrantStatus) -> (Plan, GrantArn, [GrantArn; 2]) {
     let ou_grant = seed(env, ou(), LICENSE, &name(&ou()), ou_status.clone());
-    let a1 = seed(
-        env,
-        account(1),
-        LICENSE,
-        &name(&account(1)),
-        GrantStatus::Active,
-    );
-    let a2 = seed(
-        env,
-        account(2),
-        LICENSE,
-        &name(&account(2)),
-        GrantStatus::Active,
-    );
+    let a1 = managed(env, 1, GrantStatus::Active);
+    let a2 = managed(env, 2, GrantStatus::Active);
     let mut actions = Vec::new();
     if ou_status == GrantStatus::Disabled {
         let mut activate = action(ActionKind::Activate, ou(), Some((&ou_grant, "1")));
@@ -921,13 +846,9 @@ async fn a_delete_answered_pending_delete_is_waited_for_and_not_sent_again() {
     let mut env = env_with(10, slow_deletes());
     env.opts.wait = Some(Duration::from_secs(60));
     let old = seed(&env, account(9), LICENSE, "be-m-old", GrantStatus::Active);
-    let report = run(
+    let report = run_one(
         &env,
-        &plan(vec![action(
-            ActionKind::Delete,
-            account(9),
-            Some((&old, "1")),
-        )]),
+        action(ActionKind::Delete, account(9), Some((&old, "1"))),
     )
     .await;
     match &report.actions[0].outcome {
@@ -940,20 +861,10 @@ async fn a_delete_answered_pending_delete_is_waited_for_and_not_sent_again() {
 #[tokio::test(start_paused = true)]
 async fn a_recreate_creates_only_once_its_old_grant_is_deleted() {
     let env = env_with(10, slow_deletes());
-    let failed = seed(
+    let failed = managed(&env, 1, GrantStatus::FailedWorkflow);
+    let report = run_one(
         &env,
-        account(1),
-        LICENSE,
-        &name(&account(1)),
-        GrantStatus::FailedWorkflow,
-    );
-    let report = run(
-        &env,
-        &plan(vec![action(
-            ActionKind::Recreate,
-            account(1),
-            Some((&failed, "1")),
-        )]),
+        action(ActionKind::Recreate, account(1), Some((&failed, "1"))),
     )
     .await;
     assert!(report.is_success(), "{report:?}");

@@ -312,18 +312,24 @@ mod tests {
             .unwrap_or_default()
     }
 
-    #[test]
-    fn a_timed_swap_happens_at_its_instant_and_not_before() {
-        let mut w = world_with(&[
+    /// ML_PROD holds an ACTIVE account grant and sits in OU_ML, whose DISABLED grant is to be
+    /// activated with `kind`: the world, the account grant, the OU grant.
+    fn swap(override_all: bool) -> (World, usize, usize, WorkflowKind) {
+        let w = world_with(&[
             ("arn:aws:iam::222233334444:root", "ACTIVE"),
             (OU_ML, "DISABLED"),
         ]);
         let n = w.grants.len();
-        let (account, ou) = (n - 2, n - 1);
         let kind = WorkflowKind::Activation {
-            override_all: true,
+            override_all,
             one_active: true,
         };
+        (w, n - 2, n - 1, kind)
+    }
+
+    #[test]
+    fn a_timed_swap_happens_at_its_instant_and_not_before() {
+        let (mut w, account, ou, kind) = swap(true);
         w.start_workflow(ou, Status::WorkflowCompleted, kind, 1_000, 0);
         let now = Instant::now();
         w.settle_timed(now);
@@ -339,16 +345,7 @@ mod tests {
 
     #[test]
     fn without_the_override_a_member_keeps_its_other_grant() {
-        let mut w = world_with(&[
-            ("arn:aws:iam::222233334444:root", "ACTIVE"),
-            (OU_ML, "DISABLED"),
-        ]);
-        let n = w.grants.len();
-        let (account, ou) = (n - 2, n - 1);
-        let kind = WorkflowKind::Activation {
-            override_all: false,
-            one_active: true,
-        };
+        let (mut w, account, ou, kind) = swap(false);
         w.start_workflow(ou, Status::WorkflowCompleted, kind, 0, 0);
         w.settle_if_due(ou);
         assert_eq!(w.grants[account].status, Status::Active);
