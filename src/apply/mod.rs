@@ -39,7 +39,7 @@ mod subscriptions;
 mod watch;
 
 #[cfg(test)]
-mod fake;
+mod testkit;
 #[cfg(test)]
 mod tests;
 

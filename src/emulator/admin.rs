@@ -111,7 +111,7 @@ fn view(world: &World, g: &GrantRec) -> GrantView {
 impl EmulatorState {
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
         let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
-        w.settle_timed(std::time::Instant::now());
+        w.settle_timed(super::clock::now());
         w
     }
 
@@ -186,7 +186,7 @@ impl EmulatorState {
             .limiter
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        l.try_take(key, limit, tokio::time::Instant::now())
+        l.try_take(key, limit, super::clock::now())
     }
 
     /// The current knobs.
@@ -253,6 +253,11 @@ impl EmulatorState {
         let world = World::from_seed(&self.shared.seed).expect("the seed was valid at start");
         *self.world() = world;
         *self.stats() = Stats::default();
+        self.shared
+            .scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Every grant (not the derived per-account sub-grants), in creation order.
@@ -540,6 +545,13 @@ struct GrantRef {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FaultScript {
+    operation: String,
+    faults: Vec<super::ScriptedFault>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AccountMove {
     account_id: String,
     parent_id: String,
@@ -627,6 +639,11 @@ pub(crate) fn handle_http(
             reply(200, json!({}))
         }
         "options" if get => reply(200, to_json(&state.options())),
+        "faults/script" if get => reply(200, to_json(&state.scripted_faults())),
+        "faults/script" if post => done(parse::<FaultScript>(body).map(|f| {
+            state.script_faults(&f.operation, f.faults);
+            json!({})
+        })),
         "entitlements" if get => reply(200, json!({"entitlements": state.entitlements()})),
         "options" if post => done(patch_options(&state.options(), body).map(|o| {
             let v = to_json(&o);

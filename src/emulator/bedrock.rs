@@ -6,11 +6,12 @@
 //! Choices where AWS documents nothing are listed in docs/emulator.md ("Bedrock").
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::clock::{self, Instant};
 use super::faults::fnv1a;
 use super::identity::Caller;
 use super::options::EmulatorOptions;
@@ -204,7 +205,7 @@ pub(crate) struct Request<'a> {
 }
 
 pub(crate) fn handle(world: &mut World, req: &Request<'_>, op: &str) -> Result<String, ApiError> {
-    world.settle_agreements(Instant::now());
+    world.settle_agreements(clock::now());
     match op {
         "ListFoundationModelAgreementOffers" => list_offers(world, req),
         "CreateFoundationModelAgreement" => create_agreement(world, req),
@@ -341,6 +342,7 @@ fn required<'v>(v: &'v Value, member: &str) -> Result<&'v str, ApiError> {
     })
 }
 
+/// Epoch seconds on the wall clock (offer expiry is an epoch time on the wire; see `clock`).
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -377,13 +379,13 @@ fn create_agreement(world: &mut World, req: &Request<'_>) -> Result<String, ApiE
         ));
     }
     let offer_id = offer.offer_id.clone();
-    let due = Instant::now() + Duration::from_millis(req.opts.agreement_license_ms);
+    let due = clock::now() + Duration::from_millis(req.opts.agreement_license_ms);
     let rec = Agreement {
         offer_id,
         due: Some(due),
     };
     world.bedrock.agreements.insert(key, rec);
-    world.settle_agreements(Instant::now());
+    world.settle_agreements(clock::now());
     Ok(json!({"modelId": id}).to_string())
 }
 
@@ -529,7 +531,7 @@ impl super::EmulatorState {
     /// in License Manager), as if `agreement_license_ms` had passed.
     pub fn complete_agreements(&self) {
         let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
+        let now = clock::now();
         for a in w.bedrock.agreements.values_mut() {
             if a.due.is_some() {
                 a.due = Some(now);
@@ -541,7 +543,7 @@ impl super::EmulatorState {
     /// The agreements: (account, model id, AVAILABLE or PENDING), sorted.
     pub fn agreements(&self) -> Vec<(String, String, &'static str)> {
         let mut w = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
-        w.settle_agreements(Instant::now());
+        w.settle_agreements(clock::now());
         w.bedrock
             .agreements
             .iter()

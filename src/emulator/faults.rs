@@ -2,14 +2,68 @@
 //!
 //! Random faults are decided per request from (fault seed, operation, the operation's call index),
 //! never from a clock or a global random source, so a run with the same seed and the same calls
-//! fails the same way. Rate limits are token buckets per operation on tokio's clock (which tests
-//! can pause).
+//! fails the same way; scripted faults (`ScriptedFault`) are used, in order, before the random
+//! decision. Rate limits are token buckets per operation on the emulator's clock (tokio's, which
+//! tests can pause).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use tokio::time::Instant;
+use serde::{Deserialize, Serialize};
 
+use super::EmulatorState;
+use super::clock::Instant;
 use super::options::{FaultRates, RateLimit};
+
+/// A fault scripted for the next calls of one operation (`EmulatorState::script_faults`, the
+/// admin route `faults/script`): each is used once, by the next call of that operation that
+/// passes its rate limit, in place of the random decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptedFault {
+    /// The service's throttling error, before the call is handled.
+    Throttle,
+    /// The service's internal error (HTTP 500), before the call is handled.
+    ServerError,
+    /// The call is handled, then its answer is lost.
+    LostResponse,
+    /// A `ValidationException` with this message, before the call is handled (License Manager
+    /// reports a stale version this way: "... doesn't match the latest version ...").
+    Validation(String),
+}
+
+impl EmulatorState {
+    /// Queues faults for the next calls of `op`, after any already queued.
+    pub fn script_faults(&self, op: &str, faults: impl IntoIterator<Item = ScriptedFault>) {
+        let mut s = self
+            .shared
+            .scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        s.entry(op.to_owned()).or_default().extend(faults);
+    }
+
+    /// The scripted faults of each operation not used yet.
+    pub fn scripted_faults(&self) -> std::collections::BTreeMap<String, Vec<ScriptedFault>> {
+        let s = self
+            .shared
+            .scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        s.iter()
+            .filter(|(_, q)| !q.is_empty())
+            .map(|(op, q)| (op.clone(), q.iter().cloned().collect()))
+            .collect()
+    }
+
+    pub(crate) fn next_scripted(&self, op: &str) -> Option<ScriptedFault> {
+        let mut s = self
+            .shared
+            .scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        s.get_mut(op).and_then(VecDeque::pop_front)
+    }
+}
 
 /// What happens to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

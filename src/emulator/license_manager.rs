@@ -4,10 +4,10 @@
 //! Choices where AWS documents nothing are marked GUESS and listed in docs/emulator.md.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::clock;
 use super::identity::Caller;
 use super::ids::ALLOWED_OPERATIONS as KNOWN_OPERATIONS;
 use super::options::{EmulatorOptions, RecallEnd};
@@ -59,7 +59,7 @@ pub(crate) fn handle(
     body: &Value,
 ) -> Result<String, ApiError> {
     let input = Input::new(Service::LicenseManager, body)?;
-    world.settle_timed(Instant::now());
+    world.settle_timed(clock::now());
     match op {
         "CreateGrant" => create_grant(world, ctx, &input, body),
         "CreateGrantVersion" => create_grant_version(world, ctx, &input, body),
@@ -370,7 +370,7 @@ fn create_grant(
         1,
         ops,
     );
-    rec.created = Some(Instant::now());
+    rec.created = Some(clock::now());
     let ms = if rec.is_account_grant() {
         ctx.opts.account_workflow_ms
     } else {
@@ -792,6 +792,58 @@ fn accept_or_reject(
     Ok(change_response(g))
 }
 
+/// The filters ListDistributedGrants accepts.
+const LIST_DISTRIBUTED_GRANTS_FILTERS: &[&str] = &[
+    "LicenseArn",
+    "GrantStatus",
+    "GranteePrincipalARN",
+    "ProductSKU",
+    "LicenseIssuerName",
+];
+
+/// The filters ListReceivedGrants accepts.
+const LIST_RECEIVED_GRANTS_FILTERS: &[&str] = &[
+    "ProductSKU",
+    "LicenseIssuerName",
+    "LicenseArn",
+    "GrantStatus",
+    "GranterAccountId",
+];
+
+/// The filters ListReceivedLicenses accepts.
+const LIST_RECEIVED_LICENSES_FILTERS: &[&str] = &[
+    "ProductSKU",
+    "Status",
+    "Fingerprint",
+    "IssuerName",
+    "Beneficiary",
+];
+
+/// The filters ListLicenses accepts.
+const LIST_LICENSES_FILTERS: &[&str] = &["Beneficiary", "ProductSKU", "Fingerprint", "Status"];
+
+/// A list call's filters: (name, value) pairs.
+type Filters = Vec<(String, String)>;
+
+/// What every License Manager list call reads besides its own members: its filters (of the
+/// names `allowed`), the page size and where to continue (`NextToken`), in that order.
+fn list_input(
+    input: &Input<'_>,
+    ctx: &Ctx<'_>,
+    op: &str,
+    allowed: &[&str],
+) -> Result<(Filters, u32, Option<String>), ApiError> {
+    let filters = input.filters(allowed)?;
+    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
+    let after = input.next_token(op)?;
+    Ok((filters, limit, after))
+}
+
+/// An empty list answer (outside the home region, the lists are empty).
+fn empty_list(key: &str) -> String {
+    list_body::<&str>(key, &[], None)
+}
+
 /// A License Manager list body: `{"<key>":[items...],"NextToken":...}` from pre-rendered items.
 fn list_body<S: AsRef<str>>(key: &str, items: &[S], token: Option<String>) -> String {
     let len: usize = items.iter().map(|s| s.as_ref().len() + 1).sum();
@@ -862,17 +914,14 @@ fn list_distributed_grants(
     input: &Input<'_>,
 ) -> Result<String, ApiError> {
     let arns = grant_arns_filter(input)?;
-    let filters = input.filters(&[
-        "LicenseArn",
-        "GrantStatus",
-        "GranteePrincipalARN",
-        "ProductSKU",
-        "LicenseIssuerName",
-    ])?;
-    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
-    let after = input.next_token("ListDistributedGrants")?;
+    let (filters, limit, after) = list_input(
+        input,
+        ctx,
+        "ListDistributedGrants",
+        LIST_DISTRIBUTED_GRANTS_FILTERS,
+    )?;
     if !ctx.in_home_region(world) {
-        return Ok(list_body::<&str>("Grants", &[], None));
+        return Ok(empty_list("Grants"));
     }
     let caller = ctx.caller.account.as_str();
     let after_seq = after
@@ -1075,17 +1124,14 @@ fn list_received_grants(
     input: &Input<'_>,
 ) -> Result<String, ApiError> {
     let arns = grant_arns_filter(input)?;
-    let filters = input.filters(&[
-        "ProductSKU",
-        "LicenseIssuerName",
-        "LicenseArn",
-        "GrantStatus",
-        "GranterAccountId",
-    ])?;
-    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
-    let after = input.next_token("ListReceivedGrants")?;
+    let (filters, limit, after) = list_input(
+        input,
+        ctx,
+        "ListReceivedGrants",
+        LIST_RECEIVED_GRANTS_FILTERS,
+    )?;
     if !ctx.in_home_region(world) {
-        return Ok(list_body::<&str>("Grants", &[], None));
+        return Ok(empty_list("Grants"));
     }
     let caller = ctx.caller.account.clone();
     let root = ctx.caller.root_arn();
@@ -1124,9 +1170,12 @@ fn list_received_grants_for_org(
     input: &Input<'_>,
 ) -> Result<String, ApiError> {
     let license_arn = arn_member(input, "LicenseArn")?.to_owned();
-    let filters = input.filters(&["ParentArn", "GranteePrincipalArn"])?;
-    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
-    let after = input.next_token("ListReceivedGrantsForOrganization")?;
+    let (filters, limit, after) = list_input(
+        input,
+        ctx,
+        "ListReceivedGrantsForOrganization",
+        &["ParentArn", "GranteePrincipalArn"],
+    )?;
     if !world.org.is_admin(&ctx.caller.account) {
         return Err(ApiError::access_denied(
             Service::LicenseManager,
@@ -1137,7 +1186,7 @@ fn list_received_grants_for_org(
         ));
     }
     if !ctx.in_home_region(world) {
-        return Ok(list_body::<&str>("Grants", &[], None));
+        return Ok(empty_list("Grants"));
     }
     let parents: Vec<String> = filters
         .iter()
@@ -1209,17 +1258,14 @@ fn list_received_licenses(
     input: &Input<'_>,
 ) -> Result<String, ApiError> {
     let arns = license_arns(input)?;
-    let filters = input.filters(&[
-        "ProductSKU",
-        "Status",
-        "Fingerprint",
-        "IssuerName",
-        "Beneficiary",
-    ])?;
-    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
-    let after = input.next_token("ListReceivedLicenses")?;
+    let (filters, limit, after) = list_input(
+        input,
+        ctx,
+        "ListReceivedLicenses",
+        LIST_RECEIVED_LICENSES_FILTERS,
+    )?;
     if !ctx.in_home_region(world) {
-        return Ok(list_body::<&str>("Licenses", &[], None));
+        return Ok(empty_list("Licenses"));
     }
     let caller = &ctx.caller.account;
     let received: Vec<_> = world
@@ -1250,11 +1296,9 @@ fn list_received_licenses(
 
 fn list_licenses(world: &mut World, ctx: &Ctx<'_>, input: &Input<'_>) -> Result<String, ApiError> {
     let arns = license_arns(input)?;
-    let filters = input.filters(&["Beneficiary", "ProductSKU", "Fingerprint", "Status"])?;
-    let limit = input.max_results(100, ctx.opts.lm_default_page_size)?;
-    let after = input.next_token("ListLicenses")?;
+    let (filters, limit, after) = list_input(input, ctx, "ListLicenses", LIST_LICENSES_FILTERS)?;
     if !ctx.in_home_region(world) {
-        return Ok(list_body::<&str>("Licenses", &[], None));
+        return Ok(empty_list("Licenses"));
     }
     let caller = &ctx.caller.account;
     let issued: Vec<usize> = (0..world.licenses.len())

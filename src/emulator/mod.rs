@@ -15,10 +15,12 @@
 
 mod admin;
 mod bedrock;
+mod clock;
 mod faults;
 mod iam;
 mod identity;
 mod ids;
+mod inproc;
 mod license_manager;
 mod options;
 mod org_policies;
@@ -42,6 +44,8 @@ use tokio::task::JoinHandle;
 
 pub use admin::{AdminError, GrantView, SetupFacts, StateDump};
 pub use bedrock::{BedrockSeed, ModelSeed, OfferKind, OfferSeed};
+pub use faults::ScriptedFault;
+pub use inproc::{CallError, InProcService};
 pub use options::{EmulatorOptions, FaultRates, RateLimit, RecallEnd};
 pub use policy::{Effect, PolicyDocument, PolicyError, Statement};
 pub use scp_eval::{Decision, PolicyView, ScpDocument, ScpEvaluation, evaluate_levels};
@@ -85,6 +89,8 @@ pub(crate) struct Shared {
     options: RwLock<Arc<EmulatorOptions>>,
     stats: Mutex<Stats>,
     limiter: Mutex<faults::Limiter>,
+    /// Faults queued per operation (`EmulatorState::script_faults`).
+    scripted: Mutex<BTreeMap<String, std::collections::VecDeque<ScriptedFault>>>,
     seed: Seed,
     requests: AtomicU64,
     /// Bumped on every counted call: tests wait on it instead of polling the counts.
@@ -114,6 +120,7 @@ impl EmulatorState {
                 options: RwLock::new(Arc::new(opts)),
                 stats: Mutex::new(Stats::default()),
                 limiter: Mutex::new(faults::Limiter::default()),
+                scripted: Mutex::new(BTreeMap::new()),
                 seed,
                 requests: AtomicU64::new(0),
                 calls: tokio::sync::watch::Sender::new(0),

@@ -123,9 +123,12 @@ impl EmulatorOptions {
     }
 
     /// Whether a grant made at `created` is still hidden from the lists.
-    pub(crate) fn lags(&self, created: Option<std::time::Instant>) -> bool {
+    pub(crate) fn lags(&self, created: Option<super::clock::Instant>) -> bool {
         self.list_lag_ms > 0
-            && created.is_some_and(|c| c.elapsed() < Duration::from_millis(self.list_lag_ms))
+            && created.is_some_and(|c| {
+                super::clock::now().saturating_duration_since(c)
+                    < Duration::from_millis(self.list_lag_ms)
+            })
     }
 
     pub(crate) fn faults_for(&self, op: &str) -> FaultRates {

@@ -1,6 +1,7 @@
 //! The HTTP side: one hyper server on one address serving both JSON services, STS and the admin
-//! endpoint. Each API request goes: count → latency → rate limit → random fault → caller → IAM
-//! policy → operation; a lost response applies the operation and then closes the connection.
+//! endpoint. Each API request goes: count → latency → rate limit → fault (scripted, else random)
+//! → caller → IAM policy → operation (`run_call`, which in-process calls share); a lost response
+//! applies the operation and then closes the connection.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::faults::{Fault, decide};
+use super::faults::{Fault, ScriptedFault, decide};
 use super::identity::{Caller, parse_authorization, resolve};
 use super::state::World;
 use super::wire::{
@@ -128,39 +129,7 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         );
         return Ok(json_error(Service::LicenseManager, &e, &request_id));
     };
-    let served = !state.options_arc().unserved_operations.contains(&op);
-    let known = served
-        && match service {
-            Service::LicenseManager => license_manager::OPERATIONS.contains(&op.as_str()),
-            Service::Organizations => organizations::OPERATIONS.contains(&op.as_str()),
-            Service::Sts => sts::OPERATIONS.contains(&op.as_str()),
-            Service::Iam => iam::OPERATIONS.contains(&op.as_str()),
-            Service::Bedrock => bedrock::OPERATIONS.contains(&op.as_str()),
-        };
-    if !known {
-        let e = match service {
-            Service::Sts => ApiError::client(
-                "InvalidAction",
-                format!("Could not find operation {op} for version 2011-06-15"),
-            ),
-            Service::Iam => ApiError::client(
-                "InvalidAction",
-                format!("Could not find operation {op} for version 2010-05-08"),
-            ),
-            Service::LicenseManager => ApiError::client(
-                "UnknownOperationException",
-                format!("Unknown operation {LM_TARGET_PREFIX}{op}"),
-            ),
-            Service::Organizations => ApiError::client(
-                "UnknownOperationException",
-                format!("Unknown operation {ORG_TARGET_PREFIX}{op}"),
-            ),
-            Service::Bedrock => ApiError::new(
-                404,
-                "UnknownOperationException",
-                format!("Unknown operation {} {path}", parts.method),
-            ),
-        };
+    if let Err(e) = known(&state, service, &op, &parts.method, path) {
         state.record_error(&op, e.code);
         return Ok(error_reply(service, &e, &request_id));
     }
@@ -175,79 +144,166 @@ async fn handle(state: EmulatorState, req: Request<Incoming>) -> Result<Reply, L
         state.record_error(&op, e.code);
         return Ok(error_reply(service, &e, &request_id));
     };
-
-    let opts = state.options_arc();
-    let index = state.count_call(&op);
-    let latency = opts.latency_for(&op);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    if !state.take_token(&op, &opts) {
-        let e = ApiError::throttled(service);
-        state.record_error(&op, e.code);
-        return Ok(error_reply(service, &e, &request_id));
-    }
-    let fault = decide(opts.fault_seed, &op, index, opts.faults_for(&op));
-    match fault {
-        Fault::Throttle | Fault::ServerError => {
-            let e = if fault == Fault::Throttle {
-                ApiError::throttled(service)
-            } else {
-                ApiError::server(service)
-            };
-            state.record_error(&op, e.code);
-            return Ok(error_reply(service, &e, &request_id));
-        }
-        Fault::None | Fault::LostResponse | Fault::EmptyPage => {}
-    }
-
-    let result = {
-        let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
-        let caller = resolve(&world, access_key);
-        let context = condition_context(service, &op, form.as_ref());
-        let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        match authorize(&opts, service, &op, &caller, &context)
-            .and_then(|()| authorize_tags(&opts, service, &op, &caller, &bytes))
-        {
-            Err(e) => Err(e),
-            Ok(()) => {
-                let call = Call {
-                    service,
-                    op: &op,
-                    caller: &caller,
-                    region,
-                    empty_page: fault == Fault::EmptyPage,
-                    request_id: &request_id,
-                    uri: &parts.uri,
-                };
-                dispatch(&mut world, &opts, &call, &bytes, form.as_ref())
-            }
-        }
+    let call = Routed {
+        service,
+        op: &op,
+        access_key,
+        region,
+        form: form.as_ref(),
+        uri: &parts.uri,
+        request_id: &request_id,
     };
-    // Never log credentials or headers: the operation, the outcome and the request id only.
-    tracing::debug!(
-        target: "bedrock_entitlements::emulator",
-        op = %op,
-        outcome = match &result { Ok(_) => "ok", Err(e) => e.code },
-        lost = fault == Fault::LostResponse,
-        request_id = %request_id,
-        "emulator call"
-    );
-    if fault == Fault::LostResponse {
-        state.record_lost(&op);
-        return Err(LostResponse);
-    }
+    let result = run_call(&state, &call, &bytes).await?;
     Ok(match result {
         Ok(body) if service == Service::Bedrock => {
             let status = bedrock::success_status(&op);
             base(status, REST_JSON_CONTENT_TYPE, &request_id, body)
         }
         Ok(body) => ok_reply(service, body, &request_id),
-        Err(e) => {
-            state.record_error(&op, e.code);
-            error_reply(service, &e, &request_id)
-        }
+        Err(e) => error_reply(service, &e, &request_id),
     })
+}
+
+/// Refuses an operation the service does not have, or one `unserved_operations` names, as
+/// each protocol does.
+pub(crate) fn known(
+    state: &EmulatorState,
+    service: Service,
+    op: &str,
+    method: &Method,
+    path: &str,
+) -> Result<(), ApiError> {
+    let served = !state.options_arc().unserved_operations.contains(op);
+    let known = served
+        && match service {
+            Service::LicenseManager => license_manager::OPERATIONS.contains(&op),
+            Service::Organizations => organizations::OPERATIONS.contains(&op),
+            Service::Sts => sts::OPERATIONS.contains(&op),
+            Service::Iam => iam::OPERATIONS.contains(&op),
+            Service::Bedrock => bedrock::OPERATIONS.contains(&op),
+        };
+    if known {
+        return Ok(());
+    }
+    Err(match service {
+        Service::Sts => ApiError::client(
+            "InvalidAction",
+            format!("Could not find operation {op} for version 2011-06-15"),
+        ),
+        Service::Iam => ApiError::client(
+            "InvalidAction",
+            format!("Could not find operation {op} for version 2010-05-08"),
+        ),
+        Service::LicenseManager => ApiError::client(
+            "UnknownOperationException",
+            format!("Unknown operation {LM_TARGET_PREFIX}{op}"),
+        ),
+        Service::Organizations => ApiError::client(
+            "UnknownOperationException",
+            format!("Unknown operation {ORG_TARGET_PREFIX}{op}"),
+        ),
+        Service::Bedrock => ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("Unknown operation {method} {path}"),
+        ),
+    })
+}
+
+/// An API call once its service, operation and caller's key are known: what `run_call` needs,
+/// whether it came over HTTP or in process (`emulator::inproc`).
+pub(crate) struct Routed<'a> {
+    pub service: Service,
+    pub op: &'a str,
+    pub access_key: &'a str,
+    /// The region the request was signed for (None: the home region).
+    pub region: Option<&'a str>,
+    /// A Query request's form (STS, IAM).
+    pub form: Option<&'a BTreeMap<String, String>>,
+    pub uri: &'a hyper::Uri,
+    pub request_id: &'a str,
+}
+
+/// Runs one routed call: count → latency → rate limit → fault (scripted, else random) → caller
+/// → IAM policy → operation. Every error answer is counted. `Err(LostResponse)`: a lost
+/// response, after the operation ran.
+pub(crate) async fn run_call(
+    state: &EmulatorState,
+    call: &Routed<'_>,
+    bytes: &[u8],
+) -> Result<Result<String, ApiError>, LostResponse> {
+    let (service, op) = (call.service, call.op);
+    let opts = state.options_arc();
+    let index = state.count_call(op);
+    let latency = opts.latency_for(op);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let fault = if state.take_token(op, &opts) {
+        before_handling(state, &opts, service, op, index)
+    } else {
+        Err(ApiError::throttled(service))
+    };
+    let result = fault.clone().and_then(|fault| {
+        let mut world = state.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        let caller = resolve(&world, call.access_key);
+        let context = condition_context(service, op, call.form);
+        let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        authorize(&opts, service, op, &caller, &context)?;
+        authorize_tags(&opts, service, op, &caller, bytes)?;
+        let c = Call {
+            service,
+            op,
+            caller: &caller,
+            region: call.region,
+            empty_page: fault == Fault::EmptyPage,
+            request_id: call.request_id,
+            uri: call.uri,
+        };
+        dispatch(&mut world, &opts, &c, bytes, call.form)
+    });
+    let lost = fault == Ok(Fault::LostResponse);
+    // Never log credentials or headers: the operation, the outcome and the request id only.
+    tracing::debug!(
+        target: "bedrock_entitlements::emulator",
+        op = %op,
+        outcome = match &result { Ok(_) => "ok", Err(e) => e.code },
+        lost,
+        request_id = %call.request_id,
+        "emulator call"
+    );
+    if lost {
+        state.record_lost(op);
+        return Err(LostResponse);
+    }
+    if let Err(e) = &result {
+        state.record_error(op, e.code);
+    }
+    Ok(result)
+}
+
+/// The fault of call number `index` of `op` that happens before it is handled (an error
+/// answer), or the one that happens while or after (none, a lost response, an empty page): a
+/// scripted fault first, else the random decision.
+fn before_handling(
+    state: &EmulatorState,
+    opts: &super::EmulatorOptions,
+    service: Service,
+    op: &str,
+    index: u64,
+) -> Result<Fault, ApiError> {
+    let fault = match state.next_scripted(op) {
+        Some(ScriptedFault::Validation(message)) => return Err(ApiError::validation(message)),
+        Some(ScriptedFault::Throttle) => Fault::Throttle,
+        Some(ScriptedFault::ServerError) => Fault::ServerError,
+        Some(ScriptedFault::LostResponse) => Fault::LostResponse,
+        None => decide(opts.fault_seed, op, index, opts.faults_for(op)),
+    };
+    match fault {
+        Fault::Throttle => Err(ApiError::throttled(service)),
+        Fault::ServerError => Err(ApiError::server(service)),
+        other => Ok(other),
+    }
 }
 
 /// The condition keys of a request that the IAM evaluator sees: `iam:AWSServiceName` for
@@ -341,7 +397,7 @@ fn dispatch(
     world: &mut World,
     opts: &super::EmulatorOptions,
     call: &Call<'_>,
-    bytes: &Bytes,
+    bytes: &[u8],
     form: Option<&BTreeMap<String, String>>,
 ) -> Result<String, ApiError> {
     let Call {

@@ -6,10 +6,11 @@
 //! (`share_overrides`). Shares change only when the parent's workflow completes.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::{self, Instant};
 use super::state::{GrantRec, Grantee, Status, Workflow, WorkflowKind, World};
 
 /// Who holds an ACTIVE entitlement: an account grant, or one account's share of an org/OU grant.
@@ -44,7 +45,7 @@ impl World {
             WorkflowKind::Distribution => None,
             _ => Some(g.status),
         };
-        let due = (ms > 0).then(|| Instant::now() + Duration::from_millis(ms));
+        let due = (ms > 0).then(|| clock::now() + Duration::from_millis(ms));
         g.workflow = Some(Workflow {
             reads_left: reads,
             due,
@@ -62,7 +63,7 @@ impl World {
     pub(crate) fn start_deletion(&mut self, idx: usize, ms: u64) {
         let g = &mut self.grants[idx];
         g.status = Status::PendingDelete;
-        g.delete_due = Some(Instant::now() + Duration::from_millis(ms));
+        g.delete_due = Some(clock::now() + Duration::from_millis(ms));
         self.timed.insert(idx);
     }
 
@@ -273,8 +274,9 @@ fn add_shares(
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
+    use super::super::clock::Instant;
     use super::super::seed::{GrantSeed, Seed};
     use super::*;
 
@@ -310,18 +312,24 @@ mod tests {
             .unwrap_or_default()
     }
 
-    #[test]
-    fn a_timed_swap_happens_at_its_instant_and_not_before() {
-        let mut w = world_with(&[
+    /// ML_PROD holds an ACTIVE account grant and sits in OU_ML, whose DISABLED grant is to be
+    /// activated with `kind`: the world, the account grant, the OU grant.
+    fn swap(override_all: bool) -> (World, usize, usize, WorkflowKind) {
+        let w = world_with(&[
             ("arn:aws:iam::222233334444:root", "ACTIVE"),
             (OU_ML, "DISABLED"),
         ]);
         let n = w.grants.len();
-        let (account, ou) = (n - 2, n - 1);
         let kind = WorkflowKind::Activation {
-            override_all: true,
+            override_all,
             one_active: true,
         };
+        (w, n - 2, n - 1, kind)
+    }
+
+    #[test]
+    fn a_timed_swap_happens_at_its_instant_and_not_before() {
+        let (mut w, account, ou, kind) = swap(true);
         w.start_workflow(ou, Status::WorkflowCompleted, kind, 1_000, 0);
         let now = Instant::now();
         w.settle_timed(now);
@@ -337,16 +345,7 @@ mod tests {
 
     #[test]
     fn without_the_override_a_member_keeps_its_other_grant() {
-        let mut w = world_with(&[
-            ("arn:aws:iam::222233334444:root", "ACTIVE"),
-            (OU_ML, "DISABLED"),
-        ]);
-        let n = w.grants.len();
-        let (account, ou) = (n - 2, n - 1);
-        let kind = WorkflowKind::Activation {
-            override_all: false,
-            one_active: true,
-        };
+        let (mut w, account, ou, kind) = swap(false);
         w.start_workflow(ou, Status::WorkflowCompleted, kind, 0, 0);
         w.settle_if_due(ou);
         assert_eq!(w.grants[account].status, Status::Active);

@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use super::EmulatorError;
+use super::clock::Instant;
 use super::faults::{fnv1a, mix64};
 use super::ids::{self, PrincipalArn};
 use super::seed::{FeatureSetSeed, Seed};

@@ -179,6 +179,7 @@ fn assume_role(
             session_name: session.clone(),
         },
     );
+    // Wall clock: `Expiration` is an epoch time on the wire (see `emulator::clock`).
     let expires = SystemTime::now() + Duration::from_secs(duration);
     let expiration = iso8601(expires);
     let role_id = format!("AROA{:016X}", mix64(super::faults::fnv1a(role_arn)));
