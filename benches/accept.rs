@@ -12,8 +12,8 @@
 //! Run: `cargo bench --bench accept` (options: `-- --accounts N --parallelism P[,P...]
 //! --latency-ms L`).
 
-#[path = "common/seeds.rs"]
-mod seeds;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use bedrock_entitlements::apply::{
     self, AdaptiveLimits, ApplyOptions, NoProgress, PollPolicy, RoleRecipients,
 };
 use bedrock_entitlements::aws::{self, ConnectOptions};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{self, EmulatorOptions, Seed};
 use bedrock_entitlements::plan::ActionKind;
@@ -78,8 +78,8 @@ fn seed(accounts: usize) -> Seed {
     let mut grants = Vec::new();
     for i in 0..accounts {
         let id = account_id(i);
-        grants.push(seeds::account_grant(&id, LICENSE, "PENDING_ACCEPT"));
-        members.push(seeds::account(id, format!("member-{i}")));
+        grants.push(fixtures::account_grant(&id, LICENSE, "PENDING_ACCEPT"));
+        members.push(fixtures::account(id, format!("member-{i}")));
     }
     let text = format!(
         "organization:\n  id: o-acceptbench1\n  feature_set: CONSOLIDATED_BILLING\n  management_account: \"{MGMT}\"\n  root: r-acc1\n  trusted_access: false\n  enabled_services: []\n  accounts:\n    - {{ id: \"{MGMT}\", name: payer }}\nlicenses:\n  - arn: {LICENSE}\n    product_name: Claude 3.5 Sonnet (Amazon Bedrock Edition)\n    product_sku: prod-claude0001\n"
@@ -116,14 +116,7 @@ async fn run(accounts: usize, parallelism: usize, latency: Duration) -> Figures 
     })
     .await;
     let session = Session::from_clients(clients);
-    let ctx = Context::new(GlobalArgs {
-        config: "entitlements.yaml".into(),
-        profile: None,
-        role_arn: None,
-        sandbox: None,
-        no_color: true,
-        log_format: LogFormat::Text,
-    });
+    let ctx = fixtures::context("entitlements.yaml".into());
     let config = config::parse(CONFIG).expect("the benchmark file is valid");
     let planned = ctx.plan(&session, &config, None).await.expect("plan");
     let plan = planned.plan;

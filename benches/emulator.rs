@@ -7,8 +7,8 @@
 //!
 //! The figure goes into docs/benchmarks.md ("## Emulator").
 
-#[path = "common/seeds.rs"]
-mod seeds;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 use std::time::{Duration, Instant};
 
@@ -55,9 +55,9 @@ fn seed() -> Seed {
         let id = format!("{:012}", 900_000_000_000 + i);
         seed.organization
             .accounts
-            .push(seeds::account(id.clone(), format!("bulk-{i}")));
+            .push(fixtures::account(id.clone(), format!("bulk-{i}")));
         seed.grants
-            .push(seeds::account_grant(&id, LICENSE, "ACTIVE"));
+            .push(fixtures::account_grant(&id, LICENSE, "ACTIVE"));
     }
     seed
 }

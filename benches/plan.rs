@@ -12,6 +12,8 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/world.rs"]
 mod world;
 
@@ -155,7 +157,7 @@ impl Bench {
             ..EmulatorOptions::default()
         });
         let session = emu.session().await;
-        let ctx = child::context(config_path);
+        let ctx = fixtures::context(config_path);
         let config = ctx.load_config().expect("config");
         Bench {
             world,

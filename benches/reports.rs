@@ -9,6 +9,8 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/world.rs"]
 mod world;
 
@@ -142,7 +144,7 @@ async fn read(args: &Args) -> (ChildEmulator, Context, Config, Planned, std::pat
     std::fs::write(dir.join("entitlements.yaml"), config_text).unwrap();
     let emu = ChildEmulator::spawn(&dir.join("seed.yaml"));
     let session = emu.session().await;
-    let ctx = child::context(dir.join("entitlements.yaml"));
+    let ctx = fixtures::context(dir.join("entitlements.yaml"));
     let config = ctx.load_config().expect("config");
     let start = Instant::now();
     let planned = ctx.plan(&session, &config, None).await.expect("plan");

@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use bedrock_entitlements::aws::{self, ConnectOptions};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::emulator::{self, EmulatorOptions, Seed};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
@@ -149,17 +149,4 @@ pub async fn serve(seed_path: &str) {
         out.flush().await.unwrap();
     }
     emu.shutdown().await;
-}
-
-/// The command line's context for the desired-state file `config`: no profile or role, no
-/// colour, text logs.
-pub fn context(config: PathBuf) -> Context {
-    Context::new(GlobalArgs {
-        config,
-        profile: None,
-        role_arn: None,
-        sandbox: None,
-        no_color: true,
-        log_format: LogFormat::Text,
-    })
 }

@@ -446,3 +446,23 @@ pub async fn try_create_grant(
         Err(e) => Err(error_of::<(), _, _>(Err(e))),
     }
 }
+
+/// An ACTIVE grant named `name` of `license` to `principal`, at version 2 with the default
+/// operations, for a seed (its ARN left to the emulator).
+pub fn active_grant_seed(
+    name: String,
+    license: &str,
+    principal: String,
+) -> bedrock_entitlements::emulator::GrantSeed {
+    bedrock_entitlements::emulator::GrantSeed {
+        arn: None,
+        name,
+        license_arn: license.to_owned(),
+        principal,
+        grantor: None,
+        status: "ACTIVE".to_owned(),
+        status_reason: None,
+        version: 2,
+        operations: DEFAULT_OPS.iter().map(|o| (*o).to_owned()).collect(),
+    }
+}

@@ -1,8 +1,11 @@
 #![allow(dead_code)] // each benchmark uses a part
 
-//! Seed items the in-process benchmarks build in bulk: a member account and its managed
-//! account grant.
+//! What several benchmarks build the same way: a member account and its managed account grant
+//! (seed items, made in bulk), and the command line's context.
 
+use std::path::PathBuf;
+
+use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat};
 use bedrock_entitlements::emulator::{AccountSeed, GrantSeed};
 
 /// An ACTIVE account `id` named `name`, created (not invited) at the start of 2024.
@@ -40,4 +43,17 @@ pub fn account_grant(id: &str, license: &str, status: &str) -> GrantSeed {
         .map(String::from)
         .to_vec(),
     }
+}
+
+/// The command line's context for the desired-state file `config`: no profile or role, no
+/// colour, text logs.
+pub fn context(config: PathBuf) -> Context {
+    Context::new(GlobalArgs {
+        config,
+        profile: None,
+        role_arn: None,
+        sandbox: None,
+        no_color: true,
+        log_format: LogFormat::Text,
+    })
 }
