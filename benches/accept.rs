@@ -12,6 +12,9 @@
 //! Run: `cargo bench --bench accept` (options: `-- --accounts N --parallelism P[,P...]
 //! --latency-ms L`).
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,9 +22,9 @@ use bedrock_entitlements::apply::{
     self, AdaptiveLimits, ApplyOptions, NoProgress, PollPolicy, RoleRecipients,
 };
 use bedrock_entitlements::aws::{self, ConnectOptions};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::config;
-use bedrock_entitlements::emulator::{self, AccountSeed, EmulatorOptions, GrantSeed, Seed};
+use bedrock_entitlements::emulator::{self, EmulatorOptions, Seed};
 use bedrock_entitlements::plan::ActionKind;
 
 const MGMT: &str = "100000000000";
@@ -71,39 +74,12 @@ fn account_id(i: usize) -> String {
 /// license that waits for it to accept (the state a first `apply` without a recipient role
 /// leaves).
 fn seed(accounts: usize) -> Seed {
-    let account = |id: String, name: String| AccountSeed {
-        id,
-        name,
-        email: None,
-        state: "ACTIVE".to_owned(),
-        parent: None,
-        joined_method: "CREATED".to_owned(),
-        joined_timestamp: 1_704_067_200,
-    };
     let mut members = Vec::new();
     let mut grants = Vec::new();
     for i in 0..accounts {
         let id = account_id(i);
-        grants.push(GrantSeed {
-            arn: None,
-            name: format!("bedrock-entitlements-claude-{id}"),
-            license_arn: LICENSE.to_owned(),
-            principal: format!("arn:aws:iam::{id}:root"),
-            grantor: None,
-            status: "PENDING_ACCEPT".to_owned(),
-            status_reason: None,
-            version: 2,
-            operations: [
-                "CheckoutLicense",
-                "CheckInLicense",
-                "ExtendConsumptionLicense",
-                "ListPurchasedLicenses",
-                "CreateToken",
-            ]
-            .map(String::from)
-            .to_vec(),
-        });
-        members.push(account(id, format!("member-{i}")));
+        grants.push(fixtures::account_grant(&id, LICENSE, "PENDING_ACCEPT"));
+        members.push(fixtures::account(id, format!("member-{i}")));
     }
     let text = format!(
         "organization:\n  id: o-acceptbench1\n  feature_set: CONSOLIDATED_BILLING\n  management_account: \"{MGMT}\"\n  root: r-acc1\n  trusted_access: false\n  enabled_services: []\n  accounts:\n    - {{ id: \"{MGMT}\", name: payer }}\nlicenses:\n  - arn: {LICENSE}\n    product_name: Claude 3.5 Sonnet (Amazon Bedrock Edition)\n    product_sku: prod-claude0001\n"
@@ -140,14 +116,7 @@ async fn run(accounts: usize, parallelism: usize, latency: Duration) -> Figures 
     })
     .await;
     let session = Session::from_clients(clients);
-    let ctx = Context::new(GlobalArgs {
-        config: "entitlements.yaml".into(),
-        profile: None,
-        role_arn: None,
-        sandbox: None,
-        no_color: true,
-        log_format: LogFormat::Text,
-    });
+    let ctx = fixtures::context("entitlements.yaml".into());
     let config = config::parse(CONFIG).expect("the benchmark file is valid");
     let planned = ctx.plan(&session, &config, None).await.expect("plan");
     let plan = planned.plan;

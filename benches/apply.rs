@@ -22,6 +22,9 @@
 //! Only `apply::execute` is timed (the plan is made before). Run:
 //! `cargo bench --bench apply [-- --scenario NAME] [--actions N] [--parallelism P]`
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,7 @@ use bedrock_entitlements::apply::{
     self, AdaptiveLimits, ApplyOptions, NoRecipients, Outcome, PollPolicy, Progress, RoleRecipients,
 };
 use bedrock_entitlements::aws::{self, ConnectOptions};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{
     self, AccountSeed, EmulatorHandle, EmulatorOptions, FeatureSetSeed, GrantSeed, OuSeed,
@@ -61,15 +64,9 @@ fn seed(accounts: usize, consolidated_billing: bool) -> Seed {
         seed.organization.trusted_access = false;
     }
     for i in 0..accounts {
-        seed.organization.accounts.push(AccountSeed {
-            id: account(i),
-            name: format!("bulk-{i}"),
-            email: None,
-            state: "ACTIVE".to_owned(),
-            parent: None,
-            joined_method: "CREATED".to_owned(),
-            joined_timestamp: 1_704_067_200,
-        });
+        seed.organization
+            .accounts
+            .push(fixtures::account(account(i), format!("bulk-{i}")));
     }
     seed
 }
@@ -113,14 +110,7 @@ async fn session(emu: &EmulatorHandle, limits: &Arc<AdaptiveLimits>) -> Session 
 
 async fn plan(emu: &EmulatorHandle, yaml: &str) -> Plan {
     let config = config::parse(yaml).expect("a valid desired state");
-    let ctx = Context::new(GlobalArgs {
-        config: "entitlements.yaml".into(),
-        profile: None,
-        role_arn: None,
-        sandbox: None,
-        no_color: true,
-        log_format: LogFormat::Text,
-    });
+    let ctx = fixtures::context("entitlements.yaml".into());
     let limits = Arc::new(AdaptiveLimits::new());
     let s = session(emu, &limits).await;
     match ctx.plan(&s, &config, None).await {

@@ -7,11 +7,14 @@
 //!
 //! The figure goes into docs/benchmarks.md ("## Emulator").
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use bedrock_entitlements::emulator::{AccountSeed, EmulatorOptions, GrantSeed, Seed, start};
+use bedrock_entitlements::emulator::{EmulatorOptions, Seed, start};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -50,34 +53,11 @@ fn seed() -> Seed {
     let mut seed = Seed::from_yaml(include_str!("../examples/sandbox.yaml")).expect("valid seed");
     for i in 0..1_000u64 {
         let id = format!("{:012}", 900_000_000_000 + i);
-        seed.organization.accounts.push(AccountSeed {
-            id: id.clone(),
-            name: format!("bulk-{i}"),
-            email: None,
-            state: "ACTIVE".into(),
-            parent: None,
-            joined_method: "CREATED".into(),
-            joined_timestamp: 1_704_067_200,
-        });
-        seed.grants.push(GrantSeed {
-            arn: None,
-            name: format!("bedrock-entitlements-claude-{id}"),
-            license_arn: LICENSE.into(),
-            principal: format!("arn:aws:iam::{id}:root"),
-            grantor: None,
-            status: "ACTIVE".into(),
-            status_reason: None,
-            version: 2,
-            operations: [
-                "CheckoutLicense",
-                "CheckInLicense",
-                "ExtendConsumptionLicense",
-                "ListPurchasedLicenses",
-                "CreateToken",
-            ]
-            .map(String::from)
-            .to_vec(),
-        });
+        seed.organization
+            .accounts
+            .push(fixtures::account(id.clone(), format!("bulk-{i}")));
+        seed.grants
+            .push(fixtures::account_grant(&id, LICENSE, "ACTIVE"));
     }
     seed
 }

@@ -12,6 +12,8 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/world.rs"]
 mod world;
 
@@ -19,8 +21,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bedrock_entitlements::aws::{self, ConnectOptions, LicenseManagerApi};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Planned, Session};
+use bedrock_entitlements::aws::LicenseManagerApi;
+use bedrock_entitlements::cli::{Context, Planned, Session};
 use bedrock_entitlements::emulator::{EmulatorOptions, RateLimit};
 use bedrock_entitlements::model::GrantArn;
 use bedrock_entitlements::plan;
@@ -154,22 +156,8 @@ impl Bench {
             latency,
             ..EmulatorOptions::default()
         });
-        let clients = aws::connect(ConnectOptions {
-            home_region: "us-east-1".to_owned(),
-            endpoint_url: Some(emu.url.clone()),
-            static_credentials: Some(("AKIDBENCH".to_owned(), "bench".to_owned())),
-            ..ConnectOptions::default()
-        })
-        .await;
-        let session = Session::from_clients(clients);
-        let ctx = Context::new(GlobalArgs {
-            config: config_path,
-            profile: None,
-            role_arn: None,
-            sandbox: None,
-            no_color: true,
-            log_format: LogFormat::Text,
-        });
+        let session = emu.session().await;
+        let ctx = fixtures::context(config_path);
         let config = ctx.load_config().expect("config");
         Bench {
             world,

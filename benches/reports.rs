@@ -9,14 +9,15 @@
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/world.rs"]
 mod world;
 
 use std::time::{Duration, Instant};
 
 use bedrock_entitlements::audit::{self, DriftInput, ImportOptions};
-use bedrock_entitlements::aws::{self, ConnectOptions};
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Planned, Session};
+use bedrock_entitlements::cli::{Context, Planned};
 use bedrock_entitlements::config::Config;
 use bedrock_entitlements::render;
 use bedrock_entitlements::render::access::AccessOptions;
@@ -142,22 +143,8 @@ async fn read(args: &Args) -> (ChildEmulator, Context, Config, Planned, std::pat
     std::fs::write(dir.join("seed.yaml"), seed).unwrap();
     std::fs::write(dir.join("entitlements.yaml"), config_text).unwrap();
     let emu = ChildEmulator::spawn(&dir.join("seed.yaml"));
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.url.clone()),
-        static_credentials: Some(("AKIDBENCH".to_owned(), "bench".to_owned())),
-        ..ConnectOptions::default()
-    })
-    .await;
-    let session = Session::from_clients(clients);
-    let ctx = Context::new(GlobalArgs {
-        config: dir.join("entitlements.yaml"),
-        profile: None,
-        role_arn: None,
-        sandbox: None,
-        no_color: true,
-        log_format: LogFormat::Text,
-    });
+    let session = emu.session().await;
+    let ctx = fixtures::context(dir.join("entitlements.yaml"));
     let config = ctx.load_config().expect("config");
     let start = Instant::now();
     let planned = ctx.plan(&session, &config, None).await.expect("plan");

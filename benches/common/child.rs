@@ -11,6 +11,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use bedrock_entitlements::aws::{self, ConnectOptions};
+use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::emulator::{self, EmulatorOptions, Seed};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
@@ -32,6 +34,18 @@ pub struct Counts {
 }
 
 impl ChildEmulator {
+    /// A session against this emulator, signing as the benchmark's caller.
+    pub async fn session(&self) -> Session {
+        let clients = aws::connect(ConnectOptions {
+            home_region: "us-east-1".to_owned(),
+            endpoint_url: Some(self.url.clone()),
+            static_credentials: Some(("AKIDBENCH".to_owned(), "bench".to_owned())),
+            ..ConnectOptions::default()
+        })
+        .await;
+        Session::from_clients(clients)
+    }
+
     pub fn spawn(seed: &Path) -> ChildEmulator {
         let mut child = Command::new(std::env::current_exe().expect("the benchmark's path"))
             .arg(FLAG)

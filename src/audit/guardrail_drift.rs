@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::invoke::glob;
 use crate::config::{GuardrailMode, ModelKey};
 use crate::model::{AccountId, AccountState, Live, Organization, PolicyId, ScpPolicy, Target};
 use crate::org::Desired;
@@ -299,33 +300,13 @@ impl Own<'_> {
     }
 }
 
-/// IAM's wildcard match: `*` any run, `?` one character.
+/// IAM's wildcard match ([`glob`]), case-insensitive where `case_insensitive` (actions).
 fn wildcard(pattern: &str, text: &str, case_insensitive: bool) -> bool {
-    let norm = |s: &str| -> Vec<char> {
-        if case_insensitive {
-            s.chars().flat_map(char::to_lowercase).collect()
-        } else {
-            s.chars().collect()
-        }
-    };
-    let (p, t) = (norm(pattern), norm(text));
-    let (mut pi, mut ti, mut star) = (0, 0, None);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
+    if case_insensitive {
+        glob(&pattern.to_lowercase(), &text.to_lowercase())
+    } else {
+        glob(pattern, text)
     }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// What a static reading of a document says about invoking `resource`.

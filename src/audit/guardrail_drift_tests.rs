@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use super::guardrail_drift::{GuardrailDriftKind as K, Reading, classify, has_drift, reading};
 use crate::config::Config;
-use crate::model::{AccountId, Live, LiveGuardrails, PolicyId, ScpPolicy, Target};
+use crate::model::{AccountId, Live, LiveGuardrails, ScpPolicy};
 use crate::org::tests::fixture_live;
 use crate::org::{Desired, ResolveOptions, resolve};
+use crate::plan::guardrails_tests::{scp, target};
 use crate::plan::{Plan, PolicyAction, plan};
 
 const CLAUDE: &str = "bedrock-entitlements-claude";
@@ -22,25 +23,6 @@ fn config(mode: &str) -> Config {
 
 fn desired(mode: &str, live: &Live) -> Desired {
     resolve(&config(mode), live, &ResolveOptions::default()).expect("resolves")
-}
-
-fn target(id: &str) -> Target {
-    Target::parse(id).unwrap()
-}
-
-fn scp(id: &str, name: &str, tagged: bool, content: &str, targets: &[&str]) -> ScpPolicy {
-    ScpPolicy {
-        id: id.parse::<PolicyId>().unwrap(),
-        arn: format!(
-            "arn:aws:organizations::111111111111:policy/o-aaaaaaaaaa/service_control_policy/{id}"
-        ),
-        name: name.to_owned(),
-        description: String::new(),
-        aws_managed: false,
-        content: content.to_owned(),
-        managed_tag: tagged,
-        targets: targets.iter().map(|t| target(t)).collect(),
-    }
 }
 
 fn live_with(policies: Vec<ScpPolicy>) -> Live {

@@ -12,7 +12,7 @@ use aws_sdk_bedrock::types::{
 };
 use aws_smithy_types::Blob;
 
-use super::retry::with_retry;
+use super::retry::request;
 use super::{AwsError, ErrorKind, Observer, RetryPolicy};
 use crate::model::{
     AgreementOutcome, AgreementStatus, Availability, Offer, OfferTerms, OfferType, PriceRate,
@@ -64,27 +64,16 @@ impl SdkBedrock {
         }
     }
 
-    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, AwsError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, AwsError>>,
-    {
-        with_retry(&self.retry, call, |e| self.observer.on_retry(e)).await
-    }
-
     async fn offers_of(&self, model_id: &str, kind: SdkOfferType) -> Result<Vec<Offer>, AwsError> {
         const OP: &str = "ListFoundationModelAgreementOffers";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .list_foundation_model_agreement_offers()
-                    .model_id(model_id)
-                    .offer_type(kind.clone())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(model_id))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(&model_id), || {
+            self.client
+                .list_foundation_model_agreement_offers()
+                .model_id(model_id)
+                .offer_type(kind.clone())
+                .send()
+        })
+        .await?;
         Ok(out
             .offers()
             .iter()
@@ -147,17 +136,14 @@ impl BedrockApi for SdkBedrock {
         offer_token: &str,
     ) -> Result<AgreementOutcome, AwsError> {
         const OP: &str = "CreateFoundationModelAgreement";
-        let r = self
-            .retrying(|| async {
-                self.client
-                    .create_foundation_model_agreement()
-                    .model_id(model_id)
-                    .offer_token(offer_token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(model_id))
-            })
-            .await;
+        let r = request(&self.retry, &self.observer, OP, Some(&model_id), || {
+            self.client
+                .create_foundation_model_agreement()
+                .model_id(model_id)
+                .offer_token(offer_token)
+                .send()
+        })
+        .await;
         match r {
             Ok(_) => Ok(AgreementOutcome::Created),
             Err(e) if e.kind == ErrorKind::Conflict => Ok(AgreementOutcome::AlreadyExists),
@@ -167,16 +153,13 @@ impl BedrockApi for SdkBedrock {
 
     async fn availability(&self, model_id: &str) -> Result<Availability, AwsError> {
         const OP: &str = "GetFoundationModelAvailability";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .get_foundation_model_availability()
-                    .model_id(model_id)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(model_id))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(&model_id), || {
+            self.client
+                .get_foundation_model_availability()
+                .model_id(model_id)
+                .send()
+        })
+        .await?;
         let agreement = out.agreement_availability();
         Ok(Availability {
             agreement: agreement
@@ -191,16 +174,13 @@ impl BedrockApi for SdkBedrock {
 
     async fn provider_name(&self, model_id: &str) -> Result<Option<String>, AwsError> {
         const OP: &str = "GetFoundationModel";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .get_foundation_model()
-                    .model_identifier(model_id)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(model_id))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(&model_id), || {
+            self.client
+                .get_foundation_model()
+                .model_identifier(model_id)
+                .send()
+        })
+        .await?;
         Ok(out
             .model_details()
             .and_then(|d| d.provider_name())
@@ -209,15 +189,10 @@ impl BedrockApi for SdkBedrock {
 
     async fn get_use_case(&self) -> Result<Option<Vec<u8>>, AwsError> {
         const OP: &str = "GetUseCaseForModelAccess";
-        let r = self
-            .retrying(|| async {
-                self.client
-                    .get_use_case_for_model_access()
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await;
+        let r = request(&self.retry, &self.observer, OP, None, || {
+            self.client.get_use_case_for_model_access().send()
+        })
+        .await;
         match r {
             Ok(out) => Ok(Some(out.form_data().as_ref().to_vec())),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
@@ -227,13 +202,11 @@ impl BedrockApi for SdkBedrock {
 
     async fn put_use_case(&self, form_data: &[u8]) -> Result<(), AwsError> {
         const OP: &str = "PutUseCaseForModelAccess";
-        self.retrying(|| async {
+        request(&self.retry, &self.observer, OP, None, || {
             self.client
                 .put_use_case_for_model_access()
                 .form_data(Blob::new(form_data.to_vec()))
                 .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))
         })
         .await?;
         Ok(())

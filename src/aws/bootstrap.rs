@@ -5,7 +5,7 @@
 
 use aws_sdk_organizations::types::PolicyType;
 
-use super::retry::with_retry;
+use super::retry::request;
 use super::{AwsError, Clients, Observer, RetryPolicy};
 use crate::model::{AccountId, RootId};
 
@@ -78,15 +78,7 @@ impl Clients {
     }
 }
 
-impl SdkPrerequisites {
-    async fn call<T, F, Fut>(&self, call: F) -> Result<T, AwsError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, AwsError>>,
-    {
-        with_retry(&self.retry, call, |e| self.observer.on_retry(e)).await
-    }
-}
+impl SdkPrerequisites {}
 
 /// `Ok` when the call failed only because its change was already made.
 fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
@@ -99,15 +91,10 @@ fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError>
 impl PrerequisitesApi for SdkPrerequisites {
     async fn organization_settings(&self) -> Result<OrganizationSettings, AwsError> {
         const OP: &str = "GetServiceSettings";
-        let out = self
-            .call(|| async {
-                self.lm
-                    .get_service_settings()
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, None, || {
+            self.lm.get_service_settings().send()
+        })
+        .await?;
         Ok(OrganizationSettings {
             integration: out
                 .organization_configuration()
@@ -118,32 +105,27 @@ impl PrerequisitesApi for SdkPrerequisites {
 
     async fn enable_service_access(&self, principal: &str) -> Result<(), AwsError> {
         const OP: &str = "EnableAWSServiceAccess";
-        self.call(|| async {
+        request(&self.retry, &self.observer, OP, None, || {
             self.orgs
                 .enable_aws_service_access()
                 .service_principal(principal)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(OP, e))
         })
         .await
+        .map(|_| ())
         .map_err(|e| e.on(format_args!("service principal {principal}")))
     }
 
     async fn create_service_linked_role(&self, service: &str) -> Result<(), AwsError> {
         const OP: &str = "CreateServiceLinkedRole";
-        let result = self
-            .call(|| async {
-                self.iam
-                    .create_service_linked_role()
-                    .aws_service_name(service)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await;
+        let result = request(&self.retry, &self.observer, OP, None, || {
+            self.iam
+                .create_service_linked_role()
+                .aws_service_name(service)
+                .send()
+        })
+        .await
+        .map(|_| ());
         match result {
             // IAM: "Service role name … has been taken in this account": it exists.
             Err(e) if e.code == "InvalidInput" && e.message.contains("has been taken") => Ok(()),
@@ -159,33 +141,28 @@ impl PrerequisitesApi for SdkPrerequisites {
         let config = aws_sdk_licensemanager::types::OrganizationConfiguration::builder()
             .enable_integration(settings.integration)
             .build();
-        self.call(|| async {
+        request(&self.retry, &self.observer, OP, None, || {
             self.lm
                 .update_service_settings()
                 .organization_configuration(config.clone())
                 .enable_cross_accounts_discovery(settings.cross_account_discovery)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(OP, e))
         })
         .await
+        .map(|_| ())
     }
 
     async fn enable_scp_policy_type(&self, root: &RootId) -> Result<(), AwsError> {
         const OP: &str = "EnablePolicyType";
-        let result = self
-            .call(|| async {
-                self.orgs
-                    .enable_policy_type()
-                    .root_id(root.as_str())
-                    .policy_type(PolicyType::ServiceControlPolicy)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await;
+        let result = request(&self.retry, &self.observer, OP, None, || {
+            self.orgs
+                .enable_policy_type()
+                .root_id(root.as_str())
+                .policy_type(PolicyType::ServiceControlPolicy)
+                .send()
+        })
+        .await
+        .map(|_| ());
         done_if(result, &["PolicyTypeAlreadyEnabledException"])
             .map_err(|e| e.on(format_args!("root {root}")))
     }
@@ -196,18 +173,15 @@ impl PrerequisitesApi for SdkPrerequisites {
         service_principal: &str,
     ) -> Result<(), AwsError> {
         const OP: &str = "RegisterDelegatedAdministrator";
-        let result = self
-            .call(|| async {
-                self.orgs
-                    .register_delegated_administrator()
-                    .account_id(account.as_str())
-                    .service_principal(service_principal)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await;
+        let result = request(&self.retry, &self.observer, OP, None, || {
+            self.orgs
+                .register_delegated_administrator()
+                .account_id(account.as_str())
+                .service_principal(service_principal)
+                .send()
+        })
+        .await
+        .map(|_| ());
         done_if(result, &["AccountAlreadyRegisteredException"])
             .map_err(|e| e.on(format_args!("account {account}")))
     }

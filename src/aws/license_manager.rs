@@ -7,7 +7,7 @@ use aws_sdk_licensemanager::types::{
 };
 
 use super::all_pages;
-use super::retry::with_retry;
+use super::retry::request;
 use super::{
     AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, Observer, RetryPolicy,
     ServiceSettings,
@@ -30,14 +30,6 @@ impl SdkLicenseManager {
             retry,
             observer,
         }
-    }
-
-    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, AwsError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, AwsError>>,
-    {
-        with_retry(&self.retry, call, |e| self.observer.on_retry(e)).await
     }
 
     async fn list_grants_paged(
@@ -272,16 +264,10 @@ impl LicenseManagerApi for SdkLicenseManager {
 
     async fn get_grant(&self, grant: &GrantArn) -> Result<Grant, AwsError> {
         const OP: &str = "GetGrant";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .get_grant()
-                    .grant_arn(grant.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(grant))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(grant), || {
+            self.client.get_grant().grant_arn(grant.as_str()).send()
+        })
+        .await?;
         let g = out
             .grant
             .ok_or_else(|| AwsError::missing(OP, "Grant").on(grant))?;
@@ -302,8 +288,12 @@ impl LicenseManagerApi for SdkLicenseManager {
 
     async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {
         const OP: &str = "CreateGrant";
-        let out = self
-            .retrying(|| async {
+        let out = request(
+            &self.retry,
+            &self.observer,
+            OP,
+            Some(&req.principal),
+            || {
                 self.client
                     .create_grant()
                     .client_token(&req.client_token)
@@ -318,10 +308,9 @@ impl LicenseManagerApi for SdkLicenseManager {
                             .collect(),
                     ))
                     .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(&req.principal))
-            })
-            .await?;
+            },
+        )
+        .await?;
         ref_from(OP, out.grant_arn, out.status, out.version)
     }
 
@@ -331,64 +320,50 @@ impl LicenseManagerApi for SdkLicenseManager {
         change: &GrantChange,
     ) -> Result<GrantRef, AwsError> {
         const OP: &str = "CreateGrantVersion";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .create_grant_version()
-                    .client_token(&change.client_token)
-                    .grant_arn(grant.as_str())
-                    .set_source_version(change.source_version.clone())
-                    .set_grant_name(change.name.clone())
-                    .set_allowed_operations(change.operations.as_ref().map(|ops| {
-                        ops.iter()
-                            .map(|o| AllowedOperation::from(o.as_str()))
-                            .collect()
-                    }))
-                    .set_status(change.status.as_ref().map(status_to_sdk))
-                    .set_status_reason(change.status_reason.clone())
-                    .set_options(change.activation_override.as_ref().map(|b| {
-                        Options::builder()
-                            .activation_override_behavior(ActivationOverrideBehavior::from(
-                                b.as_str(),
-                            ))
-                            .build()
-                    }))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(grant))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(grant), || {
+            self.client
+                .create_grant_version()
+                .client_token(&change.client_token)
+                .grant_arn(grant.as_str())
+                .set_source_version(change.source_version.clone())
+                .set_grant_name(change.name.clone())
+                .set_allowed_operations(change.operations.as_ref().map(|ops| {
+                    ops.iter()
+                        .map(|o| AllowedOperation::from(o.as_str()))
+                        .collect()
+                }))
+                .set_status(change.status.as_ref().map(status_to_sdk))
+                .set_status_reason(change.status_reason.clone())
+                .set_options(change.activation_override.as_ref().map(|b| {
+                    Options::builder()
+                        .activation_override_behavior(ActivationOverrideBehavior::from(b.as_str()))
+                        .build()
+                }))
+                .send()
+        })
+        .await?;
         ref_from(OP, out.grant_arn, out.status, out.version)
     }
 
     async fn delete_grant(&self, grant: &GrantArn, version: &str) -> Result<GrantRef, AwsError> {
         const OP: &str = "DeleteGrant";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .delete_grant()
-                    .grant_arn(grant.as_str())
-                    .version(version)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(grant))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(grant), || {
+            self.client
+                .delete_grant()
+                .grant_arn(grant.as_str())
+                .version(version)
+                .send()
+        })
+        .await?;
         ref_from(OP, out.grant_arn, out.status, out.version)
     }
 
     async fn accept_grant(&self, grant: &GrantArn) -> Result<GrantRef, AwsError> {
         const OP: &str = "AcceptGrant";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .accept_grant()
-                    .grant_arn(grant.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(grant))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(grant), || {
+            self.client.accept_grant().grant_arn(grant.as_str()).send()
+        })
+        .await?;
         ref_from(OP, out.grant_arn, out.status, out.version)
     }
 
@@ -441,15 +416,10 @@ impl LicenseManagerApi for SdkLicenseManager {
 
     async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {
         const OP: &str = "GetServiceSettings";
-        let out = self
-            .retrying(|| async {
-                self.client
-                    .get_service_settings()
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, None, || {
+            self.client.get_service_settings().send()
+        })
+        .await?;
         Ok(ServiceSettings {
             organization_integration: out
                 .organization_configuration()

@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_organizations::types::{Policy, PolicyType, Tag};
 
-use super::organizations::SdkOrganizations;
-use super::retry::with_retry;
+use super::organizations::{SdkOrganizations, root_id};
+use super::retry::request;
 use super::{AwsError, all_pages};
 use crate::model::{PolicyId, RootId, Target};
 
@@ -115,15 +115,12 @@ fn detail(op: &'static str, p: Option<&Policy>) -> Result<PolicyDetail, AwsError
     })
 }
 
-impl SdkOrganizations {
-    /// Makes one call through the retry layer, the observer seeing every retried error.
-    async fn once<T, Fut>(&self, call: impl Fn() -> Fut) -> Result<T, AwsError>
-    where
-        Fut: std::future::Future<Output = Result<T, AwsError>>,
-    {
-        with_retry(&self.retry, call, |e| self.observer.on_retry(e)).await
-    }
+/// What an attachment's errors name: the policy and its target.
+fn attachment(policy: &PolicyId, target: &Target) -> String {
+    format!("{policy} → {target}")
+}
 
+impl SdkOrganizations {
     pub(super) async fn scp_list_policies(&self) -> Result<Vec<PolicySummary>, AwsError> {
         const OP: &str = "ListPolicies";
         let mut out = all_pages(&self.retry, &self.observer, |token| async move {
@@ -154,16 +151,13 @@ impl SdkOrganizations {
         policy: &PolicyId,
     ) -> Result<PolicyDetail, AwsError> {
         const OP: &str = "DescribePolicy";
-        let out = self
-            .once(|| async {
-                self.client
-                    .describe_policy()
-                    .policy_id(policy.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(policy))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(policy), || {
+            self.client
+                .describe_policy()
+                .policy_id(policy.as_str())
+                .send()
+        })
+        .await?;
         detail(OP, out.policy())
     }
 
@@ -223,39 +217,25 @@ impl SdkOrganizations {
     }
 
     pub(super) async fn scp_root_policy_types(&self) -> Result<Vec<RootPolicyTypes>, AwsError> {
-        const OP: &str = "ListRoots";
-        all_pages(&self.retry, &self.observer, |token| async move {
-            let out = self
-                .client
-                .list_roots()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))?;
-            let roots = out
-                .roots()
-                .iter()
-                .map(|r| {
-                    let root = r
-                        .id()
-                        .and_then(|i| i.parse().ok())
-                        .ok_or_else(|| AwsError::missing(OP, "Root.Id"))?;
-                    let policy_types = r
-                        .policy_types()
-                        .iter()
-                        .filter_map(|t| {
-                            let ty = t.r#type()?.as_str().to_owned();
-                            let status = t.status()?.as_str().to_owned();
-                            Some((ty, status))
-                        })
-                        .collect();
-                    Ok(RootPolicyTypes { root, policy_types })
+        let roots = self.sdk_roots().await?;
+        roots
+            .iter()
+            .map(|r| {
+                let policy_types = r
+                    .policy_types()
+                    .iter()
+                    .filter_map(|t| {
+                        let ty = t.r#type()?.as_str().to_owned();
+                        let status = t.status()?.as_str().to_owned();
+                        Some((ty, status))
+                    })
+                    .collect();
+                Ok(RootPolicyTypes {
+                    root: root_id(r)?,
+                    policy_types,
                 })
-                .collect::<Result<Vec<_>, AwsError>>()?;
-            Ok((roots, out.next_token))
-        })
-        .await
+            })
+            .collect()
     }
 
     pub(super) async fn scp_create_policy(
@@ -272,20 +252,17 @@ impl SdkOrganizations {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let out = self
-            .once(|| async {
-                self.client
-                    .create_policy()
-                    .name(&req.name)
-                    .description(&req.description)
-                    .content(&req.content)
-                    .r#type(PolicyType::ServiceControlPolicy)
-                    .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(&req.name))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(&req.name), || {
+            self.client
+                .create_policy()
+                .name(&req.name)
+                .description(&req.description)
+                .content(&req.content)
+                .r#type(PolicyType::ServiceControlPolicy)
+                .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                .send()
+        })
+        .await?;
         Ok(detail(OP, out.policy())?.summary)
     }
 
@@ -295,19 +272,16 @@ impl SdkOrganizations {
         change: &PolicyChange,
     ) -> Result<PolicySummary, AwsError> {
         const OP: &str = "UpdatePolicy";
-        let out = self
-            .once(|| async {
-                self.client
-                    .update_policy()
-                    .policy_id(policy.as_str())
-                    .set_name(change.name.clone())
-                    .set_description(change.description.clone())
-                    .set_content(change.content.clone())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e).on(policy))
-            })
-            .await?;
+        let out = request(&self.retry, &self.observer, OP, Some(policy), || {
+            self.client
+                .update_policy()
+                .policy_id(policy.as_str())
+                .set_name(change.name.clone())
+                .set_description(change.description.clone())
+                .set_content(change.content.clone())
+                .send()
+        })
+        .await?;
         Ok(detail(OP, out.policy())?.summary)
     }
 
@@ -317,14 +291,13 @@ impl SdkOrganizations {
         target: &Target,
     ) -> Result<(), AwsError> {
         const OP: &str = "AttachPolicy";
-        self.once(|| async {
+        let on = attachment(policy, target);
+        request(&self.retry, &self.observer, OP, Some(&on), || {
             self.client
                 .attach_policy()
                 .policy_id(policy.as_str())
                 .target_id(target.id())
                 .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e).on(format!("{policy} → {target}")))
         })
         .await?;
         Ok(())
@@ -336,14 +309,13 @@ impl SdkOrganizations {
         target: &Target,
     ) -> Result<(), AwsError> {
         const OP: &str = "DetachPolicy";
-        self.once(|| async {
+        let on = attachment(policy, target);
+        request(&self.retry, &self.observer, OP, Some(&on), || {
             self.client
                 .detach_policy()
                 .policy_id(policy.as_str())
                 .target_id(target.id())
                 .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e).on(format!("{policy} → {target}")))
         })
         .await?;
         Ok(())
@@ -351,13 +323,11 @@ impl SdkOrganizations {
 
     pub(super) async fn scp_delete(&self, policy: &PolicyId) -> Result<(), AwsError> {
         const OP: &str = "DeletePolicy";
-        self.once(|| async {
+        request(&self.retry, &self.observer, OP, Some(policy), || {
             self.client
                 .delete_policy()
                 .policy_id(policy.as_str())
                 .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e).on(policy))
         })
         .await?;
         Ok(())

@@ -2,9 +2,9 @@
 //! empty while more remain, so every list follows `NextToken` until it is absent.
 
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::OrganizationFeatureSet;
+use aws_sdk_organizations::types::{OrganizationFeatureSet, Root};
 
-use super::retry::with_retry;
+use super::retry::{request, with_retry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
@@ -81,6 +81,31 @@ impl SdkOrganizations {
         };
         all_pages_paced(&self.retry, &self.observer, Some(pace), page).await
     }
+
+    /// Every root ListRoots lists, as the SDK reads it: `list_roots` takes their ids,
+    /// `org_policies` their policy types too.
+    pub(super) async fn sdk_roots(&self) -> Result<Vec<Root>, AwsError> {
+        const OP: &str = "ListRoots";
+        self.pages(OP, |token| async move {
+            let out = self
+                .client
+                .list_roots()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(OP, e))?;
+            Ok((out.roots.unwrap_or_default(), out.next_token))
+        })
+        .await
+    }
+}
+
+/// A ListRoots root's id, checked.
+pub(super) fn root_id(root: &Root) -> Result<RootId, AwsError> {
+    root.id()
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| AwsError::missing("ListRoots", "Root.Id"))
 }
 
 impl OrganizationsApi for SdkOrganizations {
@@ -128,17 +153,9 @@ impl OrganizationsApi for SdkOrganizations {
 
     async fn caller_account(&self) -> Result<AccountId, AwsError> {
         const OP: &str = "GetCallerIdentity";
-        let out = with_retry(
-            &self.retry,
-            || async {
-                self.sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            },
-            |e| self.observer.on_retry(e),
-        )
+        let out = request(&self.retry, &self.observer, OP, None, || {
+            self.sts.get_caller_identity().send()
+        })
         .await?;
         out.account()
             .and_then(|a| a.parse().ok())
@@ -155,17 +172,9 @@ impl OrganizationsApi for SdkOrganizations {
                 format!("no IAM client to look up role {name}"),
             ));
         };
-        let found = with_retry(
-            &self.retry,
-            || async {
-                iam.get_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, e))
-            },
-            |e| self.observer.on_retry(e),
-        )
+        let found = request(&self.retry, &self.observer, OP, None, || {
+            iam.get_role().role_name(name).send()
+        })
         .await;
         match found {
             Ok(_) => Ok(true),
@@ -218,28 +227,7 @@ impl OrganizationsApi for SdkOrganizations {
     }
 
     async fn list_roots(&self) -> Result<Vec<RootId>, AwsError> {
-        const OP: &str = "ListRoots";
-        self.pages(OP, |token| async move {
-            let out = self
-                .client
-                .list_roots()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OP, e))?;
-            let roots = out
-                .roots()
-                .iter()
-                .map(|r| {
-                    r.id()
-                        .and_then(|i| i.parse().ok())
-                        .ok_or_else(|| AwsError::missing(OP, "Root.Id"))
-                })
-                .collect::<Result<Vec<RootId>, _>>()?;
-            Ok((roots, out.next_token))
-        })
-        .await
+        self.sdk_roots().await?.iter().map(root_id).collect()
     }
 
     async fn list_ous_for_parent(

@@ -3,9 +3,14 @@
 //! and License Manager's `RateLimitExceededException`, which the SDK does not retry, is
 //! backed off like every other throttle.
 
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use aws_sdk_licensemanager::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use super::Observer;
 use super::error::{AwsError, ErrorKind};
 
 /// How hard to try.
@@ -83,6 +88,36 @@ where
             },
         }
     }
+}
+
+/// One SDK request through [`with_retry`], `observer` seeing every retried error: `send`
+/// sends it afresh on each attempt, and a failure is sorted by [`AwsError::from_sdk`] as
+/// `op`'s, naming `resource` where one is given. Every adapter's single calls go through here.
+pub(crate) async fn request<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    observer: &Observer,
+    op: &'static str,
+    resource: Option<&(dyn fmt::Display + Sync)>,
+    mut send: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let call = || {
+        let sent = send();
+        async move {
+            sent.await.map_err(|e| {
+                let err = AwsError::from_sdk(op, e);
+                match resource {
+                    Some(r) => err.on(r),
+                    None => err,
+                }
+            })
+        }
+    };
+    with_retry(policy, call, |e| observer.on_retry(e)).await
 }
 
 #[cfg(test)]

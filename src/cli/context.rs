@@ -65,22 +65,25 @@ impl Context {
         }
     }
 
+    /// Prints `diagnostics` and the error that stops the command: "FILE: N errors WHERE".
+    fn refuse(&self, diagnostics: &[Diagnostic], context: &str) -> CliError {
+        self.report(diagnostics);
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        CliError::Reported(format!(
+            "{}: {errors} error{} {context}",
+            self.config_display(),
+            if errors == 1 { "" } else { "s" }
+        ))
+    }
+
     /// Loads and validates the desired-state file; on failure every problem is printed.
     pub fn load_config(&self) -> Result<Config, CliError> {
         match load_config(&self.global.config) {
             Ok((config, _source)) => Ok(config),
-            Err(LoadError::Invalid(diagnostics)) => {
-                self.report(&diagnostics);
-                let errors = diagnostics
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                Err(CliError::Reported(format!(
-                    "{}: {errors} error{} found",
-                    self.config_display(),
-                    if errors == 1 { "" } else { "s" }
-                )))
-            }
+            Err(LoadError::Invalid(diagnostics)) => Err(self.refuse(&diagnostics, "found")),
             Err(e @ LoadError::Io { .. }) => Err(CliError::Config(e)),
         }
     }
@@ -271,18 +274,10 @@ impl Context {
                 self.report(&desired.warnings);
                 Ok(desired)
             }
-            Err(diagnostics) => {
-                self.report(&diagnostics);
-                let errors = diagnostics
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                Err(CliError::Reported(format!(
-                    "{}: {errors} error{} resolving the file against the organization and its licenses",
-                    self.config_display(),
-                    if errors == 1 { "" } else { "s" }
-                )))
-            }
+            Err(diagnostics) => Err(self.refuse(
+                &diagnostics,
+                "resolving the file against the organization and its licenses",
+            )),
         }
     }
 }

@@ -1187,6 +1187,17 @@ fn suggest_model_key(s: &str) -> Option<String> {
     ModelKey::parse(&out).map(|k| k.as_str().to_owned())
 }
 
+/// `(line, column, message)` of every problem of `source`, which must have some: what the
+/// validation tests of each section compare.
+#[cfg(test)]
+pub(super) fn problems(source: &str) -> Vec<(u32, u32, String)> {
+    crate::config::parse(source)
+        .expect_err("the file has problems")
+        .into_iter()
+        .map(|d| (d.span.line, d.span.column, d.message))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,9 +72,9 @@ impl PolicyDocument {
         let mut allowed = false;
         for s in &self.statement {
             let matches = if s.action.is_empty() {
-                !s.not_action.is_empty() && !s.not_action.iter().any(|p| wildcard(p, action))
+                !s.not_action.is_empty() && !s.not_action.iter().any(|p| wildcard(p, action, true))
             } else {
-                s.action.iter().any(|p| wildcard(p, action))
+                s.action.iter().any(|p| wildcard(p, action, true))
             };
             if matches && conditions_hold(s.condition.as_ref(), context) {
                 match s.effect {
@@ -115,39 +115,13 @@ fn conditions_hold(condition: Option<&serde_json::Value>, context: &[(&str, &str
             };
             wanted.iter().any(|w| {
                 if like {
-                    wildcard_exact(w, value)
+                    wildcard(w, value, false)
                 } else {
                     w == value
                 }
             })
         })
     })
-}
-
-/// `StringLike`: `*` and `?`, case-sensitive.
-fn wildcard_exact(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 fn one_or_many<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -163,17 +137,25 @@ fn one_or_many<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<V
     })
 }
 
-/// IAM action matching: `*` any run of characters, `?` one character, ASCII case-insensitive.
-fn wildcard(pattern: &str, text: &str) -> bool {
-    let p: Vec<u8> = pattern.bytes().map(|b| b.to_ascii_lowercase()).collect();
-    let t: Vec<u8> = text.bytes().map(|b| b.to_ascii_lowercase()).collect();
+/// IAM's wildcard match: `*` any run of characters, `?` any one character; actions match
+/// case-insensitively, `StringLike` values and SCP resources exactly. The emulator's one
+/// matcher (the SCP evaluator uses it too).
+pub(super) fn wildcard(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    let norm = |s: &str| -> Vec<char> {
+        if case_insensitive {
+            s.chars().flat_map(char::to_lowercase).collect()
+        } else {
+            s.chars().collect()
+        }
+    };
+    let (p, t) = (norm(pattern), norm(text));
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
+        } else if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -184,7 +166,7 @@ fn wildcard(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == b'*' {
+    while pi < p.len() && p[pi] == '*' {
         pi += 1;
     }
     pi == p.len()

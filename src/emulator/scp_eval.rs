@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::EmulatorState;
 use super::admin::AdminError;
 use super::org_policies::SCP;
+use super::policy::wildcard;
 use super::state::World;
 
 /// The answer of the evaluator.
@@ -406,39 +407,6 @@ pub(crate) fn admin_route(
         ),
         _ => None,
     }
-}
-
-/// `*` any run of characters, `?` one character.
-fn wildcard(pattern: &str, text: &str, case_insensitive: bool) -> bool {
-    let norm = |s: &str| -> Vec<char> {
-        if case_insensitive {
-            s.chars().flat_map(char::to_lowercase).collect()
-        } else {
-            s.chars().collect()
-        }
-    };
-    let (p, t) = (norm(pattern), norm(text));
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ fn desired(mode: &str, live: &Live) -> Desired {
     )
 }
 
-fn target(id: &str) -> Target {
+pub(crate) fn target(id: &str) -> Target {
     Target::parse(id).expect("a target id")
 }
 
@@ -43,7 +43,15 @@ fn account(id: &str) -> AccountId {
     id.parse().unwrap()
 }
 
-fn scp(id: &str, name: &str, tagged: bool, content: &str, targets: &[&str]) -> ScpPolicy {
+/// A customer-managed SCP `id` named `name` (with the managed tag where `tagged`), attached to
+/// `targets`; audit's guardrail drift tests build theirs with it too.
+pub(crate) fn scp(
+    id: &str,
+    name: &str,
+    tagged: bool,
+    content: &str,
+    targets: &[&str],
+) -> ScpPolicy {
     ScpPolicy {
         id: id.parse::<PolicyId>().unwrap(),
         arn: format!(

@@ -108,24 +108,8 @@ impl<'a> Holdings<'a> {
 
     /// The accounts for which `grant` is in effect now.
     pub fn in_effect(&self, grant: &Grant) -> BTreeSet<AccountId> {
-        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
-            return BTreeSet::new();
-        }
-        match &grant.principal {
-            Principal::Account(account) if grant.status.is_effective() => {
-                BTreeSet::from([account.clone()])
-            }
-            Principal::Account(_) => BTreeSet::new(),
-            parent => match self.shares.get(&grant.arn) {
-                Some(shares) => shares
-                    .iter()
-                    .filter(|s| s.status == GrantStatus::Active)
-                    .map(|s| s.account.clone())
-                    .collect(),
-                None if grant.status.is_effective() => self.reaches(parent),
-                None => BTreeSet::new(),
-            },
-        }
+        let shares = self.shares.get(&grant.arn).map(|s| s.iter().copied());
+        in_effect(grant, shares, |parent| self.reaches(parent))
     }
 
     /// Whether `grant` is in effect for `account` now: one account's answer of
@@ -174,5 +158,32 @@ impl<'a> Holdings<'a> {
                 .iter()
                 .any(|g| g.arn != grant.arn)
         })
+    }
+}
+
+/// The accounts for which `grant` is in effect, from its status and, for an organization or
+/// OU grant, its listed `shares` (those ACTIVE), or where none are listed every account
+/// `reaches` names. The one rule [`Holdings`] and `plan::simulate` both read.
+pub(crate) fn in_effect<'s>(
+    grant: &Grant,
+    shares: Option<impl Iterator<Item = &'s Share>>,
+    reaches: impl FnOnce(&Principal) -> BTreeSet<AccountId>,
+) -> BTreeSet<AccountId> {
+    if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
+        return BTreeSet::new();
+    }
+    match &grant.principal {
+        Principal::Account(account) if grant.status.is_effective() => {
+            BTreeSet::from([account.clone()])
+        }
+        Principal::Account(_) => BTreeSet::new(),
+        parent => match shares {
+            Some(shares) => shares
+                .filter(|s| s.status == GrantStatus::Active)
+                .map(|s| s.account.clone())
+                .collect(),
+            None if grant.status.is_effective() => reaches(parent),
+            None => BTreeSet::new(),
+        },
     }
 }

@@ -19,7 +19,7 @@ pub mod words;
 #[cfg(test)]
 mod complexity_tests;
 #[cfg(test)]
-mod guardrails_tests;
+pub(crate) mod guardrails_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -135,28 +135,12 @@ impl<'o> Sim<'o> {
     /// The accounts grant `i` is in effect for, from its status and shares.
     fn in_effect(&self, i: usize) -> BTreeSet<AccountId> {
         let grant = &self.grants[i];
-        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
-            return BTreeSet::new();
-        }
-        match &grant.principal {
-            Principal::Account(account) if grant.status.is_effective() => {
-                BTreeSet::from([account.clone()])
-            }
-            Principal::Account(_) => BTreeSet::new(),
-            parent => match self.shares.get(&grant.arn) {
-                Some(shares) => shares
-                    .values()
-                    .filter(|s| s.status == GrantStatus::Active)
-                    .map(|s| s.account.clone())
-                    .collect(),
-                None if grant.status.is_effective() => {
-                    let mut accounts = self.index.covered(parent);
-                    accounts.retain(|a| self.index.is_grantable(a));
-                    accounts
-                }
-                None => BTreeSet::new(),
-            },
-        }
+        let shares = self.shares.get(&grant.arn).map(|s| s.values());
+        super::holdings::in_effect(grant, shares, |parent| {
+            let mut accounts = self.index.covered(parent);
+            accounts.retain(|a| self.index.is_grantable(a));
+            accounts
+        })
     }
 
     /// Recomputes where grant `i` is in effect after its status or shares changed.

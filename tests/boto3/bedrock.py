@@ -4,55 +4,20 @@ subscribe step answer in AWS's shapes (botocore parses them with its own bedrock
 model) and fail with AWS's error codes and HTTP statuses.
 
 Run: python3 tests/boto3/bedrock.py  (needs `pip install boto3`). Starts the emulator on an
-ephemeral port (the binary from $BEDROCK_ENTITLEMENTS_BIN, else target/debug/bedrock-entitlements)
+ephemeral port (`emulator.running`, in tests/boto3/emulator.py)
 with the sandbox seed and waits for the address it prints, so no sleep. Prints each answer and
 exits non-zero on the first mismatch.
 """
 
 import json
-import os
-import re
-import subprocess
 import sys
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import emulator
+from emulator import show
+
 SONNET45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-
-
-def start_emulator():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default = os.path.join(here, "..", "..", "target", "debug", "bedrock-entitlements")
-    binary = os.environ.get("BEDROCK_ENTITLEMENTS_BIN", default)
-    proc = subprocess.Popen(
-        [binary, "emulator", "--listen", "127.0.0.1:0"],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    for line in proc.stderr:
-        m = re.search(r"AWS_ENDPOINT_URL=(http://[0-9.:]+)", line)
-        if m:
-            return proc, m.group(1)
-    raise SystemExit("the emulator exited before printing its address")
-
-
-def client(endpoint, key="ACCT111122223333"):
-    return boto3.client(
-        "bedrock",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def show(label, value):
-    value = {k: v for k, v in value.items() if k != "ResponseMetadata"}
-    print(f"{label}: {json.dumps(value, default=str, sort_keys=True)}")
 
 
 def check(cond, what):
@@ -74,17 +39,13 @@ def expect_error(label, code, status, call):
 
 
 def main():
-    proc, endpoint = start_emulator()
-    try:
+    with emulator.running() as endpoint:
         run(endpoint)
-    finally:
-        proc.terminate()
-        proc.wait()
     print("all checks passed")
 
 
 def run(endpoint):
-    b = client(endpoint)
+    b = emulator.client("bedrock", endpoint)
     every = b.list_foundation_model_agreement_offers(modelId=SONNET45, offerType="ALL")
     show("ListFoundationModelAgreementOffers ALL", every)
     ids = [o["offerId"] for o in every["offers"]]

@@ -3,20 +3,18 @@
 shapes and fail with AWS's error codes (and `Reason` members).
 
 Run: python3 tests/boto3/org_policies.py  (needs `pip install boto3`). Starts the emulator on an
-ephemeral port (the binary from $BEDROCK_ENTITLEMENTS_BIN, else target/debug/bedrock-entitlements)
+ephemeral port (`emulator.running`, in tests/boto3/emulator.py)
 and waits for the address it prints, so no sleep. Prints each answer and exits non-zero on the
 first mismatch.
 """
 
 import json
-import os
-import re
-import subprocess
 import sys
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+import emulator
+from emulator import show
 
 ROOT = "r-ab12"
 OU_ML = "ou-ab12-mlplatfm"
@@ -35,39 +33,6 @@ DENY = json.dumps(
     },
     separators=(",", ":"),
 )
-
-
-def start_emulator():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default = os.path.join(here, "..", "..", "target", "debug", "bedrock-entitlements")
-    binary = os.environ.get("BEDROCK_ENTITLEMENTS_BIN", default)
-    proc = subprocess.Popen(
-        [binary, "emulator", "--listen", "127.0.0.1:0"],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    for line in proc.stderr:
-        m = re.search(r"AWS_ENDPOINT_URL=(http://[0-9.:]+)", line)
-        if m:
-            return proc, m.group(1)
-    raise SystemExit("the emulator exited before printing its address")
-
-
-def client(endpoint, key="ACCT111122223333"):
-    return boto3.client(
-        "organizations",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def show(label, value):
-    value = {k: v for k, v in value.items() if k != "ResponseMetadata"}
-    print(f"{label}: {json.dumps(value, default=str, sort_keys=True)}")
 
 
 def expect_error(label, code, call, reason=None):
@@ -149,12 +114,9 @@ def run(org, member):
 
 
 def main():
-    proc, endpoint = start_emulator()
-    try:
-        run(client(endpoint), client(endpoint, "ACCT" + ML_PROD))
-    finally:
-        proc.terminate()
-        proc.wait()
+    with emulator.running() as endpoint:
+        org = emulator.client("organizations", endpoint)
+        run(org, emulator.client("organizations", endpoint, "ACCT" + ML_PROD))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ use bedrock_entitlements::apply::{
     RoleRecipients, Waiting,
 };
 use bedrock_entitlements::aws::{
-    self, AwsError, ConnectOptions, GrantChange, GrantRef, LicenseManagerApi, NewGrant,
-    RetryPolicy, ServiceSettings,
+    AwsError, GrantChange, GrantRef, LicenseManagerApi, NewGrant, ServiceSettings,
 };
-use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat, Session};
+use bedrock_entitlements::cli::{Context, GlobalArgs, LogFormat};
 use bedrock_entitlements::config;
 use bedrock_entitlements::emulator::{
     EmulatorHandle, EmulatorOptions, FaultRates, FeatureSetSeed, GrantSeed, GrantView, Seed,
@@ -28,29 +27,6 @@ use tokio::sync::Notify;
 use crate::support::*;
 
 const PREFIX: &str = "bedrock-entitlements";
-
-/// Retries fast enough for tests, as many as in production.
-fn test_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 10,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(200),
-    }
-}
-
-/// A session acting as the seed's default caller, whose retries feed `limits`.
-async fn session(emu: &EmulatorHandle, limits: &Arc<AdaptiveLimits>) -> Session {
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "emulator-secret".to_owned())),
-        retry: Some(test_retry()),
-        observer: Some(limits.clone()),
-        ..ConnectOptions::default()
-    })
-    .await;
-    Session::from_clients(clients)
-}
 
 fn context() -> Context {
     Context::new(GlobalArgs {
@@ -392,25 +368,27 @@ async fn two_concurrent_applies_of_one_plan_end_in_one_state_without_duplicates(
     assert_managed_grants_active(&emu).await;
 }
 
-/// A License Manager client that "crashes" the apply using it: at its `kill_at`-th mutating
-/// call it signals, and the test drops the executor's future (calls in flight may or may not
-/// reach the emulator, as with SIGKILL).
-struct Crashing<L> {
+/// A License Manager client that hands every call to `inner`, first showing each mutating call
+/// (its operation's name) to `before_mutation`, and passing what the batched status reads
+/// (`get_grants`) return through `status_read`.
+struct Intercepting<L> {
     inner: L,
-    mutations: AtomicUsize,
-    kill_at: usize,
-    kill: Arc<Notify>,
+    before_mutation: Box<dyn Fn(&'static str) + Send + Sync>,
+    status_read: Box<dyn Fn(Vec<Grant>) -> Vec<Grant> + Send + Sync>,
 }
 
-impl<L: LicenseManagerApi> Crashing<L> {
-    fn count(&self) {
-        if self.mutations.fetch_add(1, Ordering::SeqCst) + 1 == self.kill_at {
-            self.kill.notify_one();
+impl<L> Intercepting<L> {
+    /// Every call passed on unchanged, until a test sets a hook.
+    fn new(inner: L) -> Self {
+        Intercepting {
+            inner,
+            before_mutation: Box::new(|_| {}),
+            status_read: Box::new(|read| read),
         }
     }
 }
 
-impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
+impl<L: LicenseManagerApi> LicenseManagerApi for Intercepting<L> {
     async fn list_received_licenses(&self) -> Result<Vec<License>, AwsError> {
         self.inner.list_received_licenses().await
     }
@@ -421,10 +399,10 @@ impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
         self.inner.get_grant(grant).await
     }
     async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
-        self.inner.get_grants(grants).await
+        Ok((self.status_read)(self.inner.get_grants(grants).await?))
     }
     async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {
-        self.count();
+        (self.before_mutation)("CreateGrant");
         self.inner.create_grant(req).await
     }
     async fn create_grant_version(
@@ -432,15 +410,15 @@ impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
         grant: &GrantArn,
         change: &GrantChange,
     ) -> Result<GrantRef, AwsError> {
-        self.count();
+        (self.before_mutation)("CreateGrantVersion");
         self.inner.create_grant_version(grant, change).await
     }
     async fn delete_grant(&self, grant: &GrantArn, version: &str) -> Result<GrantRef, AwsError> {
-        self.count();
+        (self.before_mutation)("DeleteGrant");
         self.inner.delete_grant(grant, version).await
     }
     async fn accept_grant(&self, grant: &GrantArn) -> Result<GrantRef, AwsError> {
-        self.count();
+        (self.before_mutation)("AcceptGrant");
         self.inner.accept_grant(grant).await
     }
     async fn list_received_grants(
@@ -460,6 +438,21 @@ impl<L: LicenseManagerApi> LicenseManagerApi for Crashing<L> {
         self.inner
             .list_received_grants_for_organization(license, parent)
             .await
+    }
+}
+
+/// A License Manager client that "crashes" the apply using it: at its `kill_at`-th mutating
+/// call it signals `kill`, and the test drops the executor's future (calls in flight may or may
+/// not reach the emulator, as with SIGKILL).
+fn crashing<L>(inner: L, kill_at: usize, kill: Arc<Notify>) -> Intercepting<L> {
+    let mutations = AtomicUsize::new(0);
+    Intercepting {
+        before_mutation: Box::new(move |_| {
+            if mutations.fetch_add(1, Ordering::SeqCst) + 1 == kill_at {
+                kill.notify_one();
+            }
+        }),
+        ..Intercepting::new(inner)
     }
 }
 
@@ -492,12 +485,7 @@ async fn killed_at_any_point_a_rerun_converges_without_duplicates() {
         let limits = Arc::new(AdaptiveLimits::new());
         let s = session(&emu, &limits).await;
         let kill = Arc::new(Notify::new());
-        let lm = Arc::new(Crashing {
-            inner: (*s.lm).clone(),
-            mutations: AtomicUsize::new(0),
-            kill_at,
-            kill: kill.clone(),
-        });
+        let lm = Arc::new(crashing((*s.lm).clone(), kill_at, kill.clone()));
         let opts = options(&limits);
         let killed = tokio::select! {
             _ = apply::execute(lm, None::<&NoRecipients>, &p, &opts, &NoProgress) => false,
@@ -798,72 +786,33 @@ async fn a_delete_whose_ou_cover_is_not_in_effect_is_deferred_and_the_next_run_c
 }
 
 /// A License Manager client that checks, at every DeleteGrant, that the grant `cover` is in
-/// effect for `accounts` in the emulator's own state (its shares ACTIVE), and that can hide
-/// every grant from the first `hide` batched status reads (lists lagging behind writes).
-struct Watching<L> {
+/// effect for its accounts in the emulator's own state (WORKFLOW_COMPLETED: its shares ACTIVE),
+/// counting in `gaps` the deletes made without it, and that hides every grant from the first
+/// `hide` batched status reads (lists lagging behind writes).
+fn watching<L>(
     inner: L,
     state: bedrock_entitlements::emulator::EmulatorState,
     cover: Option<String>,
     gaps: Arc<AtomicUsize>,
-    hide: AtomicUsize,
-}
-
-impl<L: LicenseManagerApi> LicenseManagerApi for Watching<L> {
-    async fn list_received_licenses(&self) -> Result<Vec<License>, AwsError> {
-        self.inner.list_received_licenses().await
-    }
-    async fn list_distributed_grants(&self, license: &LicenseArn) -> Result<Vec<Grant>, AwsError> {
-        self.inner.list_distributed_grants(license).await
-    }
-    async fn get_grant(&self, grant: &GrantArn) -> Result<Grant, AwsError> {
-        self.inner.get_grant(grant).await
-    }
-    async fn get_grants(&self, grants: &[GrantArn]) -> Result<Vec<Grant>, AwsError> {
-        let read = self.inner.get_grants(grants).await?;
-        let hidden = self
-            .hide
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        Ok(if hidden { Vec::new() } else { read })
-    }
-    async fn create_grant(&self, req: &NewGrant) -> Result<GrantRef, AwsError> {
-        self.inner.create_grant(req).await
-    }
-    async fn create_grant_version(
-        &self,
-        grant: &GrantArn,
-        change: &GrantChange,
-    ) -> Result<GrantRef, AwsError> {
-        self.inner.create_grant_version(grant, change).await
-    }
-    async fn delete_grant(&self, grant: &GrantArn, version: &str) -> Result<GrantRef, AwsError> {
-        if let Some(cover) = &self.cover
-            && self.state.grant(cover).map(|g| g.status) != Some("WORKFLOW_COMPLETED".to_owned())
-        {
-            self.gaps.fetch_add(1, Ordering::SeqCst);
-        }
-        self.inner.delete_grant(grant, version).await
-    }
-    async fn accept_grant(&self, grant: &GrantArn) -> Result<GrantRef, AwsError> {
-        self.inner.accept_grant(grant).await
-    }
-    async fn list_received_grants(
-        &self,
-        license: Option<&LicenseArn>,
-    ) -> Result<Vec<Grant>, AwsError> {
-        self.inner.list_received_grants(license).await
-    }
-    async fn get_service_settings(&self) -> Result<ServiceSettings, AwsError> {
-        self.inner.get_service_settings().await
-    }
-    async fn list_received_grants_for_organization(
-        &self,
-        license: &LicenseArn,
-        parent: Option<&GrantArn>,
-    ) -> Result<Vec<Share>, AwsError> {
-        self.inner
-            .list_received_grants_for_organization(license, parent)
-            .await
+    hide: usize,
+) -> Intercepting<L> {
+    let hide = AtomicUsize::new(hide);
+    Intercepting {
+        before_mutation: Box::new(move |op| {
+            if op == "DeleteGrant"
+                && let Some(cover) = &cover
+                && state.grant(cover).map(|g| g.status) != Some("WORKFLOW_COMPLETED".to_owned())
+            {
+                gaps.fetch_add(1, Ordering::SeqCst);
+            }
+        }),
+        status_read: Box::new(move |read| {
+            let hidden = hide
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if hidden { Vec::new() } else { read }
+        }),
+        ..Intercepting::new(inner)
     }
 }
 
@@ -877,13 +826,13 @@ async fn execute_watching(
     let limits = Arc::new(AdaptiveLimits::new());
     let s = session(emu, &limits).await;
     let gaps = Arc::new(AtomicUsize::new(0));
-    let lm = Arc::new(Watching {
-        inner: (*s.lm).clone(),
-        state: emu.state(),
-        cover: cover.map(str::to_owned),
-        gaps: Arc::clone(&gaps),
-        hide: AtomicUsize::new(hide),
-    });
+    let lm = Arc::new(watching(
+        (*s.lm).clone(),
+        emu.state(),
+        cover.map(str::to_owned),
+        Arc::clone(&gaps),
+        hide,
+    ));
     let opts = ApplyOptions {
         wait,
         ..options(&limits)

@@ -135,3 +135,19 @@ pub fn mode(path: &Path) -> u32 {
         .mode()
         & 0o777
 }
+
+/// A JSON plan document's actions, each as "ACTION PRINCIPAL".
+pub fn plan_actions(doc: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["action"].as_str().unwrap(),
+                a["principal"].as_str().unwrap()
+            )
+        })
+        .collect()
+}

@@ -19,19 +19,10 @@ fn filter(name: &str, value: &str) -> Filter {
 }
 
 async fn create(c: &Client, license: &str, principal: &str) -> String {
-    c.create_grant()
-        .client_token(token())
-        .grant_name(format!("bedrock-entitlements-{}", token()))
-        .license_arn(license)
-        .principals(principal)
-        .home_region("us-east-1")
-        .set_allowed_operations(Some(ops()))
-        .send()
+    let name = format!("bedrock-entitlements-{}", token());
+    try_create_grant(c, license, principal, &name, &token())
         .await
         .expect("CreateGrant succeeds")
-        .grant_arn()
-        .expect("a grant ARN")
-        .to_owned()
 }
 
 /// Reads the grant until its workflow completes (bounded); returns its status and version.

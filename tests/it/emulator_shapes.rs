@@ -2,34 +2,18 @@
 //! STS AssumeRole credentials), grants waiting on recipients in all-features organizations,
 //! trusted access off, a delegated administrator, and org/OU grants reaching member accounts.
 
-use aws_sdk_licensemanager::types::{AllowedOperation, Filter, GrantStatus};
+use aws_sdk_licensemanager::types::{Filter, GrantStatus};
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use bedrock_entitlements::emulator::{EmulatorOptions, FeatureSetSeed};
 
 use crate::support::*;
 
-fn ops() -> Vec<AllowedOperation> {
-    DEFAULT_OPS.iter().map(|o| (*o).into()).collect()
-}
-
 async fn create(
     c: &aws_sdk_licensemanager::Client,
     principal: &str,
 ) -> Result<String, (String, String)> {
-    let r = c
-        .create_grant()
-        .client_token(token())
-        .grant_name("bedrock-entitlements-claude")
-        .license_arn(CLAUDE_LICENSE)
-        .principals(principal)
-        .home_region("us-east-1")
-        .set_allowed_operations(Some(ops()))
-        .send()
-        .await;
-    match r {
-        Ok(o) => Ok(o.grant_arn().unwrap().to_owned()),
-        Err(e) => Err(error_of::<(), _, _>(Err(e))),
-    }
+    let name = "bedrock-entitlements-claude";
+    try_create_grant(c, CLAUDE_LICENSE, principal, name, &token()).await
 }
 
 async fn status(c: &aws_sdk_licensemanager::Client, arn: &str) -> (GrantStatus, String) {

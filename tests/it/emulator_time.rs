@@ -17,10 +17,6 @@ use crate::support::*;
 const ML_RESEARCH: &str = "131313131313";
 const CLAUDE_SKU: &str = "prod-cl4ud3s0nn3t1";
 
-fn ops() -> Vec<AllowedOperation> {
-    DEFAULT_OPS.iter().map(|o| (*o).into()).collect()
-}
-
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
@@ -31,20 +27,8 @@ async fn try_create(
     principal: &str,
     tok: &str,
 ) -> Result<String, (String, String)> {
-    let r = c
-        .create_grant()
-        .client_token(tok)
-        .grant_name("bedrock-entitlements-time")
-        .license_arn(license)
-        .principals(principal)
-        .home_region("us-east-1")
-        .set_allowed_operations(Some(ops()))
-        .send()
-        .await;
-    match r {
-        Ok(o) => Ok(o.grant_arn().unwrap().to_owned()),
-        Err(e) => Err(error_of::<(), _, _>(Err(e))),
-    }
+    let name = "bedrock-entitlements-time";
+    try_create_grant(c, license, principal, name, tok).await
 }
 
 async fn create(c: &Client, principal: &str) -> String {

@@ -38,21 +38,12 @@ fn license(n: u32) -> String {
 }
 
 fn grant(n: u32, name: String, lic: u32, account: &str) -> GrantSeed {
+    let principal = format!("arn:aws:iam::{account}:root");
     GrantSeed {
         arn: Some(format!(
             "arn:aws:license-manager::111111111111:grant:g-{n:032x}"
         )),
-        name,
-        license_arn: license(lic),
-        principal: format!("arn:aws:iam::{account}:root"),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
-        version: 2,
-        operations: crate::support::DEFAULT_OPS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..crate::support::active_grant_seed(name, &license(lic), principal)
     }
 }
 

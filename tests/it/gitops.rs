@@ -10,7 +10,7 @@ use bedrock_entitlements::emulator::{
 };
 use serde_json::Value;
 
-use crate::cli_support::{Cli, Run};
+use crate::cli_support::{Cli, Run, plan_actions};
 use crate::support::start_emulator;
 
 const CLAUDE: u32 = 1;
@@ -688,18 +688,7 @@ models:
         ])
         .await
         .expect(0);
-    let principals: BTreeSet<String> = plan.json()["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {}",
-                a["action"].as_str().unwrap(),
-                a["principal"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let principals = plan_actions(&plan.json());
     assert_eq!(
         principals,
         BTreeSet::from([format!("create {}", acct("101010101010"))])

@@ -14,10 +14,9 @@ use bedrock_entitlements::apply::{
     PolicyError, PolicyOutcome,
 };
 use bedrock_entitlements::aws::{
-    self, AccountEntry, AwsError, ConnectOptions, NewPolicy, OrgInfo, OrganizationsApi,
-    PolicyChange, PolicyDetail, PolicySummary, RetryPolicy, RootPolicyTypes, SdkOrganizations,
+    AccountEntry, AwsError, NewPolicy, OrgInfo, OrganizationsApi, PolicyChange, PolicyDetail,
+    PolicySummary, RootPolicyTypes, SdkOrganizations,
 };
-use bedrock_entitlements::cli::Session;
 use bedrock_entitlements::config::GuardrailMode;
 use bedrock_entitlements::emulator::{Decision, EmulatorHandle, EmulatorOptions, FaultRates, Seed};
 use bedrock_entitlements::live::{self, LicenseScope};
@@ -39,27 +38,6 @@ fn deny(pattern: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"DenyModel","Effect":"Deny","Action":"bedrock:*","Resource":"arn:aws:bedrock:*::foundation-model/{pattern}"}}]}}"#
     )
-}
-
-fn test_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 10,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(100),
-    }
-}
-
-async fn session(emu: &EmulatorHandle, limits: &Arc<AdaptiveLimits>) -> Session {
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "emulator-secret".to_owned())),
-        retry: Some(test_retry()),
-        observer: Some(limits.clone()),
-        ..ConnectOptions::default()
-    })
-    .await;
-    Session::from_clients(clients)
 }
 
 async fn orgs(emu: &EmulatorHandle) -> Arc<SdkOrganizations> {

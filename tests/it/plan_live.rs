@@ -5,26 +5,11 @@ use std::collections::BTreeSet;
 
 use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
 
-use crate::cli_support::Cli;
+use crate::cli_support::{Cli, plan_actions as actions};
 use crate::support::{COHERE_LICENSE, OU_ML, bulk_account, seed_with_accounts, start_emulator};
 
 const CLAUDE: &str =
     "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
-
-fn actions(doc: &serde_json::Value) -> BTreeSet<String> {
-    doc["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {}",
-                a["action"].as_str().unwrap(),
-                a["principal"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
 
 /// Managed ACTIVE grants of the Claude license to the first `count` bulk accounts.
 fn bulk_grants(count: usize) -> impl Iterator<Item = GrantSeed> {

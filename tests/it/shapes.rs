@@ -745,20 +745,8 @@ async fn a_license_without_create_grant_is_refused() {
 // apply's own refusals
 
 fn managed_seed_grant(model: &str, license: &str, account_id: &str) -> GrantSeed {
-    GrantSeed {
-        arn: None,
-        name: format!("{PREFIX}-{model}-{account_id}"),
-        license_arn: license.to_owned(),
-        principal: account(account_id),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
-        version: 2,
-        operations: crate::support::DEFAULT_OPS
-            .iter()
-            .map(|o| (*o).to_owned())
-            .collect(),
-    }
+    let name = format!("{PREFIX}-{model}-{account_id}");
+    crate::support::active_grant_seed(name, license, account(account_id))
 }
 
 #[tokio::test]

@@ -393,3 +393,76 @@ pub fn run_boto3_check(script: &str) {
     );
     assert!(stdout.contains("all checks passed"), "{stdout}");
 }
+
+/// Retries fast enough for tests, as many as in production.
+pub fn test_retry() -> bedrock_entitlements::aws::RetryPolicy {
+    bedrock_entitlements::aws::RetryPolicy {
+        max_attempts: 10,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(200),
+    }
+}
+
+/// A session acting as the seed's default caller, with [`test_retry`], whose retries feed
+/// `limits`.
+pub async fn session(
+    emu: &EmulatorHandle,
+    limits: &std::sync::Arc<bedrock_entitlements::apply::AdaptiveLimits>,
+) -> bedrock_entitlements::cli::Session {
+    let clients = bedrock_entitlements::aws::connect(bedrock_entitlements::aws::ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "emulator-secret".to_owned())),
+        retry: Some(test_retry()),
+        observer: Some(limits.clone()),
+        ..Default::default()
+    })
+    .await;
+    bedrock_entitlements::cli::Session::from_clients(clients)
+}
+
+/// CreateGrant of `license` to `principal` with the default operations, named `name`, with
+/// client token `tok`: the new grant's ARN, or the error's code and message.
+pub async fn try_create_grant(
+    c: &aws_sdk_licensemanager::Client,
+    license: &str,
+    principal: &str,
+    name: &str,
+    tok: &str,
+) -> Result<String, (String, String)> {
+    let ops = DEFAULT_OPS.iter().map(|o| (*o).into()).collect();
+    let r = c
+        .create_grant()
+        .client_token(tok)
+        .grant_name(name)
+        .license_arn(license)
+        .principals(principal)
+        .home_region("us-east-1")
+        .set_allowed_operations(Some(ops))
+        .send()
+        .await;
+    match r {
+        Ok(o) => Ok(o.grant_arn().unwrap().to_owned()),
+        Err(e) => Err(error_of::<(), _, _>(Err(e))),
+    }
+}
+
+/// An ACTIVE grant named `name` of `license` to `principal`, at version 2 with the default
+/// operations, for a seed (its ARN left to the emulator).
+pub fn active_grant_seed(
+    name: String,
+    license: &str,
+    principal: String,
+) -> bedrock_entitlements::emulator::GrantSeed {
+    bedrock_entitlements::emulator::GrantSeed {
+        arn: None,
+        name,
+        license_arn: license.to_owned(),
+        principal,
+        grantor: None,
+        status: "ACTIVE".to_owned(),
+        status_reason: None,
+        version: 2,
+        operations: DEFAULT_OPS.iter().map(|o| (*o).to_owned()).collect(),
+    }
+}

@@ -228,16 +228,8 @@ impl Walker {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::validate::problems;
     use crate::config::{GuardrailMode, GuardrailSettings, parse};
-
-    /// `(line, column, message)` of every problem.
-    fn problems(source: &str) -> Vec<(u32, u32, String)> {
-        parse(source)
-            .expect_err("the file has problems")
-            .into_iter()
-            .map(|d| (d.span.line, d.span.column, d.message))
-            .collect()
-    }
 
     #[test]
     fn guardrail_keys_are_read() {

@@ -172,15 +172,8 @@ pub(crate) fn is_exact_model_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::validate::problems;
     use crate::config::{OfferChoice, parse};
-
-    fn problems(source: &str) -> Vec<(u32, u32, String)> {
-        parse(source)
-            .expect_err("the file has problems")
-            .into_iter()
-            .map(|d| (d.span.line, d.span.column, d.message))
-            .collect()
-    }
 
     const HEAD: &str = "version: 1\nsettings:\n  allowed_sellers: [Anthropic, \"AWS/Marketplace\"]\nmodels:\n  sonnet:\n    product_sku: prod-x\n    grant_to: {organization: true}\n";
 
