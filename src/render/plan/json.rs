@@ -293,7 +293,7 @@ mod tests {
         );
         check(
             |v| v["summary"]["delete"] = json!(0),
-            "the plan file's summary counts 0 delete actions but its actions list has 6: it was edited by hand",
+            "the plan file's summary counts 0 delete actions but its actions list has 7: it was edited by hand",
         );
         check(
             |v| v["notes"][1]["kind"] = json!("conflict"),
@@ -307,7 +307,7 @@ mod tests {
             |v| {
                 v["actions"][5].as_object_mut().unwrap().remove("reason");
             },
-            "the plan file does not have the shape of a plan: missing field `reason` at line 172 column 5",
+            "the plan file does not have the shape of a plan: missing field `reason` at line 182 column 5",
         );
     }
 
