@@ -1,377 +1,482 @@
-//! Plans the renderer tests share: empty, small with every action and note kind, and huge.
+//! The worlds the renderer tests share, made by the code paths the commands use: an emulator
+//! seed and a desired-state file from `tests/data/render/`; the emulator serves the seed, the
+//! real SDK reads it (`live::read`, every license, the SCPs when guardrails are on), the file is
+//! parsed (`config::parse`), resolved (`org::resolve`) and planned (`plan::plan`, then
+//! `plan::subscriptions::add` on Bedrock's state read with `live::read_subscriptions`), at a
+//! fixed clock ([`READ_AT`]). Drift, access and licenses come from `audit::classify`,
+//! `audit::matrix` and `render::licenses::product_choices` on the same world.
+//!
+//! Each world is built once per test binary (the emulator runs on a thread of its own, so a
+//! `#[tokio::test]` may ask for one too).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use crate::config::ModelKey;
-use crate::model::{AccountId, DEFAULT_OPERATIONS, GrantArn, GrantStatus, LicenseArn, Principal};
-use crate::plan::{
-    AccessChange, Action, ActionBody, ActionKind, Note, NoteDetail, NoteKind, Plan, PlannedGrant,
-    Reason, TargetStatus,
+use crate::apply::{
+    self, ApplyOptions, ApplyReport, NoProgress, NoRecipients, PolicyClient, PollPolicy,
+    RoleRecipients,
 };
 
-const MANAGEMENT: &str = "999900001111";
-const ORG: &str = "o-abcde12345";
+use crate::audit::{self, AccessMatrix, DriftInput, DriftReport};
+use crate::aws::{self, Clients, ConnectOptions};
+use crate::config::{self, Config, GuardrailMode, ModelKey};
+use crate::emulator::{
+    self, AccountSeed, EmulatorHandle, EmulatorOptions, GrantSeed, OuSeed, Seed,
+};
+use crate::live::{self, LicenseScope};
+use crate::model::{License, Live};
+use crate::org::{self, Desired, ResolveOptions};
+use crate::plan::{self, Plan};
+use crate::render::licenses::ProductChoice;
+
+/// The fixtures' clock: 2026-06-01T00:00:00Z (license validity and expiry are judged at it).
+pub const READ_AT: i64 = 1_780_272_000;
+
+/// One world: what was read, what the file asks for, and the plan between them.
+pub struct World {
+    pub config: Config,
+    pub live: Live,
+    pub desired: Desired,
+    pub plan: Plan,
+}
+
+/// The worlds of `tests/data/render/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Case {
+    /// One account granted, its grant in place: nothing to do.
+    Empty,
+    /// Every action kind, note kind and reason the planner produces from live state.
+    Mixed,
+    /// `guardrails.mode: enforce`: the SCP layer of a plan.
+    Guardrails,
+    /// `subscribe` sections: a subscription and the notes of the ones that cannot be made.
+    Subscriptions,
+    /// Five models of 1,000 accounts each and 300 foreign grants (size and truncation).
+    Huge,
+}
+
+impl Case {
+    pub const ALL: [Case; 5] = [
+        Case::Empty,
+        Case::Mixed,
+        Case::Guardrails,
+        Case::Subscriptions,
+        Case::Huge,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::Empty => "empty",
+            Case::Mixed => "mixed",
+            Case::Guardrails => "guardrails",
+            Case::Subscriptions => "subscriptions",
+            Case::Huge => "huge",
+        }
+    }
+
+    /// The seed and the desired-state file.
+    fn inputs(self) -> (Seed, String) {
+        let seed = |text: &str| Seed::from_yaml(text).expect("a valid fixture seed");
+        match self {
+            Case::Empty => (
+                seed(include_str!("../../tests/data/render/empty.seed.yaml")),
+                include_str!("../../tests/data/render/empty.entitlements.yaml").to_owned(),
+            ),
+            Case::Mixed => (
+                seed(include_str!("../../tests/data/render/mixed.seed.yaml")),
+                include_str!("../../tests/data/render/mixed.entitlements.yaml").to_owned(),
+            ),
+            Case::Guardrails => (
+                seed(include_str!("../../tests/data/render/guardrails.seed.yaml")),
+                include_str!("../../tests/data/render/guardrails.entitlements.yaml").to_owned(),
+            ),
+            Case::Subscriptions => (
+                seed(include_str!(
+                    "../../tests/data/render/subscriptions.seed.yaml"
+                )),
+                include_str!("../../tests/data/render/subscriptions.entitlements.yaml").to_owned(),
+            ),
+            Case::Huge => huge_inputs(),
+        }
+    }
+}
+
+/// The world of `case`, built on first use.
+pub fn world(case: Case) -> &'static World {
+    static WORLDS: [OnceLock<World>; 5] = [const { OnceLock::new() }; 5];
+    let index = Case::ALL.iter().position(|c| *c == case).expect("listed");
+    WORLDS[index].get_or_init(|| {
+        std::thread::spawn(move || build(case))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// A runtime of its own for one fixture's emulator and SDK calls.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// The emulator serving `seed`, and the SDK clients that talk to it.
+async fn serve(seed: Seed, opts: EmulatorOptions, region: &str) -> (EmulatorHandle, Clients) {
+    let emu = emulator::start(seed, opts, "127.0.0.1:0".parse().expect("an address"))
+        .await
+        .expect("the emulator starts");
+    let clients = aws::connect(ConnectOptions {
+        home_region: region.to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIAFIXTURES".to_owned(), "fixtures".to_owned())),
+        ..ConnectOptions::default()
+    })
+    .await;
+    (emu, clients)
+}
+
+/// Serves the seed, reads it, resolves the file and plans, as `plan` does.
+fn build(case: Case) -> World {
+    let (seed, text) = case.inputs();
+    let config = config::parse(&text).unwrap_or_else(|d| panic!("{}: {d:?}", case.name()));
+    runtime().block_on(async {
+        // Workflows stay where the seed put them while the fixture reads them.
+        let opts = EmulatorOptions {
+            workflow_reads: u32::MAX,
+            ..EmulatorOptions::default()
+        };
+        let (emu, clients) = serve(seed, opts, &config.settings.home_region).await;
+        let lm = Arc::new(clients.license_manager.clone());
+        let orgs = Arc::new(clients.organizations.clone());
+        let guardrails = &config.settings.guardrails;
+        let prefix = (guardrails.mode != GuardrailMode::Off)
+            .then_some(guardrails.policy_name_prefix.as_str());
+        let mut live = live::read(&lm, &orgs, &LicenseScope::All, prefix)
+            .await
+            .expect("the fixture's live state reads");
+        live.read_at = READ_AT;
+        let opts = ResolveOptions {
+            targets: None,
+            now: READ_AT,
+        };
+        let desired = org::resolve(&config, &live, &opts)
+            .unwrap_or_else(|d| panic!("{}: {d:?}", case.name()));
+        let mut plan = plan::plan(&desired, &live);
+        let ids = plan::subscription_model_ids(&config);
+        if !ids.is_empty() {
+            let states = live::read_subscriptions(&clients.bedrock, &ids)
+                .await
+                .into_iter()
+                .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
+                .collect();
+            plan::subscriptions::add(&config, &desired, &states, &mut plan);
+        }
+        emu.shutdown().await;
+        World {
+            config,
+            live,
+            desired,
+            plan,
+        }
+    })
+}
+
+/// The report of `apply` carrying out the world's plan on a fresh emulator of the same seed
+/// (workflows settle on the next read, as by default), with the recipient role when the file
+/// names one and the SCP client when it enforces guardrails; no wait for workflows; one call
+/// at a time.
+pub fn apply_report(case: Case) -> ApplyReport {
+    let w = world(case);
+    let (seed, _) = case.inputs();
+    std::thread::spawn(move || {
+        runtime().block_on(async {
+            let region = &w.config.settings.home_region;
+            let (emu, clients) = serve(seed, EmulatorOptions::default(), region).await;
+            let enforce = w.config.settings.guardrails.mode == GuardrailMode::Enforce;
+            // One call at a time: the emulator numbers new grants in the order of the calls.
+            let opts = ApplyOptions {
+                parallelism: 1,
+                home_region: region.clone(),
+                poll: PollPolicy {
+                    initial: Duration::from_millis(5),
+                    max: Duration::from_millis(20),
+                },
+                guardrails: enforce
+                    .then(|| PolicyClient::new(Arc::new(clients.organizations.clone()))),
+                ..ApplyOptions::default()
+            };
+            let lm = Arc::new(clients.license_manager.clone());
+            let report = match &w.config.settings.recipient_role {
+                Some(role) => {
+                    let recipients = RoleRecipients::new(clients.clone(), role.clone());
+                    apply::execute(lm, Some(&recipients), &w.plan, &opts, &NoProgress).await
+                }
+                None => {
+                    apply::execute(lm, None::<&NoRecipients>, &w.plan, &opts, &NoProgress).await
+                }
+            };
+            emu.shutdown().await;
+            report
+        })
+    })
+    .join()
+    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// A plan with no action and no note: the live grant is what the file asks for.
+pub fn empty() -> Plan {
+    world(Case::Empty).plan.clone()
+}
+
+/// Every action kind, note kind and reason (see `tests/data/render/mixed.seed.yaml`).
+pub fn mixed() -> Plan {
+    world(Case::Mixed).plan.clone()
+}
+
+/// 5,000 actions over five models and 300 foreign grants.
+pub fn huge() -> Plan {
+    world(Case::Huge).plan.clone()
+}
+
+/// The drift report of a world, as `drift` makes it (no baseline, the fixtures' clock).
+pub fn drift(case: Case) -> DriftReport {
+    let w = world(case);
+    audit::classify(&DriftInput {
+        config: &w.config,
+        desired: &w.desired,
+        live: &w.live,
+        plan: &w.plan,
+        baseline: None,
+        now: Some(READ_AT as u64),
+    })
+}
+
+/// The access matrix of a world, as `access` makes it.
+pub fn access(case: Case) -> AccessMatrix {
+    let w = world(case);
+    audit::matrix(
+        &w.live,
+        Some(&w.desired),
+        &w.config.settings.grant_name_prefix,
+    )
+}
+
+/// The received licenses of a world and the product choices `licenses` shows for them.
+pub fn licenses(case: Case) -> (Vec<License>, Vec<ProductChoice>) {
+    let w = world(case);
+    let models: Vec<_> = w
+        .config
+        .models
+        .iter()
+        .map(|m| (m.key.value.clone(), m.license.value.clone()))
+        .collect();
+    let choices = crate::render::licenses::product_choices(&w.live.licenses, &models, READ_AT);
+    (w.live.licenses.clone(), choices)
+}
 
 pub fn key(s: &str) -> ModelKey {
     ModelKey::parse(s).unwrap()
 }
 
-pub fn account(id: &str) -> AccountId {
-    id.parse().unwrap()
+/// Accounts per model in the huge world.
+const HUGE_ACCOUNTS: usize = 1000;
+const HUGE_MODELS: usize = 5;
+const HUGE_FOREIGN: usize = 300;
+const HUGE_PREFIX: &str = "bedrock-entitlements";
+
+fn huge_account(model: usize, i: usize) -> String {
+    format!("{:012}", 100_000_000_000 + model * 10_000 + i)
 }
 
-fn license(id: &str) -> LicenseArn {
-    format!("arn:aws:license-manager::294406891311:license:l-{id}")
-        .parse()
-        .unwrap()
+fn huge_license(model: usize) -> String {
+    format!(
+        "arn:aws:license-manager::294406891311:license:l-{model}{:031}",
+        0
+    )
 }
 
-fn grant(id: &str) -> GrantArn {
-    format!("arn:aws:license-manager::{MANAGEMENT}:grant:g-{id}")
-        .parse()
-        .unwrap()
+fn huge_grant(seq: usize) -> String {
+    format!("arn:aws:license-manager::999900001111:grant:g-{seq:032}")
 }
 
-fn acct(id: &str) -> Principal {
-    Principal::Account(account(id))
-}
-
-fn ou(id: &str) -> Principal {
-    Principal::Ou {
-        management: account(MANAGEMENT),
-        org: ORG.parse().unwrap(),
-        ou: id.parse().unwrap(),
-    }
-}
-
-fn org() -> Principal {
-    Principal::Organization {
-        management: account(MANAGEMENT),
-        org: ORG.parse().unwrap(),
-    }
-}
-
-fn ops() -> BTreeSet<String> {
-    DEFAULT_OPERATIONS.iter().map(|s| s.to_string()).collect()
-}
-
-fn name(model: &str, p: &Principal) -> String {
-    format!("bedrock-entitlements-{model}-{}", p.short_id())
-}
-
-struct A {
-    kind: ActionKind,
-    model: Option<&'static str>,
-    license: &'static str,
-    principal: Principal,
-    grant: Option<&'static str>,
-    status: TargetStatus,
-    reason: &'static str,
-}
-
-fn action(a: A) -> Action {
-    let model = a.model.map(key);
-    let grant_name = name(a.model.unwrap_or("gone"), &a.principal);
-    let operations = match a.kind {
-        ActionKind::Create | ActionKind::Recreate | ActionKind::Update => ops(),
-        _ => BTreeSet::new(),
-    };
-    let client_token = format!("token-{}-{}", a.kind.as_str(), a.principal.short_id());
-    let planned = a.grant.map(|g| PlannedGrant {
-        arn: grant(g),
-        version: "3".to_owned(),
-    });
-    Action {
-        body: ActionBody::new(a.kind, model, planned).expect("a well-formed fixture"),
-        license_arn: license(a.license),
-        principal: a.principal,
-        grant_name,
-        operations,
-        target_status: a.status,
-        reason: Reason::Recorded(a.reason.to_owned()),
-        client_token,
-        waits_for: Vec::new(),
-        activation_override: None,
-    }
-}
-
-/// A plan with no action, no note and no access change.
-pub fn empty() -> Plan {
-    Plan {
-        live_fingerprint: "sha256:0000".to_owned(),
-        config_digest: "sha256:1111".to_owned(),
-        ..Plan::default()
-    }
-}
-
-/// Every action kind, every note kind, an unnamed license, access changes on two models and
-/// an unchanged one, and a foreign grant whose name tries to break out of every format.
-pub fn mixed() -> Plan {
-    use ActionKind::*;
-    use TargetStatus::*;
-    let actions = vec![
-        action(A {
-            kind: Create,
-            model: Some("claude-sonnet"),
-            license: "aaaa1111",
-            principal: ou("ou-ab12-cdef3456"),
-            grant: None,
-            status: Active,
-            reason: "the file grants this OU and no grant exists",
-        }),
-        action(A {
-            kind: Create,
-            model: Some("claude-sonnet"),
-            license: "aaaa1111",
-            principal: acct("111122223333"),
-            grant: None,
-            status: Active,
-            reason: "the file grants this account and no grant exists",
-        }),
-        action(A {
-            kind: Recreate,
-            model: Some("claude-sonnet"),
-            license: "aaaa1111",
-            principal: acct("222233334444"),
-            grant: Some("f00d0001"),
-            status: Active,
-            reason: "the grant is FAILED_WORKFLOW: delete it and create it again",
-        }),
-        action(A {
-            kind: Accept,
-            model: Some("claude-sonnet"),
-            license: "aaaa1111",
-            principal: acct("333344445555"),
-            grant: Some("f00d0002"),
-            status: Active,
-            reason: "the grant is PENDING_ACCEPT: accept and activate it as the recipient",
-        }),
-        action(A {
-            kind: Activate,
-            model: Some("llama-3"),
-            license: "cccc3333",
-            principal: ou("ou-ab12-aaaa0000"),
-            grant: Some("f00d0003"),
-            status: Active,
-            reason: "the grant is DISABLED but the file wants it active",
-        }),
-        action(A {
-            kind: Update,
-            model: Some("llama-3"),
-            license: "cccc3333",
-            principal: acct("444455556666"),
-            grant: Some("f00d0004"),
-            status: Active,
-            reason: "allowed operations differ: CreateToken is missing",
-        }),
-        action(A {
-            kind: Deactivate,
-            model: Some("titan-text"),
-            license: "dddd4444",
-            principal: org(),
-            grant: Some("f00d0005"),
-            status: Disabled,
-            reason: "the file sets status: disabled",
-        }),
-        action(A {
-            kind: Delete,
-            model: None,
-            license: "bbbb2222",
-            principal: acct("555566667777"),
-            grant: Some("f00d0006"),
-            status: Disabled,
-            reason: "no model in the file uses this license any more",
-        }),
-    ];
-    let note =
-        |kind, model: Option<&str>, lic, principal, g, grant_name: &str, status, msg: &str| Note {
-            model: model.map(key),
-            license_arn: license(lic),
-            principal,
-            grant_arn: grant(g),
-            grant_name: grant_name.to_owned(),
-            status,
-            detail: NoteDetail::Recorded {
-                kind,
-                message: msg.to_owned(),
-            },
-        };
-    let notes = vec![
-        note(
-            NoteKind::Foreign,
-            None,
-            "aaaa1111",
-            acct("121212121212"),
-            "beef0001",
-            "<!-- bedrock-entitlements:plan --> | *team-x* \x1b[31mgrant",
-            GrantStatus::Active,
-            "not managed (no bedrock-entitlements prefix): left alone",
-        ),
-        note(
-            NoteKind::ForeignConflict,
-            Some("claude-sonnet"),
-            "aaaa1111",
-            acct("666677778888"),
-            "beef0002",
-            "manual-claude-grant",
-            GrantStatus::Active,
-            "a foreign grant already covers this account: no managed grant is created",
-        ),
-        note(
-            NoteKind::InProgress,
-            Some("llama-3"),
-            "cccc3333",
-            ou("ou-ab12-bbbb1111"),
-            "beef0003",
-            "bedrock-entitlements-llama-3-ou-ab12-bbbb1111",
-            GrantStatus::PendingWorkflow,
-            "AWS is still working on this grant: plan again later",
-        ),
-        note(
-            NoteKind::AwaitingAcceptance,
-            Some("claude-sonnet"),
-            "aaaa1111",
-            acct("777788889999"),
-            "beef0004",
-            "bedrock-entitlements-claude-sonnet-777788889999",
-            GrantStatus::PendingAccept,
-            "the recipient account must accept this grant",
-        ),
-    ];
-    let ids = |v: &[&str]| v.iter().map(|s| account(s)).collect::<Vec<_>>();
-    let access = BTreeMap::from([
-        (
-            key("claude-sonnet"),
-            AccessChange {
-                before: ids(&["121212121212", "666677778888"]),
-                after: ids(&[
-                    "111122223333",
-                    "121212121212",
-                    "222233334444",
-                    "333344445555",
-                    "666677778888",
-                    "888800001111",
-                ]),
-            },
-        ),
-        (
-            key("llama-3"),
-            AccessChange {
-                before: ids(&["444455556666"]),
-                after: ids(&["444455556666", "888800002222", "888800003333"]),
-            },
-        ),
-        (
-            key("titan-text"),
-            AccessChange {
-                before: ids(&["111122223333", "444455556666", "888800001111"]),
-                after: vec![],
-            },
-        ),
-        (
-            key("unchanged"),
-            AccessChange {
-                before: ids(&["111122223333"]),
-                after: ids(&["111122223333"]),
-            },
-        ),
-    ]);
-    Plan {
-        licenses: actions
+/// `tests/data/render/huge.seed.yaml` (the organization, five OUs and five licenses) with a
+/// thousand accounts per model, one OU per model, and their grants: per ten accounts six have
+/// none (create), one is DISABLED (activate), one lacks an operation (update) and two are no
+/// longer in the file (delete); then 300 foreign grants on the first license.
+fn huge_inputs() -> (Seed, String) {
+    let mut seed: Seed = Seed::from_yaml(include_str!("../../tests/data/render/huge.seed.yaml"))
+        .expect("a valid fixture seed");
+    let mut file =
+        String::from("# Generated by src/render/fixtures.rs (huge_inputs).\nversion: 1\nmodels:\n");
+    let mut seq = 0;
+    let mut grant = |license: String, account: &str, name: String, status: &str, ops: bool| {
+        seq += 1;
+        let mut operations: Vec<String> = crate::model::DEFAULT_OPERATIONS
             .iter()
-            .map(|a: &Action| a.license_arn.clone())
-            .collect(),
-        actions,
-        notes,
-        access,
-        live_fingerprint: "sha256:5f1a".to_owned(),
-        config_digest: "sha256:c0de".to_owned(),
-        ..Plan::default()
-    }
-}
-
-/// 5,000 actions over five models (1,000 accounts each), with large access changes, and 300
-/// foreign grants.
-pub fn huge() -> Plan {
-    let mut actions = Vec::new();
-    let mut access = BTreeMap::new();
-    for m in 0..5 {
-        let model = format!("model-{m}");
-        let lic = format!("{m}0000000");
-        let mut before = Vec::new();
-        let mut after = Vec::new();
-        for i in 0..1000usize {
-            let id = format!("{:012}", 100_000_000_000 + m * 10_000 + i);
-            let principal = acct(&id);
-            let (kind, grant_arn) = match i % 10 {
-                0..=5 => (ActionKind::Create, None),
-                6 => (ActionKind::Activate, Some(grant(&format!("{m}{i:06}")))),
-                7 => (ActionKind::Update, Some(grant(&format!("{m}{i:06}")))),
-                _ => (ActionKind::Delete, Some(grant(&format!("{m}{i:06}")))),
-            };
-            match kind {
-                ActionKind::Create | ActionKind::Activate => after.push(account(&id)),
-                ActionKind::Update => {
-                    before.push(account(&id));
-                    after.push(account(&id));
-                }
-                _ => before.push(account(&id)),
-            }
-            let planned = grant_arn.map(|arn| PlannedGrant {
-                arn,
-                version: "1".to_owned(),
-            });
-            let body = ActionBody::new(kind, Some(key(&model)), planned);
-            actions.push(Action {
-                body: body.expect("a well-formed fixture"),
-                license_arn: license(&lic),
-                grant_name: name(&model, &principal),
-                principal,
-                operations: if matches!(kind, ActionKind::Create | ActionKind::Update) {
-                    ops()
-                } else {
-                    BTreeSet::new()
-                },
-                target_status: if kind == ActionKind::Delete {
-                    TargetStatus::Disabled
-                } else {
-                    TargetStatus::Active
-                },
-                reason: Reason::Recorded(
-                    "the file grants this account and no grant exists".to_owned(),
-                ),
-                client_token: format!("token-{m}{i:06}"),
-                waits_for: Vec::new(),
-                activation_override: None,
-            });
+            .map(|s| (*s).to_owned())
+            .collect();
+        if !ops {
+            operations.retain(|o| o != "CreateToken");
         }
-        access.insert(key(&model), AccessChange { before, after });
+        GrantSeed {
+            arn: Some(huge_grant(seq)),
+            name,
+            license_arn: license,
+            principal: format!("arn:aws:iam::{account}:root"),
+            grantor: None,
+            status: status.to_owned(),
+            status_reason: None,
+            version: 1,
+            operations,
+        }
+    };
+    for m in 0..HUGE_MODELS {
+        let ou = format!("ou-hu9e-model{m:03}");
+        seed.organization.organizational_units.push(OuSeed {
+            id: ou.clone(),
+            name: format!("Model {m}"),
+            parent: seed.organization.root.clone(),
+        });
+        let model = format!("model-{m}");
+        file.push_str(&format!(
+            "  {model}:\n    product_sku: prod-huge0000{m}\n    grant_to:\n      accounts:\n"
+        ));
+        for i in 0..HUGE_ACCOUNTS {
+            let id = huge_account(m, i);
+            seed.organization.accounts.push(account_seed(&id, &ou));
+            let name = format!("{HUGE_PREFIX}-{model}-{id}");
+            let license = huge_license(m);
+            match i % 10 {
+                0..=5 => {}
+                6 => seed
+                    .grants
+                    .push(grant(license, &id, name, "DISABLED", true)),
+                7 => seed.grants.push(grant(license, &id, name, "ACTIVE", false)),
+                _ => {
+                    seed.grants.push(grant(license, &id, name, "ACTIVE", true));
+                    continue;
+                }
+            }
+            file.push_str(&format!("        - \"{id}\"\n"));
+        }
     }
-    actions.sort_by_key(|a| a.kind().phase());
-    let notes = (0..300)
-        .map(|i| Note {
-            model: None,
-            license_arn: license("00000000"),
-            principal: acct(&format!("{:012}", 200_000_000_000u64 + i)),
-            grant_arn: grant(&format!("ff{i:06}")),
-            grant_name: format!("hand-made-grant-{i}"),
-            status: GrantStatus::Active,
-            detail: NoteDetail::Recorded {
-                kind: NoteKind::Foreign,
-                message: "not managed (no bedrock-entitlements prefix): left alone".to_owned(),
-            },
-        })
-        .collect();
-    Plan {
-        licenses: actions
-            .iter()
-            .map(|a: &Action| a.license_arn.clone())
-            .collect(),
-        actions,
-        notes,
-        access,
-        live_fingerprint: "sha256:feed".to_owned(),
-        config_digest: "sha256:cafe".to_owned(),
-        ..Plan::default()
+    for i in 0..HUGE_FOREIGN {
+        let id = format!("{:012}", 200_000_000_000u64 + i as u64);
+        seed.organization
+            .accounts
+            .push(account_seed(&id, &seed.organization.root.clone()));
+        let name = format!("hand-made-grant-{i}");
+        seed.grants
+            .push(grant(huge_license(0), &id, name, "ACTIVE", true));
+    }
+    // The emulator checks the whole seed when it starts.
+    (seed, file)
+}
+
+fn account_seed(id: &str, parent: &str) -> AccountSeed {
+    let yaml = format!("{{ id: \"{id}\", name: acct-{id}, parent: {parent} }}");
+    serde_yaml::from_str(&yaml).expect("an account seed")
+}
+
+/// The reason and note words of a plan, for the tests that list what a world reaches.
+pub fn decisions(plan: &Plan) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for a in &plan.actions {
+        out.insert(format!("{} {}", a.kind().as_str(), reason_name(&a.reason)));
+    }
+    for n in &plan.notes {
+        let detail = format!("{:?}", n.detail);
+        let variant = detail.split([' ', '{', '(']).next().unwrap_or_default();
+        out.insert(format!("note {:?} {variant}", n.detail.kind()));
+    }
+    out
+}
+
+fn reason_name(r: &plan::Reason) -> String {
+    use plan::Reason::*;
+    match r {
+        Missing { .. } => "Missing".into(),
+        StatusDiffers { .. } => "StatusDiffers".into(),
+        Changed { .. } => "Changed".into(),
+        NotAccepted { .. } => "NotAccepted".into(),
+        Failed { .. } => "Failed".into(),
+        FailedAndCovered { .. } => "FailedAndCovered".into(),
+        Duplicate => "Duplicate".into(),
+        NoLongerGranted { .. } => "NoLongerGranted".into(),
+        Renewal { .. } => "Renewal".into(),
+        LicenseUnused { .. } => "LicenseUnused".into(),
+        Deferred { reason, .. } => format!("Deferred({})", reason_name(reason)),
+        Recorded(_) => "Recorded".into(),
+    }
+}
+
+/// The plan as a saved plan reads back: each reason and note as its words
+/// (`Reason::Recorded`, `NoteDetail::Recorded`).
+pub fn recorded(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
+    for a in &mut plan.actions {
+        a.reason = plan::Reason::Recorded(plan::words::reason(&a.reason));
+    }
+    for n in &mut plan.notes {
+        let message = plan::words::note(n);
+        n.detail = plan::NoteDetail::Recorded {
+            kind: n.kind(),
+            message,
+        };
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The small world reaches every decision the planner makes from live state. Two are not
+    /// reachable from any input: `Reason::Recorded` / `NoteDetail::Recorded` come only from a
+    /// saved plan, and `NoteDetail::UnknownStatus` needs a grant status outside AWS's enum,
+    /// which the emulator (after the API reference) refuses in a seed.
+    #[test]
+    fn the_small_world_reaches_every_decision() {
+        let got: Vec<String> = decisions(&world(Case::Mixed).plan).into_iter().collect();
+        let want = [
+            "accept NotAccepted",
+            "activate StatusDiffers",
+            "create Missing",
+            "deactivate StatusDiffers",
+            "delete Deferred(NoLongerGranted)",
+            "delete Duplicate",
+            "delete FailedAndCovered",
+            "delete LicenseUnused",
+            "delete NoLongerGranted",
+            "delete Renewal",
+            "note AwaitingAcceptance AwaitingAcceptance",
+            "note Foreign Foreign",
+            "note ForeignConflict ForeignConflict",
+            "note InProgress DeletedOnceSettled",
+            "note InProgress Deleting",
+            "note InProgress Settling",
+            "note KeepsOtherGrant KeepsOtherGrant",
+            "note KeptForContinuity KeptForContinuity",
+            "recreate Failed",
+            "update Changed",
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_other_worlds_are_what_their_files_say() {
+        let empty = &world(Case::Empty).plan;
+        assert!(empty.is_empty() && empty.notes.is_empty());
+        let g = &world(Case::Guardrails).plan;
+        let layer = g.guardrails.as_ref().expect("guardrails are on");
+        assert!(!layer.actions.is_empty() && !layer.effects.is_empty());
+        let s = &world(Case::Subscriptions).plan;
+        assert_eq!(s.subscriptions.len(), 1);
+        assert_eq!(s.subscription_notes.len(), 2);
+        let huge = &world(Case::Huge).plan;
+        assert_eq!(huge.actions.len(), 5_000);
+        assert_eq!(huge.notes.len(), 300);
     }
 }

@@ -16,6 +16,8 @@ pub(crate) mod common;
 pub mod drift;
 pub mod escape;
 #[cfg(test)]
+mod every_format;
+#[cfg(test)]
 mod fixtures;
 pub mod guardrails;
 

@@ -282,9 +282,11 @@ fn plan() -> Value {
         "policy_delete",
     ]
     .into_iter()
+    .chain(["subscribe"])
     .map(|k| (k, count()))
     .collect();
     let (choice, guardrail_note, policy_action) = plan_extras();
+    let (subscription, subscription_note) = plan_subscriptions();
     let body = object(
         &[
             ("format_version", constant(json!(1))),
@@ -302,6 +304,8 @@ fn plan() -> Value {
             ("guardrails", plan_guardrails()),
             ("guardrail_notes", list(guardrail_note)),
             ("policy_actions", list(policy_action)),
+            ("subscription_actions", list(subscription)),
+            ("subscription_notes", list(subscription_note)),
         ],
     );
     document(
@@ -309,6 +313,53 @@ fn plan() -> Value {
         "What `plan --out` saves, `plan --format json` prints and `apply PLAN` reads back.",
         body,
     )
+}
+
+/// `plan::saved::{SubscriptionActionEntry, SubscriptionNoteEntry}`: a subscription and a note.
+fn plan_subscriptions() -> (Value, Value) {
+    let optional = |names: &[&'static str]| -> Vec<(&'static str, Value)> {
+        names.iter().map(|n| (*n, string())).collect()
+    };
+    let rate = object(
+        &[],
+        &optional(&["dimension", "price", "unit", "description"]),
+    );
+    let mut term_members = vec![("rate_card", list(rate))];
+    term_members.extend(optional(&[
+        "legal_url",
+        "refund_policy",
+        "agreement_duration",
+    ]));
+    let terms = object(&[], &term_members);
+    let action = object(
+        &[
+            ("action", constant(json!("subscribe"))),
+            ("model", string()),
+            ("model_id", string()),
+            ("offer_id", or_null(string())),
+            ("offer_type", one_of(["public", "private"])),
+            ("seller", or_null(string())),
+            ("terms", terms),
+        ],
+        &[],
+    );
+    let kinds = [
+        "pending",
+        "no_offer",
+        "ambiguous",
+        "seller_refused",
+        "not_read",
+        "agreement_error",
+    ];
+    let note = object(
+        &[
+            ("model", string()),
+            ("kind", one_of(kinds)),
+            ("message", string()),
+        ],
+        &[],
+    );
+    (action, note)
 }
 
 /// `render::drift::DriftDocument`.
@@ -600,4 +651,88 @@ fn guardrail_export() -> Value {
         "What `guardrail export --format json` prints: the SCPs `enforce` would write.",
         body,
     )
+}
+
+/// The errors of `value` against `schema`, each with its path (empty: it validates). Knows the
+/// subset of draft-07 these schemas use: type, const, enum, properties, required,
+/// additionalProperties, items, anyOf, minimum.
+pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    validate_at(schema, value, "$", &mut errors);
+    errors
+}
+
+fn type_matches(t: &str, v: &Value) -> bool {
+    match t {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        "null" => v.is_null(),
+        other => panic!("the validator does not know type {other}"),
+    }
+}
+
+fn validate_at(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
+    let mut fail = |what: String| errors.push(format!("{path}: {what}"));
+    if let Some(t) = schema.get("type").and_then(Value::as_str)
+        && !type_matches(t, v)
+    {
+        return fail(format!("expected {t}, found {v}"));
+    }
+    if let Some(c) = schema.get("const")
+        && c != v
+    {
+        return fail(format!("expected {c}, found {v}"));
+    }
+    if let Some(names) = schema.get("enum").and_then(Value::as_array)
+        && !names.contains(v)
+    {
+        return fail(format!("{v} is not one of {names:?}"));
+    }
+    if let Some(min) = schema.get("minimum").and_then(Value::as_i64)
+        && v.as_i64().is_some_and(|n| n < min)
+    {
+        return fail(format!("{v} < {min}"));
+    }
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(|s| validate(s, v).is_empty())
+    {
+        return fail(format!("{v} matches none of anyOf"));
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), v.as_array()) {
+        for (i, item) in list.iter().enumerate() {
+            validate_at(items, item, &format!("{path}[{i}]"), errors);
+        }
+    }
+    let Some(obj) = v.as_object() else { return };
+    validate_members(schema, obj, path, errors);
+}
+
+fn validate_members(
+    schema: &Value,
+    obj: &Map<String, Value>,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
+    let props = schema.get("properties").and_then(Value::as_object);
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        if !obj.contains_key(name) {
+            errors.push(format!("{path}: missing {name}"));
+        }
+    }
+    for (k, member) in obj {
+        let at = format!("{path}.{k}");
+        match (
+            props.and_then(|p| p.get(k)),
+            schema.get("additionalProperties"),
+        ) {
+            (Some(s), _) => validate_at(s, member, &at, errors),
+            (None, Some(Value::Bool(false))) => errors.push(format!("{at}: not in the schema")),
+            (None, Some(s)) if s.is_object() => validate_at(s, member, &at, errors),
+            (None, _) => {}
+        }
+    }
 }

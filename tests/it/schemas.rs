@@ -1,8 +1,7 @@
 //! The JSON Schemas of every JSON output (`docs/schemas/<noun>.schema.json`): the committed files
 //! are the generated ones, and real outputs of the binary (against the embedded sandbox, with
-//! guardrails off, in report and in enforce mode) validate against them. The validator below
-//! knows the subset of draft-07 the schemas use (type, const, enum, properties, required,
-//! additionalProperties, items, anyOf, minimum).
+//! guardrails off, in report and in enforce mode) validate against them
+//! (`render::schema::validate`, which the renderer snapshots use too).
 
 use serde_json::Value;
 
@@ -31,78 +30,6 @@ fn committed_schemas_equal_the_generated_ones() {
     }
 }
 
-fn type_matches(t: &str, v: &Value) -> bool {
-    match t {
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "boolean" => v.is_boolean(),
-        "array" => v.is_array(),
-        "object" => v.is_object(),
-        "null" => v.is_null(),
-        other => panic!("the validator does not know type {other}"),
-    }
-}
-
-/// The errors of `v` against `schema`, each with its path.
-fn validate(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
-    let mut fail = |what: String| errors.push(format!("{path}: {what}"));
-    if let Some(t) = schema.get("type").and_then(Value::as_str)
-        && !type_matches(t, v)
-    {
-        return fail(format!("expected {t}, found {v}"));
-    }
-    if let Some(c) = schema.get("const")
-        && c != v
-    {
-        return fail(format!("expected {c}, found {v}"));
-    }
-    if let Some(names) = schema.get("enum").and_then(Value::as_array)
-        && !names.contains(v)
-    {
-        return fail(format!("{v} is not one of {names:?}"));
-    }
-    if let Some(min) = schema.get("minimum").and_then(Value::as_i64)
-        && v.as_i64().is_some_and(|n| n < min)
-    {
-        return fail(format!("{v} < {min}"));
-    }
-    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
-        let ok = any.iter().any(|s| {
-            let mut e = Vec::new();
-            validate(s, v, path, &mut e);
-            e.is_empty()
-        });
-        if !ok {
-            return fail(format!("{v} matches none of anyOf"));
-        }
-    }
-    if let (Some(items), Some(list)) = (schema.get("items"), v.as_array()) {
-        for (i, item) in list.iter().enumerate() {
-            validate(items, item, &format!("{path}[{i}]"), errors);
-        }
-    }
-    let Some(obj) = v.as_object() else { return };
-    let props = schema.get("properties").and_then(Value::as_object);
-    for name in schema["required"].as_array().into_iter().flatten() {
-        let name = name.as_str().unwrap();
-        if !obj.contains_key(name) {
-            errors.push(format!("{path}: missing {name}"));
-        }
-    }
-    for (k, member) in obj {
-        let at = format!("{path}.{k}");
-        match (
-            props.and_then(|p| p.get(k)),
-            schema.get("additionalProperties"),
-        ) {
-            (Some(s), _) => validate(s, member, &at, errors),
-            (None, Some(Value::Bool(false))) => errors.push(format!("{at}: not in the schema")),
-            (None, Some(s)) if s.is_object() => validate(s, member, &at, errors),
-            (None, _) => {}
-        }
-    }
-}
-
 fn check(noun: &str, output: &str) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(repo(&format!("docs/schemas/{noun}.schema.json"))).unwrap(),
@@ -110,8 +37,7 @@ fn check(noun: &str, output: &str) {
     .unwrap();
     let value: Value = serde_json::from_str(output)
         .unwrap_or_else(|e| panic!("{noun}: not JSON ({e}):\n{output}"));
-    let mut errors = Vec::new();
-    validate(&schema, &value, noun, &mut errors);
+    let errors = bedrock_entitlements::render::schema::validate(&schema, &value);
     assert!(
         errors.is_empty(),
         "{noun} does not match its schema:\n{}",

@@ -202,7 +202,8 @@ mod tests {
         for p in [fixtures::empty(), fixtures::mixed(), fixtures::huge()] {
             let text = to_string(&p);
             let back = parse(&text).unwrap();
-            assert_eq!(back, p);
+            // A saved plan has the words of its reasons and notes, not their data.
+            assert_eq!(back, fixtures::recorded(&p));
             assert_eq!(to_string(&back), text);
         }
     }
@@ -266,16 +267,16 @@ mod tests {
             "the plan file is invalid at actions[7].grant_arn: a delete action needs the ARN of the grant it acts on",
         );
         check(
-            |v| v["actions"][3]["grant_arn"] = json!("g-123"),
-            "the plan file is invalid at actions[3].grant_arn: \"g-123\" is not a valid grant ARN: expected arn:aws:license-manager::<12-digit account>:grant:g-<id>",
+            |v| v["actions"][4]["grant_arn"] = json!("g-123"),
+            "the plan file is invalid at actions[4].grant_arn: \"g-123\" is not a valid grant ARN: expected arn:aws:license-manager::<12-digit account>:grant:g-<id>",
         );
         check(
-            |v| v["actions"][4]["target_status"] = json!("ACTIVE"),
-            "the plan file is invalid at actions[4].target_status: unknown status \"ACTIVE\": expected active or disabled",
+            |v| v["actions"][5]["target_status"] = json!("ACTIVE"),
+            "the plan file is invalid at actions[5].target_status: unknown status \"ACTIVE\": expected active or disabled",
         );
         check(
-            |v| v["actions"][4]["model"] = json!("Llama 3"),
-            "the plan file is invalid at actions[4].model: \"Llama 3\" is not a valid model key: expected lowercase letters, digits and '-'",
+            |v| v["actions"][5]["model"] = json!("Llama 3"),
+            "the plan file is invalid at actions[5].model: \"Llama 3\" is not a valid model key: expected lowercase letters, digits and '-'",
         );
         check(
             |v| {
@@ -287,12 +288,12 @@ mod tests {
             "the plan file is invalid at actions[7].planned_version: delete actions need the version of the grant they act on",
         );
         check(
-            |v| v["actions"][4]["model"] = json!(null),
-            "the plan file is invalid at actions[4].model: activate actions name their model",
+            |v| v["actions"][5]["model"] = json!(null),
+            "the plan file is invalid at actions[5].model: activate actions name their model",
         );
         check(
             |v| v["summary"]["delete"] = json!(0),
-            "the plan file's summary counts 0 delete actions but its actions list has 1: it was edited by hand",
+            "the plan file's summary counts 0 delete actions but its actions list has 7: it was edited by hand",
         );
         check(
             |v| v["notes"][1]["kind"] = json!("conflict"),
@@ -306,7 +307,7 @@ mod tests {
             |v| {
                 v["actions"][5].as_object_mut().unwrap().remove("reason");
             },
-            "the plan file does not have the shape of a plan: missing field `reason` at line 141 column 5",
+            "the plan file does not have the shape of a plan: missing field `reason` at line 182 column 5",
         );
     }
 

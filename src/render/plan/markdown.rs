@@ -452,7 +452,9 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("- **foreign grant**"))
             .count();
-        assert!(shown > 300, "{shown} notes shown");
+        // More than the share of the room notes get beside actions: nearly all of it.
+        assert!(shown > 200, "{shown} notes shown");
+        assert!(md.len() > MAX_LEN * 9 / 10, "room is used: {}", md.len());
         assert!(
             md.contains(&format!("{} of 600 notes are not shown", 600 - shown)),
             "{md}"
@@ -468,7 +470,12 @@ mod tests {
         }
         let md = plan(&p);
         check_well_formed(&md);
-        assert!(md.contains("<details><summary>14 actions</summary>\n\n| | action |"));
+        let section = p.actions.iter().filter(|a| a.model() == create.model());
+        let folded = format!(
+            "<details><summary>{} actions</summary>\n\n| | action |",
+            section.count()
+        );
+        assert!(md.contains(&folded), "{md}");
     }
 
     /// Action rows shown, by counting table rows that start with an action symbol.

@@ -253,9 +253,11 @@ mod tests {
         let mut p = fixtures::mixed();
         p.actions.clear();
         p.access.clear();
+        p.expiry.clear();
+        p.license_choices.clear();
         let text = plain(&p);
         assert!(
-            text.starts_with("Not changed by this plan (4):\n"),
+            text.starts_with("Not changed by this plan (9):\n"),
             "{text}"
         );
         assert!(text.ends_with("\nNo changes. Live grants match entitlements.yaml.\n"));
