@@ -130,7 +130,7 @@ fn fresh(saved: Option<Plan>, live: &Live, planned: Plan) -> Result<Plan, CliErr
     let Some(saved) = saved else {
         return Ok(planned);
     };
-    plan::check_saved(&saved, live, &planned.config_digest)?;
+    plan::check_saved(&saved, live, &planned)?;
     Ok(saved)
 }
 
