@@ -538,6 +538,29 @@ fn apply() -> Value {
             ("message", string()),
         ],
     );
+    let subscription = object(
+        &[
+            ("model", string()),
+            ("model_id", string()),
+            ("offer_type", one_of(["public", "private"])),
+            (
+                "outcome",
+                one_of([
+                    "subscribed",
+                    "license_pending",
+                    "refused",
+                    "offer_gone",
+                    "failed",
+                ]),
+            ),
+        ],
+        &[
+            ("offer_id", string()),
+            ("seller", string()),
+            ("already", boolean()),
+            ("message", string()),
+        ],
+    );
     let summary: Vec<(&str, Value)> = ["done", "pending", "failed", "skipped", "deferred"]
         .into_iter()
         .map(|k| (k, count()))
@@ -552,11 +575,13 @@ fn apply() -> Value {
         &[
             ("policy_actions", list(policy_action)),
             ("policy_summary", map_of(count())),
+            ("subscriptions", list(subscription)),
+            ("subscription_summary", map_of(count())),
         ],
     );
     document(
         "bedrock-entitlements apply report",
-        "What `apply --format json` prints: each action's outcome.",
+        "What `apply --format json` prints: each subscription's, grant action's and SCP action's outcome.",
         body,
     )
 }

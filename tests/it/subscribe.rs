@@ -253,3 +253,59 @@ async fn a_saved_plan_whose_subscription_moved_is_refused() {
     );
     assert!(sonnet_grants(&emu).is_empty());
 }
+
+/// `apply --format json` and `--format markdown` list each subscription with its outcome: the
+/// private offer subscribed (the license appeared), an expired private offer refused with
+/// AWS's message; the JSON matches the apply schema.
+#[tokio::test]
+async fn apply_reports_show_each_subscription() {
+    let (_emu, cli) = setup(&file(PRIVATE, "Anthropic")).await;
+    let applied = apply_waiting(&cli, &["--format", "json"], 0).await;
+    crate::schemas::check("apply", &applied.stdout);
+    let doc = applied.json();
+    assert_eq!(doc["success"], true, "{doc}");
+    assert_eq!(
+        doc["subscriptions"],
+        serde_json::json!([{
+            "model": "claude-sonnet-45",
+            "model_id": SONNET45,
+            "offer_id": "offer-s0nn45priv01",
+            "offer_type": "private",
+            "seller": "Anthropic",
+            "outcome": "subscribed",
+            "already": false,
+        }])
+    );
+    assert_eq!(doc["subscription_summary"]["subscribed"], 1);
+    assert_eq!(doc["actions"][0]["action"], "create", "{doc}");
+    assert!(
+        applied
+            .stderr
+            .contains("subscribe: subscribed claude-sonnet-45")
+    );
+
+    let (_emu, cli) = setup(&file(EXPIRED, "Anthropic")).await;
+    let refused = apply_waiting(&cli, &["--format", "json"], 1).await;
+    crate::schemas::check("apply", &refused.stdout);
+    let doc = refused.json();
+    assert_eq!(doc["success"], false, "{doc}");
+    let sub = &doc["subscriptions"][0];
+    assert_eq!(sub["outcome"], "refused", "{doc}");
+    assert_eq!(sub["offer_id"], "offer-s0nn45old001");
+    assert!(
+        sub["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("The offer offer-s0nn45old001 has expired")),
+        "{doc}"
+    );
+    assert!(sub.get("already").is_none(), "{doc}");
+    let md = apply_waiting(&cli, &["--format", "markdown"], 1).await;
+    assert!(
+        md.stdout.contains(
+            "### Subscriptions\n\n| outcome | model | model id | offer | detail |\n|---|---|---|---|---|\n| refused | claude-sonnet-45 |"
+        ),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("has expired"), "{}", md.stdout);
+}

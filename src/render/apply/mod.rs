@@ -1,6 +1,7 @@
 //! The report of an `apply`: what was done, what is still pending (and on whom), what failed.
 
 mod policies;
+mod subscriptions;
 
 use serde::Serialize;
 
@@ -127,6 +128,11 @@ struct ReportDocument {
     policy_actions: Vec<policies::PolicyActionDocument>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_summary: Option<std::collections::BTreeMap<&'static str, usize>>,
+    /// The subscriptions of apply's first phase (absent when the plan subscribes to nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    subscriptions: Vec<subscriptions::SubscriptionDocument>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_summary: Option<std::collections::BTreeMap<&'static str, usize>>,
 }
 
 #[derive(Serialize)]
@@ -244,6 +250,9 @@ pub fn json(report: &ApplyReport) -> String {
             .collect(),
         policy_actions: policies::json(&report.policies),
         policy_summary: (!report.policies.is_empty()).then(|| policies::summary(&report.policies)),
+        subscriptions: subscriptions::json(&report.subscriptions),
+        subscription_summary: (!report.subscriptions.is_empty())
+            .then(|| subscriptions::summary(&report.subscriptions)),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
@@ -253,9 +262,9 @@ pub fn json(report: &ApplyReport) -> String {
 /// The report as Markdown: a table of every action and its outcome, then the summary.
 pub fn markdown(report: &ApplyReport) -> String {
     let counts = report.counts();
-    let mut out = String::from(
-        "## Apply\n\n| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n",
-    );
+    let mut out = String::from("## Apply\n\n");
+    out.push_str(&subscriptions::markdown(&report.subscriptions));
+    out.push_str("| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n");
     for a in &report.actions {
         let (who, model) = who(a);
         let detail = match &a.outcome {
