@@ -503,6 +503,33 @@ fn licenses() -> Value {
     )
 }
 
+/// One entry of the apply report's `subscriptions`.
+fn apply_subscription() -> Value {
+    object(
+        &[
+            ("model", string()),
+            ("model_id", string()),
+            ("offer_type", one_of(["public", "private"])),
+            (
+                "outcome",
+                one_of([
+                    "subscribed",
+                    "license_pending",
+                    "refused",
+                    "offer_gone",
+                    "failed",
+                ]),
+            ),
+        ],
+        &[
+            ("offer_id", string()),
+            ("seller", string()),
+            ("already", boolean()),
+            ("message", string()),
+        ],
+    )
+}
+
 /// `render::apply`'s report document.
 fn apply() -> Value {
     let action = object(
@@ -538,29 +565,6 @@ fn apply() -> Value {
             ("message", string()),
         ],
     );
-    let subscription = object(
-        &[
-            ("model", string()),
-            ("model_id", string()),
-            ("offer_type", one_of(["public", "private"])),
-            (
-                "outcome",
-                one_of([
-                    "subscribed",
-                    "license_pending",
-                    "refused",
-                    "offer_gone",
-                    "failed",
-                ]),
-            ),
-        ],
-        &[
-            ("offer_id", string()),
-            ("seller", string()),
-            ("already", boolean()),
-            ("message", string()),
-        ],
-    );
     let summary: Vec<(&str, Value)> = ["done", "pending", "failed", "skipped", "deferred"]
         .into_iter()
         .map(|k| (k, count()))
@@ -575,7 +579,7 @@ fn apply() -> Value {
         &[
             ("policy_actions", list(policy_action)),
             ("policy_summary", map_of(count())),
-            ("subscriptions", list(subscription)),
+            ("subscriptions", list(apply_subscription())),
             ("subscription_summary", map_of(count())),
         ],
     );

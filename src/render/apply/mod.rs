@@ -178,6 +178,57 @@ struct ActionDocument {
     waits_for: Vec<CoverWaitDocument>,
 }
 
+/// One action's entry of the report.
+fn action_document(a: &ActionReport) -> ActionDocument {
+    let (status, waiting_on, operation, error_code, message) = match &a.outcome {
+        Outcome::Done { status, .. } => (Some(status.to_string()), None, None, None, None),
+        Outcome::Pending {
+            status, waiting_on, ..
+        } => (
+            Some(status.to_string()),
+            Some(waiting_on.as_str()),
+            None,
+            None,
+            None,
+        ),
+        Outcome::Failed { error, .. } => (
+            None,
+            None,
+            Some(error.operation()),
+            error.code().map(str::to_owned),
+            Some(error.message()),
+        ),
+        Outcome::Skipped { reason } => (None, None, None, None, Some(reason.clone())),
+        Outcome::Deferred { waits_for, .. } => (None, None, None, None, Some(deferral(waits_for))),
+    };
+    let waits_for = match &a.outcome {
+        Outcome::Deferred { waits_for, .. } => waits_for
+            .iter()
+            .map(|w| CoverWaitDocument {
+                license_arn: w.license_arn.to_string(),
+                principal: w.principal.to_string(),
+                grant_arn: w.grant.as_ref().map(|g| g.to_string()),
+                accounts: w.accounts.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    ActionDocument {
+        action: a.action.kind().as_str(),
+        model: a.action.model().map(|m| m.to_string()),
+        license_arn: a.action.license_arn.to_string(),
+        principal: a.action.principal.to_string(),
+        outcome: a.outcome.label(),
+        grant_arn: a.outcome.grant().map(|g| g.to_string()),
+        status,
+        waiting_on,
+        operation,
+        error_code,
+        message,
+        waits_for,
+    }
+}
+
 /// The report as JSON (pretty, trailing newline).
 pub fn json(report: &ApplyReport) -> String {
     let counts = report.counts();
@@ -191,63 +242,7 @@ pub fn json(report: &ApplyReport) -> String {
             skipped: counts.skipped,
             deferred: counts.deferred,
         },
-        actions: report
-            .actions
-            .iter()
-            .map(|a| {
-                let (status, waiting_on, operation, error_code, message) = match &a.outcome {
-                    Outcome::Done { status, .. } => {
-                        (Some(status.to_string()), None, None, None, None)
-                    }
-                    Outcome::Pending {
-                        status, waiting_on, ..
-                    } => (
-                        Some(status.to_string()),
-                        Some(waiting_on.as_str()),
-                        None,
-                        None,
-                        None,
-                    ),
-                    Outcome::Failed { error, .. } => (
-                        None,
-                        None,
-                        Some(error.operation()),
-                        error.code().map(str::to_owned),
-                        Some(error.message()),
-                    ),
-                    Outcome::Skipped { reason } => (None, None, None, None, Some(reason.clone())),
-                    Outcome::Deferred { waits_for, .. } => {
-                        (None, None, None, None, Some(deferral(waits_for)))
-                    }
-                };
-                let waits_for = match &a.outcome {
-                    Outcome::Deferred { waits_for, .. } => waits_for
-                        .iter()
-                        .map(|w| CoverWaitDocument {
-                            license_arn: w.license_arn.to_string(),
-                            principal: w.principal.to_string(),
-                            grant_arn: w.grant.as_ref().map(|g| g.to_string()),
-                            accounts: w.accounts.iter().map(|a| a.to_string()).collect(),
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                ActionDocument {
-                    action: a.action.kind().as_str(),
-                    model: a.action.model().map(|m| m.to_string()),
-                    license_arn: a.action.license_arn.to_string(),
-                    principal: a.action.principal.to_string(),
-                    outcome: a.outcome.label(),
-                    grant_arn: a.outcome.grant().map(|g| g.to_string()),
-                    status,
-                    waiting_on,
-                    operation,
-                    error_code,
-                    message,
-                    waits_for,
-                }
-            })
-            .collect(),
+        actions: report.actions.iter().map(action_document).collect(),
         policy_actions: policies::json(&report.policies),
         policy_summary: (!report.policies.is_empty()).then(|| policies::summary(&report.policies)),
         subscriptions: subscriptions::json(&report.subscriptions),
