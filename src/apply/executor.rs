@@ -92,7 +92,11 @@ where
     let policies = guardrails
         .map(policies::PolicyRun::finish)
         .unwrap_or_default();
-    ApplyReport { actions, policies }
+    ApplyReport {
+        actions,
+        policies,
+        subscriptions: Vec::new(),
+    }
 }
 
 /// What every phase of one run shares.

@@ -51,7 +51,9 @@ pub use executor::execute;
 pub use policies::{PolicyApi, PolicyClient, PolicyError, PolicyOutcome, PolicyReport};
 pub use progress::{BarProgress, LogProgress, NoProgress, Progress};
 pub use recipients::{NoRecipients, Recipients, RoleRecipients};
-pub use report::{ActionReport, ApplyReport, Counts, CoverWait, Outcome, StepError, Waiting};
+pub use report::{
+    ActionReport, ApplyReport, Counts, CoverWait, Outcome, StepError, SubscriptionReport, Waiting,
+};
 pub use subscriptions::{Licensed, SubscriptionOutcome, subscribe};
 
 use crate::plan::{ActionKind, Plan};

@@ -185,6 +185,13 @@ pub struct Counts {
     pub deferred: usize,
 }
 
+/// One subscription of the plan (`Plan::subscriptions`) and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionReport {
+    pub action: crate::plan::SubscriptionAction,
+    pub outcome: super::SubscriptionOutcome,
+}
+
 /// Every action of the plan, in plan order, with its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApplyReport {
@@ -192,14 +199,30 @@ pub struct ApplyReport {
     /// The guardrail SCP actions of an enforcing plan, in `GuardrailPlan::actions` order (empty
     /// otherwise).
     pub policies: Vec<super::PolicyReport>,
+    /// The subscriptions of apply's first phase, in `Plan::subscriptions` order (empty when the
+    /// plan subscribes to nothing). `execute` leaves it empty; the CLI fills it in.
+    pub subscriptions: Vec<SubscriptionReport>,
 }
 
 impl ApplyReport {
     /// No action failed or was skipped. Pending actions (grants waiting on a recipient or on an
     /// AWS workflow) and deferred revokes do not make a run unsuccessful; they are reported.
     pub fn is_success(&self) -> bool {
+        self.grants_and_policies_succeeded() && self.subscriptions_failed() == 0
+    }
+
+    /// No grant action and no SCP action failed or was skipped (subscriptions aside).
+    pub fn grants_and_policies_succeeded(&self) -> bool {
         !self.actions.iter().any(|a| a.outcome.is_failed())
             && !self.policies.iter().any(|p| p.outcome.is_failed())
+    }
+
+    /// The subscriptions refused, no longer offered or failed.
+    pub fn subscriptions_failed(&self) -> usize {
+        self.subscriptions
+            .iter()
+            .filter(|s| s.outcome.is_failure())
+            .count()
     }
 
     pub fn counts(&self) -> Counts {

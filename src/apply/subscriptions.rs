@@ -39,6 +39,37 @@ impl SubscriptionOutcome {
         )
     }
 
+    /// `subscribed` (the license is there), `license_pending`, `refused` (Bedrock refused the
+    /// agreement: an expired private offer, a token no longer valid), `offer_gone` (the offer
+    /// is no longer listed, as an expired or withdrawn private offer is not) or `failed`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SubscriptionOutcome::Licensed { .. } => "subscribed",
+            SubscriptionOutcome::Pending { .. } => "license_pending",
+            SubscriptionOutcome::Refused(_) => "refused",
+            SubscriptionOutcome::OfferGone => "offer_gone",
+            SubscriptionOutcome::Failed(_) => "failed",
+        }
+    }
+
+    /// Whether the agreement existed before this run (CreateFoundationModelAgreement answered
+    /// ConflictException); None when no agreement was made.
+    pub fn already(&self) -> Option<bool> {
+        match self {
+            SubscriptionOutcome::Licensed { already }
+            | SubscriptionOutcome::Pending { already } => Some(*already),
+            _ => None,
+        }
+    }
+
+    /// AWS's message of a refusal or failure.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            SubscriptionOutcome::Refused(m) | SubscriptionOutcome::Failed(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// One sentence for people.
     pub fn words(&self, a: &SubscriptionAction) -> String {
         let offer = a.offer_id.as_deref().unwrap_or("(no id)");

@@ -9,10 +9,12 @@ mod apply;
 mod check;
 mod read;
 pub mod render;
+mod wanted;
 
 pub use apply::{Applied, apply};
 pub use check::check;
 pub use read::read;
+pub use wanted::{is_anthropic_model_id, wanted};
 
 use crate::aws::AwsError;
 use crate::aws::bootstrap::OrganizationSettings;

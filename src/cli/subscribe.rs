@@ -52,8 +52,8 @@ pub fn refuse_sellers(plan: &Plan) -> Result<(), super::CliError> {
 pub struct SubscribeRun {
     /// A license appeared: plan the grants again in this run.
     pub replan: bool,
-    /// Subscriptions refused or failed.
-    pub failures: usize,
+    /// Each subscription and its outcome, in plan order (the apply report's `subscriptions`).
+    pub reports: Vec<crate::apply::SubscriptionReport>,
 }
 
 /// `apply`'s first phase: every subscription of `plan`, waiting for the licenses up to
@@ -89,10 +89,13 @@ pub async fn apply_subscriptions(
         wait,
     )
     .await;
-    for (a, o) in plan.subscriptions.iter().zip(&outcomes) {
+    for (a, o) in plan.subscriptions.iter().zip(outcomes) {
         say(format!("subscribe: {}", o.words(a)));
         run.replan |= matches!(o, crate::apply::SubscriptionOutcome::Licensed { .. });
-        run.failures += usize::from(o.is_failure());
+        run.reports.push(crate::apply::SubscriptionReport {
+            action: a.clone(),
+            outcome: o,
+        });
     }
     run
 }

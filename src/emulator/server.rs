@@ -251,6 +251,7 @@ pub(crate) async fn run_call(
         let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
         authorize(&opts, service, op, &caller, &context)?;
         authorize_tags(&opts, service, op, &caller, bytes)?;
+        authorize_subscribe(&opts, service, op, &caller)?;
         let c = Call {
             service,
             op,
@@ -342,7 +343,18 @@ fn authorize(
         return Ok(());
     }
     let action = format!("{}:{op}", service.iam_prefix());
-    if policy.allows_in(&action, context) {
+    allowed_or_denied(policy, service, &action, caller, context)
+}
+
+/// `action` under `policy`, or the AccessDenied error AWS words for it.
+fn allowed_or_denied(
+    policy: &super::PolicyDocument,
+    service: Service,
+    action: &str,
+    caller: &Caller,
+    context: &[(&str, &str)],
+) -> Result<(), ApiError> {
+    if policy.allows_in(action, context) {
         Ok(())
     } else {
         Err(ApiError::access_denied(
@@ -352,6 +364,32 @@ fn authorize(
                 caller.arn()
             ),
         ))
+    }
+}
+
+/// Bedrock user guide, "Grant IAM permissions to request access to Amazon Bedrock foundation
+/// models with a product ID": "For an IAM identity to request access to models with a product
+/// ID ... The identity must have a policy attached that allows aws-marketplace:Subscribe." Every
+/// model the emulator seeds is sold through Marketplace (its agreement makes a Marketplace
+/// license appear), so CreateFoundationModelAgreement needs it on every model.
+fn authorize_subscribe(
+    opts: &super::EmulatorOptions,
+    service: Service,
+    op: &str,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    if service != Service::Bedrock || op != "CreateFoundationModelAgreement" {
+        return Ok(());
+    }
+    let policy = match &caller.role {
+        Some(role) => opts.role_policies.get(role),
+        None => opts.iam_policy.as_ref(),
+    };
+    match policy {
+        Some(policy) => {
+            allowed_or_denied(policy, service, "aws-marketplace:Subscribe", caller, &[])
+        }
+        None => Ok(()),
     }
 }
 

@@ -241,3 +241,101 @@ pub(crate) fn token_for(
     });
     format!("be-{}", sha256_json(&value))
 }
+
+/// What one subscribed model's subscription action or note was decided from.
+pub(crate) struct SubscriptionBasis<'a> {
+    pub key: &'a crate::config::ModelKey,
+    pub model_id: &'a str,
+    pub choice: &'a crate::config::OfferChoice,
+    /// Bedrock's state for the model id, or None when it could not be read.
+    pub state: Option<&'a crate::model::SubscriptionState>,
+}
+
+/// Separates the grants' fingerprint from the subscriptions' in `Plan::live_fingerprint`.
+const SUBSCRIPTIONS_MARK: char = '+';
+
+/// A fingerprint of what a plan's subscription actions and notes were decided from: per model
+/// (in the plan's order) its key, model id and offer choice, then Bedrock's state: the
+/// agreement's status and error, the provider, and each offer's id, type and terms (never its
+/// token, which AWS may issue anew on each listing); and `settings.allowed_sellers`. A model
+/// Bedrock could not be read for counts as "not read", without the error's words.
+pub(crate) fn subscription_fingerprint(
+    models: &[SubscriptionBasis<'_>],
+    allowed_sellers: Option<&[crate::model::Spanned<String>]>,
+) -> String {
+    let mut h = FieldHasher::default();
+    h.count(models.len());
+    for m in models {
+        h.field(m.key.as_str());
+        h.field(m.model_id);
+        hash_choice(&mut h, m.choice);
+        match m.state {
+            Some(s) => hash_subscription_state(&mut h, s),
+            None => h.field("\0not-read"),
+        }
+    }
+    match allowed_sellers {
+        None => h.field("\0any-seller"),
+        Some(list) => {
+            let mut sellers: Vec<&str> = list.iter().map(|s| s.value.as_str()).collect();
+            sellers.sort_unstable();
+            h.count(sellers.len());
+            for s in sellers {
+                h.field(s);
+            }
+        }
+    }
+    h.finish()
+}
+
+fn hash_choice(h: &mut FieldHasher, choice: &crate::config::OfferChoice) {
+    use crate::config::OfferChoice;
+    h.field(choice.word());
+    if let OfferChoice::Private { offer_id, seller } = choice {
+        h.field(offer_id.as_ref().map_or("\0none", |o| o.value.as_str()));
+        h.field(seller.as_ref().map_or("\0none", |s| s.value.as_str()));
+    }
+}
+
+fn hash_subscription_state(h: &mut FieldHasher, s: &crate::model::SubscriptionState) {
+    use crate::model::AgreementStatus;
+    h.field(match s.availability.agreement {
+        AgreementStatus::Available => "AVAILABLE",
+        AgreementStatus::Pending => "PENDING",
+        AgreementStatus::NotAvailable => "NOT_AVAILABLE",
+        AgreementStatus::Error => "ERROR",
+    });
+    let none = "\0none";
+    h.field(s.availability.error_message.as_deref().unwrap_or(none));
+    h.field(s.provider.as_deref().unwrap_or(none));
+    h.count(s.offers.len());
+    for o in &s.offers {
+        h.field(o.offer_id.as_deref().unwrap_or(none));
+        h.field(o.offer_type.as_str());
+        let t = &o.terms;
+        h.count(t.rate_card.len());
+        for r in &t.rate_card {
+            for f in [&r.dimension, &r.price, &r.unit, &r.description] {
+                h.field(f.as_deref().unwrap_or(none));
+            }
+        }
+        for f in [&t.legal_url, &t.refund_policy, &t.agreement_duration] {
+            h.field(f.as_deref().unwrap_or(none));
+        }
+    }
+}
+
+/// `Plan::live_fingerprint` of a plan with subscriptions: the grants' fingerprint, `+`, the
+/// subscriptions' ([`subscription_fingerprint`]). A plan without a subscribed model keeps the
+/// grants' fingerprint alone (what it was before subscriptions existed).
+pub(crate) fn with_subscriptions(grants: &str, subscriptions: &str) -> String {
+    format!("{grants}{SUBSCRIPTIONS_MARK}{subscriptions}")
+}
+
+/// The two parts of a `live_fingerprint`: the grants', and the subscriptions' if any.
+pub(crate) fn split_fingerprint(live_fingerprint: &str) -> (&str, Option<&str>) {
+    match live_fingerprint.split_once(SUBSCRIPTIONS_MARK) {
+        Some((grants, subs)) => (grants, Some(subs)),
+        None => (live_fingerprint, None),
+    }
+}

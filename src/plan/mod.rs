@@ -51,6 +51,12 @@ pub enum StalePlan {
     /// The live grants it was made from (its fingerprint) moved.
     #[error("the saved plan is stale: live grants changed since it was made")]
     LiveMoved,
+    /// What its subscription actions and notes were decided from moved: Bedrock's agreements,
+    /// availability or offers for a subscribed model, or the file's `subscribe` sections.
+    #[error(
+        "the saved plan is stale: the subscriptions it was planned from changed since it was made (Bedrock's agreements, availability or offers, or the file's subscribe sections)"
+    )]
+    SubscriptionsMoved,
     /// The desired state (the file, or the organization's structure it resolved against) moved.
     #[error(
         "the saved plan was made from another desired state (the file or the organization's structure changed)"
@@ -59,17 +65,24 @@ pub enum StalePlan {
 }
 
 /// The stale-plan refusal: a saved plan runs only on the live grants it was made from
-/// (`live_fingerprint`, recomputed over the plan's licenses) and the desired state it was made
-/// from (`config_digest`, compared with the digest of a plan made now, `planned_digest`).
+/// (`live_fingerprint`'s grants part, recomputed over the plan's licenses), on the Bedrock
+/// state its subscriptions were decided from (`live_fingerprint`'s subscriptions part,
+/// compared with that of `planned`, a plan made now) and on the desired state it was made from
+/// (`config_digest`, compared with `planned`'s).
 pub fn check_saved(
     saved: &Plan,
     live: &crate::model::Live,
-    planned_digest: &str,
+    planned: &Plan,
 ) -> Result<(), StalePlan> {
-    if fingerprint(live, &saved.licenses) != saved.live_fingerprint {
+    let (saved_grants, saved_subscriptions) = digest::split_fingerprint(&saved.live_fingerprint);
+    if fingerprint(live, &saved.licenses) != saved_grants {
         return Err(StalePlan::LiveMoved);
     }
-    if saved.config_digest != planned_digest {
+    let (_, planned_subscriptions) = digest::split_fingerprint(&planned.live_fingerprint);
+    if saved_subscriptions != planned_subscriptions {
+        return Err(StalePlan::SubscriptionsMoved);
+    }
+    if saved.config_digest != planned.config_digest {
         return Err(StalePlan::DesiredMoved);
     }
     Ok(())

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::Plan;
+use super::digest::{SubscriptionBasis, subscription_fingerprint, with_subscriptions};
 use crate::config::{Config, ModelKey, OfferChoice, Settings};
 use crate::model::{AgreementStatus, Offer, OfferTerms, OfferType, SubscriptionState};
 use crate::org::Desired;
@@ -60,13 +61,16 @@ pub fn subscription_model_ids(config: &Config) -> BTreeSet<String> {
 }
 
 /// Adds the subscription actions and notes of `config` to `plan`. A model already in
-/// `desired` has a license: nothing to subscribe.
+/// `desired` has a license: nothing to subscribe. When a model was considered, what the
+/// decisions were made from joins `plan.live_fingerprint` (`digest::with_subscriptions`), so a
+/// saved plan is refused once it moved (`plan::check_saved`).
 pub fn add(
     config: &Config,
     desired: &Desired,
     states: &BTreeMap<String, Result<SubscriptionState, String>>,
     plan: &mut Plan,
 ) {
+    let mut basis = Vec::new();
     for spec in &config.models {
         let (Some(sub), Some(id)) = (&spec.subscribe, spec.subscribe_model_id()) else {
             continue;
@@ -75,12 +79,14 @@ pub fn add(
         if desired.models.contains_key(key) || (desired.targeted_only && !plan_has(desired, key)) {
             continue;
         }
+        let read = states.get(&id);
+        basis.push((key, id.clone(), &sub.offer.value, read));
         let note = |kind, message: String| SubscriptionNote {
             model: key.clone(),
             kind,
             message,
         };
-        let state = match states.get(&id) {
+        let state = match read {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
                 let m = format!("model {key}: Bedrock could not be read for {id}: {e}");
@@ -98,6 +104,19 @@ pub fn add(
     }
     plan.subscriptions.sort();
     plan.subscription_notes.sort();
+    if !basis.is_empty() {
+        let basis: Vec<SubscriptionBasis<'_>> = basis
+            .iter()
+            .map(|(key, id, choice, read)| SubscriptionBasis {
+                key,
+                model_id: id,
+                choice,
+                state: read.and_then(|r| r.as_ref().ok()),
+            })
+            .collect();
+        let subs = subscription_fingerprint(&basis, config.settings.allowed_sellers.as_deref());
+        plan.live_fingerprint = with_subscriptions(&plan.live_fingerprint, &subs);
+    }
 }
 
 /// Under `--target`, only targeted models (those resolve kept, or that failed to resolve

@@ -490,16 +490,106 @@ fn a_saved_plan_runs_only_on_what_it_was_made_from() {
     let l = live("managed ACTIVE 222222222222");
     let d = desired("active 222222222222 333333333333");
     let saved = plan(&d, &l);
-    assert_eq!(check_saved(&saved, &l, &saved.config_digest), Ok(()));
+    assert_eq!(check_saved(&saved, &l, &saved), Ok(()));
     let mut moved = l.clone();
     moved.grants[0].version = "4".to_owned();
     assert_eq!(
-        check_saved(&saved, &moved, &saved.config_digest),
+        check_saved(&saved, &moved, &saved),
         Err(StalePlan::LiveMoved)
     );
-    let now = plan(&desired("active 222222222222"), &l).config_digest;
-    assert_ne!(now, saved.config_digest);
+    let now = plan(&desired("active 222222222222"), &l);
+    assert_ne!(now.config_digest, saved.config_digest);
     assert_eq!(check_saved(&saved, &l, &now), Err(StalePlan::DesiredMoved));
+}
+
+const SUBSCRIBING: &str = "version: 1
+models:
+  claude:
+    product_sku: prod-claude0001
+    bedrock_model_ids: [\"anthropic.claude-x-v1:0\"]
+    subscribe:
+      offer: private
+      offer_id: offer-1
+    grant_to:
+      accounts: [\"222222222222\"]
+";
+
+/// Bedrock's state of the subscribed model: no agreement, one private offer.
+fn offered() -> crate::model::SubscriptionState {
+    use crate::model::{AgreementStatus, Availability, Offer, OfferTerms, OfferType, PriceRate};
+    crate::model::SubscriptionState {
+        availability: Availability {
+            agreement: AgreementStatus::NotAvailable,
+            error_message: None,
+            authorized: true,
+            entitled: false,
+            in_region: true,
+        },
+        offers: vec![Offer {
+            offer_id: Some("offer-1".to_owned()),
+            offer_token: "tok-1".to_owned(),
+            offer_type: OfferType::Private,
+            terms: OfferTerms {
+                rate_card: vec![PriceRate {
+                    price: Some("0.0024".to_owned()),
+                    ..PriceRate::default()
+                }],
+                ..OfferTerms::default()
+            },
+        }],
+        provider: Some("Anthropic".to_owned()),
+    }
+}
+
+/// A saved plan with a subscription runs only on the Bedrock state its subscriptions were
+/// decided from: an agreement made meanwhile, the chosen offer gone or its terms changed
+/// refuse it; a new offer token (AWS issues them per listing) does not.
+#[test]
+fn a_saved_subscription_runs_only_on_the_bedrock_state_it_was_planned_from() {
+    use super::{StalePlan, check_saved};
+    use crate::model::AgreementStatus;
+    let config = crate::config::parse(SUBSCRIBING).expect("a valid file");
+    let l = live("managed ACTIVE 222222222222");
+    let d = desired("active 222222222222");
+    let planned = |state: crate::model::SubscriptionState| {
+        let mut p = plan(&d, &l);
+        let states = BTreeMap::from([("anthropic.claude-x-v1:0".to_owned(), Ok(state))]);
+        super::subscriptions::add(&config, &d, &states, &mut p);
+        p
+    };
+    let saved = planned(offered());
+    assert_eq!(saved.subscriptions.len(), 1, "{saved:?}");
+    let grants = fingerprint(&l, &saved.licenses);
+    assert!(saved.live_fingerprint.starts_with(&format!("{grants}+")));
+    assert_eq!(check_saved(&saved, &l, &planned(offered())), Ok(()));
+    let mut token = offered();
+    token.offers[0].offer_token = "tok-2".to_owned();
+    assert_eq!(check_saved(&saved, &l, &planned(token)), Ok(()));
+
+    let mut agreed = offered();
+    agreed.availability.agreement = AgreementStatus::Pending;
+    let mut gone = offered();
+    gone.offers.clear();
+    let mut repriced = offered();
+    repriced.offers[0].terms.rate_card[0].price = Some("0.0030".to_owned());
+    for moved in [agreed, gone, repriced] {
+        assert_eq!(
+            check_saved(&saved, &l, &planned(moved)),
+            Err(StalePlan::SubscriptionsMoved)
+        );
+    }
+    // Nothing subscribed any more (the license arrived): moved too.
+    assert_eq!(
+        check_saved(&saved, &l, &plan(&d, &l)),
+        Err(StalePlan::SubscriptionsMoved)
+    );
+    // The grants still come first.
+    let mut regranted = l.clone();
+    regranted.grants[0].version = "4".to_owned();
+    assert_eq!(
+        check_saved(&saved, &regranted, &planned(offered())),
+        Err(StalePlan::LiveMoved)
+    );
 }
 
 #[test]

@@ -554,6 +554,33 @@ fn licenses() -> Value {
     )
 }
 
+/// One entry of the apply report's `subscriptions`.
+fn apply_subscription() -> Value {
+    object(
+        &[
+            ("model", string()),
+            ("model_id", string()),
+            ("offer_type", one_of(["public", "private"])),
+            (
+                "outcome",
+                one_of([
+                    "subscribed",
+                    "license_pending",
+                    "refused",
+                    "offer_gone",
+                    "failed",
+                ]),
+            ),
+        ],
+        &[
+            ("offer_id", string()),
+            ("seller", string()),
+            ("already", boolean()),
+            ("message", string()),
+        ],
+    )
+}
+
 /// `render::apply`'s report document.
 fn apply() -> Value {
     let action = object(
@@ -603,11 +630,13 @@ fn apply() -> Value {
         &[
             ("policy_actions", list(policy_action)),
             ("policy_summary", map_of(count())),
+            ("subscriptions", list(apply_subscription())),
+            ("subscription_summary", map_of(count())),
         ],
     );
     document(
         "bedrock-entitlements apply report",
-        "What `apply --format json` prints: each action's outcome.",
+        "What `apply --format json` prints: each subscription's, grant action's and SCP action's outcome.",
         body,
     )
 }

@@ -169,6 +169,37 @@ async fn the_use_case_form_is_never_invented() {
     assert_eq!(submitted_form(&emu).await, None);
 }
 
+/// A model whose only Anthropic id is the one its `subscribe` section subscribes with needs the
+/// use-case form too (its `bedrock_model_ids` name no Anthropic model).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribed_anthropic_model_needs_the_use_case_form() {
+    let emu = start_emulator(bare_seed(), EmulatorOptions::default()).await;
+    let cli = Cli::new(emu.endpoint_url());
+    cli.write(
+        "entitlements.yaml",
+        r#"version: 1
+models:
+  sonnet:
+    product_sku: prod-claude0001
+    bedrock_model_ids: ["mymodels.sonnet-*"]
+    subscribe:
+      model_id: anthropic.claude-sonnet-4-5-20250929-v1:0
+      offer: public
+    grant_to:
+      organizational_units: [ou-bs01-workload]
+"#,
+    );
+    let run = cli.run(&["bootstrap"]).await.expect(2);
+    assert!(
+        run.stdout.contains(
+            "Anthropic's use-case form has not been submitted (the Anthropic models sonnet need it)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(emu.state().call_count("GetUseCaseForModelAccess"), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_nothing_bootstrap_lists_every_fix_then_apply_makes_them_once() {
     let emu = start_emulator(bare_seed(), EmulatorOptions::default()).await;

@@ -6,7 +6,8 @@
 //! A *scenario* is a short script of real-binary runs against an emulator whose callers carry
 //! given policies: the read commands (`ReadOnly`), `apply` from the management account
 //! (`Apply`), from License Manager's delegated administrator (`DelegatedAdmin`), and with
-//! `settings.recipient_role` in a consolidated-billing organization (`Recipients`).
+//! `settings.recipient_role` in a consolidated-billing organization (`Recipients`), and `plan`
+//! then `apply PLAN` of a file that subscribes to a model (`Subscribe`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -82,6 +83,7 @@ impl File {
                 Scenario::Apply,
                 Scenario::DelegatedAdmin,
                 Scenario::Recipients,
+                Scenario::Subscribe,
             ],
             File::AssumeRecipient | File::Recipient => &[Scenario::Recipients],
             File::Bootstrap => &[Scenario::Bootstrap],
@@ -178,12 +180,16 @@ fn action_of(op: &str) -> String {
 }
 
 /// The IAM actions one call of `op` is authorized by: CreatePolicy with `Tags` (the tool always
-/// tags its SCPs) needs `organizations:TagResource` too (Organizations API reference), so its
-/// calls and refusals count for both.
+/// tags its SCPs) needs `organizations:TagResource` too (Organizations API reference), and
+/// CreateFoundationModelAgreement on a model sold through Marketplace `aws-marketplace:Subscribe`
+/// (Bedrock user guide, model-access-permissions), so their calls and refusals count for both.
 fn actions_of(op: &str) -> Vec<String> {
     let mut out = vec![action_of(op)];
     if op == "CreatePolicy" {
         out.push("organizations:TagResource".to_owned());
+    }
+    if op == "CreateFoundationModelAgreement" {
+        out.push("aws-marketplace:Subscribe".to_owned());
     }
     out
 }
@@ -198,14 +204,16 @@ enum Scenario {
     DelegatedAdmin,
     Recipients,
     Bootstrap,
+    Subscribe,
 }
 
-const SCENARIOS: [Scenario; 5] = [
+const SCENARIOS: [Scenario; 6] = [
     Scenario::ReadOnly,
     Scenario::Apply,
     Scenario::DelegatedAdmin,
     Scenario::Recipients,
     Scenario::Bootstrap,
+    Scenario::Subscribe,
 ];
 
 impl Scenario {
@@ -213,7 +221,7 @@ impl Scenario {
     fn caller_files(self) -> &'static [File] {
         match self {
             Scenario::ReadOnly => &[File::ReadOnly],
-            Scenario::Apply | Scenario::DelegatedAdmin => &[File::Apply],
+            Scenario::Apply | Scenario::DelegatedAdmin | Scenario::Subscribe => &[File::Apply],
             Scenario::Recipients => &[File::Apply, File::AssumeRecipient],
             Scenario::Bootstrap => &[File::Bootstrap],
         }
@@ -387,6 +395,15 @@ licenses:
   - arn: arn:aws:license-manager::294406891311:license:l-00000000000000000000000000000004
     product_name: Jamba 1.5 Large (Amazon Bedrock Edition)
     product_sku: prod-jamba00001
+bedrock:
+  models:
+    - model_id: anthropic.claude-sonnet-4-5-20250929-v1:0
+      provider_name: Anthropic
+      model_name: Claude Sonnet 4.5
+      product_sku: prod-sonnet0001
+      product_name: Claude Sonnet 4.5 (Amazon Bedrock Edition)
+      offers:
+        - { offer_id: offer-sonnetpub001, offer_token: tok-sonnet-public, type: PUBLIC }
 "#;
 
 /// Grants made before the tool runs: managed grants that drifted (so `apply` activates,
@@ -469,6 +486,17 @@ fn entitlements_guarded() -> String {
             1,
         )
 }
+
+/// A model the central account has no license for yet, subscribed from the file (the IAM seed's
+/// Bedrock model, its public offer), granted to ml-dev once the license appears.
+const SONNET: &str = r#"  sonnet:
+    product_sku: prod-sonnet0001
+    bedrock_model_ids: ["anthropic.claude-sonnet-4-5-20250929-v1:0"]
+    subscribe:
+      offer: public
+    grant_to:
+      accounts: [ml-dev]
+"#;
 
 /// SCPs enabled on the root (no IAM policy is in force yet).
 async fn enable_scps(emu: &EmulatorHandle) {
@@ -568,8 +596,14 @@ async fn run(scenario: Scenario, policies: &Policies) -> Report {
         Scenario::Bootstrap => {
             Seed::from_yaml(crate::bootstrap::BARE_SEED).expect("the bare seed is valid")
         }
+        Scenario::Subscribe => seed(false),
     };
-    let emu = start_emulator(seed, EmulatorOptions::default()).await;
+    // An agreement's license appears after 200 ms of emulator time (AWS: 1-2 minutes).
+    let opts = EmulatorOptions {
+        agreement_license_ms: 200,
+        ..EmulatorOptions::default()
+    };
+    let emu = start_emulator(seed, opts).await;
     let cli = Cli::new(emu.endpoint_url());
     let script = Script { cli: &cli };
     let result = match scenario {
@@ -578,6 +612,7 @@ async fn run(scenario: Scenario, policies: &Policies) -> Report {
         Scenario::DelegatedAdmin => delegated_admin(&emu, &script, policies).await,
         Scenario::Recipients => recipients(&emu, &script, policies).await,
         Scenario::Bootstrap => bootstrap(&emu, &script, policies).await,
+        Scenario::Subscribe => subscribe(&emu, &script, policies).await,
     };
     let state = emu.state();
     Report {
@@ -640,6 +675,30 @@ async fn read_only(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result
     )?;
     s.run(&["access", "--format", "csv", "--model", "llama"], 0)
         .await?;
+    // The plan job of a file that subscribes: Bedrock's offers, availability and provider.
+    s.cli.write(
+        "subscribing.yaml",
+        &format!("{}{SONNET}", entitlements_guarded()),
+    );
+    let subscribing = s
+        .run(
+            &[
+                "plan",
+                "-c",
+                "subscribing.yaml",
+                "--format",
+                "json",
+                "--detailed-exitcode",
+            ],
+            2,
+        )
+        .await?;
+    check(
+        s.json("plan -c subscribing.yaml", &subscribing)?["summary"]["subscribe"] == 1,
+        "plan -c subscribing.yaml",
+        "the plan subscribes to sonnet",
+        &format!("{}\n{}", subscribing.stdout, subscribing.stderr),
+    )?;
 
     // Out of band: the ML OU loses llama.
     let state = emu.state();
@@ -770,6 +829,35 @@ async fn bootstrap(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result
     s.run(&["bootstrap", "--apply", "--auto-approve"], 0)
         .await?;
     s.run(&["bootstrap"], 0).await?;
+    Ok(())
+}
+
+/// The apply job of a file that subscribes: `plan --out` shows the subscription (and nothing
+/// else), `apply PLAN` accepts the public offer, waits for the license and grants it in the
+/// same run; the next plan is empty.
+async fn subscribe(emu: &EmulatorHandle, s: &Script<'_>, p: &Policies) -> Result<(), Failure> {
+    enforce(&emu.state(), p);
+    s.cli.write(
+        "entitlements.yaml",
+        &format!("version: 1\nmodels:\n{SONNET}"),
+    );
+    s.run(&["plan", "--detailed-exitcode", "--out", "plan.json"], 2)
+        .await?;
+    let applied = s
+        .run(&["apply", "plan.json", "--auto-approve", "--wait", "5m"], 0)
+        .await?;
+    let granted = emu
+        .state()
+        .grants()
+        .into_iter()
+        .any(|g| g.name == "bedrock-entitlements-sonnet-333333333333");
+    check(
+        granted,
+        "apply plan.json",
+        "subscribed, and ml-dev granted from the new license",
+        &format!("{}\n{}", applied.stdout, applied.stderr),
+    )?;
+    s.run(&["plan", "--detailed-exitcode"], 0).await?;
     Ok(())
 }
 
@@ -1172,6 +1260,12 @@ const MUTATING: [&str; 5] = [
     "RejectGrant",
 ];
 
+/// The apply policy's actions that subscribe (not reads).
+const SUBSCRIBING: [&str; 2] = [
+    "bedrock:CreateFoundationModelAgreement",
+    "aws-marketplace:Subscribe",
+];
+
 /// Under the read-only policy `apply` changes nothing: it stops at its first call the policy
 /// lacks. Even with the reads apply's checks need added, every mutating call is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1208,6 +1302,7 @@ async fn the_readonly_policy_cannot_change_anything() {
     let reads: Vec<String> = actions(&File::Apply.doc())
         .into_iter()
         .filter(|a| !MUTATING.iter().any(|m| a.ends_with(&format!(":{m}"))))
+        .filter(|a| !SUBSCRIBING.contains(&a.as_str()))
         .collect();
     let reads: Vec<&str> = reads.iter().map(String::as_str).collect();
     enforce(

@@ -30,7 +30,8 @@ fn committed_schemas_equal_the_generated_ones() {
     }
 }
 
-fn check(noun: &str, output: &str) {
+/// Asserts that `output` is JSON matching `docs/schemas/<noun>.schema.json`.
+pub(crate) fn check(noun: &str, output: &str) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(repo(&format!("docs/schemas/{noun}.schema.json"))).unwrap(),
     )

@@ -33,14 +33,33 @@ const PRIVATE: &str = "      offer: private\n      offer_id: offer-s0nn45priv01"
 const EXPIRED: &str = "      offer: private\n      offer_id: offer-s0nn45old001";
 
 async fn setup(text: &str) -> (EmulatorHandle, Cli) {
+    setup_with(text, 300).await
+}
+
+/// The emulator with an agreement's license appearing after `agreement_license_ms`.
+async fn setup_with(text: &str, agreement_license_ms: u64) -> (EmulatorHandle, Cli) {
     let opts = EmulatorOptions {
-        agreement_license_ms: 300,
+        agreement_license_ms,
         ..EmulatorOptions::default()
     };
     let emu = start_emulator(sandbox_seed(), opts).await;
     let cli = Cli::new(emu.endpoint_url());
     cli.write("entitlements.yaml", text);
     (emu, cli)
+}
+
+/// `apply --auto-approve --wait 5m` of the file, then any `extra` arguments; exits `code`.
+async fn apply_waiting(cli: &Cli, extra: &[&str], code: i32) -> crate::cli_support::Run {
+    let mut args = vec![
+        "apply",
+        "--auto-approve",
+        "--wait",
+        "5m",
+        "-c",
+        "entitlements.yaml",
+    ];
+    args.extend_from_slice(extra);
+    cli.run(&args).await.expect(code)
 }
 
 fn sonnet_grants(emu: &EmulatorHandle) -> Vec<(String, String)> {
@@ -86,17 +105,7 @@ async fn plan_subscribes_apply_subscribes_waits_grants_and_activates() {
     );
     assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
 
-    let applied = cli
-        .run(&[
-            "apply",
-            "--auto-approve",
-            "--wait",
-            "5m",
-            "-c",
-            "entitlements.yaml",
-        ])
-        .await
-        .expect(0);
+    let applied = apply_waiting(&cli, &[], 0).await;
     assert!(
         applied.stdout.contains("subscribed claude-sonnet-45"),
         "{}",
@@ -145,17 +154,7 @@ async fn a_seller_outside_the_allow_list_is_refused_and_nothing_is_created() {
         "{}",
         plan.stdout
     );
-    let applied = cli
-        .run(&[
-            "apply",
-            "--auto-approve",
-            "--wait",
-            "5m",
-            "-c",
-            "entitlements.yaml",
-        ])
-        .await
-        .expect(1);
+    let applied = apply_waiting(&cli, &[], 1).await;
     assert!(
         applied
             .stderr
@@ -184,17 +183,7 @@ async fn a_seller_outside_the_allow_list_is_refused_and_nothing_is_created() {
 #[tokio::test]
 async fn an_expired_private_offer_is_reported_not_accepted() {
     let (emu, cli) = setup(&file(EXPIRED, "Anthropic")).await;
-    let applied = cli
-        .run(&[
-            "apply",
-            "--auto-approve",
-            "--wait",
-            "5m",
-            "-c",
-            "entitlements.yaml",
-        ])
-        .await
-        .expect(1);
+    let applied = apply_waiting(&cli, &[], 1).await;
     assert!(
         applied.stdout.contains(
             "offer-s0nn45old001 was not accepted: The offer offer-s0nn45old001 has expired"
@@ -205,4 +194,118 @@ async fn an_expired_private_offer_is_reported_not_accepted() {
     );
     assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
     assert!(sonnet_grants(&emu).is_empty());
+}
+
+/// A saved plan whose subscription facts moved is refused: the plan subscribes, another run
+/// makes the agreement meanwhile (its license still pending), and `apply PLAN` then refuses
+/// with the stale-plan error, exit 1, creating no second agreement and no grant.
+#[tokio::test]
+async fn a_saved_plan_whose_subscription_moved_is_refused() {
+    // The license takes ten minutes of emulator time: the agreement stays PENDING.
+    let (emu, cli) = setup_with(&file(PRIVATE, "Anthropic"), 600_000).await;
+    cli.run(&[
+        "plan",
+        "--detailed-exitcode",
+        "--out",
+        "plan.json",
+        "-c",
+        "entitlements.yaml",
+    ])
+    .await
+    .expect(2);
+    // Another run subscribes first (without --wait: it does not wait for the license).
+    let other = cli
+        .run(&["apply", "--auto-approve", "-c", "entitlements.yaml"])
+        .await
+        .expect(0);
+    assert!(
+        other.stdout.contains("has not appeared yet"),
+        "{}",
+        other.stdout
+    );
+    assert_eq!(emu.state().call_count("CreateFoundationModelAgreement"), 1);
+
+    let stale = cli
+        .run(&[
+            "apply",
+            "plan.json",
+            "--auto-approve",
+            "-c",
+            "entitlements.yaml",
+        ])
+        .await
+        .expect(1);
+    assert!(
+        stale.stderr.contains(
+            "error: the saved plan is stale: the subscriptions it was planned from changed since it was made (Bedrock's agreements, availability or offers, or the file's subscribe sections); nothing was changed; run plan again"
+        ),
+        "{}",
+        stale.stderr
+    );
+    assert_eq!(emu.state().call_count("CreateFoundationModelAgreement"), 1);
+    assert_eq!(
+        emu.state()
+            .agreements()
+            .iter()
+            .filter(|a| a.1 == SONNET45)
+            .count(),
+        1
+    );
+    assert!(sonnet_grants(&emu).is_empty());
+}
+
+/// `apply --format json` and `--format markdown` list each subscription with its outcome: the
+/// private offer subscribed (the license appeared), an expired private offer refused with
+/// AWS's message; the JSON matches the apply schema.
+#[tokio::test]
+async fn apply_reports_show_each_subscription() {
+    let (_emu, cli) = setup(&file(PRIVATE, "Anthropic")).await;
+    let applied = apply_waiting(&cli, &["--format", "json"], 0).await;
+    crate::schemas::check("apply", &applied.stdout);
+    let doc = applied.json();
+    assert_eq!(doc["success"], true, "{doc}");
+    assert_eq!(
+        doc["subscriptions"],
+        serde_json::json!([{
+            "model": "claude-sonnet-45",
+            "model_id": SONNET45,
+            "offer_id": "offer-s0nn45priv01",
+            "offer_type": "private",
+            "seller": "Anthropic",
+            "outcome": "subscribed",
+            "already": false,
+        }])
+    );
+    assert_eq!(doc["subscription_summary"]["subscribed"], 1);
+    assert_eq!(doc["actions"][0]["action"], "create", "{doc}");
+    assert!(
+        applied
+            .stderr
+            .contains("subscribe: subscribed claude-sonnet-45")
+    );
+
+    let (_emu, cli) = setup(&file(EXPIRED, "Anthropic")).await;
+    let refused = apply_waiting(&cli, &["--format", "json"], 1).await;
+    crate::schemas::check("apply", &refused.stdout);
+    let doc = refused.json();
+    assert_eq!(doc["success"], false, "{doc}");
+    let sub = &doc["subscriptions"][0];
+    assert_eq!(sub["outcome"], "refused", "{doc}");
+    assert_eq!(sub["offer_id"], "offer-s0nn45old001");
+    assert!(
+        sub["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("The offer offer-s0nn45old001 has expired")),
+        "{doc}"
+    );
+    assert!(sub.get("already").is_none(), "{doc}");
+    let md = apply_waiting(&cli, &["--format", "markdown"], 1).await;
+    assert!(
+        md.stdout.contains(
+            "### Subscriptions\n\n| outcome | model | model id | offer | detail |\n|---|---|---|---|---|\n| refused | claude-sonnet-45 |"
+        ),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("has expired"), "{}", md.stdout);
 }

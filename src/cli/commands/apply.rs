@@ -66,25 +66,9 @@ pub async fn run(ctx: &Context, args: &ApplyArgs) -> Result<Outcome, CliError> {
         limits,
         guardrails: Some(apply::PolicyClient::new(session.orgs.clone())),
     };
-    let report = execute(&session, &config, &plan, &opts).await;
-    let outcome = report_outcome(args.format, &report)?;
-    if subscribed.failures > 0 {
-        return Err(CliError::Reported(format!(
-            "{} subscription{} not accepted; nothing was subscribed for {}",
-            subscribed.failures,
-            if subscribed.failures == 1 {
-                " was"
-            } else {
-                "s were"
-            },
-            if subscribed.failures == 1 {
-                "it"
-            } else {
-                "them"
-            }
-        )));
-    }
-    Ok(outcome)
+    let mut report = execute(&session, &config, &plan, &opts).await;
+    report.subscriptions = subscribed.reports;
+    report_outcome(args.format, &report)
 }
 
 /// What `apply` starts from, before any AWS call.
@@ -130,7 +114,7 @@ fn fresh(saved: Option<Plan>, live: &Live, planned: Plan) -> Result<Plan, CliErr
     let Some(saved) = saved else {
         return Ok(planned);
     };
-    plan::check_saved(&saved, live, &planned.config_digest)?;
+    plan::check_saved(&saved, live, &planned)?;
     Ok(saved)
 }
 
@@ -219,16 +203,15 @@ async fn execute(
     }
 }
 
-/// The report in the chosen format, and the outcome it makes.
+/// The report in the chosen format, and the outcome it makes: failed grant or SCP actions
+/// first, then subscriptions not accepted.
 fn report_outcome(format: Format, report: &ApplyReport) -> Result<Outcome, CliError> {
     match format {
         Format::Json => print!("{}", render::apply::json(report)),
         Format::Markdown => print!("{}", render::apply::markdown(report)),
         Format::Text => print!("{}", render::apply::text(report)),
     }
-    if report.is_success() {
-        Ok(Outcome::Success)
-    } else {
+    if !report.grants_and_policies_succeeded() {
         let failed = report.counts().failed
             + report.counts().skipped
             + report
@@ -236,10 +219,18 @@ fn report_outcome(format: Format, report: &ApplyReport) -> Result<Outcome, CliEr
                 .iter()
                 .filter(|p| p.outcome.is_failed())
                 .count();
-        Err(CliError::Reported(format!(
+        return Err(CliError::Reported(format!(
             "{failed} action{} failed; run apply again once the cause is fixed",
             if failed == 1 { "" } else { "s" }
-        )))
+        )));
+    }
+    match report.subscriptions_failed() {
+        0 => Ok(Outcome::Success),
+        n => Err(CliError::Reported(format!(
+            "{n} subscription{} not accepted; nothing was subscribed for {}",
+            if n == 1 { " was" } else { "s were" },
+            if n == 1 { "it" } else { "them" }
+        ))),
     }
 }
 

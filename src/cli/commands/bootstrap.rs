@@ -3,9 +3,8 @@
 
 use clap::Args;
 
-use crate::bootstrap::{self, Applied, Report, State, UseCaseWanted, Wanted, render};
+use crate::bootstrap::{self, Applied, Report, State, Wanted, render};
 use crate::cli::{CliError, Context, Format, Outcome, Session};
-use crate::config::{Config, GuardrailMode};
 
 #[derive(Debug, Clone, Args)]
 pub struct BootstrapArgs {
@@ -21,7 +20,7 @@ pub struct BootstrapArgs {
 
 pub async fn run(ctx: &Context, args: &BootstrapArgs) -> Result<Outcome, CliError> {
     let config = ctx.load_config()?;
-    let wanted = wanted(&config);
+    let wanted = bootstrap::wanted(&config);
     let session = ctx.connect(&config.settings.home_region).await?;
     let report = check(&session, &wanted).await?;
     let changes = report.changes();
@@ -36,39 +35,6 @@ pub async fn run(ctx: &Context, args: &BootstrapArgs) -> Result<Outcome, CliErro
     let after = check(&session, &wanted).await?;
     print!("{}", view(args.format, &after, Some(&applied)));
     outcome(&after, failed)
-}
-
-/// What the file asks of the setup.
-fn wanted(config: &Config) -> Wanted {
-    Wanted {
-        home_region: config.settings.home_region.clone(),
-        guardrails: config.settings.guardrails.mode != GuardrailMode::Off,
-        delegated_administrator: config.settings.bootstrap.delegated_administrator.clone(),
-        use_case: use_case(config),
-    }
-}
-
-/// Anthropic's form is needed when the file has an Anthropic model (a Bedrock model id of the
-/// provider `anthropic.`, as Bedrock names them, among its `bedrock_model_ids`) or fills in
-/// `settings.bootstrap.anthropic_use_case`.
-fn use_case(config: &Config) -> Option<UseCaseWanted> {
-    let models: Vec<String> = config
-        .models
-        .iter()
-        .filter(|m| {
-            m.bedrock_model_ids
-                .iter()
-                .any(|id| id.value.starts_with("anthropic."))
-        })
-        .map(|m| m.key.value.as_str().to_owned())
-        .collect();
-    let form = config
-        .settings
-        .bootstrap
-        .anthropic_use_case
-        .as_ref()
-        .map(|f| f.to_json());
-    (!models.is_empty() || form.is_some()).then_some(UseCaseWanted { models, form })
 }
 
 async fn check(session: &Session, wanted: &Wanted) -> Result<Report, CliError> {

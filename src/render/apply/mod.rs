@@ -1,6 +1,7 @@
 //! The report of an `apply`: what was done, what is still pending (and on whom), what failed.
 
 mod policies;
+mod subscriptions;
 
 use serde::Serialize;
 
@@ -127,6 +128,11 @@ struct ReportDocument {
     policy_actions: Vec<policies::PolicyActionDocument>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_summary: Option<std::collections::BTreeMap<&'static str, usize>>,
+    /// The subscriptions of apply's first phase (absent when the plan subscribes to nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    subscriptions: Vec<subscriptions::SubscriptionDocument>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_summary: Option<std::collections::BTreeMap<&'static str, usize>>,
 }
 
 #[derive(Serialize)]
@@ -172,6 +178,57 @@ struct ActionDocument {
     waits_for: Vec<CoverWaitDocument>,
 }
 
+/// One action's entry of the report.
+fn action_document(a: &ActionReport) -> ActionDocument {
+    let (status, waiting_on, operation, error_code, message) = match &a.outcome {
+        Outcome::Done { status, .. } => (Some(status.to_string()), None, None, None, None),
+        Outcome::Pending {
+            status, waiting_on, ..
+        } => (
+            Some(status.to_string()),
+            Some(waiting_on.as_str()),
+            None,
+            None,
+            None,
+        ),
+        Outcome::Failed { error, .. } => (
+            None,
+            None,
+            Some(error.operation()),
+            error.code().map(str::to_owned),
+            Some(error.message()),
+        ),
+        Outcome::Skipped { reason } => (None, None, None, None, Some(reason.clone())),
+        Outcome::Deferred { waits_for, .. } => (None, None, None, None, Some(deferral(waits_for))),
+    };
+    let waits_for = match &a.outcome {
+        Outcome::Deferred { waits_for, .. } => waits_for
+            .iter()
+            .map(|w| CoverWaitDocument {
+                license_arn: w.license_arn.to_string(),
+                principal: w.principal.to_string(),
+                grant_arn: w.grant.as_ref().map(|g| g.to_string()),
+                accounts: w.accounts.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    ActionDocument {
+        action: a.action.kind().as_str(),
+        model: a.action.model().map(|m| m.to_string()),
+        license_arn: a.action.license_arn.to_string(),
+        principal: a.action.principal.to_string(),
+        outcome: a.outcome.label(),
+        grant_arn: a.outcome.grant().map(|g| g.to_string()),
+        status,
+        waiting_on,
+        operation,
+        error_code,
+        message,
+        waits_for,
+    }
+}
+
 /// The report as JSON (pretty, trailing newline).
 pub fn json(report: &ApplyReport) -> String {
     let counts = report.counts();
@@ -185,65 +242,12 @@ pub fn json(report: &ApplyReport) -> String {
             skipped: counts.skipped,
             deferred: counts.deferred,
         },
-        actions: report
-            .actions
-            .iter()
-            .map(|a| {
-                let (status, waiting_on, operation, error_code, message) = match &a.outcome {
-                    Outcome::Done { status, .. } => {
-                        (Some(status.to_string()), None, None, None, None)
-                    }
-                    Outcome::Pending {
-                        status, waiting_on, ..
-                    } => (
-                        Some(status.to_string()),
-                        Some(waiting_on.as_str()),
-                        None,
-                        None,
-                        None,
-                    ),
-                    Outcome::Failed { error, .. } => (
-                        None,
-                        None,
-                        Some(error.operation()),
-                        error.code().map(str::to_owned),
-                        Some(error.message()),
-                    ),
-                    Outcome::Skipped { reason } => (None, None, None, None, Some(reason.clone())),
-                    Outcome::Deferred { waits_for, .. } => {
-                        (None, None, None, None, Some(deferral(waits_for)))
-                    }
-                };
-                let waits_for = match &a.outcome {
-                    Outcome::Deferred { waits_for, .. } => waits_for
-                        .iter()
-                        .map(|w| CoverWaitDocument {
-                            license_arn: w.license_arn.to_string(),
-                            principal: w.principal.to_string(),
-                            grant_arn: w.grant.as_ref().map(|g| g.to_string()),
-                            accounts: w.accounts.iter().map(|a| a.to_string()).collect(),
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                ActionDocument {
-                    action: a.action.kind().as_str(),
-                    model: a.action.model().map(|m| m.to_string()),
-                    license_arn: a.action.license_arn.to_string(),
-                    principal: a.action.principal.to_string(),
-                    outcome: a.outcome.label(),
-                    grant_arn: a.outcome.grant().map(|g| g.to_string()),
-                    status,
-                    waiting_on,
-                    operation,
-                    error_code,
-                    message,
-                    waits_for,
-                }
-            })
-            .collect(),
+        actions: report.actions.iter().map(action_document).collect(),
         policy_actions: policies::json(&report.policies),
         policy_summary: (!report.policies.is_empty()).then(|| policies::summary(&report.policies)),
+        subscriptions: subscriptions::json(&report.subscriptions),
+        subscription_summary: (!report.subscriptions.is_empty())
+            .then(|| subscriptions::summary(&report.subscriptions)),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
     s.push('\n');
@@ -253,9 +257,9 @@ pub fn json(report: &ApplyReport) -> String {
 /// The report as Markdown: a table of every action and its outcome, then the summary.
 pub fn markdown(report: &ApplyReport) -> String {
     let counts = report.counts();
-    let mut out = String::from(
-        "## Apply\n\n| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n",
-    );
+    let mut out = String::from("## Apply\n\n");
+    out.push_str(&subscriptions::markdown(&report.subscriptions));
+    out.push_str("| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n");
     for a in &report.actions {
         let (who, model) = who(a);
         let detail = match &a.outcome {
