@@ -85,6 +85,16 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     assert_eq!(actions(&doc), expected);
 }
 
+/// `apply` of `file`, after which `plan --detailed-exitcode` finds nothing left to do (exit 0).
+async fn apply_then_nothing_left(cli: &Cli, file: &str) {
+    cli.run(&["apply", "-c", file, "--auto-approve"])
+        .await
+        .expect(0);
+    cli.run(&["plan", "-c", file, "--detailed-exitcode"])
+        .await
+        .expect(0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_then_drifted_organization() {
     let emu = start_emulator(crate::support::sandbox_seed(), EmulatorOptions::default()).await;
@@ -127,12 +137,7 @@ async fn fresh_then_drifted_organization() {
         "{fresh:?}"
     );
 
-    cli.run(&["apply", "-c", &file, "--auto-approve"])
-        .await
-        .expect(0);
-    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
-        .await
-        .expect(0);
+    apply_then_nothing_left(&cli, &file).await;
 
     // Drift: one grant disabled out of band, one deleted.
     let grants = emu.state().grants();
@@ -175,12 +180,7 @@ async fn fresh_then_drifted_organization() {
         "{notes:?}"
     );
 
-    cli.run(&["apply", "-c", &file, "--auto-approve"])
-        .await
-        .expect(0);
-    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
-        .await
-        .expect(0);
+    apply_then_nothing_left(&cli, &file).await;
     let foreign = emu
         .state()
         .grants()
