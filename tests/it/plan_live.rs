@@ -2,8 +2,10 @@
 //! a drifted one, exclusions, foreign grants and pagination (300 grants on one license).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
+use bedrock_entitlements::aws::{self, ConnectOptions, SdkLicenseManager, SdkOrganizations};
+use bedrock_entitlements::emulator::{EmulatorHandle, EmulatorOptions, GrantSeed};
 
 use crate::cli_support::{Cli, plan_actions as actions};
 use crate::support::{COHERE_LICENSE, OU_ML, bulk_account, seed_with_accounts, start_emulator};
@@ -83,6 +85,22 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
         .map(|i| format!("delete arn:aws:iam::{}:root", bulk_account(i)))
         .collect();
     assert_eq!(actions(&doc), expected);
+}
+
+/// The product's License Manager and Organizations clients (the real SDK) against `emu`, as
+/// `live::read` takes them.
+async fn live_clients(emu: &EmulatorHandle) -> (Arc<SdkLicenseManager>, Arc<SdkOrganizations>) {
+    let clients = aws::connect(ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
+        ..ConnectOptions::default()
+    })
+    .await;
+    (
+        Arc::new(clients.license_manager),
+        Arc::new(clients.organizations),
+    )
 }
 
 /// `apply` of `file`, after which `plan --detailed-exitcode` finds nothing left to do (exit 0).
@@ -198,10 +216,8 @@ async fn fresh_then_drifted_organization() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organization_is_handed_over_while_grants_are_still_read() {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use bedrock_entitlements::aws::{self, ConnectOptions};
     use bedrock_entitlements::live::{self, LicenseScope};
 
     let mut seed = seed_with_accounts(150);
@@ -214,15 +230,7 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
         ..EmulatorOptions::default()
     };
     let emu = start_emulator(seed, opts).await;
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
-        ..ConnectOptions::default()
-    })
-    .await;
-    let lm = Arc::new(clients.license_manager.clone());
-    let orgs = Arc::new(clients.organizations.clone());
+    let (lm, orgs) = live_clients(&emu).await;
 
     let (live, (seen, asked)) = live::read_then(&lm, &orgs, &LicenseScope::All, None, |early| {
         (
@@ -267,9 +275,6 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
 /// account STS names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shares_of_organization_and_ou_grants_are_read_per_account() {
-    use std::sync::Arc;
-
-    use bedrock_entitlements::aws::{self, ConnectOptions};
     use bedrock_entitlements::live::{self, LicenseScope};
     use bedrock_entitlements::model::GrantStatus;
 
@@ -303,15 +308,7 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
         "old",
     ));
     let emu = start_emulator(seed, EmulatorOptions::default()).await;
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
-        ..ConnectOptions::default()
-    })
-    .await;
-    let lm = Arc::new(clients.license_manager.clone());
-    let orgs = Arc::new(clients.organizations.clone());
+    let (lm, orgs) = live_clients(&emu).await;
     let live = live::read(&lm, &orgs, &LicenseScope::All, None)
         .await
         .expect("read");
