@@ -8,7 +8,9 @@ use bedrock_entitlements::aws::{self, ConnectOptions, SdkLicenseManager, SdkOrga
 use bedrock_entitlements::emulator::{EmulatorHandle, EmulatorOptions, GrantSeed};
 
 use crate::cli_support::{Cli, plan_actions as actions};
-use crate::support::{COHERE_LICENSE, OU_ML, bulk_account, seed_with_accounts, start_emulator};
+use crate::support::{
+    COHERE_LICENSE, OU_ML, active_grant_seed, bulk_account, seed_with_accounts, start_emulator,
+};
 
 const CLAUDE: &str =
     "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
@@ -16,18 +18,12 @@ const CLAUDE: &str =
 /// Managed ACTIVE grants of the Claude license to the first `count` bulk accounts.
 fn bulk_grants(count: usize) -> impl Iterator<Item = GrantSeed> {
     (0..count).map(|i| GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
-        license_arn: CLAUDE.to_owned(),
-        principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
         version: 1,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
+            CLAUDE,
+            format!("arn:aws:iam::{}:root", bulk_account(i)),
+        )
     })
 }
 
@@ -283,18 +279,12 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
     };
 
     let grant = |license: &str, principal: &str, status: &str, name: &str| GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-{name}"),
-        license_arn: license.to_owned(),
-        principal: principal.to_owned(),
-        grantor: None,
         status: status.to_owned(),
-        status_reason: None,
-        version: 2,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-{name}"),
+            license,
+            principal.to_owned(),
+        )
     };
     let mut seed = sandbox_seed();
     seed.grants
@@ -403,18 +393,12 @@ async fn plan_degrades_where_the_endpoint_serves_no_sts_or_shares() {
     // own status (ACTIVE: in effect, nothing to do) and the plan says why on stderr.
     let mut seed = crate::support::sandbox_seed();
     seed.grants.push(GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-cohere-command-{OU_ML}"),
-        license_arn: COHERE_LICENSE.to_owned(),
-        principal: crate::support::ou_principal(OU_ML),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
         version: 1,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-cohere-command-{OU_ML}"),
+            COHERE_LICENSE,
+            crate::support::ou_principal(OU_ML),
+        )
     });
     let with_ou = start_emulator(seed, partial.state().options()).await;
     let run = Cli::new(with_ou.endpoint_url())
