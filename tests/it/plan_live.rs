@@ -45,18 +45,8 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     let cli = Cli::new(emu.endpoint_url());
     // All 300 in the file: nothing to do. Had a page been missed, its grants would be created again.
     cli.write("all.yaml", &bulk_file(300));
-    let run = cli
-        .run(&[
-            "plan",
-            "-c",
-            "all.yaml",
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(0);
-    assert!(actions(&run.json()).is_empty());
+    let doc = json_plan(&cli, "all.yaml", 0).await;
+    assert!(actions(&doc).is_empty());
     assert!(
         emu.state().call_count("ListDistributedGrants") >= 3 + 3,
         "pages of 100 for each license"
@@ -65,18 +55,7 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     // 250 in the file: the last 50 (on the third page) are deleted, nothing is created.
     emu.state().reset_counts();
     cli.write("some.yaml", &bulk_file(250));
-    let doc = cli
-        .run(&[
-            "plan",
-            "-c",
-            "some.yaml",
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(2)
-        .json();
+    let doc = json_plan(&cli, "some.yaml", 2).await;
     let expected: BTreeSet<String> = (250..300)
         .map(|i| format!("delete arn:aws:iam::{}:root", bulk_account(i)))
         .collect();
@@ -97,6 +76,21 @@ async fn live_clients(emu: &EmulatorHandle) -> (Arc<SdkLicenseManager>, Arc<SdkO
         Arc::new(clients.license_manager),
         Arc::new(clients.organizations),
     )
+}
+
+/// `plan --format json --detailed-exitcode` of `file`, which exits `code`: the plan document.
+async fn json_plan(cli: &Cli, file: &str, code: i32) -> serde_json::Value {
+    cli.run(&[
+        "plan",
+        "-c",
+        file,
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ])
+    .await
+    .expect(code)
+    .json()
 }
 
 /// `apply` of `file`, after which `plan --detailed-exitcode` finds nothing left to do (exit 0).
@@ -165,18 +159,7 @@ async fn fresh_then_drifted_organization() {
         .expect("the ML OU grant");
     emu.state().disable_grant(&bob.arn).unwrap();
     emu.state().delete_grant(&ml.arn).unwrap();
-    let doc = cli
-        .run(&[
-            "plan",
-            "-c",
-            &file,
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(2)
-        .json();
+    let doc = json_plan(&cli, &file, 2).await;
     let ml_ou = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-mlplatfm";
     assert_eq!(
         actions(&doc),
