@@ -14,6 +14,31 @@ use crate::aws::AdaptiveLimits;
 use crate::aws::{AwsError, ErrorKind};
 use crate::model::AccountId;
 
+/// Makes one AWS call of `op` within the operation's adaptive limit (`limits`, with
+/// `parallelism` as its ceiling) and the run's bound of calls in flight (`gate`); both places
+/// are held while the `aws` layer retries the call. Grant actions and SCP actions call this
+/// (their `call` methods return its future as it is: no second layer of future to hold).
+pub(crate) async fn paced<T>(
+    limits: &AdaptiveLimits,
+    gate: &Semaphore,
+    parallelism: usize,
+    op: &'static str,
+    call: impl Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    let slot = limits.acquire(op, parallelism).await;
+    let result = match gate.acquire().await {
+        Ok(_permit) => call.await,
+        Err(_) => Err(AwsError::new(
+            op,
+            ErrorKind::Other,
+            "Closed",
+            "the call gate was closed",
+        )),
+    };
+    slot.record(&result);
+    result
+}
+
 /// A request for a client acting as a recipient account, served by the executor's loop (which
 /// holds the borrowed `Recipients`).
 pub(crate) type RecipientRequest<RA> = (AccountId, oneshot::Sender<Result<Arc<RA>, AwsError>>);
@@ -60,23 +85,12 @@ impl<L, RA> Shared<L, RA> {
 
     /// Makes one AWS call of `op`, within the operation's adaptive limit and the overall bound
     /// of calls in flight. Both places are held while the `aws` layer retries the call.
-    pub async fn call<T>(
+    pub fn call<T>(
         &self,
         op: &'static str,
         call: impl Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, AwsError> {
-        let slot = self.limits.acquire(op, self.parallelism).await;
-        let result = match self.gate.acquire().await {
-            Ok(_permit) => call.await,
-            Err(_) => Err(AwsError::new(
-                op,
-                ErrorKind::Other,
-                "Closed",
-                "the call gate was closed",
-            )),
-        };
-        slot.record(&result);
-        result
+    ) -> impl Future<Output = Result<T, AwsError>> {
+        paced(&self.limits, &self.gate, self.parallelism, op, call)
     }
 
     /// A client acting as `account`; `None` when `execute` got no `Recipients`.

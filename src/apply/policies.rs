@@ -197,23 +197,12 @@ struct Ctx {
 
 impl Ctx {
     /// One call within the operation's adaptive limit and the run's bound of calls in flight.
-    async fn call<T>(
+    fn call<T>(
         &self,
         op: &'static str,
         call: impl Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, AwsError> {
-        let slot = self.limits.acquire(op, self.parallelism).await;
-        let result = match self.gate.acquire().await {
-            Ok(_permit) => call.await,
-            Err(_) => Err(AwsError::new(
-                op,
-                ErrorKind::Other,
-                "Closed",
-                "the call gate was closed",
-            )),
-        };
-        slot.record(&result);
-        result
+    ) -> impl Future<Output = Result<T, AwsError>> {
+        super::context::paced(&self.limits, &self.gate, self.parallelism, op, call)
     }
 
     /// The policy named `name`, from this run's listing (`fresh`: a new ListPolicies).

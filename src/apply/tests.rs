@@ -165,6 +165,11 @@ async fn run_one(env: &Env, action: Action) -> ApplyReport {
     run(env, &plan(vec![action])).await
 }
 
+/// Runs one `kind` action on account `n`'s grant `arn`, planned at `version`.
+async fn run_on(env: &Env, kind: ActionKind, n: u32, arn: &GrantArn, version: &str) -> ApplyReport {
+    run_one(env, action(kind, account(n), Some((arn, version)))).await
+}
+
 fn grant(env: &Env, arn: &GrantArn) -> crate::emulator::GrantView {
     env.emu.grant(arn.as_str()).expect("grant exists")
 }
@@ -200,6 +205,17 @@ fn live_per_pair(env: &Env) -> BTreeMap<(String, String), usize> {
 
 fn calls(env: &Env, op: &str) -> u64 {
     env.emu.call_count(op)
+}
+
+fn assert_pending(outcome: &Outcome, status: GrantStatus, waiting: Waiting) {
+    match outcome {
+        Outcome::Pending {
+            status: got,
+            waiting_on,
+            ..
+        } => assert_eq!((got, waiting_on), (&status, &waiting)),
+        other => panic!("not pending on {waiting:?} in {status}: {other:?}"),
+    }
 }
 
 fn done_arn(report: &ApplyReport, i: usize) -> GrantArn {
@@ -300,15 +316,11 @@ async fn workflow_outlasting_the_bound_is_reported_pending() {
     env.opts.wait = Some(Duration::from_secs(5));
     let report = run_one(&env, action(ActionKind::Create, account(1), None)).await;
     assert!(report.is_success(), "pending is not failure");
-    match &report.actions[0].outcome {
-        Outcome::Pending {
-            status, waiting_on, ..
-        } => {
-            assert_eq!(*status, GrantStatus::PendingWorkflow);
-            assert_eq!(*waiting_on, Waiting::Workflow);
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_pending(
+        &report.actions[0].outcome,
+        GrantStatus::PendingWorkflow,
+        Waiting::Workflow,
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -316,11 +328,7 @@ async fn stale_version_is_reread_and_retried_once() {
     let env = env();
     let arn = managed(&env, 1, GrantStatus::Disabled);
     // The plan saw version 0; the grant is at 1.
-    let report = run_one(
-        &env,
-        action(ActionKind::Activate, account(1), Some((&arn, "0"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Activate, 1, &arn, "0").await;
     assert!(report.is_success(), "{report:?}");
     assert_eq!(status(&env, &arn), GrantStatus::Active);
     assert_eq!(calls(&env, "GetGrant"), 1);
@@ -334,11 +342,7 @@ async fn a_second_conflict_fails_the_action() {
     let stale = || ScriptedFault::Validation(STALE_VERSION.to_owned());
     env.emu
         .script_faults("CreateGrantVersion", [stale(), stale()]);
-    let report = run_one(
-        &env,
-        action(ActionKind::Activate, account(1), Some((&arn, "1"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Activate, 1, &arn, "1").await;
     assert!(!report.is_success());
     match &report.actions[0].outcome {
         Outcome::Failed { grant, error } => {
@@ -403,8 +407,9 @@ async fn rerunning_a_finished_plan_changes_nothing() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn pending_accept_without_recipients_is_waiting_not_failed() {
+/// An emulator whose account grants wait for their recipients, with account 2's grant waiting
+/// for acceptance, and the plan that creates account 1's grant and accepts account 2's.
+fn create_and_accept() -> (Env, GrantArn, Plan) {
     let env = env_with(
         10,
         EmulatorOptions {
@@ -417,18 +422,16 @@ async fn pending_accept_without_recipients_is_waiting_not_failed() {
         action(ActionKind::Create, account(1), None),
         action(ActionKind::Accept, account(2), Some((&waiting, "1"))),
     ]);
+    (env, waiting, p)
+}
+
+#[tokio::test(start_paused = true)]
+async fn pending_accept_without_recipients_is_waiting_not_failed() {
+    let (env, _, p) = create_and_accept();
     let report = run(&env, &p).await;
     assert!(report.is_success(), "{report:?}");
     for a in &report.actions {
-        match &a.outcome {
-            Outcome::Pending {
-                status, waiting_on, ..
-            } => {
-                assert_eq!(*status, GrantStatus::PendingAccept);
-                assert_eq!(*waiting_on, Waiting::Recipient);
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_pending(&a.outcome, GrantStatus::PendingAccept, Waiting::Recipient);
     }
     // The accept action made no call at all.
     assert_eq!(calls(&env, "AcceptGrant"), 0);
@@ -436,21 +439,10 @@ async fn pending_accept_without_recipients_is_waiting_not_failed() {
 
 #[tokio::test(start_paused = true)]
 async fn recipients_accept_and_activate_in_their_own_account() {
-    let env = env_with(
-        10,
-        EmulatorOptions {
-            auto_accept_account_grants: false,
-            ..EmulatorOptions::default()
-        },
-    );
-    let waiting = managed(&env, 2, GrantStatus::PendingAccept);
+    let (env, waiting, p) = create_and_accept();
     // The first AcceptGrant answer is lost: the retry is refused, the re-read shows it accepted.
     env.emu
         .script_faults("AcceptGrant", [ScriptedFault::LostResponse]);
-    let p = plan(vec![
-        action(ActionKind::Create, account(1), None),
-        action(ActionKind::Accept, account(2), Some((&waiting, "1"))),
-    ]);
     let recipients = InProcRecipients((*env.lm).clone());
     let report = execute(
         Arc::clone(&env.lm),
@@ -553,11 +545,7 @@ async fn failures_are_reported_others_carry_on_and_access_is_not_removed() {
 async fn delete_of_an_already_deleted_grant_is_done() {
     let env = env();
     let gone = seed(&env, account(9), LICENSE, "be-m-old", GrantStatus::Deleted);
-    let report = run_one(
-        &env,
-        action(ActionKind::Delete, account(9), Some((&gone, "1"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Delete, 9, &gone, "1").await;
     assert!(report.is_success(), "{report:?}");
     assert_eq!(
         report.actions[0].outcome,
@@ -572,11 +560,7 @@ async fn delete_of_an_already_deleted_grant_is_done() {
 async fn recreate_deletes_the_failed_grant_then_creates() {
     let env = env();
     let failed_grant = managed(&env, 3, GrantStatus::FailedWorkflow);
-    let report = run_one(
-        &env,
-        action(ActionKind::Recreate, account(3), Some((&failed_grant, "1"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Recreate, 3, &failed_grant, "1").await;
     assert!(report.is_success(), "{report:?}");
     let new = done_arn(&report, 0);
     assert_ne!(new, failed_grant);
@@ -846,11 +830,7 @@ async fn a_delete_answered_pending_delete_is_waited_for_and_not_sent_again() {
     let mut env = env_with(10, slow_deletes());
     env.opts.wait = Some(Duration::from_secs(60));
     let old = seed(&env, account(9), LICENSE, "be-m-old", GrantStatus::Active);
-    let report = run_one(
-        &env,
-        action(ActionKind::Delete, account(9), Some((&old, "1"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Delete, 9, &old, "1").await;
     match &report.actions[0].outcome {
         Outcome::Done { status, .. } => assert_eq!(*status, GrantStatus::Deleted),
         other => panic!("{other:?}"),
@@ -862,11 +842,7 @@ async fn a_delete_answered_pending_delete_is_waited_for_and_not_sent_again() {
 async fn a_recreate_creates_only_once_its_old_grant_is_deleted() {
     let env = env_with(10, slow_deletes());
     let failed = managed(&env, 1, GrantStatus::FailedWorkflow);
-    let report = run_one(
-        &env,
-        action(ActionKind::Recreate, account(1), Some((&failed, "1"))),
-    )
-    .await;
+    let report = run_on(&env, ActionKind::Recreate, 1, &failed, "1").await;
     assert!(report.is_success(), "{report:?}");
     let ops = ops_logged(&env);
     assert_eq!(ops[..2], ["DeleteGrant", "CreateGrant"], "{ops:?}");

@@ -68,16 +68,7 @@ impl Watcher {
 
     /// The grant as read at `at` or soon after (reads are batched with other waiters').
     pub async fn read_at(&self, arn: &GrantArn, at: Instant) -> Read {
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut state = self.lock();
-            let due = state.due.entry(arn.clone()).or_insert(Due {
-                at,
-                waiters: Vec::new(),
-            });
-            due.at = due.at.min(at);
-            due.waiters.push(tx);
-        }
+        let rx = enlist(&mut self.lock().due, arn.clone(), at);
         self.wake.notify_one();
         rx.await
             .unwrap_or_else(|_| Err(stopped("ListDistributedGrants")))
@@ -91,17 +82,8 @@ impl Watcher {
         parent: &GrantArn,
         at: Instant,
     ) -> SharesRead {
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut state = self.lock();
-            let key = (license.clone(), parent.clone());
-            let due = state.shares_due.entry(key).or_insert(Due {
-                at,
-                waiters: Vec::new(),
-            });
-            due.at = due.at.min(at);
-            due.waiters.push(tx);
-        }
+        let key = (license.clone(), parent.clone());
+        let rx = enlist(&mut self.lock().shares_due, key, at);
         self.wake.notify_one();
         rx.await
             .unwrap_or_else(|_| Err(stopped("ListReceivedGrantsForOrganization")))
@@ -133,6 +115,19 @@ impl Watcher {
     fn read_one_by_one_from_now_on(&self) {
         self.lock().one_by_one = true;
     }
+}
+
+/// Adds a waiter for `key`, due at `at` or at its earlier due time; the answer comes on the
+/// receiver.
+fn enlist<K: Ord, R>(due: &mut BTreeMap<K, Due<R>>, key: K, at: Instant) -> oneshot::Receiver<R> {
+    let (tx, rx) = oneshot::channel();
+    let entry = due.entry(key).or_insert(Due {
+        at,
+        waiters: Vec::new(),
+    });
+    entry.at = entry.at.min(at);
+    entry.waiters.push(tx);
+    rx
 }
 
 fn take<K: Ord + Clone, R>(

@@ -92,22 +92,11 @@ async fn schema_prints_the_committed_schema() {
 #[tokio::test]
 async fn sandbox_plan_shows_changes_and_detailed_exitcode_says_so() {
     let c = cli();
-    let args = [
-        "plan",
-        "--sandbox",
-        &repo("examples/sandbox.yaml"),
-        "-c",
-        &repo("examples/entitlements.yaml"),
-    ];
-    let run = c.run(&args).await.expect(0);
+    let run = c.sandbox_plan(&[]).await.expect(0);
     assert!(run.stdout.contains("to create"), "{}", run.stdout);
-    let mut detailed = args.to_vec();
-    detailed.push("--detailed-exitcode");
-    c.run(&detailed).await.expect(2);
+    c.sandbox_plan(&["--detailed-exitcode"]).await.expect(2);
 
-    let mut json = args.to_vec();
-    json.extend(["--format", "json"]);
-    let doc = c.run(&json).await.expect(0).json();
+    let doc = c.sandbox_plan(&["--format", "json"]).await.expect(0).json();
     assert_eq!(doc["format_version"], 1);
     let actions = doc["actions"].as_array().unwrap();
     assert!(!actions.is_empty());
@@ -129,15 +118,7 @@ async fn sandbox_plan_shows_changes_and_detailed_exitcode_says_so() {
 #[tokio::test]
 async fn markdown_plan_carries_the_sticky_comment_marker() {
     let run = cli()
-        .run(&[
-            "plan",
-            "--sandbox",
-            &repo("examples/sandbox.yaml"),
-            "-c",
-            &repo("examples/entitlements.yaml"),
-            "--format",
-            "markdown",
-        ])
+        .sandbox_plan(&["--format", "markdown"])
         .await
         .expect(0);
     assert!(
@@ -150,15 +131,7 @@ async fn markdown_plan_carries_the_sticky_comment_marker() {
 #[tokio::test]
 async fn unknown_target_is_an_error() {
     let run = cli()
-        .run(&[
-            "plan",
-            "--sandbox",
-            &repo("examples/sandbox.yaml"),
-            "-c",
-            &repo("examples/entitlements.yaml"),
-            "--target",
-            "no-such-model",
-        ])
+        .sandbox_plan(&["--target", "no-such-model"])
         .await
         .expect(1);
     assert!(run.stderr.contains("no-such-model"), "{}", run.stderr);

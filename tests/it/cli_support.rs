@@ -73,6 +73,20 @@ impl Cli {
         self.run_with(args, &[]).await
     }
 
+    /// `plan` of the example file (`examples/entitlements.yaml`) in the example sandbox
+    /// (`examples/sandbox.yaml`), with `extra` arguments after them.
+    pub async fn sandbox_plan(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "plan",
+            "--sandbox",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox.yaml"),
+            "-c",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/entitlements.yaml"),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
+
     /// The binary with `args`, in the scratch directory, with only the test environment (the
     /// endpoint, test credentials, empty AWS files, no colour) and `self.env`.
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {

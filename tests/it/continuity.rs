@@ -239,15 +239,7 @@ fn pairs(license: &str, principals: &[String]) -> BTreeSet<(String, String)> {
 /// `max_runs` times; returns the number of runs.
 async fn converge(cli: &Cli, max_runs: usize, what: &str) -> usize {
     for run in 1..=max_runs {
-        let applied = cli
-            .run(&[
-                "apply",
-                "--auto-approve",
-                "--wait=60s",
-                "-c",
-                "entitlements.yaml",
-            ])
-            .await;
+        let applied = cli.run(&APPLY_WAITING).await;
         assert_eq!(
             applied.code, 0,
             "{what}: apply run {run}\n--- stdout\n{}\n--- stderr\n{}",
@@ -410,15 +402,19 @@ async fn an_ou_taking_over_never_disables_a_foreign_grant_and_says_what_stays() 
     );
 }
 
-/// `apply --auto-approve --wait` in `cli`'s directory, as a child process.
+/// `apply --auto-approve --wait=60s` of the scratch directory's `entitlements.yaml`: the
+/// command line of every apply of these scenarios.
+const APPLY_WAITING: [&str; 5] = [
+    "apply",
+    "--auto-approve",
+    "--wait=60s",
+    "-c",
+    "entitlements.yaml",
+];
+
+/// [`APPLY_WAITING`] in `cli`'s directory, as a child process.
 fn apply_child(cli: &Cli) -> tokio::process::Child {
-    cli.spawn(&[
-        "apply",
-        "--auto-approve",
-        "--wait=60s",
-        "-c",
-        "entitlements.yaml",
-    ])
+    cli.spawn(&APPLY_WAITING)
 }
 
 fn calls(state: &EmulatorState, op: Option<&str>) -> u64 {
@@ -464,15 +460,7 @@ async fn killed_and_rerun(
     let state = emu.state();
     // One unkilled run tells how many calls a whole apply makes.
     let before = calls(&state, None);
-    let whole = cli
-        .run(&[
-            "apply",
-            "--auto-approve",
-            "--wait=60s",
-            "-c",
-            "entitlements.yaml",
-        ])
-        .await;
+    let whole = cli.run(&APPLY_WAITING).await;
     assert_eq!(
         whole.code, 0,
         "{name}: the unkilled apply\n{}",

@@ -257,28 +257,8 @@ async fn with_guardrails_on_every_active_model_needs_ids_at_its_position() {
 #[tokio::test]
 async fn plans_without_guardrails_carry_no_guardrail_keys() {
     let c = cli();
-    let run = c
-        .run(&[
-            "plan",
-            "--format",
-            "json",
-            "--sandbox",
-            &repo("examples/sandbox.yaml"),
-            "-c",
-            &repo("examples/entitlements.yaml"),
-        ])
-        .await
-        .expect(0);
+    let run = c.sandbox_plan(&["--format", "json"]).await.expect(0);
     assert!(!run.stdout.contains("guardrail"), "{}", run.stdout);
-    let text = c
-        .run(&[
-            "plan",
-            "--sandbox",
-            &repo("examples/sandbox.yaml"),
-            "-c",
-            &repo("examples/entitlements.yaml"),
-        ])
-        .await
-        .expect(0);
+    let text = c.sandbox_plan(&[]).await.expect(0);
     assert!(!text.stdout.contains("Guardrails"), "{}", text.stdout);
 }

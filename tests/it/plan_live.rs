@@ -2,11 +2,15 @@
 //! a drifted one, exclusions, foreign grants and pagination (300 grants on one license).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use bedrock_entitlements::emulator::{EmulatorOptions, GrantSeed};
+use bedrock_entitlements::aws::{self, ConnectOptions, SdkLicenseManager, SdkOrganizations};
+use bedrock_entitlements::emulator::{EmulatorHandle, EmulatorOptions, GrantSeed};
 
 use crate::cli_support::{Cli, plan_actions as actions};
-use crate::support::{COHERE_LICENSE, OU_ML, bulk_account, seed_with_accounts, start_emulator};
+use crate::support::{
+    COHERE_LICENSE, OU_ML, active_grant_seed, bulk_account, seed_with_accounts, start_emulator,
+};
 
 const CLAUDE: &str =
     "arn:aws:license-manager::294406891311:license:l-0c1a0de35a7d4f3e9b21c4d5e6f70811";
@@ -14,18 +18,12 @@ const CLAUDE: &str =
 /// Managed ACTIVE grants of the Claude license to the first `count` bulk accounts.
 fn bulk_grants(count: usize) -> impl Iterator<Item = GrantSeed> {
     (0..count).map(|i| GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
-        license_arn: CLAUDE.to_owned(),
-        principal: format!("arn:aws:iam::{}:root", bulk_account(i)),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
         version: 1,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-claude-sonnet-{}", bulk_account(i)),
+            CLAUDE,
+            format!("arn:aws:iam::{}:root", bulk_account(i)),
+        )
     })
 }
 
@@ -47,18 +45,8 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     let cli = Cli::new(emu.endpoint_url());
     // All 300 in the file: nothing to do. Had a page been missed, its grants would be created again.
     cli.write("all.yaml", &bulk_file(300));
-    let run = cli
-        .run(&[
-            "plan",
-            "-c",
-            "all.yaml",
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(0);
-    assert!(actions(&run.json()).is_empty());
+    let doc = json_plan(&cli, "all.yaml", 0).await;
+    assert!(actions(&doc).is_empty());
     assert!(
         emu.state().call_count("ListDistributedGrants") >= 3 + 3,
         "pages of 100 for each license"
@@ -67,22 +55,52 @@ async fn three_hundred_grants_on_one_license_are_all_read_across_pages() {
     // 250 in the file: the last 50 (on the third page) are deleted, nothing is created.
     emu.state().reset_counts();
     cli.write("some.yaml", &bulk_file(250));
-    let doc = cli
-        .run(&[
-            "plan",
-            "-c",
-            "some.yaml",
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(2)
-        .json();
+    let doc = json_plan(&cli, "some.yaml", 2).await;
     let expected: BTreeSet<String> = (250..300)
         .map(|i| format!("delete arn:aws:iam::{}:root", bulk_account(i)))
         .collect();
     assert_eq!(actions(&doc), expected);
+}
+
+/// The product's License Manager and Organizations clients (the real SDK) against `emu`, as
+/// `live::read` takes them.
+async fn live_clients(emu: &EmulatorHandle) -> (Arc<SdkLicenseManager>, Arc<SdkOrganizations>) {
+    let clients = aws::connect(ConnectOptions {
+        home_region: "us-east-1".to_owned(),
+        endpoint_url: Some(emu.endpoint_url()),
+        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
+        ..ConnectOptions::default()
+    })
+    .await;
+    (
+        Arc::new(clients.license_manager),
+        Arc::new(clients.organizations),
+    )
+}
+
+/// `plan --format json --detailed-exitcode` of `file`, which exits `code`: the plan document.
+async fn json_plan(cli: &Cli, file: &str, code: i32) -> serde_json::Value {
+    cli.run(&[
+        "plan",
+        "-c",
+        file,
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ])
+    .await
+    .expect(code)
+    .json()
+}
+
+/// `apply` of `file`, after which `plan --detailed-exitcode` finds nothing left to do (exit 0).
+async fn apply_then_nothing_left(cli: &Cli, file: &str) {
+    cli.run(&["apply", "-c", file, "--auto-approve"])
+        .await
+        .expect(0);
+    cli.run(&["plan", "-c", file, "--detailed-exitcode"])
+        .await
+        .expect(0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,12 +145,7 @@ async fn fresh_then_drifted_organization() {
         "{fresh:?}"
     );
 
-    cli.run(&["apply", "-c", &file, "--auto-approve"])
-        .await
-        .expect(0);
-    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
-        .await
-        .expect(0);
+    apply_then_nothing_left(&cli, &file).await;
 
     // Drift: one grant disabled out of band, one deleted.
     let grants = emu.state().grants();
@@ -146,18 +159,7 @@ async fn fresh_then_drifted_organization() {
         .expect("the ML OU grant");
     emu.state().disable_grant(&bob.arn).unwrap();
     emu.state().delete_grant(&ml.arn).unwrap();
-    let doc = cli
-        .run(&[
-            "plan",
-            "-c",
-            &file,
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ])
-        .await
-        .expect(2)
-        .json();
+    let doc = json_plan(&cli, &file, 2).await;
     let ml_ou = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-mlplatfm";
     assert_eq!(
         actions(&doc),
@@ -175,12 +177,7 @@ async fn fresh_then_drifted_organization() {
         "{notes:?}"
     );
 
-    cli.run(&["apply", "-c", &file, "--auto-approve"])
-        .await
-        .expect(0);
-    cli.run(&["plan", "-c", &file, "--detailed-exitcode"])
-        .await
-        .expect(0);
+    apply_then_nothing_left(&cli, &file).await;
     let foreign = emu
         .state()
         .grants()
@@ -198,10 +195,8 @@ async fn fresh_then_drifted_organization() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organization_is_handed_over_while_grants_are_still_read() {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use bedrock_entitlements::aws::{self, ConnectOptions};
     use bedrock_entitlements::live::{self, LicenseScope};
 
     let mut seed = seed_with_accounts(150);
@@ -214,15 +209,7 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
         ..EmulatorOptions::default()
     };
     let emu = start_emulator(seed, opts).await;
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
-        ..ConnectOptions::default()
-    })
-    .await;
-    let lm = Arc::new(clients.license_manager.clone());
-    let orgs = Arc::new(clients.organizations.clone());
+    let (lm, orgs) = live_clients(&emu).await;
 
     let (live, (seen, asked)) = live::read_then(&lm, &orgs, &LicenseScope::All, None, |early| {
         (
@@ -267,9 +254,6 @@ async fn the_organization_is_handed_over_while_grants_are_still_read() {
 /// account STS names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shares_of_organization_and_ou_grants_are_read_per_account() {
-    use std::sync::Arc;
-
-    use bedrock_entitlements::aws::{self, ConnectOptions};
     use bedrock_entitlements::live::{self, LicenseScope};
     use bedrock_entitlements::model::GrantStatus;
 
@@ -278,18 +262,12 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
     };
 
     let grant = |license: &str, principal: &str, status: &str, name: &str| GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-{name}"),
-        license_arn: license.to_owned(),
-        principal: principal.to_owned(),
-        grantor: None,
         status: status.to_owned(),
-        status_reason: None,
-        version: 2,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-{name}"),
+            license,
+            principal.to_owned(),
+        )
     };
     let mut seed = sandbox_seed();
     seed.grants
@@ -303,15 +281,7 @@ async fn shares_of_organization_and_ou_grants_are_read_per_account() {
         "old",
     ));
     let emu = start_emulator(seed, EmulatorOptions::default()).await;
-    let clients = aws::connect(ConnectOptions {
-        home_region: "us-east-1".to_owned(),
-        endpoint_url: Some(emu.endpoint_url()),
-        static_credentials: Some(("AKIDEXAMPLE".to_owned(), "secret".to_owned())),
-        ..ConnectOptions::default()
-    })
-    .await;
-    let lm = Arc::new(clients.license_manager.clone());
-    let orgs = Arc::new(clients.organizations.clone());
+    let (lm, orgs) = live_clients(&emu).await;
     let live = live::read(&lm, &orgs, &LicenseScope::All, None)
         .await
         .expect("read");
@@ -406,18 +376,12 @@ async fn plan_degrades_where_the_endpoint_serves_no_sts_or_shares() {
     // own status (ACTIVE: in effect, nothing to do) and the plan says why on stderr.
     let mut seed = crate::support::sandbox_seed();
     seed.grants.push(GrantSeed {
-        arn: None,
-        name: format!("bedrock-entitlements-cohere-command-{OU_ML}"),
-        license_arn: COHERE_LICENSE.to_owned(),
-        principal: crate::support::ou_principal(OU_ML),
-        grantor: None,
-        status: "ACTIVE".to_owned(),
-        status_reason: None,
         version: 1,
-        operations: bedrock_entitlements::model::DEFAULT_OPERATIONS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        ..active_grant_seed(
+            format!("bedrock-entitlements-cohere-command-{OU_ML}"),
+            COHERE_LICENSE,
+            crate::support::ou_principal(OU_ML),
+        )
     });
     let with_ou = start_emulator(seed, partial.state().options()).await;
     let run = Cli::new(with_ou.endpoint_url())

@@ -62,6 +62,15 @@ async fn apply_waiting(cli: &Cli, extra: &[&str], code: i32) -> crate::cli_suppo
     cli.run(&args).await.expect(code)
 }
 
+/// How many agreements the emulator holds for Claude Sonnet 4.5.
+fn sonnet_agreements(emu: &EmulatorHandle) -> usize {
+    emu.state()
+        .agreements()
+        .iter()
+        .filter(|a| a.1 == SONNET45)
+        .count()
+}
+
 fn sonnet_grants(emu: &EmulatorHandle) -> Vec<(String, String)> {
     emu.state()
         .grants()
@@ -103,7 +112,7 @@ async fn plan_subscribes_apply_subscribes_waits_grants_and_activates() {
         plan.stderr
             .contains("no received license has product SKU prod-cl4ud3s0nn45 yet")
     );
-    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+    assert_eq!(sonnet_agreements(&emu), 0);
 
     let applied = apply_waiting(&cli, &[], 0).await;
     assert!(
@@ -111,14 +120,7 @@ async fn plan_subscribes_apply_subscribes_waits_grants_and_activates() {
         "{}",
         applied.stdout
     );
-    assert_eq!(
-        emu.state()
-            .agreements()
-            .iter()
-            .filter(|a| a.1 == SONNET45)
-            .count(),
-        1
-    );
+    assert_eq!(sonnet_agreements(&emu), 1);
     let grants = sonnet_grants(&emu);
     assert_eq!(
         grants.len(),
@@ -162,7 +164,7 @@ async fn a_seller_outside_the_allow_list_is_refused_and_nothing_is_created() {
         "{}",
         applied.stderr
     );
-    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+    assert_eq!(sonnet_agreements(&emu), 0);
     assert_eq!(emu.state().call_count("CreateFoundationModelAgreement"), 0);
     assert!(sonnet_grants(&emu).is_empty());
     // `validate` catches a named seller outside the list without AWS.
@@ -192,7 +194,7 @@ async fn an_expired_private_offer_is_reported_not_accepted() {
         applied.stdout,
         applied.stderr
     );
-    assert!(emu.state().agreements().iter().all(|a| a.1 != SONNET45));
+    assert_eq!(sonnet_agreements(&emu), 0);
     assert!(sonnet_grants(&emu).is_empty());
 }
 
@@ -243,14 +245,7 @@ async fn a_saved_plan_whose_subscription_moved_is_refused() {
         stale.stderr
     );
     assert_eq!(emu.state().call_count("CreateFoundationModelAgreement"), 1);
-    assert_eq!(
-        emu.state()
-            .agreements()
-            .iter()
-            .filter(|a| a.1 == SONNET45)
-            .count(),
-        1
-    );
+    assert_eq!(sonnet_agreements(&emu), 1);
     assert!(sonnet_grants(&emu).is_empty());
 }
 

@@ -10,17 +10,7 @@ use crate::apply::{PolicyOutcome, PolicyReport};
 use crate::plan::PolicyAction;
 use crate::render::common::clean;
 use crate::render::escape::md;
-
-/// `create`, `update`, `attach`, `detach` or `delete` (the plan JSON's `policy_actions` names).
-pub(crate) fn verb(a: &PolicyAction) -> &'static str {
-    match a {
-        PolicyAction::Create { .. } => "create",
-        PolicyAction::Update { .. } => "update",
-        PolicyAction::Attach { .. } => "attach",
-        PolicyAction::Detach { .. } => "detach",
-        PolicyAction::Delete { .. } => "delete",
-    }
-}
+use crate::render::guardrails::kind_name;
 
 fn target(a: &PolicyAction) -> Option<String> {
     match a {
@@ -40,7 +30,7 @@ fn what(a: &PolicyAction) -> String {
     };
     format!(
         "{} SCP {}{to}{}",
-        verb(a),
+        kind_name(a),
         a.name(),
         target(a).unwrap_or_default()
     )
@@ -118,7 +108,7 @@ pub(crate) fn json(policies: &[PolicyReport]) -> Vec<PolicyActionDocument> {
                 PolicyOutcome::Failed { error, .. } => (false, Some(error)),
             };
             PolicyActionDocument {
-                action: verb(&p.action),
+                action: kind_name(&p.action),
                 policy_name: p.action.name().to_owned(),
                 policy_id: p.outcome.policy().map(ToString::to_string),
                 target: target(&p.action),

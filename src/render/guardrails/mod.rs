@@ -36,7 +36,8 @@ pub(crate) fn mode_name(mode: GuardrailMode) -> &'static str {
     }
 }
 
-/// `create`, `update`, `attach`, `detach` or `delete`.
+/// `create`, `update`, `attach`, `detach` or `delete`: the names of the plan JSON's and the
+/// apply report's `policy_actions`.
 pub fn kind_name(a: &PolicyAction) -> &'static str {
     match a {
         PolicyAction::Create { .. } => "create",
