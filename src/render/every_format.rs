@@ -32,7 +32,12 @@ const PLANS: &[Case] = &[
 ];
 const GRANTS: &[Case] = &[Case::Empty, Case::Mixed];
 const DRIFT: &[Case] = &[Case::Empty, Case::Mixed, Case::Guardrails];
-const APPLY: &[Case] = &[Case::Empty, Case::Mixed, Case::Guardrails];
+const APPLY: &[Case] = &[
+    Case::Empty,
+    Case::Mixed,
+    Case::Guardrails,
+    Case::Subscriptions,
+];
 const GUARDRAILS: &[Case] = &[Case::Guardrails];
 const SUBSCRIPTIONS: &[Case] = &[Case::Subscriptions];
 

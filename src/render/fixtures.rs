@@ -208,7 +208,18 @@ pub fn apply_report(case: Case) -> ApplyReport {
                 ..ApplyOptions::default()
             };
             let lm = Arc::new(clients.license_manager.clone());
-            let report = match &w.config.settings.recipient_role {
+            // `apply`'s first phase, as the command runs it: the plan's subscriptions (no wait,
+            // so a license still on its way is reported pending).
+            let licensed = |_: &ModelKey, _: &[License]| false;
+            let subscriptions = apply::subscribe(
+                &clients.bedrock,
+                lm.as_ref(),
+                &w.plan.subscriptions,
+                &licensed,
+                None,
+            )
+            .await;
+            let mut report = match &w.config.settings.recipient_role {
                 Some(role) => {
                     let recipients = RoleRecipients::new(clients.clone(), role.clone());
                     apply::execute(lm, Some(&recipients), &w.plan, &opts, &NoProgress).await
@@ -217,6 +228,16 @@ pub fn apply_report(case: Case) -> ApplyReport {
                     apply::execute(lm, None::<&NoRecipients>, &w.plan, &opts, &NoProgress).await
                 }
             };
+            report.subscriptions = w
+                .plan
+                .subscriptions
+                .iter()
+                .zip(subscriptions)
+                .map(|(action, outcome)| apply::SubscriptionReport {
+                    action: action.clone(),
+                    outcome,
+                })
+                .collect();
             emu.shutdown().await;
             report
         })

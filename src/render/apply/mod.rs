@@ -259,7 +259,11 @@ pub fn markdown(report: &ApplyReport) -> String {
     let counts = report.counts();
     let mut out = String::from("## Apply\n\n");
     out.push_str(&subscriptions::markdown(&report.subscriptions));
-    out.push_str("| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n");
+    if report.actions.is_empty() {
+        out.push_str("No grant actions.\n");
+    } else {
+        out.push_str("| outcome | model | action | grant | detail |\n|---|---|---|---|---|\n");
+    }
     for a in &report.actions {
         let (who, model) = who(a);
         let detail = match &a.outcome {
