@@ -14,7 +14,9 @@
 //!   organization grant that itself did not change, joined or left that OU or the organization.
 //!   Without a baseline such changes are invisible: the grant is unchanged and correct.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use super::{account_path, describe_account, describe_principal, principal_within, usable};
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
@@ -297,7 +299,7 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
     let c = Classifier {
         input,
         grants: input.live.grants.iter().map(|g| (&g.arn, g)).collect(),
-        targets: std::cell::RefCell::new(BTreeMap::new()),
+        targets: RefCell::new(BTreeMap::new()),
     };
     let mut items = Vec::new();
     for action in &input.plan.actions {
@@ -378,7 +380,7 @@ struct Classifier<'a> {
     /// grants looks one up per action).
     grants: HashMap<&'a GrantArn, &'a Grant>,
     /// Each model's resolved targets, worked out on first use.
-    targets: std::cell::RefCell<BTreeMap<ModelKey, std::rc::Rc<Targets>>>,
+    targets: RefCell<BTreeMap<ModelKey, Rc<Targets>>>,
 }
 
 impl Classifier<'_> {
@@ -390,11 +392,11 @@ impl Classifier<'_> {
         self.grants.get(arn?).copied()
     }
 
-    fn targets(&self, key: &ModelKey) -> std::rc::Rc<Targets> {
+    fn targets(&self, key: &ModelKey) -> Rc<Targets> {
         let mut known = self.targets.borrow_mut();
         known
             .entry(key.clone())
-            .or_insert_with(|| std::rc::Rc::new(targets(self.input.config, key, self.live())))
+            .or_insert_with(|| Rc::new(targets(self.input.config, key, self.live())))
             .clone()
     }
 
