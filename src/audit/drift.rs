@@ -14,9 +14,7 @@
 //!   organization grant that itself did not change, joined or left that OU or the organization.
 //!   Without a baseline such changes are invisible: the grant is unchanged and correct.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
 
 use super::{account_path, describe_account, describe_principal, principal_within, usable};
 use crate::config::{AccountRef, Config, ModelKey, OuRef};
@@ -299,7 +297,15 @@ pub fn classify(input: &DriftInput<'_>) -> DriftReport {
     let c = Classifier {
         input,
         grants: input.live.grants.iter().map(|g| (&g.arn, g)).collect(),
-        targets: RefCell::new(BTreeMap::new()),
+        targets: input
+            .config
+            .models
+            .iter()
+            .map(|m| {
+                let key = &m.key.value;
+                (key.clone(), targets(input.config, key, input.live))
+            })
+            .collect(),
     };
     let mut items = Vec::new();
     for action in &input.plan.actions {
@@ -379,8 +385,8 @@ struct Classifier<'a> {
     /// The live grants by ARN (a plan of thousands of actions over tens of thousands of
     /// grants looks one up per action).
     grants: HashMap<&'a GrantArn, &'a Grant>,
-    /// Each model's resolved targets, worked out on first use.
-    targets: RefCell<BTreeMap<ModelKey, Rc<Targets>>>,
+    /// Each model's resolved targets, worked out once.
+    targets: BTreeMap<ModelKey, Targets>,
 }
 
 impl Classifier<'_> {
@@ -392,12 +398,14 @@ impl Classifier<'_> {
         self.grants.get(arn?).copied()
     }
 
-    fn targets(&self, key: &ModelKey) -> Rc<Targets> {
-        let mut known = self.targets.borrow_mut();
-        known
-            .entry(key.clone())
-            .or_insert_with(|| Rc::new(targets(self.input.config, key, self.live())))
-            .clone()
+    /// The file's targets of model `key` (none for a model the file does not name).
+    fn targets(&self, key: &ModelKey) -> &Targets {
+        static NONE: Targets = Targets {
+            organization: false,
+            ous: BTreeSet::new(),
+            accounts: BTreeSet::new(),
+        };
+        self.targets.get(key).unwrap_or(&NONE)
     }
 
     /// The accounts a grant to `p` reaches that can use a model and need a grant.
