@@ -183,11 +183,15 @@ impl Bench {
         let mut walls = Vec::new();
         let mut last = None;
         let mut counts = child::Counts::default();
+        let mut cpu = [0.0; 2];
         for _ in 0..runs {
             self.emu.reset_counts();
+            let before = [cpu_seconds("self"), cpu_seconds(&self.emu.pid())];
             let start = Instant::now();
             let planned = self.plan().await;
             walls.push(start.elapsed());
+            cpu[0] += cpu_seconds("self") - before[0];
+            cpu[1] += cpu_seconds(&self.emu.pid()) - before[1];
             counts = self.emu.counts();
             last = Some(planned);
         }
@@ -195,6 +199,13 @@ impl Bench {
         self.tool_calls = counts.calls.values().sum();
         walls.sort();
         self.report_run(&planned, &counts, &walls);
+        let total: f64 = walls.iter().map(Duration::as_secs_f64).sum();
+        println!(
+            "CPU per run (mean): tool {:.0} ms, emulator {:.0} ms; the 2 cores offer {:.0} ms in a run's mean wall time",
+            1000.0 * cpu[0] / runs as f64,
+            1000.0 * cpu[1] / runs as f64,
+            2000.0 * total / runs as f64
+        );
         println!(
             "peak memory: tool (this process) {:.0} MB, {:.0} MB before the first plan (file parsed, clients made); emulator (child process, {} grants held) {:.0} MB",
             peak_rss_mb("self"),
@@ -375,6 +386,21 @@ async fn get_grants(session: &Session, arns: Vec<GrantArn>) {
     while let Some(done) = workers.join_next().await {
         done.expect("worker");
     }
+}
+
+/// The CPU time (user + system) process `pid` (or `self`) has used: /proc/PID/stat's utime and
+/// stime, in the kernel's USER_HZ ticks of 10 ms.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name in parentheses: state is the first, utime the 12th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: f64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
 }
 
 fn ms(d: Duration) -> f64 {

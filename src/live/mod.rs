@@ -101,8 +101,14 @@ where
     L: LicenseManagerApi + 'static,
     O: OrganizationsApi + 'static,
 {
+    let started = std::time::Instant::now();
+    let elapsed_ms = move || started.elapsed().as_millis() as u64;
     let (organization, licenses, caller, policies) = tokio::join!(
-        read_organization(orgs),
+        async {
+            let organization = read_organization(orgs).await;
+            tracing::debug!(elapsed_ms = elapsed_ms(), "read the organization");
+            organization
+        },
         async {
             let licenses = lm.list_received_licenses().await?;
             let wanted: Vec<LicenseArn> = licenses
@@ -115,7 +121,9 @@ where
                 .collect();
             let lm = Arc::clone(lm);
             let grants = AbortOnDrop(tokio::spawn(async move {
-                read_grants_and_shares(&lm, &wanted).await
+                let grants = read_grants_and_shares(&lm, &wanted).await;
+                tracing::debug!(elapsed_ms = elapsed_ms(), "read the grants and shares");
+                grants
             }));
             Ok::<_, LiveError>((licenses, grants))
         },

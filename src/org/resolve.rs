@@ -606,9 +606,10 @@ impl ModelResolver<'_> {
         let key = self.key();
         let account = self.resolve_account(&entry.value, entry.span, diags)?;
         let state = self.index.org.accounts.get(&account).map(|a| &a.state)?;
-        let described = self.describe_account(&account);
-        let node = self.account_node(&account);
+        // Worded only for a diagnostic: a file that lists thousands of accounts formats none.
+        let described = || self.describe_account(&account);
         let (error, message) = if !is_grantable(state) {
+            let described = described();
             let message = format!(
                 "model {key}: {described} is {} and cannot receive a grant",
                 state.as_str()
@@ -619,21 +620,29 @@ impl ModelResolver<'_> {
             (
                 false,
                 format!(
-                    "model {key}: {described} is the grantor, which holds the subscription and needs no grant"
+                    "model {key}: {} is the grantor, which holds the subscription and needs no grant",
+                    described()
                 ),
             )
         } else if excluded.contains(&account) {
             (
                 true,
-                format!("model {key}: {described} is both granted and in except_accounts"),
+                format!(
+                    "model {key}: {} is both granted and in except_accounts",
+                    described()
+                ),
             )
         } else if !listed.insert(account.clone()) {
-            (false, format!("model {key}: {described} is listed twice"))
-        } else if let Some(container) = kept.iter().find(|k| self.index.is_within(&node, k)) {
+            (
+                false,
+                format!("model {key}: {} is listed twice", described()),
+            )
+        } else if let Some(container) = self.container_of(&account, kept) {
             (
                 false,
                 format!(
-                    "model {key}: {described} is already covered by {}",
+                    "model {key}: {} is already covered by {}",
+                    described(),
                     self.describe(container)
                 ),
             )
@@ -646,6 +655,15 @@ impl ModelResolver<'_> {
             Diagnostic::warning(entry.span, message)
         });
         None
+    }
+
+    /// The kept organization or OU target that already covers `account`, if any.
+    fn container_of<'k>(&self, account: &AccountId, kept: &'k [Node]) -> Option<&'k Node> {
+        if kept.is_empty() {
+            return None;
+        }
+        let node = self.account_node(account);
+        kept.iter().find(|k| self.index.is_within(&node, k))
     }
 
     /// The node an account hangs under.
@@ -688,10 +706,11 @@ impl ModelResolver<'_> {
                 .with_hint("grant whole OUs instead of single accounts, or exclude fewer accounts"),
             );
         }
+        // Every name is `{prefix}-{key}-{short id}`: the longest short id makes the longest.
         if let Some(longest) = principals
             .iter()
+            .max_by_key(|p| p.short_id().len())
             .map(|p| grant_name(self.prefix, key, p))
-            .max_by_key(String::len)
             && longest.len() > MAX_GRANT_NAME_LEN
         {
             diags.push(

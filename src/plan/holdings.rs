@@ -9,19 +9,27 @@ use std::collections::{BTreeSet, HashMap};
 use crate::model::{AccountId, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal, Share};
 use crate::org::OrgIndex;
 
+/// Hash maps keyed by the snapshot's ids: foldhash's fast hasher, seeded with a fixed seed.
+/// The keys come from AWS, not from an adversary, and SipHash was a third of the planner's
+/// time at 10,000 accounts (docs/benchmarks.md); nothing iterates these maps into output.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Who holds what, computed once per live snapshot.
 pub struct Holdings<'a> {
     live: &'a Live,
     index: OnceCell<OrgIndex<'a>>,
-    shares: HashMap<&'a GrantArn, Vec<&'a Share>>,
-    product: HashMap<&'a LicenseArn, &'a str>,
-    /// (product, account) → the grants in effect for that account, by ARN.
-    held: HashMap<(&'a str, AccountId), Vec<&'a Grant>>,
+    shares: FastMap<&'a GrantArn, Vec<&'a Share>>,
+    product: FastMap<&'a LicenseArn, &'a str>,
+    /// Each license's grants not DELETED or REJECTED, in snapshot order.
+    by_license: FastMap<&'a LicenseArn, Vec<&'a Grant>>,
+    /// product → account → the grants in effect for that account, by ARN (nested, so that an
+    /// account is looked up by `&AccountId` of any lifetime: `&'a AccountId: Borrow<AccountId>`).
+    held: FastMap<&'a str, FastMap<&'a AccountId, Vec<&'a Grant>>>,
 }
 
 impl<'a> Holdings<'a> {
     pub fn new(live: &'a Live) -> Self {
-        let mut shares: HashMap<&GrantArn, Vec<&Share>> = HashMap::new();
+        let mut shares: FastMap<&GrantArn, Vec<&Share>> = FastMap::default();
         for share in &live.shares {
             shares.entry(&share.parent).or_default().push(share);
         }
@@ -29,9 +37,21 @@ impl<'a> Holdings<'a> {
         for of_parent in shares.values_mut() {
             of_parent.sort_by(|a, b| a.account.cmp(&b.account));
         }
-        let mut product: HashMap<&LicenseArn, &str> = HashMap::new();
+        let mut by_license: FastMap<&LicenseArn, Vec<&Grant>> = FastMap::default();
+        for grant in live.grants.iter().filter(|g| !g.status.is_terminal()) {
+            by_license
+                .entry(&grant.license_arn)
+                .or_default()
+                .push(grant);
+        }
+        let mut product: FastMap<&LicenseArn, &str> = FastMap::default();
+        // Grants come license by license: one insert per run of a license.
+        let mut last: Option<&LicenseArn> = None;
         for grant in &live.grants {
-            product.insert(&grant.license_arn, grant.license_arn.as_str());
+            if last != Some(&grant.license_arn) {
+                product.insert(&grant.license_arn, grant.license_arn.as_str());
+                last = Some(&grant.license_arn);
+            }
         }
         for license in &live.licenses {
             product.insert(&license.arn, license.product_sku.as_str());
@@ -41,16 +61,22 @@ impl<'a> Holdings<'a> {
             index: OnceCell::new(),
             shares,
             product,
-            held: HashMap::new(),
+            by_license,
+            held: FastMap::default(),
         };
-        let mut held: HashMap<(&str, AccountId), Vec<&Grant>> = HashMap::new();
-        for grant in live.grants.iter().filter(|g| !g.status.is_terminal()) {
-            let product = holdings.product(&grant.license_arn);
-            for account in holdings.in_effect(grant) {
-                held.entry((product, account)).or_default().push(grant);
+        let mut held: FastMap<&str, FastMap<&AccountId, Vec<&Grant>>> = FastMap::default();
+        for (license, grants) in &holdings.by_license {
+            let of_product = held.entry(holdings.product(license)).or_default();
+            for grant in grants {
+                holdings.for_each_in_effect(grant, |account| {
+                    of_product.entry(account).or_default().push(grant);
+                });
             }
         }
-        for grants in held.values_mut() {
+        for grants in held
+            .values_mut()
+            .flat_map(|of_product| of_product.values_mut())
+        {
             grants.sort_by(|a, b| a.arn.cmp(&b.arn));
         }
         holdings.held = held;
@@ -112,25 +138,51 @@ impl<'a> Holdings<'a> {
         in_effect(grant, shares, |parent| self.reaches(parent))
     }
 
+    /// Calls `f` with each account for which `grant` is in effect now: [`Holdings::in_effect`]
+    /// without copying an id (each borrowed from the snapshot).
+    pub fn for_each_in_effect(&self, grant: &'a Grant, mut f: impl FnMut(&'a AccountId)) {
+        match effect_rule(grant, self.shares.contains_key(&grant.arn)) {
+            EffectRule::Nobody => {}
+            EffectRule::Account(account) => f(account),
+            EffectRule::ActiveShares => self
+                .shares_of(&grant.arn)
+                .iter()
+                .filter(|s| s.status == GrantStatus::Active)
+                .for_each(|s| f(&s.account)),
+            EffectRule::Reached(parent) => {
+                let accounts = &self.live.organization.accounts;
+                for account in self.reaches(parent) {
+                    if let Some((id, _)) = accounts.get_key_value(&account) {
+                        f(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The grants of `license` that are not DELETED or REJECTED, in snapshot order.
+    pub fn grants_of(&self, license: &LicenseArn) -> &[&'a Grant] {
+        self.by_license.get(license).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether `grant` is in effect for `account` now: one account's answer of
     /// [`Holdings::in_effect`], without building the set.
     pub fn in_effect_for(&self, grant: &Grant, account: &AccountId) -> bool {
-        if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
-            return false;
-        }
-        match &grant.principal {
-            Principal::Account(a) => a == account && grant.status.is_effective(),
-            parent => match self.shares.contains_key(&grant.arn) {
-                true => self.share_status(&grant.arn, account) == Some(&GrantStatus::Active),
-                false => grant.status.is_effective() && self.reaches_account(parent, account),
-            },
+        match effect_rule(grant, self.shares.contains_key(&grant.arn)) {
+            EffectRule::Nobody => false,
+            EffectRule::Account(a) => a == account,
+            EffectRule::ActiveShares => {
+                self.share_status(&grant.arn, account) == Some(&GrantStatus::Active)
+            }
+            EffectRule::Reached(parent) => self.reaches_account(parent, account),
         }
     }
 
     /// The grants in effect for `account` for `product`, by ARN.
     pub fn held(&self, product: &'a str, account: &AccountId) -> &[&'a Grant] {
         self.held
-            .get(&(product, account.clone()))
+            .get(product)
+            .and_then(|of_product| of_product.get(account))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -161,29 +213,50 @@ impl<'a> Holdings<'a> {
     }
 }
 
+/// How the accounts a grant is in effect for are found, from its status and principal and
+/// whether shares of it are listed: the one rule [`Holdings`] and `plan::simulate` both read.
+enum EffectRule<'g> {
+    /// DELETED, REJECTED, PENDING_DELETE, or an account grant not in effect.
+    Nobody,
+    /// An account grant in effect: that account.
+    Account(&'g AccountId),
+    /// An organization or OU grant with shares listed: the accounts whose share is ACTIVE.
+    ActiveShares,
+    /// An organization or OU grant in effect with no share listed: every account it reaches.
+    Reached(&'g Principal),
+}
+
+fn effect_rule(grant: &Grant, shares_listed: bool) -> EffectRule<'_> {
+    if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
+        return EffectRule::Nobody;
+    }
+    match &grant.principal {
+        Principal::Account(account) if grant.status.is_effective() => EffectRule::Account(account),
+        Principal::Account(_) => EffectRule::Nobody,
+        _ if shares_listed => EffectRule::ActiveShares,
+        parent if grant.status.is_effective() => EffectRule::Reached(parent),
+        _ => EffectRule::Nobody,
+    }
+}
+
 /// The accounts for which `grant` is in effect, from its status and, for an organization or
 /// OU grant, its listed `shares` (those ACTIVE), or where none are listed every account
-/// `reaches` names. The one rule [`Holdings`] and `plan::simulate` both read.
+/// `reaches` names (see [`EffectRule`]).
 pub(crate) fn in_effect<'s>(
     grant: &Grant,
     shares: Option<impl Iterator<Item = &'s Share>>,
     reaches: impl FnOnce(&Principal) -> BTreeSet<AccountId>,
 ) -> BTreeSet<AccountId> {
-    if grant.status.is_terminal() || grant.status == GrantStatus::PendingDelete {
-        return BTreeSet::new();
-    }
-    match &grant.principal {
-        Principal::Account(account) if grant.status.is_effective() => {
-            BTreeSet::from([account.clone()])
-        }
-        Principal::Account(_) => BTreeSet::new(),
-        parent => match shares {
-            Some(shares) => shares
-                .filter(|s| s.status == GrantStatus::Active)
-                .map(|s| s.account.clone())
-                .collect(),
-            None if grant.status.is_effective() => reaches(parent),
-            None => BTreeSet::new(),
-        },
+    let listed = shares.is_some();
+    match effect_rule(grant, listed) {
+        EffectRule::Nobody => BTreeSet::new(),
+        EffectRule::Account(account) => BTreeSet::from([account.clone()]),
+        EffectRule::ActiveShares => shares
+            .into_iter()
+            .flatten()
+            .filter(|s| s.status == GrantStatus::Active)
+            .map(|s| s.account.clone())
+            .collect(),
+        EffectRule::Reached(parent) => reaches(parent),
     }
 }

@@ -290,7 +290,11 @@ fn for_each_pair<'a>(
             (None, None) => break,
         };
         let is_wanted = want.next_if(|w| *w == principal).is_some();
-        let held = rest.partition_point(|g| &g.principal == principal);
+        // A principal holds a grant or two: a scan beats a binary search over the license.
+        let held = rest
+            .iter()
+            .take_while(|g| &g.principal == principal)
+            .count();
         f(principal, is_wanted, &rest[..held]);
         rest = &rest[held..];
     }
@@ -356,14 +360,17 @@ fn access(
         .collect();
     let reached = |holdings: &Holdings<'_>, license: &LicenseArn| {
         let live = holdings.live();
-        let mut accounts: BTreeSet<AccountId> = BTreeSet::new();
-        let of_license = live.grants.iter().filter(|g| &g.license_arn == license);
-        for grant in of_license.filter(|g| !g.status.is_terminal()) {
-            accounts.extend(holdings.in_effect(grant));
+        let mut accounts: Vec<&AccountId> = Vec::new();
+        for grant in holdings.grants_of(license) {
+            holdings.for_each_in_effect(grant, |account| accounts.push(account));
         }
-        accounts.remove(&live.caller);
-        accounts.retain(|a| !ungrantable.contains(a));
-        accounts.into_iter().collect::<Vec<_>>()
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
+            .into_iter()
+            .filter(|a| **a != live.caller && !ungrantable.contains(a))
+            .cloned()
+            .collect::<Vec<_>>()
     };
     let after = after.map(Holdings::new);
     desired
@@ -624,8 +631,16 @@ impl Pair<'_> {
     /// What differs between the grant and the wanted name and operations.
     fn changes(&self, grant: &Grant, name: &str) -> Changes {
         let wanted = &self.desired.operations;
+        let rename = (grant.name != name).then(|| (grant.name.clone(), name.to_owned()));
+        // Most kept grants already carry the file's operations: one comparison says so.
+        if grant.operations == *wanted {
+            return Changes {
+                rename,
+                ..Changes::default()
+            };
+        }
         Changes {
-            rename: (grant.name != name).then(|| (grant.name.clone(), name.to_owned())),
+            rename,
             gained: wanted.difference(&grant.operations).cloned().collect(),
             lost: grant.operations.difference(wanted).cloned().collect(),
         }
