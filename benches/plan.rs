@@ -185,6 +185,8 @@ impl Bench {
         let mut counts = child::Counts::default();
         let mut cpu = [0.0; 2];
         for _ in 0..runs {
+            // The previous run's state goes before the next is read: the peak is one plan's.
+            drop(last.take());
             self.emu.reset_counts();
             let before = [cpu_seconds("self"), cpu_seconds(&self.emu.pid())];
             let start = Instant::now();
