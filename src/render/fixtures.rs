@@ -275,7 +275,7 @@ pub fn drift(case: Case) -> DriftReport {
 }
 
 /// The access matrix of a world, as `access` makes it.
-pub fn access(case: Case) -> AccessMatrix {
+pub fn access(case: Case) -> AccessMatrix<'static> {
     let w = world(case);
     audit::matrix(
         &w.live,

@@ -89,10 +89,10 @@ pub fn access(matrix: &AccessMatrix) -> String {
 }
 
 /// Rows by OU path (sorted paths; rows keep the matrix's account order).
-fn groups(matrix: &AccessMatrix) -> BTreeMap<&str, Vec<&Row>> {
+fn groups<'m>(matrix: &'m AccessMatrix<'_>) -> BTreeMap<&'m str, Vec<&'m Row<'m>>> {
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in &matrix.rows {
-        groups.entry(row.path.as_str()).or_default().push(row);
+        groups.entry(&*row.path).or_default().push(row);
     }
     groups
 }
@@ -156,7 +156,7 @@ fn write_row(out: &mut String, matrix: &AccessMatrix, row: &Row, path: &str) {
         out,
         "<tr class=\"account\" data-account=\"{id}\" data-ou=\"{path}\"><th>{}<br>\
          <small>{id}</small></th>",
-        escape(&row.name)
+        escape(row.name)
     );
     for (model, cell) in matrix.models.iter().zip(&row.cells) {
         let diff = disagrees(cell);
@@ -197,7 +197,7 @@ fn cell_html(cell: &Cell) -> String {
         CellState::Inactive => match cell.via.first() {
             Some(r) => format!(
                 "no access: {}<br>{}{}",
-                escape(&r.status.as_str().to_ascii_lowercase()),
+                escape(&r.grant.status.as_str().to_ascii_lowercase()),
                 route_html(r),
                 reach_html(r)
             ),
@@ -231,8 +231,8 @@ fn reach_html(r: &Reach) -> String {
         .unwrap_or_default();
     format!(
         "<br><small class=\"grant\" data-grant=\"{}\"{share}>{}{managed}</small>",
-        escape(r.grant_arn.as_str()),
-        escape(&r.grant_name)
+        escape(r.grant.arn.as_str()),
+        escape(&r.grant.name)
     )
 }
 

@@ -20,7 +20,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
                 out,
                 "### Account `{}` ({}) in {}\n",
                 row.account,
-                md(&row.name),
+                md(row.name),
                 md(&row.path)
             );
             for (i, model) in m.models.iter().enumerate() {
@@ -47,7 +47,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
             out,
             "| `{}` | {} | {} |",
             row.account,
-            md(&row.name),
+            md(row.name),
             md(&row.path)
         );
         for cell in &row.cells {

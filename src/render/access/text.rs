@@ -33,7 +33,7 @@ fn write_reasons(out: &mut String, m: &AccessMatrix) {
             out,
             "account {} ({}) in {}{state}:",
             row.account,
-            clean(&row.name),
+            clean(row.name),
             clean(&row.path),
         );
         for (i, model) in m.models.iter().enumerate() {
@@ -67,7 +67,7 @@ fn write_table(out: &mut String, m: &AccessMatrix) {
         .rows
         .iter()
         .map(|r| {
-            [r.account.to_string(), clean(&r.name), clean(&r.path)]
+            [r.account.to_string(), clean(r.name), clean(&r.path)]
                 .into_iter()
                 .chain(r.cells.iter().map(cell_short))
                 .collect()
