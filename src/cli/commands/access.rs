@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
     live.read_at = crate::cli::context::now_secs();
     let desired = desired?;
     // Rows are made as they are read: CSV and JSON hold one at a time (issue 14: 10,000
-    // accounts x 30 models); the other views hold them all.
+    // accounts x 30 models); all but the Markdown (a page for a ticket) go to stdout as written.
     let mut access = audit::Access::new(&live, desired.as_ref(), &settings.grant_name_prefix);
     tracing::debug!(
         accounts = access.row_count(),
@@ -68,15 +68,23 @@ pub async fn run(ctx: &Context, args: &AccessArgs) -> Result<Outcome, CliError> 
         None => false,
     };
     let opts = AccessOptions { explain };
-    let out = match args.format {
-        AccessFormat::Csv => return stream(|out| render::access::write_csv(&access, out)),
-        AccessFormat::Json => return stream(|out| render::access::write_json(&access, out)),
-        AccessFormat::Text => render::access::text(&access.into_matrix(), opts),
-        AccessFormat::Markdown => render::access::markdown(&access.into_matrix(), opts),
-        AccessFormat::Html => render::html::access(&access.into_matrix()),
-    };
-    print!("{out}");
-    Ok(Outcome::Success)
+    match args.format {
+        AccessFormat::Csv => stream(|out| render::access::write_csv(&access, out)),
+        AccessFormat::Json => stream(|out| render::access::write_json(&access, out)),
+        // These views need every row at once (widths, groups by OU, counts): the rows are held.
+        AccessFormat::Text => {
+            let matrix = access.into_matrix();
+            stream(|out| render::access::write_text(&matrix, opts, out))
+        }
+        AccessFormat::Html => {
+            let matrix = access.into_matrix();
+            stream(|out| render::html::write_html(&matrix, out))
+        }
+        AccessFormat::Markdown => {
+            print!("{}", render::access::markdown(&access.into_matrix(), opts));
+            Ok(Outcome::Success)
+        }
+    }
 }
 
 /// Writes a large output to stdout as it is produced, through one buffer.

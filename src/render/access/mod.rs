@@ -10,7 +10,7 @@ mod text;
 pub use csv::{csv, write_csv};
 pub use json::{AccessDocument, json, write_json};
 pub use markdown::markdown;
-pub use text::text;
+pub use text::{text, write_text};
 
 use crate::audit::{
     AccessMatrix, AccessView, Cell, CellState, InvokeState, Leak, Reach, Route, Wanted,
