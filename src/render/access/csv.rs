@@ -2,14 +2,14 @@
 
 use std::io::{self, Write};
 
-use super::{has_invoke, invoke_fields, route_str, wanted_str};
-use crate::audit::{AccessMatrix, AccessView, Cell, MatrixModel, Route, Row};
+use super::{invoke_fields, route_str, wanted_str};
+use crate::audit::{AccessView, Cell, MatrixModel, Route, Row};
 use crate::render::escape::csv_record;
 
 /// One line per (account, model), with a header line, written record by record (from an
 /// [`crate::audit::Access`], rows are made as they are written).
 pub fn write_csv(m: &impl AccessView, out: &mut impl Write) -> io::Result<()> {
-    let invoke = has_invoke(m);
+    let invoke = m.has_invoke();
     out.write_all(HEADER.as_bytes())?;
     out.write_all(if invoke {
         b",may_invoke,invoke_policy,leak\n"
@@ -31,7 +31,7 @@ pub fn write_csv(m: &impl AccessView, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// The CSV as a string (tests and small matrices; the CLI streams with [`write_csv`]).
-pub fn csv(m: &AccessMatrix<'_>) -> String {
+pub fn csv(m: &impl AccessView) -> String {
     let mut out = Vec::new();
     write_csv(m, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("the CSV is UTF-8")

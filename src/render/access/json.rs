@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::{disagrees, invoke_fields, route_str, wanted_str};
 use crate::audit::access::explain;
-use crate::audit::{AccessMatrix, AccessView, Reach, Route, Row};
+use crate::audit::{AccessView, Reach, Route, Row};
 use crate::model::GrantStatus;
 
 /// The JSON document's `format_version`.
@@ -193,7 +193,7 @@ pub fn write_json(m: &impl AccessView, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// The document as a string (tests and small matrices; the CLI streams with [`write_json`]).
-pub fn json(m: &AccessMatrix<'_>) -> String {
+pub fn json(m: &impl AccessView) -> String {
     let mut out = Vec::new();
     write_json(m, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("serde_json writes UTF-8")

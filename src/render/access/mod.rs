@@ -12,9 +12,7 @@ pub use json::{AccessDocument, json, write_json};
 pub use markdown::markdown;
 pub use text::{text, write_text};
 
-use crate::audit::{
-    AccessMatrix, AccessView, Cell, CellState, InvokeState, Leak, Reach, Route, Wanted,
-};
+use crate::audit::{AccessMatrix, Cell, CellState, InvokeState, Leak, Reach, Route, Wanted};
 
 /// A few characters saying how an account gets a model: `org`, `ou:ML`, `account`, `grantor`,
 /// `disabled`, `-`, ... A `*` marks a grant the tool does not manage, a `!` a cell where live
@@ -72,11 +70,6 @@ pub fn cell_short(cell: &Cell) -> String {
 
 /// The second layer's legend, shown when the SCPs were read.
 pub(super) const INVOKE_LEGEND: &str = "/invoke: may invoke (no SCP on its path denies it); /deny: an SCP denies it; /?: undecidable (a condition, NotAction/NotResource, or no bedrock_model_ids); #: a leak (can invoke without the negotiated terms, or entitled but denied)";
-
-/// Whether the matrix carries the invoke layer.
-pub(super) fn has_invoke(m: &impl AccessView) -> bool {
-    m.has_invoke()
-}
 
 /// `Leaks: KEY: N can invoke without the negotiated terms (a, b); M entitled but denied (c).`
 pub(super) fn leak_lines(m: &AccessMatrix) -> Vec<String> {

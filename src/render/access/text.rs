@@ -2,9 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::{AccessOptions, INVOKE_LEGEND, LEGEND, cell_short, has_invoke, leak_lines};
+use super::{AccessOptions, INVOKE_LEGEND, LEGEND, cell_short, leak_lines};
 use crate::audit::access::explain;
-use crate::audit::{AccessMatrix, CellState, Row};
+use crate::audit::{AccessMatrix, AccessView as _, CellState, Row};
 use crate::render::common::clean;
 
 /// The matrix for a terminal, or with `explain` the reasons per account and model (tests and
@@ -124,7 +124,7 @@ fn write_footer(out: &mut impl Write, m: &AccessMatrix) -> io::Result<()> {
     if m.models.iter().any(|mm| !mm.in_file) {
         out.write_all(b"Models marked * are licenses no model of the file names (keys derived from the product name).\n")?;
     }
-    if has_invoke(m) {
+    if m.has_invoke() {
         let leaks = leak_lines(m);
         if leaks.is_empty() {
             out.write_all(b"Leaks: none (who may invoke matches who is entitled).\n")?;
