@@ -16,7 +16,7 @@ mod world;
 
 use std::time::{Duration, Instant};
 
-use bedrock_entitlements::audit::{self, DriftInput, ImportOptions};
+use bedrock_entitlements::audit::{self, AccessView as _, DriftInput, ImportOptions};
 use bedrock_entitlements::cli::{Context, Planned};
 use bedrock_entitlements::config::Config;
 use bedrock_entitlements::render;
@@ -162,27 +162,40 @@ async fn read(args: &Args) -> (ChildEmulator, Context, Config, Planned, std::pat
 
 fn access(planned: &Planned, prefix: &str) {
     println!("access:");
-    let m = measure("matrix (audit::matrix)", || {
-        audit::matrix(&planned.live, Some(&planned.desired), prefix)
+    let a = measure("columns and indexes (audit::Access::new)", || {
+        audit::Access::new(&planned.live, Some(&planned.desired), prefix)
     });
-    println!("    {} accounts x {} models", m.rows.len(), m.models.len());
+    println!(
+        "    {} accounts x {} models",
+        a.row_count(),
+        a.models().len()
+    );
     let opts = AccessOptions { explain: false };
+    // CSV and JSON make each row as they write it, as `access` does; the other views hold
+    // every row (`into_matrix`).
+    let csv = measure("csv (rows made as written)", || {
+        streamed(|w| render::access::write_csv(&a, w))
+    });
+    let json = measure("json (rows made as written)", || {
+        streamed(|w| render::access::write_json(&a, w))
+    });
+    let m = measure("every row held (Access::into_matrix)", || a.into_matrix());
     let sizes = [
-        (
-            "csv",
-            measure("csv", || streamed(|w| render::access::write_csv(&m, w))),
-        ),
-        (
-            "json",
-            measure("json", || streamed(|w| render::access::write_json(&m, w))),
-        ),
+        ("csv", csv),
+        ("json", json),
         (
             "text",
-            measure("text", || render::access::text(&m, opts).len()),
+            measure("text", || {
+                streamed(|w| render::access::write_text(&m, opts, w))
+            }),
         ),
         (
             "markdown",
             measure("markdown", || render::access::markdown(&m, opts).len()),
+        ),
+        (
+            "html",
+            measure("html", || streamed(|w| render::html::write_html(&m, w))),
         ),
     ];
     print_sizes(&sizes);

@@ -9,55 +9,61 @@
 //! member that keeps another active grant for the product (the one-active rule) holds a DISABLED
 //! share, and is shown as "share not in effect". A parent with no share listed is judged by its
 //! own status.
+//!
+//! Rows borrow from the live state and the desired state instead of copying their strings (a
+//! cell names its grant and its wanted principal by reference; OU paths are worked out once and
+//! shared), and are made one at a time by [`Access`], so that the CSV and JSON writers never hold
+//! more than one row of 10,000 accounts x 30 models; [`AccessMatrix`] holds every row for the
+//! views that need them all (text, Markdown, HTML).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::invoke::{InvokeReader, InvokeState};
-use super::{account_path, model_keys, ou_path, principal_within};
+use super::{ROOT_NAME, ancestors, model_keys, ou_path, principal_within};
 use crate::config::ModelKey;
 use crate::model::{
-    AccountId, AccountState, Grant, GrantArn, GrantStatus, LicenseArn, Live, Principal,
+    AccountId, AccountState, Grant, GrantStatus, LicenseArn, Live, OrgAccount, OrgId, Organization,
+    OuId, ParentId, Principal,
 };
-use crate::org::{Desired, covered_accounts};
+use crate::org::{Desired, DesiredModel};
 use crate::plan::Holdings;
 
 /// How a grant reaches an account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Route {
+pub enum Route<'a> {
     Organization,
     /// An OU grant: the OU and its path (`Root/Workloads/ML`); nested OUs are included.
     Ou {
-        ou: crate::model::OuId,
-        path: String,
+        ou: &'a OuId,
+        path: Arc<str>,
     },
     Account,
 }
 
 /// One grant that reaches an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reach {
-    pub route: Route,
-    pub principal: Principal,
-    pub grant_arn: GrantArn,
-    pub grant_name: String,
-    pub status: GrantStatus,
+pub struct Reach<'a> {
+    pub route: Route<'a>,
+    /// The live grant (its principal, ARN, name and status).
+    pub grant: &'a Grant,
     /// The name carries the managed prefix.
     pub managed: bool,
     /// For an organization or OU grant: the status of this account's share, when one is listed.
-    pub share: Option<GrantStatus>,
+    pub share: Option<&'a GrantStatus>,
     /// The grant gives this account the model now (for an organization or OU grant: its share
     /// is ACTIVE, or no share is listed and the parent is in effect).
     pub in_effect: bool,
 }
 
-impl Reach {
+impl Reach<'_> {
     pub fn is_effective(&self) -> bool {
         self.in_effect
     }
 
     /// An organization or OU grant in effect as a whole whose share for this account is not.
     pub fn share_not_in_effect(&self) -> bool {
-        !self.in_effect && self.status.is_effective() && self.share.is_some()
+        !self.in_effect && self.grant.status.is_effective() && self.share.is_some()
     }
 }
 
@@ -100,12 +106,12 @@ impl CellState {
 }
 
 /// What the file says about one (account, model) cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted<'a> {
     /// No model of the file uses this license (or no file was given).
     NotInFile,
     /// The file gives the account access, through this desired principal.
-    Yes(Principal),
+    Yes(&'a Principal),
     /// The model's `except_accounts` leaves the account out.
     Excluded,
     /// The model wants its grants disabled.
@@ -116,15 +122,15 @@ pub enum Wanted {
 
 /// One (account, model) cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
+pub struct Cell<'a> {
     pub state: CellState,
     /// The second layer: may the account invoke the model, as the SCPs along its path read
     /// ([`super::invoke`]); `None` when the SCPs were not read (guardrails off).
-    pub invoke: Option<InvokeState>,
+    pub invoke: Option<InvokeState<'a>>,
     /// Every non-terminal grant that reaches the account: grants in effect first, then by route
-    /// (organization, OUs from the outermost, account), then by ARN.
-    pub via: Vec<Reach>,
-    pub wanted: Wanted,
+    /// (organization, OUs, account), then by ARN.
+    pub via: Vec<Reach<'a>>,
+    pub wanted: Wanted<'a>,
 }
 
 /// Where the two layers disagree.
@@ -146,7 +152,7 @@ impl Leak {
     }
 }
 
-impl Cell {
+impl<'a> Cell<'a> {
     /// The leak the two layers show, if any (only where the SCPs were read).
     pub fn leak(&self) -> Option<Leak> {
         let invoke = self.invoke.as_ref()?;
@@ -160,7 +166,7 @@ impl Cell {
     }
 
     /// The grant that provides access (the first in effect), if any.
-    pub fn provider(&self) -> Option<&Reach> {
+    pub fn provider(&self) -> Option<&Reach<'a>> {
         self.via.iter().find(|r| r.is_effective())
     }
 }
@@ -177,28 +183,42 @@ pub struct MatrixModel {
 
 /// A row of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub account: AccountId,
-    pub name: String,
-    pub state: AccountState,
+pub struct Row<'a> {
+    pub account: &'a AccountId,
+    pub name: &'a str,
+    pub state: &'a AccountState,
     /// `Root` or the path of the account's OU.
-    pub path: String,
-    /// One per model, in the order of [`AccessMatrix::models`].
-    pub cells: Vec<Cell>,
+    pub path: Arc<str>,
+    /// One per model, in the order of the matrix's models.
+    pub cells: Vec<Cell<'a>>,
 }
 
-/// Accounts × models.
+/// What the renderers read of a matrix, whether its rows are held ([`AccessMatrix`]) or made as
+/// they are read ([`Access`]).
+pub trait AccessView {
+    fn organization(&self) -> &OrgId;
+    /// The account that holds the licenses.
+    fn grantor(&self) -> &AccountId;
+    /// The columns, sorted by key.
+    fn models(&self) -> &[MatrixModel];
+    /// Whether the cells carry the invoke layer (the SCPs were read).
+    fn has_invoke(&self) -> bool;
+    /// Calls `f` with every row in account order, until it fails.
+    fn try_for_each_row<E>(&self, f: impl FnMut(&Row<'_>) -> Result<(), E>) -> Result<(), E>;
+}
+
+/// Accounts × models, every row held.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessMatrix {
-    pub organization: crate::model::OrgId,
+pub struct AccessMatrix<'a> {
+    pub organization: OrgId,
     pub grantor: AccountId,
     /// Sorted by key.
     pub models: Vec<MatrixModel>,
     /// Sorted by account id.
-    pub rows: Vec<Row>,
+    pub rows: Vec<Row<'a>>,
 }
 
-impl AccessMatrix {
+impl AccessMatrix<'_> {
     /// Only the model with this key (an unknown key leaves no model).
     pub fn only_model(&mut self, key: &str) {
         let keep: Vec<bool> = self.models.iter().map(|m| m.key.as_str() == key).collect();
@@ -214,88 +234,163 @@ impl AccessMatrix {
 
     /// Only this account's row.
     pub fn only_account(&mut self, account: &AccountId) {
-        self.rows.retain(|r| &r.account == account);
+        self.rows.retain(|r| r.account == account);
     }
 }
 
-/// The matrix of `live`, with what `desired` (when a file was given) wants. Columns: every
-/// model of the file, and every received license that has a grant not yet DELETED or
-/// REJECTED; rows: every account of the organization.
-pub fn matrix(live: &Live, desired: Option<&Desired>, prefix: &str) -> AccessMatrix {
-    let org = &live.organization;
-    let keys = model_keys(desired, live);
-    let desired_by_license: BTreeMap<&LicenseArn, &crate::org::DesiredModel> = desired
-        .map(|d| d.models.values().map(|m| (&m.license, m)).collect())
-        .unwrap_or_default();
-
-    let mut grants_by_license: BTreeMap<&LicenseArn, Vec<&Grant>> = BTreeMap::new();
-    for g in live.grants.iter().filter(|g| !g.status.is_terminal()) {
-        grants_by_license.entry(&g.license_arn).or_default().push(g);
+impl AccessView for AccessMatrix<'_> {
+    fn organization(&self) -> &OrgId {
+        &self.organization
     }
-    let mut licenses: BTreeSet<&LicenseArn> = grants_by_license.keys().copied().collect();
-    licenses.extend(desired_by_license.keys().copied());
 
-    let models = columns(live, licenses, &keys, &desired_by_license);
+    fn grantor(&self) -> &AccountId {
+        &self.grantor
+    }
 
-    // Which accounts each grant reaches, computed once per grant; for which it is in effect,
-    // from the shares.
-    let holdings = Holdings::new(live);
-    let reached: BTreeMap<&GrantArn, Coverage> = live
-        .grants
-        .iter()
-        .filter(|g| !g.status.is_terminal())
-        .map(|g| {
-            let coverage = Coverage {
-                reaches: covered_accounts(org, &g.principal),
-                in_effect: holdings.in_effect(g),
-            };
-            (&g.arn, coverage)
-        })
-        .collect();
-    let invoke = live
-        .guardrails
-        .as_ref()
-        .map(|g| InvokeReader::new(org, g, guardrail_prefix(desired)));
-    let ctx = CellContext {
-        live,
-        invoke: invoke.as_ref(),
-        model_ids: desired.map(|d| &d.guardrails.models),
-        holdings: &holdings,
-        prefix,
-        reaching: reaching(org, &grants_by_license, &reached),
-        reached: &reached,
-        desired_by_license: &desired_by_license,
-    };
-    let rows = org
-        .accounts
-        .values()
-        .map(|account| Row {
-            account: account.id.clone(),
-            name: account.name.clone(),
-            state: account.state.clone(),
-            path: account_path(org, &account.id).unwrap_or_default(),
-            cells: models.iter().map(|m| ctx.cell(account, m)).collect(),
-        })
-        .collect();
+    fn models(&self) -> &[MatrixModel] {
+        &self.models
+    }
 
-    AccessMatrix {
-        organization: org.id.clone(),
-        grantor: live.caller.clone(),
-        models,
-        rows,
+    fn has_invoke(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.cells.iter().any(|c| c.invoke.is_some()))
+    }
+
+    fn try_for_each_row<E>(&self, f: impl FnMut(&Row<'_>) -> Result<(), E>) -> Result<(), E> {
+        self.rows.iter().try_for_each(f)
+    }
+}
+
+/// The matrix of `live` with what `desired` (when a file was given) wants, every row held.
+/// Columns: every model of the file, and every received license that has a grant not yet
+/// DELETED or REJECTED; rows: every account of the organization.
+pub fn matrix<'a>(
+    live: &'a Live,
+    desired: Option<&'a Desired>,
+    prefix: &'a str,
+) -> AccessMatrix<'a> {
+    Access::new(live, desired, prefix).into_matrix()
+}
+
+/// The matrix's columns and what its rows are made from: a row is worked out when it is read
+/// ([`AccessView::try_for_each_row`]), and none is kept.
+pub struct Access<'a> {
+    organization: &'a OrgId,
+    grantor: &'a AccountId,
+    models: Vec<MatrixModel>,
+    /// The rows' accounts, by id.
+    accounts: Vec<&'a OrgAccount>,
+    cells: CellContext<'a>,
+}
+
+impl<'a> Access<'a> {
+    /// The same columns and rows as [`matrix`].
+    pub fn new(live: &'a Live, desired: Option<&'a Desired>, prefix: &'a str) -> Self {
+        let org = &live.organization;
+        let desired_by_license: BTreeMap<&LicenseArn, &DesiredModel> = desired
+            .map(|d| d.models.values().map(|m| (&m.license, m)).collect())
+            .unwrap_or_default();
+        let grants: Vec<&Grant> = live
+            .grants
+            .iter()
+            .filter(|g| !g.status.is_terminal())
+            .collect();
+        let mut licenses: Vec<&LicenseArn> = grants.iter().map(|g| &g.license_arn).collect();
+        licenses.extend(desired_by_license.keys().copied());
+        licenses.sort();
+        licenses.dedup();
+        let models = columns(live, desired, &licenses, &desired_by_license);
+        let cells = CellContext {
+            live,
+            invoke: live
+                .guardrails
+                .as_ref()
+                .map(|g| InvokeReader::new(org, g, guardrail_prefix(desired))),
+            model_ids: desired.map(|d| &d.guardrails.models),
+            holdings: Holdings::new(live),
+            prefix,
+            reaching: Reaching::new(org, grants),
+            paths: Paths::new(org),
+            desired_by_license,
+        };
+        Access {
+            organization: &org.id,
+            grantor: &live.caller,
+            models,
+            accounts: org.accounts.values().collect(),
+            cells,
+        }
+    }
+
+    /// Only the model with this key (an unknown key leaves no model).
+    pub fn only_model(&mut self, key: &str) {
+        self.models.retain(|m| m.key.as_str() == key);
+    }
+
+    /// Only this account's row.
+    pub fn only_account(&mut self, account: &AccountId) {
+        self.accounts.retain(|a| &a.id == account);
+    }
+
+    /// The number of rows.
+    pub fn row_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Every row, in account order, made as it is read.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'a>> + '_ {
+        self.accounts
+            .iter()
+            .map(|account| self.cells.row(&self.models, account))
+    }
+
+    /// Every row made and held.
+    pub fn into_matrix(self) -> AccessMatrix<'a> {
+        let rows = self.rows().collect();
+        AccessMatrix {
+            organization: self.organization.clone(),
+            grantor: self.grantor.clone(),
+            models: self.models,
+            rows,
+        }
+    }
+}
+
+impl AccessView for Access<'_> {
+    fn organization(&self) -> &OrgId {
+        self.organization
+    }
+
+    fn grantor(&self) -> &AccountId {
+        self.grantor
+    }
+
+    fn models(&self) -> &[MatrixModel] {
+        &self.models
+    }
+
+    /// Every cell carries the invoke layer when the SCPs were read (and there is a cell).
+    fn has_invoke(&self) -> bool {
+        self.cells.invoke.is_some() && !self.models.is_empty() && !self.accounts.is_empty()
+    }
+
+    fn try_for_each_row<E>(&self, mut f: impl FnMut(&Row<'_>) -> Result<(), E>) -> Result<(), E> {
+        self.rows().try_for_each(|row| f(&row))
     }
 }
 
 /// The matrix's columns, sorted by key then license.
 fn columns(
     live: &Live,
-    licenses: BTreeSet<&LicenseArn>,
-    keys: &BTreeMap<LicenseArn, ModelKey>,
-    desired_by_license: &BTreeMap<&LicenseArn, &crate::org::DesiredModel>,
+    desired: Option<&Desired>,
+    licenses: &[&LicenseArn],
+    desired_by_license: &BTreeMap<&LicenseArn, &DesiredModel>,
 ) -> Vec<MatrixModel> {
+    let keys = model_keys(desired, live);
     let mut models: Vec<MatrixModel> = licenses
-        .into_iter()
-        .map(|arn| MatrixModel {
+        .iter()
+        .map(|&arn| MatrixModel {
             key: keys
                 .get(arn)
                 .cloned()
@@ -314,70 +409,140 @@ fn columns(
     models
 }
 
-/// For each (license, account), the license's grants that reach the account.
-fn reaching<'a>(
-    org: &'a crate::model::Organization,
-    grants_by_license: &BTreeMap<&'a LicenseArn, Vec<&'a Grant>>,
-    reached: &BTreeMap<&'a GrantArn, Coverage>,
-) -> HashMap<(&'a LicenseArn, &'a AccountId), Vec<&'a Grant>> {
-    let mut out: HashMap<(&LicenseArn, &AccountId), Vec<&Grant>> = HashMap::new();
-    for (license, grants) in grants_by_license {
-        for g in grants {
-            let Some(coverage) = reached.get(&g.arn) else {
-                continue;
-            };
-            for account in &coverage.reaches {
-                // The organization's own key, so the map borrows nothing from `reached`.
-                if let Some((id, _)) = org.accounts.get_key_value(account) {
-                    out.entry((*license, id)).or_default().push(g);
-                }
-            }
-        }
-    }
-    out
+/// What a grant is to, as far as the accounts it reaches go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Holder<'a> {
+    Organization,
+    Ou(&'a OuId),
+    Account(&'a AccountId),
 }
 
-/// The accounts a grant reaches, and those for which it is in effect.
-struct Coverage {
-    reaches: BTreeSet<AccountId>,
-    in_effect: BTreeSet<AccountId>,
+/// The grants (not terminal) by what they are to: the grants that reach an account are those
+/// to the account, to each OU above it and to the organization (as `org::covered_accounts`
+/// reads a grant), found without a set of accounts per grant.
+struct Reaching<'a> {
+    /// Sorted by holder.
+    grants: Vec<(Holder<'a>, &'a Grant)>,
+}
+
+impl<'a> Reaching<'a> {
+    fn new(org: &'a Organization, grants: Vec<&'a Grant>) -> Self {
+        let mut grants: Vec<(Holder<'a>, &'a Grant)> = grants
+            .into_iter()
+            .filter_map(|g| {
+                let holder = match &g.principal {
+                    Principal::Organization { org: id, .. } if *id == org.id => {
+                        Holder::Organization
+                    }
+                    Principal::Ou { org: id, ou, .. }
+                        if *id == org.id && org.ous.contains_key(ou) =>
+                    {
+                        Holder::Ou(ou)
+                    }
+                    Principal::Account(a) => Holder::Account(a),
+                    _ => return None,
+                };
+                Some((holder, g))
+            })
+            .collect();
+        grants.sort_by(|a, b| a.0.cmp(&b.0));
+        Reaching { grants }
+    }
+
+    /// The grants to `holder`.
+    fn to<'s>(&'s self, holder: Holder<'s>) -> impl Iterator<Item = &'a Grant> + 's {
+        let start = self.grants.partition_point(|(h, _)| *h < holder);
+        self.grants[start..]
+            .iter()
+            .take_while(move |(h, _)| *h == holder)
+            .map(|(_, g)| *g)
+    }
+
+    /// Every grant that reaches `account` (an account of the organization), of any license.
+    fn of(&self, org: &Organization, account: &OrgAccount) -> Vec<&'a Grant> {
+        let mut out: Vec<&Grant> = self.to(Holder::Account(&account.id)).collect();
+        for ou in ancestors(org, &account.parent) {
+            out.extend(self.to(Holder::Ou(&ou)));
+        }
+        out.extend(self.to(Holder::Organization));
+        out
+    }
+}
+
+/// Every OU's path, worked out once and shared by the rows and routes that name it.
+struct Paths {
+    root: Arc<str>,
+    ous: BTreeMap<OuId, Arc<str>>,
+}
+
+impl Paths {
+    fn new(org: &Organization) -> Self {
+        Paths {
+            root: Arc::from(ROOT_NAME),
+            ous: org
+                .ous
+                .keys()
+                .map(|ou| (ou.clone(), Arc::from(ou_path(org, ou))))
+                .collect(),
+        }
+    }
+
+    fn ou(&self, org: &Organization, ou: &OuId) -> Arc<str> {
+        self.ous
+            .get(ou)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(ou_path(org, ou)))
+    }
+
+    /// `Root` or the path of the account's OU.
+    fn account(&self, org: &Organization, account: &OrgAccount) -> Arc<str> {
+        match &account.parent {
+            ParentId::Root(_) => self.root.clone(),
+            ParentId::Ou(ou) => self.ou(org, ou),
+        }
+    }
 }
 
 /// What every cell of one matrix is computed from.
 struct CellContext<'a> {
     live: &'a Live,
-    invoke: Option<&'a InvokeReader<'a>>,
+    invoke: Option<InvokeReader<'a>>,
     model_ids: Option<&'a BTreeMap<ModelKey, crate::org::GuardedModel>>,
-    holdings: &'a Holdings<'a>,
+    holdings: Holdings<'a>,
     prefix: &'a str,
-    /// (license, account) → the grants of the license that reach the account, in grant order:
-    /// the inverse of `reached`, so that a cell reads only its own grants.
-    reaching: HashMap<(&'a LicenseArn, &'a AccountId), Vec<&'a Grant>>,
-    reached: &'a BTreeMap<&'a GrantArn, Coverage>,
-    desired_by_license: &'a BTreeMap<&'a LicenseArn, &'a crate::org::DesiredModel>,
+    reaching: Reaching<'a>,
+    paths: Paths,
+    desired_by_license: BTreeMap<&'a LicenseArn, &'a DesiredModel>,
 }
 
-impl CellContext<'_> {
-    fn cell(&self, account: &crate::model::OrgAccount, m: &MatrixModel) -> Cell {
-        let grants = self
-            .reaching
-            .get(&(&m.license, &account.id))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut via: Vec<Reach> = grants
+impl<'a> CellContext<'a> {
+    fn row(&self, models: &[MatrixModel], account: &'a OrgAccount) -> Row<'a> {
+        let org = &self.live.organization;
+        let reaching = self.reaching.of(org, account);
+        Row {
+            account: &account.id,
+            name: &account.name,
+            state: &account.state,
+            path: self.paths.account(org, account),
+            cells: models
+                .iter()
+                .map(|m| self.cell(account, m, &reaching))
+                .collect(),
+        }
+    }
+
+    /// The cell of `account` and `m`, from the grants of any license that reach the account.
+    fn cell(&self, account: &'a OrgAccount, m: &MatrixModel, reaching: &[&'a Grant]) -> Cell<'a> {
+        let mut via: Vec<Reach<'a>> = reaching
             .iter()
-            .filter_map(|g| {
-                let coverage = self.reached.get(&g.arn)?;
-                let in_effect = coverage.in_effect.contains(&account.id);
-                let share = self.holdings.share_status(&g.arn, &account.id).cloned();
-                Some(reach(self.live, g, self.prefix, share, in_effect))
-            })
+            .filter(|g| g.license_arn == m.license)
+            .map(|g| self.reach(g, &account.id))
             .collect();
         via.sort_by(|a, b| {
-            (!a.is_effective(), &a.route, &a.grant_arn).cmp(&(
+            (!a.is_effective(), &a.route, &a.grant.arn).cmp(&(
                 !b.is_effective(),
                 &b.route,
-                &b.grant_arn,
+                &b.grant.arn,
             ))
         });
         let state = if account.id == self.live.caller {
@@ -395,9 +560,9 @@ impl CellContext<'_> {
         };
         let wanted = match self.desired_by_license.get(&m.license) {
             None => Wanted::NotInFile,
-            Some(d) => wanted(self.live, d, &account.id),
+            Some(d) => wanted(&self.live.organization, d, &account.id),
         };
-        let invoke = self.invoke.map(|reader| {
+        let invoke = self.invoke.as_ref().map(|reader| {
             let ids = self
                 .model_ids
                 .filter(|_| m.in_file)
@@ -413,6 +578,24 @@ impl CellContext<'_> {
             wanted,
         }
     }
+
+    fn reach(&self, g: &'a Grant, account: &AccountId) -> Reach<'a> {
+        let route = match &g.principal {
+            Principal::Organization { .. } => Route::Organization,
+            Principal::Ou { ou, .. } => Route::Ou {
+                ou,
+                path: self.paths.ou(&self.live.organization, ou),
+            },
+            Principal::Account(_) => Route::Account,
+        };
+        Reach {
+            route,
+            grant: g,
+            managed: crate::org::is_managed_name(self.prefix, &g.name),
+            share: self.holdings.share_status(&g.arn, account),
+            in_effect: self.holdings.in_effect_for(g, account),
+        }
+    }
 }
 
 /// `settings.guardrails.policy_name_prefix` of the file, or the default without one.
@@ -422,38 +605,10 @@ fn guardrail_prefix(desired: Option<&Desired>) -> &str {
     })
 }
 
-fn reach(
-    live: &Live,
-    g: &Grant,
-    prefix: &str,
-    share: Option<GrantStatus>,
-    in_effect: bool,
-) -> Reach {
-    let route = match &g.principal {
-        Principal::Organization { .. } => Route::Organization,
-        Principal::Ou { ou, .. } => Route::Ou {
-            ou: ou.clone(),
-            path: ou_path(&live.organization, ou),
-        },
-        Principal::Account(_) => Route::Account,
-    };
-    Reach {
-        route,
-        principal: g.principal.clone(),
-        grant_arn: g.arn.clone(),
-        grant_name: g.name.clone(),
-        status: g.status.clone(),
-        managed: crate::org::is_managed_name(prefix, &g.name),
-        share,
-        in_effect,
-    }
-}
-
-fn wanted(live: &Live, model: &crate::org::DesiredModel, account: &AccountId) -> Wanted {
+fn wanted<'a>(org: &Organization, model: &'a DesiredModel, account: &AccountId) -> Wanted<'a> {
     if model.excluded.contains(account) {
         return Wanted::Excluded;
     }
-    let org = &live.organization;
     let principal = Principal::Account(account.clone());
     // Principals sort organization, OUs, then accounts, and an account principal contains only
     // itself: the containers are tried in order, then the account is looked up (a file that
@@ -466,15 +621,15 @@ fn wanted(live: &Live, model: &crate::org::DesiredModel, account: &AccountId) ->
         .or_else(|| model.principals.get(&principal));
     match found {
         Some(_) if model.status == crate::config::DesiredStatus::Disabled => Wanted::Disabled,
-        Some(p) => Wanted::Yes(p.clone()),
+        Some(p) => Wanted::Yes(p),
         None => Wanted::NotTargeted,
     }
 }
 
 /// One sentence per reason: why the account of `row` can or cannot use model `i`.
-pub fn explain(matrix: &AccessMatrix, row: &Row, i: usize) -> Vec<String> {
+pub fn explain(matrix: &(impl AccessView + ?Sized), row: &Row<'_>, i: usize) -> Vec<String> {
     let cell = &row.cells[i];
-    let model = &matrix.models[i];
+    let model = &matrix.models()[i];
     let mut out = Vec::new();
     state_lines(row, cell, model, &mut out);
     also_lines(cell, &mut out);
@@ -496,9 +651,9 @@ fn route_words(r: &Reach) -> String {
 fn grant_words(r: &Reach) -> String {
     format!(
         "{:?} ({}, {}{})",
-        r.grant_name,
-        r.grant_arn,
-        r.status,
+        r.grant.name,
+        r.grant.arn,
+        r.grant.status,
         if r.managed { "" } else { ", not managed" }
     )
 }
@@ -644,13 +799,13 @@ fn invoke_line(invoke: &InvokeState) -> String {
 /// or OU grant, or the grant's own status.
 fn not_in_effect(r: &Reach) -> String {
     if r.share_not_in_effect() {
-        let share = r.share.as_ref().map_or("", GrantStatus::as_str);
+        let share = r.share.map_or("", GrantStatus::as_str);
         return format!(
             "is in effect, but its share for the account is {share}: share not in effect \
              (an account that keeps another active grant for the product gets no active share)"
         );
     }
-    match &r.status {
+    match &r.grant.status {
         GrantStatus::Disabled => "is DISABLED (accepted but not activated)",
         GrantStatus::PendingAccept => "waits for the account to accept it",
         GrantStatus::PendingWorkflow => "is still in an AWS workflow",
@@ -659,4 +814,25 @@ fn not_in_effect(r: &Reach) -> String {
         _ => "is not in effect",
     }
     .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cell names its grants and its wanted principal by reference: the matrix of 10,000
+    /// accounts x 30 models held for the text, Markdown and HTML views stays a few tens of
+    /// megabytes. A grant's principal (72 bytes), a cloned ARN or name (24 bytes each and a
+    /// heap block) or a cloned principal in `Wanted` would break these bounds.
+    #[test]
+    fn cells_and_reaches_borrow_instead_of_copying() {
+        let sizes = [
+            ("Wanted", size_of::<Wanted>(), 16),
+            ("Reach", size_of::<Reach>(), 56),
+            ("Cell", size_of::<Cell>(), 80),
+        ];
+        for (name, size, bound) in sizes {
+            assert!(size <= bound, "{name}: {size} bytes, more than {bound}");
+        }
+    }
 }

@@ -18,6 +18,8 @@
 //! `anthropic.claude-*` denies the file's `anthropic.claude-sonnet-4-5-*`). Its ARN is
 //! `arn:aws:bedrock:us-east-1::foundation-model/<id>`.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::model::{AccountId, LiveGuardrails, Organization, ScpPolicy, Target};
@@ -25,20 +27,21 @@ use crate::model::{AccountId, LiveGuardrails, Organization, ScpPolicy, Target};
 /// The action the reader asks about.
 pub const INVOKE_ACTION: &str = "bedrock:InvokeModel";
 
-/// Whether an account may invoke a model.
+/// Whether an account may invoke a model. The words borrow the policy's name (or a fixed
+/// sentence) where they can: the access matrix holds one per cell.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum InvokeState {
+pub enum InvokeState<'a> {
     /// SCPs do not restrict the management account.
     NotRestricted,
     /// Every level allows and nothing denies.
     Allowed,
     /// A policy denies (explicitly, or no policy at some level allows).
-    Denied { policy: String, managed: bool },
+    Denied { policy: Cow<'a, str>, managed: bool },
     /// A policy could deny depending on conditions, or the model ids are not known.
-    Unknown { why: String },
+    Unknown { why: Cow<'a, str> },
 }
 
-impl InvokeState {
+impl InvokeState<'_> {
     pub fn as_str(&self) -> &'static str {
         match self {
             InvokeState::NotRestricted => "not_restricted",
@@ -51,6 +54,21 @@ impl InvokeState {
     /// Allowed or not restricted.
     pub fn may_invoke(&self) -> bool {
         matches!(self, InvokeState::NotRestricted | InvokeState::Allowed)
+    }
+
+    /// The same state, owning its words.
+    pub fn into_owned(self) -> InvokeState<'static> {
+        match self {
+            InvokeState::NotRestricted => InvokeState::NotRestricted,
+            InvokeState::Allowed => InvokeState::Allowed,
+            InvokeState::Denied { policy, managed } => InvokeState::Denied {
+                policy: Cow::Owned(policy.into_owned()),
+                managed,
+            },
+            InvokeState::Unknown { why } => InvokeState::Unknown {
+                why: Cow::Owned(why.into_owned()),
+            },
+        }
     }
 }
 
@@ -82,7 +100,7 @@ impl<'a> InvokeReader<'a> {
     }
 
     /// May `account` invoke the model known by `model_ids`.
-    pub fn state(&self, account: &AccountId, model_ids: &[String]) -> InvokeState {
+    pub fn state(&self, account: &AccountId, model_ids: &[String]) -> InvokeState<'a> {
         if account == &self.org.management_account {
             return InvokeState::NotRestricted;
         }
@@ -91,14 +109,14 @@ impl<'a> InvokeReader<'a> {
         }
         if model_ids.is_empty() {
             return InvokeState::Unknown {
-                why: "the file gives no bedrock_model_ids for this model".to_owned(),
+                why: Cow::Borrowed("the file gives no bedrock_model_ids for this model"),
             };
         }
         let arns: Vec<String> = model_ids.iter().map(|id| model_arn(id)).collect();
         let path = crate::plan::path_of(self.org, account);
         let mut unknown: Option<String> = None;
         for level in &path {
-            let attached: Vec<&ScpPolicy> = self
+            let attached: Vec<&'a ScpPolicy> = self
                 .guardrails
                 .policies
                 .iter()
@@ -108,7 +126,7 @@ impl<'a> InvokeReader<'a> {
                 match denies(&p.content, &arns) {
                     Verdict::Yes => {
                         return InvokeState::Denied {
-                            policy: p.name.clone(),
+                            policy: Cow::Borrowed(&p.name),
                             managed: p.is_managed(self.prefix),
                         };
                     }
@@ -130,14 +148,19 @@ impl<'a> InvokeReader<'a> {
                 }
                 Verdict::No => {
                     return InvokeState::Denied {
-                        policy: format!("no SCP at {} allows {INVOKE_ACTION}", target_name(level)),
+                        policy: Cow::Owned(format!(
+                            "no SCP at {} allows {INVOKE_ACTION}",
+                            target_name(level)
+                        )),
                         managed: false,
                     };
                 }
             }
         }
         match unknown {
-            Some(why) => InvokeState::Unknown { why },
+            Some(why) => InvokeState::Unknown {
+                why: Cow::Owned(why),
+            },
             None => InvokeState::Allowed,
         }
     }
@@ -343,14 +366,16 @@ mod tests {
         )
     }
 
-    fn state(policies: Vec<ScpPolicy>, account: &str, ids: &[&str]) -> InvokeState {
+    fn state(policies: Vec<ScpPolicy>, account: &str, ids: &[&str]) -> InvokeState<'static> {
         let org = org();
         let g = LiveGuardrails {
             scp_enabled: true,
             policies,
         };
         let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
-        InvokeReader::new(&org, &g, "bedrock-entitlements").state(&id(account), &ids)
+        InvokeReader::new(&org, &g, "bedrock-entitlements")
+            .state(&id(account), &ids)
+            .into_owned()
     }
 
     fn full_everywhere() -> ScpPolicy {
@@ -383,7 +408,7 @@ mod tests {
         assert_eq!(
             state(vec![full_everywhere(), d.clone()], "222222222222", &ids),
             InvokeState::Denied {
-                policy: "bedrock-entitlements-claude".to_owned(),
+                policy: "bedrock-entitlements-claude".into(),
                 managed: true
             }
         );

@@ -21,7 +21,8 @@ pub mod names;
 mod tests;
 
 pub use access::{
-    AccessMatrix, Cell, CellState, Leak, MatrixModel, Reach, Route, Row, Wanted, explain, matrix,
+    Access, AccessMatrix, AccessView, Cell, CellState, Leak, MatrixModel, Reach, Route, Row,
+    Wanted, explain, matrix,
 };
 pub use drift::{
     Baseline, BaselineInfo, DriftInput, DriftItem, DriftKind, DriftReport, GrantFacts, classify,

@@ -360,7 +360,7 @@ fn access_judges_an_ou_grant_by_each_accounts_share() {
     assert_eq!(state("444444444444"), CellState::ShareNotInEffect);
     let web = &row("444444444444").cells[col];
     assert_eq!(
-        (web.via[0].share.as_ref(), web.via[0].in_effect),
+        (web.via[0].share, web.via[0].in_effect),
         (Some(&GrantStatus::Disabled), false)
     );
     let why = explain(&m, row("444444444444"), col);

@@ -1,6 +1,7 @@
 //! A snapshot of every renderer in every format, on the worlds of [`fixtures`]: plans made by
-//! the real planner, drift by `audit::classify`, access by `audit::matrix`, licenses by
-//! `product_choices`, apply reports by `apply::execute` against the emulator. [`VIEWS`] lists
+//! the real planner, drift by `audit::classify`, access by `audit::Access` (CSV and JSON from
+//! rows made as they are written, as the command does), licenses by `product_choices`, apply
+//! reports by `apply::execute` against the emulator. [`VIEWS`] lists
 //! them; `every_format_the_command_line_offers_has_a_view` fails when a format of a command has
 //! no entry there, and every entry is snapshotted (`snapshots/…every_format…<noun>-<format>-
 //! <world>.snap`; a missing snapshot fails under CI, where insta writes none). JSON outputs
@@ -175,14 +176,14 @@ const VIEWS: &[View] = &[
         noun: "access",
         format: "csv",
         cases: GRANTS,
-        render: |c| render::access::csv(&fixtures::access(c)),
+        render: |c| render::access::csv(&fixtures::access_rows(c)),
         schema: None,
     },
     View {
         noun: "access",
         format: "json",
         cases: GRANTS,
-        render: |c| render::access::json(&fixtures::access(c)),
+        render: |c| render::access::json(&fixtures::access_rows(c)),
         schema: Some("access"),
     },
     View {

@@ -4,7 +4,7 @@
 //! parsed (`config::parse`), resolved (`org::resolve`) and planned (`plan::plan`, then
 //! `plan::subscriptions::add` on Bedrock's state read with `live::read_subscriptions`), at a
 //! fixed clock ([`READ_AT`]). Drift, access and licenses come from `audit::classify`,
-//! `audit::matrix` and `render::licenses::product_choices` on the same world.
+//! `audit::Access` and `render::licenses::product_choices` on the same world.
 //!
 //! Each world is built once per test binary (the emulator runs on a thread of its own, so a
 //! `#[tokio::test]` may ask for one too).
@@ -18,7 +18,7 @@ use crate::apply::{
     RoleRecipients,
 };
 
-use crate::audit::{self, AccessMatrix, DriftInput, DriftReport};
+use crate::audit::{self, Access, AccessMatrix, DriftInput, DriftReport};
 use crate::aws::{self, Clients, ConnectOptions};
 use crate::config::{self, Config, GuardrailMode, ModelKey};
 use crate::emulator::{
@@ -274,10 +274,17 @@ pub fn drift(case: Case) -> DriftReport {
     })
 }
 
-/// The access matrix of a world, as `access` makes it.
-pub fn access(case: Case) -> AccessMatrix {
+/// The access matrix of a world with every row held, as `access` makes it for text, Markdown
+/// and HTML.
+pub fn access(case: Case) -> AccessMatrix<'static> {
+    access_rows(case).into_matrix()
+}
+
+/// The access matrix of a world with its rows made as they are read, as `access` makes it for
+/// CSV and JSON.
+pub fn access_rows(case: Case) -> Access<'static> {
     let w = world(case);
-    audit::matrix(
+    Access::new(
         &w.live,
         Some(&w.desired),
         &w.config.settings.grant_name_prefix,

@@ -2,21 +2,22 @@
 
 use std::io::{self, Write};
 
-use super::{has_invoke, invoke_fields, route_str, wanted_str};
-use crate::audit::{AccessMatrix, Cell, MatrixModel, Route, Row};
+use super::{invoke_fields, route_str, wanted_str};
+use crate::audit::{AccessView, Cell, MatrixModel, Route, Row};
 use crate::render::escape::csv_record;
 
-/// One line per (account, model), with a header line, written record by record.
-pub fn write_csv(m: &AccessMatrix, out: &mut impl Write) -> io::Result<()> {
-    let invoke = has_invoke(m);
+/// One line per (account, model), with a header line, written record by record (from an
+/// [`crate::audit::Access`], rows are made as they are written).
+pub fn write_csv(m: &impl AccessView, out: &mut impl Write) -> io::Result<()> {
+    let invoke = m.has_invoke();
     out.write_all(HEADER.as_bytes())?;
     out.write_all(if invoke {
         b",may_invoke,invoke_policy,leak\n"
     } else {
         b"\n"
     })?;
-    for row in &m.rows {
-        for (cell, model) in row.cells.iter().zip(&m.models) {
+    m.try_for_each_row(|row| {
+        for (cell, model) in row.cells.iter().zip(m.models()) {
             let mut line = csv_record(&fields(row, cell, model));
             if invoke {
                 line.push(',');
@@ -25,12 +26,12 @@ pub fn write_csv(m: &AccessMatrix, out: &mut impl Write) -> io::Result<()> {
             line.push('\n');
             out.write_all(line.as_bytes())?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The CSV as a string (tests and small matrices; the CLI streams with [`write_csv`]).
-pub fn csv(m: &AccessMatrix) -> String {
+pub fn csv(m: &impl AccessView) -> String {
     let mut out = Vec::new();
     write_csv(m, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("the CSV is UTF-8")
@@ -45,14 +46,14 @@ fn fields(row: &Row, cell: &Cell, model: &MatrixModel) -> [String; 19] {
         .or_else(|| cell.via.iter().find(|r| r.share_not_in_effect()))
         .or_else(|| cell.via.first());
     let (route, ou_path) = match r.map(|r| &r.route) {
-        Some(Route::Ou { path, .. }) => ("ou", path.clone()),
+        Some(Route::Ou { path, .. }) => ("ou", path.to_string()),
         Some(other) => (route_str(other), String::new()),
         None => ("", String::new()),
     };
     [
         row.account.to_string(),
-        row.name.clone(),
-        row.path.clone(),
+        row.name.to_owned(),
+        row.path.to_string(),
         row.state.as_str().to_owned(),
         model.key.to_string(),
         model.in_file.to_string(),
@@ -62,12 +63,12 @@ fn fields(row: &Row, cell: &Cell, model: &MatrixModel) -> [String; 19] {
         wanted_str(&cell.wanted).to_owned(),
         route.to_owned(),
         ou_path,
-        r.map(|r| r.principal.arn()).unwrap_or_default(),
-        r.map(|r| r.grant_arn.to_string()).unwrap_or_default(),
-        r.map(|r| r.grant_name.clone()).unwrap_or_default(),
-        r.map(|r| r.status.to_string()).unwrap_or_default(),
+        r.map(|r| r.grant.principal.arn()).unwrap_or_default(),
+        r.map(|r| r.grant.arn.to_string()).unwrap_or_default(),
+        r.map(|r| r.grant.name.clone()).unwrap_or_default(),
+        r.map(|r| r.grant.status.to_string()).unwrap_or_default(),
         r.map(|r| r.managed.to_string()).unwrap_or_default(),
-        r.and_then(|r| r.share.as_ref())
+        r.and_then(|r| r.share)
             .map(ToString::to_string)
             .unwrap_or_default(),
         r.map(|r| r.in_effect.to_string()).unwrap_or_default(),

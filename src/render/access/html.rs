@@ -10,7 +10,7 @@
 //! (`#ou=Root/Workloads&model=claude`), so a link can open a filtered view.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use super::disagrees;
 use crate::audit::{AccessMatrix, Cell, CellState, Reach, Route, Row, Wanted};
@@ -53,11 +53,17 @@ document.getElementById('shown').textContent=String(shown);}
 ou.addEventListener('change',apply);model.addEventListener('change',apply);
 fromHash();apply();document.body.setAttribute('data-ready','1');})();"#;
 
-/// The whole page.
+/// The whole page (tests and small matrices; the CLI streams with [`write_html`]).
 pub fn access(matrix: &AccessMatrix) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_html(matrix, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the page is UTF-8")
+}
+
+/// Writes the whole page as it is produced.
+pub fn write_html(matrix: &AccessMatrix, out: &mut impl Write) -> io::Result<()> {
     let org = escape(matrix.organization.as_str());
-    let _ = write!(
+    write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
@@ -75,92 +81,101 @@ pub fn access(matrix: &AccessMatrix) -> String {
             .flat_map(|r| &r.cells)
             .filter(|c| disagrees(c))
             .count()
-    );
+    )?;
     let groups = groups(matrix);
-    write_filters(&mut out, matrix, &groups);
-    write_table(&mut out, matrix, &groups);
-    let _ = write!(
+    write_filters(out, matrix, &groups)?;
+    write_table(out, matrix, &groups)?;
+    write!(
         out,
         "<p><small>A highlighted cell differs from the file. A grant marked \u{201c}not \
          managed\u{201d} was not made by the tool. Organization and OU grants reach nested \
          accounts.</small></p>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
-    );
-    out
+    )
 }
 
 /// Rows by OU path (sorted paths; rows keep the matrix's account order).
-fn groups(matrix: &AccessMatrix) -> BTreeMap<&str, Vec<&Row>> {
+fn groups<'m>(matrix: &'m AccessMatrix<'_>) -> BTreeMap<&'m str, Vec<&'m Row<'m>>> {
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in &matrix.rows {
-        groups.entry(row.path.as_str()).or_default().push(row);
+        groups.entry(&*row.path).or_default().push(row);
     }
     groups
 }
 
-fn write_filters(out: &mut String, matrix: &AccessMatrix, groups: &BTreeMap<&str, Vec<&Row>>) {
-    out.push_str(
+fn write_filters(
+    out: &mut impl Write,
+    matrix: &AccessMatrix,
+    groups: &BTreeMap<&str, Vec<&Row>>,
+) -> io::Result<()> {
+    out.write_all(
         "<div class=\"filters\"><label>OU <select id=\"ou-filter\">\
-         <option value=\"\">all</option>",
-    );
+         <option value=\"\">all</option>"
+            .as_bytes(),
+    )?;
     for path in groups.keys() {
         let p = escape(path);
-        let _ = write!(out, "<option value=\"{p}\">{p}</option>");
+        write!(out, "<option value=\"{p}\">{p}</option>")?;
     }
-    out.push_str(
+    out.write_all(
         "</select></label><label>Model <select id=\"model-filter\">\
-         <option value=\"\">all</option>",
-    );
+         <option value=\"\">all</option>"
+            .as_bytes(),
+    )?;
     for m in &matrix.models {
         let k = escape(m.key.as_str());
-        let _ = write!(out, "<option value=\"{k}\">{k}</option>");
+        write!(out, "<option value=\"{k}\">{k}</option>")?;
     }
-    out.push_str("</select></label></div>\n");
+    out.write_all(b"</select></label></div>\n")
 }
 
-fn write_table(out: &mut String, matrix: &AccessMatrix, groups: &BTreeMap<&str, Vec<&Row>>) {
-    out.push_str("<table id=\"matrix\">\n<thead><tr><th>account</th>");
+fn write_table(
+    out: &mut impl Write,
+    matrix: &AccessMatrix,
+    groups: &BTreeMap<&str, Vec<&Row>>,
+) -> io::Result<()> {
+    out.write_all(b"<table id=\"matrix\">\n<thead><tr><th>account</th>")?;
     for m in &matrix.models {
         let in_file = if m.in_file {
             ""
         } else {
             "<br><small>not in the file</small>"
         };
-        let _ = write!(
+        write!(
             out,
             "<th data-model=\"{}\">{}<br><small>{}</small>{in_file}</th>",
             escape(m.key.as_str()),
             escape(m.key.as_str()),
             escape(&m.product_name)
-        );
+        )?;
     }
-    out.push_str("</tr></thead>\n<tbody>\n");
+    out.write_all(b"</tr></thead>\n<tbody>\n")?;
     for (path, rows) in groups {
         let p = escape(path);
-        let _ = writeln!(
+        writeln!(
             out,
             "<tr class=\"group\" data-ou=\"{p}\"><th colspan=\"{}\">{p} \
              <small>({} accounts)</small></th></tr>",
             matrix.models.len() + 1,
             rows.len()
-        );
+        )?;
         for row in rows {
-            write_row(out, matrix, row, &p);
+            write_row(out, matrix, row, &p)?;
         }
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.write_all(b"</tbody>\n</table>\n")
 }
 
-fn write_row(out: &mut String, matrix: &AccessMatrix, row: &Row, path: &str) {
+fn write_row(out: &mut impl Write, matrix: &AccessMatrix, row: &Row, path: &str) -> io::Result<()> {
     let id = escape(row.account.as_str());
-    let _ = write!(
+    write!(
         out,
         "<tr class=\"account\" data-account=\"{id}\" data-ou=\"{path}\"><th>{}<br>\
          <small>{id}</small></th>",
-        escape(&row.name)
-    );
+        escape(row.name)
+    )?;
     for (model, cell) in matrix.models.iter().zip(&row.cells) {
         let diff = disagrees(cell);
-        let _ = write!(
+        write!(
             out,
             "<td data-model=\"{}\" data-state=\"{}\" class=\"{}{}\">{}{}</td>",
             escape(model.key.as_str()),
@@ -169,9 +184,9 @@ fn write_row(out: &mut String, matrix: &AccessMatrix, row: &Row, path: &str) {
             if diff { " diff" } else { "" },
             cell_html(cell),
             if diff { diff_note(&cell.wanted) } else { "" }
-        );
+        )?;
     }
-    out.push_str("</tr>\n");
+    out.write_all(b"</tr>\n")
 }
 
 /// What gives the account access, or why nothing does.
@@ -188,7 +203,7 @@ fn cell_html(cell: &Cell) -> String {
         CellState::ShareNotInEffect => match cell.via.iter().find(|r| r.share_not_in_effect()) {
             Some(r) => format!(
                 "no access: share not in effect<br><small>share {}</small><br>{}{}",
-                escape(r.share.as_ref().map_or("", |s| s.as_str())),
+                escape(r.share.map_or("", |s| s.as_str())),
                 route_html(r),
                 reach_html(r)
             ),
@@ -197,7 +212,7 @@ fn cell_html(cell: &Cell) -> String {
         CellState::Inactive => match cell.via.first() {
             Some(r) => format!(
                 "no access: {}<br>{}{}",
-                escape(&r.status.as_str().to_ascii_lowercase()),
+                escape(&r.grant.status.as_str().to_ascii_lowercase()),
                 route_html(r),
                 reach_html(r)
             ),
@@ -231,8 +246,8 @@ fn reach_html(r: &Reach) -> String {
         .unwrap_or_default();
     format!(
         "<br><small class=\"grant\" data-grant=\"{}\"{share}>{}{managed}</small>",
-        escape(r.grant_arn.as_str()),
-        escape(&r.grant_name)
+        escape(r.grant.arn.as_str()),
+        escape(&r.grant.name)
     )
 }
 

@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::{disagrees, invoke_fields, route_str, wanted_str};
 use crate::audit::access::explain;
-use crate::audit::{AccessMatrix, Reach, Route, Row};
+use crate::audit::{AccessView, Reach, Route, Row};
 use crate::model::GrantStatus;
 
 /// The JSON document's `format_version`.
@@ -19,8 +19,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// `access --format json`: `{accounts: [{id, name, path, state, models: {KEY: cell}}],
 /// format_version, grantor, models: [...], organization}`.
 #[derive(Serialize)]
-pub struct AccessDocument<'m> {
-    pub accounts: Accounts<'m>,
+#[serde(bound = "")]
+pub struct AccessDocument<'m, V: AccessView> {
+    pub accounts: Accounts<'m, V>,
     pub format_version: u32,
     pub grantor: &'m str,
     pub models: Vec<ModelDocument<'m>>,
@@ -35,22 +36,24 @@ pub struct ModelDocument<'m> {
     pub product_name: &'m str,
 }
 
-/// Every account of the matrix, serialized as they are iterated.
-pub struct Accounts<'m>(&'m AccessMatrix);
+/// Every account of the matrix, serialized as its rows are read (from an
+/// [`crate::audit::Access`], made one at a time).
+pub struct Accounts<'m, V>(&'m V);
 
 #[derive(Serialize)]
-struct AccountDocument<'m> {
+#[serde(bound = "")]
+struct AccountDocument<'m, V: AccessView> {
     id: &'m str,
-    models: Cells<'m>,
+    models: Cells<'m, V>,
     name: &'m str,
     path: &'m str,
     state: &'m str,
 }
 
 /// One account's cells by model key, serialized as they are made.
-struct Cells<'m> {
-    matrix: &'m AccessMatrix,
-    row: &'m Row,
+struct Cells<'m, V> {
+    matrix: &'m V,
+    row: &'m Row<'m>,
 }
 
 #[derive(Serialize)]
@@ -87,58 +90,60 @@ struct ViaDocument<'m> {
     status: &'m str,
 }
 
-impl Serialize for Accounts<'_> {
+impl<V: AccessView> Serialize for Accounts<'_, V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.rows.len()))?;
-        for row in &self.0.rows {
+        // No length: the rows are counted as they come (serde_json writes the same either way).
+        let mut seq = serializer.serialize_seq(None)?;
+        self.0.try_for_each_row(|row| {
             seq.serialize_element(&AccountDocument {
                 id: row.account.as_str(),
                 models: Cells {
                     matrix: self.0,
                     row,
                 },
-                name: &row.name,
+                name: row.name,
                 path: &row.path,
                 state: row.state.as_str(),
-            })?;
-        }
+            })
+        })?;
         seq.end()
     }
 }
 
-impl Serialize for Cells<'_> {
+impl<V: AccessView> Serialize for Cells<'_, V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Keys sorted as a JSON object's keys always were (model keys are unique).
-        let mut order: Vec<usize> = (0..self.matrix.models.len()).collect();
-        order.sort_by_key(|&i| self.matrix.models[i].key.as_str());
+        let models = self.matrix.models();
+        let mut order: Vec<usize> = (0..models.len()).collect();
+        order.sort_by_key(|&i| models[i].key.as_str());
         let mut map = serializer.serialize_map(Some(order.len()))?;
         for i in order {
-            let key = self.matrix.models[i].key.as_str();
+            let key = models[i].key.as_str();
             map.serialize_entry(key, &cell_document(self.matrix, self.row, i))?;
         }
         map.end()
     }
 }
 
-fn via_document(r: &Reach) -> ViaDocument<'_> {
+fn via_document<'m>(r: &'m Reach<'_>) -> ViaDocument<'m> {
     ViaDocument {
-        grant_arn: r.grant_arn.as_str(),
-        grant_name: &r.grant_name,
+        grant_arn: r.grant.arn.as_str(),
+        grant_name: &r.grant.name,
         in_effect: r.is_effective(),
         managed: r.managed,
         ou_path: match &r.route {
-            Route::Ou { path, .. } => Some(path.as_str()),
+            Route::Ou { path, .. } => Some(path),
             _ => None,
         },
-        principal: r.principal.arn(),
+        principal: r.grant.principal.arn(),
         route: route_str(&r.route),
         share_not_in_effect: r.share_not_in_effect(),
-        share_status: r.share.as_ref().map(GrantStatus::as_str),
-        status: r.status.as_str(),
+        share_status: r.share.map(GrantStatus::as_str),
+        status: r.grant.status.as_str(),
     }
 }
 
-fn cell_document<'m>(m: &'m AccessMatrix, row: &'m Row, i: usize) -> CellDocument<'m> {
+fn cell_document<'m>(m: &'m impl AccessView, row: &'m Row<'m>, i: usize) -> CellDocument<'m> {
     let cell = &row.cells[i];
     let invoke = cell.invoke.as_ref().map(|_| {
         let [may_invoke, policy, leak] = invoke_fields(cell);
@@ -159,14 +164,14 @@ fn cell_document<'m>(m: &'m AccessMatrix, row: &'m Row, i: usize) -> CellDocumen
     }
 }
 
-impl<'m> AccessDocument<'m> {
-    pub fn of(m: &'m AccessMatrix) -> AccessDocument<'m> {
+impl<'m, V: AccessView> AccessDocument<'m, V> {
+    pub fn of(m: &'m V) -> AccessDocument<'m, V> {
         AccessDocument {
             accounts: Accounts(m),
             format_version: FORMAT_VERSION,
-            grantor: m.grantor.as_str(),
+            grantor: m.grantor().as_str(),
             models: m
-                .models
+                .models()
                 .iter()
                 .map(|mm| ModelDocument {
                     in_file: mm.in_file,
@@ -175,19 +180,20 @@ impl<'m> AccessDocument<'m> {
                     product_name: &mm.product_name,
                 })
                 .collect(),
-            organization: m.organization.as_str(),
+            organization: m.organization().as_str(),
         }
     }
 }
 
-/// Writes the document, pretty printed with a final newline, as it is produced.
-pub fn write_json(m: &AccessMatrix, out: &mut impl Write) -> io::Result<()> {
+/// Writes the document, pretty printed with a final newline, as it is produced (from an
+/// [`crate::audit::Access`], rows are made as they are written).
+pub fn write_json(m: &impl AccessView, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &AccessDocument::of(m))?;
     out.write_all(b"\n")
 }
 
 /// The document as a string (tests and small matrices; the CLI streams with [`write_json`]).
-pub fn json(m: &AccessMatrix) -> String {
+pub fn json(m: &impl AccessView) -> String {
     let mut out = Vec::new();
     write_json(m, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("serde_json writes UTF-8")

@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{AccessOptions, INVOKE_LEGEND, LEGEND, cell_short, has_invoke, leak_lines};
-use crate::audit::AccessMatrix;
+use super::{AccessOptions, INVOKE_LEGEND, LEGEND, cell_short, leak_lines};
 use crate::audit::access::explain;
+use crate::audit::{AccessMatrix, AccessView as _};
 use crate::render::escape::md;
 
 /// A Markdown table (what an auditor pastes into a ticket), or with `explain` the reasons.
@@ -20,7 +20,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
                 out,
                 "### Account `{}` ({}) in {}\n",
                 row.account,
-                md(&row.name),
+                md(row.name),
                 md(&row.path)
             );
             for (i, model) in m.models.iter().enumerate() {
@@ -47,7 +47,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
             out,
             "| `{}` | {} | {} |",
             row.account,
-            md(&row.name),
+            md(row.name),
             md(&row.path)
         );
         for cell in &row.cells {
@@ -55,7 +55,7 @@ pub fn markdown(m: &AccessMatrix, opts: AccessOptions) -> String {
         }
         out.push('\n');
     }
-    if has_invoke(m) {
+    if m.has_invoke() {
         let leaks = leak_lines(m);
         if !leaks.is_empty() {
             let _ = writeln!(out, "\n**Leaks:** {}.", md(&leaks.join("; ")));

@@ -10,7 +10,7 @@ mod text;
 pub use csv::{csv, write_csv};
 pub use json::{AccessDocument, json, write_json};
 pub use markdown::markdown;
-pub use text::text;
+pub use text::{text, write_text};
 
 use crate::audit::{AccessMatrix, Cell, CellState, InvokeState, Leak, Reach, Route, Wanted};
 
@@ -42,7 +42,11 @@ pub fn cell_short(cell: &Cell) -> String {
         }
         CellState::Inactive => {
             let r = &cell.via[0];
-            format!("{}({})", r.status.as_str().to_ascii_lowercase(), route(r))
+            format!(
+                "{}({})",
+                r.grant.status.as_str().to_ascii_lowercase(),
+                route(r)
+            )
         }
         CellState::None if cell.wanted == Wanted::Excluded => "excluded".to_owned(),
         CellState::None => "-".to_owned(),
@@ -66,13 +70,6 @@ pub fn cell_short(cell: &Cell) -> String {
 
 /// The second layer's legend, shown when the SCPs were read.
 pub(super) const INVOKE_LEGEND: &str = "/invoke: may invoke (no SCP on its path denies it); /deny: an SCP denies it; /?: undecidable (a condition, NotAction/NotResource, or no bedrock_model_ids); #: a leak (can invoke without the negotiated terms, or entitled but denied)";
-
-/// Whether the matrix carries the invoke layer.
-pub(super) fn has_invoke(m: &AccessMatrix) -> bool {
-    m.rows
-        .iter()
-        .any(|r| r.cells.iter().any(|c| c.invoke.is_some()))
-}
 
 /// `Leaks: KEY: N can invoke without the negotiated terms (a, b); M entitled but denied (c).`
 pub(super) fn leak_lines(m: &AccessMatrix) -> Vec<String> {
@@ -159,8 +156,8 @@ pub(super) fn invoke_fields(cell: &Cell) -> [String; 3] {
         return Default::default();
     };
     let policy = match invoke {
-        InvokeState::Denied { policy, .. } => policy.clone(),
-        InvokeState::Unknown { why } => why.clone(),
+        InvokeState::Denied { policy, .. } => policy.to_string(),
+        InvokeState::Unknown { why } => why.to_string(),
         _ => String::new(),
     };
     [
