@@ -37,22 +37,16 @@ impl<'a> Holdings<'a> {
         for of_parent in shares.values_mut() {
             of_parent.sort_by(|a, b| a.account.cmp(&b.account));
         }
+        // Grants come license by license (`grant_order`): one map entry per run of a license.
         let mut by_license: FastMap<&LicenseArn, Vec<&Grant>> = FastMap::default();
-        for grant in live.grants.iter().filter(|g| !g.status.is_terminal()) {
-            by_license
-                .entry(&grant.license_arn)
-                .or_default()
-                .push(grant);
-        }
         let mut product: FastMap<&LicenseArn, &str> = FastMap::default();
-        // Grants come license by license: one insert per run of a license.
-        let mut last: Option<&LicenseArn> = None;
-        for grant in &live.grants {
-            if last != Some(&grant.license_arn) {
-                product.insert(&grant.license_arn, grant.license_arn.as_str());
-                last = Some(&grant.license_arn);
-            }
+        for run in live.grants.chunk_by(|a, b| a.license_arn == b.license_arn) {
+            let license = &run[0].license_arn;
+            let live_grants = run.iter().filter(|g| !g.status.is_terminal());
+            by_license.entry(license).or_default().extend(live_grants);
+            product.insert(license, license.as_str());
         }
+        by_license.retain(|_, grants| !grants.is_empty());
         for license in &live.licenses {
             product.insert(&license.arn, license.product_sku.as_str());
         }
