@@ -12,7 +12,7 @@ use crate::org::OrgIndex;
 /// Hash maps keyed by the snapshot's ids: foldhash's fast hasher, seeded with a fixed seed.
 /// The keys come from AWS, not from an adversary, and SipHash was a third of the planner's
 /// time at 10,000 accounts (docs/benchmarks.md); nothing iterates these maps into output.
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// Who holds what, computed once per live snapshot.
 pub struct Holdings<'a> {
